@@ -1,0 +1,1 @@
+"""Sanad's front ends: command line, console and Telegram bot, and the one settings module."""

@@ -1,0 +1,205 @@
+"""From a question to a sourced answer: passages -> best sentences -> confidence -> ``Answer``.
+
+1. The question is cleaned (control characters dropped, length bounded) and analysed with the
+   index's own analyzer. Its *informative terms* are what is left after stopwords and question
+   words; each is weighted by its BM25 IDF (a term the corpus never saw gets the maximum IDF).
+2. BM25 ranks passages. A passage is only an answer if it covers enough of the question:
+   ``coverage = sum(idf of matched terms) / sum(idf of all informative terms)``. Questions about
+   things the corpus does not contain ("ما هي عاصمة اليابان؟") leave their rare terms unmatched and
+   get an honest "no answer" instead of the least-bad passage.
+3. Inside each answering passage the sentences are scored by the IDF mass of the question terms
+   they contain; the best ones are quoted verbatim, in source order, with the matched words'
+   offsets for highlighting. Results are grouped by article, best first, and a sentence whose
+   terms repeat one already quoted is not quoted twice.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from .actors import Actor, extract_actors
+from .corpus import Article
+from .errors import InputError
+from .index import Hit, Index
+from .normalize import tokenize
+
+__all__ = ["MAX_QUESTION_CHARS", "Answer", "Quote", "Result", "answer", "clean_question"]
+
+#: Questions longer than this are cut (at a word boundary) before analysis.
+MAX_QUESTION_CHARS = 1000
+#: At most this many distinct informative terms (the rarest) are searched for.
+MAX_QUERY_TERMS = 32
+#: Minimum IDF-weighted share of the question's terms a passage must contain to answer.
+MIN_COVERAGE = 0.5
+_CANDIDATES = 20
+_SENTENCES_PER_ARTICLE = 3
+_SENTENCE_KEEP = 0.5  # keep sentences scoring at least this share of the passage's best
+_RESULT_KEEP = 0.3  # keep results scoring at least this share of the best result
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_ARABIC_RE = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """A verbatim sentence: ``article.text[start:end] == text``; ``highlights`` are offsets in ``text``."""
+
+    text: str
+    start: int
+    end: int
+    highlights: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """One article's answer: its quotes (source order), the best passage, and named actors."""
+
+    article: Article
+    passage_id: str
+    score: float
+    coverage: float
+    quotes: tuple[Quote, ...]
+    actors: tuple[Actor, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The answer to one question. ``answered`` is False when the corpus holds no answer."""
+
+    question: str
+    answered: bool
+    results: tuple[Result, ...] = ()
+    terms: tuple[str, ...] = ()
+    confidence: float = 0.0
+    notes: tuple[str, ...] = field(default=())
+
+
+def clean_question(question: str) -> tuple[str, list[str]]:
+    """Drop control/bidi characters, collapse spaces, bound the length. Returns (text, notes)."""
+    notes: list[str] = []
+    text = _CONTROL_RE.sub(" ", unicodedata.normalize("NFC", question))
+    text = " ".join(text.split())
+    if len(text) > MAX_QUESTION_CHARS:
+        cut = text.rfind(" ", 0, MAX_QUESTION_CHARS)
+        text = text[: cut if cut > 0 else MAX_QUESTION_CHARS]
+        notes.append(f"question cut to its first {len(text)} characters")
+    return text, notes
+
+
+def _query_terms(index: Index, question: str, notes: list[str]) -> list[str]:
+    terms = list(dict.fromkeys(index.analyzer.tokens(question)))
+    if len(terms) > MAX_QUERY_TERMS:
+        terms = sorted(terms, key=index.idf, reverse=True)[:MAX_QUERY_TERMS]
+        notes.append(f"only the {MAX_QUERY_TERMS} most specific words of the question were searched")
+    return terms
+
+
+def _term_spans(index: Index, text: str, wanted: set[str]) -> list[tuple[int, int, str]]:
+    return [(t.start, t.end, t.term) for t in index.analyzer.terms(text) if t.term in wanted]
+
+
+def _coverage(weights: dict[str, float], matched: set[str]) -> float:
+    total = sum(weights.values())
+    return sum(weights[t] for t in matched) / total if total else 0.0
+
+
+def _quotes(index: Index, hit: Hit, weights: dict[str, float]) -> tuple[list[Quote], set[str], float]:
+    """Best sentences of one passage, with highlights; also the passage's matched terms."""
+    article = index.articles[hit.passage.article_id]
+    scored = []
+    matched_all: set[str] = set()
+    for seg in hit.passage.sentences:
+        text = article.text[seg.start : seg.end]
+        spans = _term_spans(index, text, set(weights))
+        matched = {t for _, _, t in spans}
+        matched_all |= matched
+        scored.append((sum(weights[t] for t in matched), seg, text, spans))
+    best = max((s for s, *_ in scored), default=0.0)
+    quotes = [
+        Quote(text, seg.start, seg.end, tuple((s, e) for s, e, _ in spans))
+        for score, seg, text, spans in scored
+        if score > 0 and score >= _SENTENCE_KEEP * best
+    ]
+    return quotes, matched_all, _coverage(weights, matched_all)
+
+
+def answer(question: str, index: Index, top_k: int = 3, min_coverage: float = MIN_COVERAGE) -> Answer:
+    """Answer ``question`` from ``index`` with verbatim, sourced sentences.
+
+    Raises :class:`InputError` for a question with no words at all.
+    """
+    text, notes = clean_question(question)
+    if not text:
+        raise InputError("the question is empty: type a question in Arabic, e.g. «ماذا قال كوبلر عن الجيش الليبي؟»")
+    if not tokenize(text):
+        raise InputError("the question has no words (only punctuation or symbols): ask in Arabic words")
+    terms = _query_terms(index, text, notes)
+    if not terms:
+        notes.append("the question has only question words and common words: name what you are asking about")
+        return Answer(text, False, notes=tuple(notes))
+    if not _ARABIC_RE.search(text):
+        notes.append("Sanad's corpus is Arabic: questions are best asked in Arabic")
+    weights = {t: index.idf(t) for t in terms}
+
+    by_article: dict[str, tuple[Result, set[str]]] = {}
+    order: list[str] = []
+    seen_quotes: list[set[str]] = []
+    for hit in index.search(terms, k=_CANDIDATES):
+        quotes, matched, coverage = _quotes(index, hit, weights)
+        if coverage < min_coverage or not quotes:
+            continue
+        aid = hit.passage.article_id
+        fresh = []
+        for q in quotes:
+            qterms = set(index.analyzer.tokens(q.text))
+            if any(qterms and qterms <= prev for prev in seen_quotes):
+                continue
+            seen_quotes.append(qterms)
+            fresh.append(q)
+        if aid not in by_article:
+            if len(order) >= top_k or not fresh:
+                continue
+            result = Result(index.articles[aid], hit.passage.passage_id, hit.score, coverage, tuple(fresh))
+            by_article[aid] = (result, matched)
+            order.append(aid)
+        else:
+            result, prev_matched = by_article[aid]
+            room = _SENTENCES_PER_ARTICLE - len(result.quotes)
+            if room <= 0 or not fresh or hit.score < _SENTENCE_KEEP * result.score:
+                continue
+            merged = tuple(sorted(result.quotes + tuple(fresh[:room]), key=lambda q: q.start))
+            all_matched = prev_matched | matched
+            by_article[aid] = (
+                Result(result.article, result.passage_id, result.score, _coverage(weights, all_matched), merged),
+                all_matched,
+            )
+
+    results = [by_article[a][0] for a in order]
+    if results:
+        best = results[0].score
+        results = [r for r in results if r.score >= _RESULT_KEEP * best]
+    results = [
+        Result(
+            r.article,
+            r.passage_id,
+            r.score,
+            r.coverage,
+            r.quotes,
+            tuple(_actors_of(r.quotes)),
+        )
+        for r in results
+    ]
+    confidence = max((r.coverage for r in results), default=0.0)
+    if not results:
+        notes.append("no passage of the corpus covers this question")
+    return Answer(text, bool(results), tuple(results), tuple(terms), round(confidence, 3), tuple(notes))
+
+
+def _actors_of(quotes: tuple[Quote, ...]) -> list[Actor]:
+    """Actors named in the quotes, merged across quotes (first mention wins)."""
+    seen: dict[tuple[str, str], Actor] = {}
+    for q in quotes:
+        for actor in extract_actors(q.text):
+            seen.setdefault((actor.text, actor.type), actor)
+    return list(seen.values())

@@ -1,0 +1,230 @@
+"""Corpus loading: the embedded default corpus, directories of ``.txt``, and ``.jsonl(.gz)``.
+
+A corpus is a list of :class:`Article`. Problems with single files or lines are collected as
+:class:`Problem` (file, line, message) so one bad line never loses the other articles; with
+``strict=True`` the first problem stops loading with a :class:`CorpusError` instead.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from .errors import CorpusError
+from .segment import segment_article, source_line
+
+__all__ = [
+    "Article",
+    "CorpusLoad",
+    "Problem",
+    "derive_title",
+    "load_corpus",
+    "load_default_corpus",
+    "make_article",
+]
+
+TEXT_SUFFIXES = (".txt",)
+JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
+_TITLE_WORDS = 12
+_WS_RE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One news article. ``text`` is kept verbatim: every quote is a slice of it."""
+
+    id: str
+    text: str
+    title: str
+    title_derived: bool = False
+    source: str | None = None
+    url: str | None = None
+    date: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A file or line that was skipped, and why."""
+
+    path: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        return f"{where}: {self.message}"
+
+
+@dataclass(slots=True)
+class CorpusLoad:
+    """Articles loaded from one or more paths, and what was skipped."""
+
+    articles: list[Article] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def derive_title(text: str) -> str:
+    """A title a reader recognises: the first sentence, trimmed to a dozen words."""
+    segments = segment_article(text)
+    first = next((s for s in segments if s.kind in ("sentence", "heading")), None)
+    head = text[first.start : first.end] if first else text
+    words = _WS_RE.sub(" ", head).strip().split(" ")
+    if len(words) > _TITLE_WORDS:
+        return " ".join(words[:_TITLE_WORDS]) + "…"
+    return " ".join(words).rstrip(" .")
+
+
+def _opt_str(value: object, name: str) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    raise ValueError(f"field '{name}' must be a string")
+
+
+def make_article(
+    id: str,
+    text: str,
+    title: str | None = None,
+    source: str | None = None,
+    url: str | None = None,
+    date: str | None = None,
+) -> Article:
+    """Build an article, deriving its title (marked as derived) and source line when absent."""
+    if not text.strip():
+        raise ValueError("empty text")
+    derived = not (title and title.strip())
+    if source is None:
+        source = source_line(text, segment_article(text))
+    return Article(
+        id=id,
+        text=text,
+        title=derive_title(text) if derived else title.strip(),  # type: ignore[union-attr]
+        title_derived=derived,
+        source=source,
+        url=url,
+        date=date,
+    )
+
+
+def _article_from_json(obj: object) -> Article:
+    if not isinstance(obj, dict):
+        raise ValueError("line is not a JSON object")
+    if "id" not in obj or obj["id"] in (None, ""):
+        raise ValueError("missing required field 'id'")
+    if not isinstance(obj.get("text"), str):
+        raise ValueError("missing required field 'text' (a string)")
+    if not isinstance(obj["id"], (str, int)):
+        raise ValueError("field 'id' must be a string")
+    return make_article(
+        id=str(obj["id"]),
+        text=obj["text"],
+        title=_opt_str(obj.get("title"), "title"),
+        source=_opt_str(obj.get("source"), "source"),
+        url=_opt_str(obj.get("url"), "url"),
+        date=_opt_str(obj.get("date"), "date"),
+    )
+
+
+def _open_text(path: Path) -> Iterator[str]:
+    opener: Callable[..., object] = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as fh:  # type: ignore[operator]
+        yield from fh  # type: ignore[misc]
+
+
+def _read_jsonl(path: Path, problems: list[Problem]) -> Iterator[Article]:
+    lineno = 0
+    try:
+        for lineno, line in enumerate(_open_text(path), start=1):
+            if not line.strip():
+                continue
+            try:
+                yield _article_from_json(json.loads(line))
+            except json.JSONDecodeError as e:
+                problems.append(Problem(str(path), lineno, f"not valid JSON ({e.msg})"))
+            except ValueError as e:
+                problems.append(Problem(str(path), lineno, str(e)))
+    except (UnicodeDecodeError, OSError, EOFError) as e:
+        problems.append(Problem(str(path), lineno + 1, f"cannot read file: {e}"))
+
+
+def _read_txt(path: Path, problems: list[Problem]) -> Iterator[Article]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (UnicodeDecodeError, OSError) as e:
+        problems.append(Problem(str(path), None, f"cannot read file as UTF-8 text: {e}"))
+        return
+    if not text.strip():
+        problems.append(Problem(str(path), None, "empty file"))
+        return
+    yield make_article(id=path.stem, text=text)
+
+
+def _corpus_files(path: Path, problems: list[Problem]) -> list[Path]:
+    if path.is_file():
+        return [path]
+    files = []
+    for p in sorted(path.rglob("*")):
+        if not p.is_file() or p.name.startswith("."):
+            continue
+        if p.name.endswith(TEXT_SUFFIXES + JSONL_SUFFIXES):
+            files.append(p)
+        else:
+            problems.append(Problem(str(p), None, "skipped: not a .txt, .jsonl or .jsonl.gz file"))
+    return files
+
+
+def iter_articles(paths: Iterable[str | Path], problems: list[Problem]) -> Iterator[Article]:
+    """Articles of every corpus path, in order; problems are appended as they are met."""
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if not path.exists():
+            raise CorpusError(f"corpus path not found: {path} (give a directory of .txt files or a .jsonl file)")
+        for f in _corpus_files(path, problems):
+            if f.name.endswith(JSONL_SUFFIXES):
+                yield from _read_jsonl(f, problems)
+            elif f.name.endswith(TEXT_SUFFIXES):
+                yield from _read_txt(f, problems)
+            else:
+                problems.append(Problem(str(f), None, "skipped: not a .txt, .jsonl or .jsonl.gz file"))
+
+
+def load_corpus(paths: Iterable[str | Path], strict: bool = False) -> CorpusLoad:
+    """Load articles from files and directories.
+
+    Raises :class:`CorpusError` for a missing path, an empty corpus, or (``strict``) the first
+    bad file or line. Duplicate ids keep the first article and report the others.
+    """
+    paths = list(paths)
+    load = CorpusLoad()
+    seen: set[str] = set()
+    for article in iter_articles(paths, load.problems):
+        if strict and load.problems:
+            break
+        if article.id in seen:
+            load.problems.append(Problem(article.id, None, "duplicate article id: kept the first one"))
+            continue
+        seen.add(article.id)
+        load.articles.append(article)
+    if strict and load.problems:
+        raise CorpusError(f"{load.problems[0]} (fix it, or load without --strict to skip bad lines)")
+    if not load.articles:
+        detail = f"; {len(load.problems)} problem(s), first: {load.problems[0]}" if load.problems else ""
+        names = ", ".join(str(p) for p in paths)
+        raise CorpusError(f"no articles found in {names}{detail}")
+    return load
+
+
+def load_default_corpus() -> list[Article]:
+    """The five Libya news articles embedded in the package."""
+    folder = resources.files("retrieval") / "data" / "libya-news"
+    articles = []
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".txt"):
+            articles.append(make_article(id=entry.name.removesuffix(".txt"), text=entry.read_text("utf-8")))
+    return articles

@@ -1,0 +1,216 @@
+"""One analysis chain for index and query: Arabic text -> normalized, stemmed terms with offsets.
+
+Steps, in order (each step is a pure function below):
+
+1. ``tokenize``: word runs of the *original* text, with character offsets, so every term maps
+   back to the exact source characters (quotes are shown verbatim, highlights use offsets).
+2. ``normalize_token``: Unicode NFKC, diacritics (also inside words: ``مقُتل``), tatweel,
+   alef variants ``أ إ آ ٱ -> ا``, ``ى -> ي``, ``ة -> ه``, Eastern Arabic digits -> ASCII,
+   Latin lowercase.
+3. stopwords and question words are dropped (``من ما ماذا كم أين متى لماذا هل`` ...).
+4. ``Analyzer.stem``: clitics and light suffixes. The definite article family
+   (``ال وال بال كال فال لل``) and ``و`` are stripped by rule, as in Lucene's light stemmer
+   (Larkey et al., 2007). Single-letter proclitics ``ب ل ك ف`` are stripped only when the
+   remainder is *attested* in the corpus lexicon: ``لحفتر -> حفتر`` because ``حفتر`` occurs,
+   while ``بنغازي`` stays whole because ``نغازي`` never does. Suffixes are then stripped
+   lightly (``ها ان ات ون ين يه ه ي``), never below two letters.
+
+The lexicon is built from the corpus (``build_lexicon``) and saved with the index, so the
+query sees exactly the analysis the index saw.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from camel_tools.utils.dediac import dediac_ar
+from camel_tools.utils.normalize import normalize_unicode
+
+__all__ = [
+    "ANALYZER_VERSION",
+    "STOPWORDS",
+    "Analyzer",
+    "Term",
+    "Token",
+    "build_lexicon",
+    "normalize_token",
+    "tokenize",
+]
+
+#: Bump when the chain changes: saved indexes record it and are rejected when it differs.
+ANALYZER_VERSION = 3
+
+# Word runs: letters and digits (``\w`` minus underscore) plus the combining marks that sit
+# inside Arabic words (harakat, superscript alef, Quranic marks) and the tatweel.
+_WORD_RE = re.compile(r"[^\W_][\w\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06ED\u0640]*")
+_TATWEEL_RE = re.compile("\u0640")
+_ALEF_RE = re.compile("[\u0622\u0623\u0625\u0671\u0672\u0673]")  # آ أ إ ٱ ٲ ٳ -> ا
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+_CHARMAP = str.maketrans({"\u0649": "\u064A", "\u0629": "\u0647", "\u06CC": "\u064A", "\u06A9": "\u0643"})
+
+
+class Token(NamedTuple):
+    """A word run of the original text: ``text[start:end] == surface``."""
+
+    surface: str
+    start: int
+    end: int
+
+
+class Term(NamedTuple):
+    """An index term and the original characters it came from."""
+
+    term: str
+    start: int
+    end: int
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split ``text`` into word runs with offsets into ``text`` (punctuation is dropped)."""
+    return [Token(m.group(), m.start(), m.end()) for m in _WORD_RE.finditer(text)]
+
+
+def normalize_token(surface: str) -> str:
+    """Orthographic normalization of one word run (no stemming)."""
+    s = normalize_unicode(surface)
+    s = dediac_ar(s)
+    s = _TATWEEL_RE.sub("", s)
+    s = _ALEF_RE.sub("\u0627", s)
+    s = s.translate(_CHARMAP).translate(_DIGITS)
+    # Any combining mark camel's dediac does not know (e.g. Latin accents).
+    if not s.isascii():
+        s = "".join(c for c in s if not unicodedata.combining(c))
+    return s.lower()
+
+
+def _norm_list(words: str) -> frozenset[str]:
+    return frozenset(normalize_token(w) for w in words.split())
+
+
+#: Question words: informative for *how* to answer, never for *what* to retrieve.
+QUESTION_WORDS = _norm_list(
+    """من ما ماذا ماذا كم أين اين متى لماذا لما هل كيف أي أية ايه ماهي ماهو ما هو هي
+    بكم لمن ممن عمن فيم فيما علام إلام حتام أيان أنى"""
+)
+
+#: Function words: pronouns, prepositions, conjunctions, particles, auxiliaries, demonstratives.
+STOPWORDS = QUESTION_WORDS | _norm_list(
+    """في على علي إلى الى إلي عن مع منذ مذ حتى حتي عند لدى لدي لدن بين بينما خلال نحو حول دون
+    ضد عبر تحت فوق أمام امام خلف وراء قبل بعد عبر لأن لان لكن لكنه لكنها بل أو او أم ام ثم
+    إن ان أن إنه انه أنه إنها انها أنها لن لم لا ليس ليست لست ما قد لقد سوف كان كانت كانوا
+    يكون تكون يكونوا أصبح اصبح صار ظل هذا هذه هذان هاتان هؤلاء ذلك تلك أولئك اولئك الذي
+    التي الذين اللذان اللتان اللاتي اللواتي هنا هناك هنالك هو هي هم هن هما أنا انا نحن أنت
+    انت أنتم انتم أنتما انتن كل بعض غير سوى أي إذ اذ إذا اذا لو لولا كما كذلك أيضا ايضا
+    أيضاً ايضاً فقط جدا جداً حيث عندما بينما أما اما إما اما وقد فقد كي لكي حين حينما له لها
+    لهم لهن به بها بهم فيه فيها فيهم منه منها منهم عنه عنها عليه عليها عليهم إليه اليه إليها
+    اليها لدينا عليك يا و ف ب ل ك ال تم يتم ذات ذو ذي إلا الا إلى هل ليت لعل كأن مثل"""
+)
+
+# Definite article family and the conjunction waw: stripped by rule (Lucene's prefix set).
+_ARTICLE_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال")
+# Single-letter proclitics stripped only when the rest is attested in the lexicon.
+_PROCLITIC_SEQS = ("و", "ف", "ب", "ل", "ك", "وب", "ول", "وك", "فب", "فل")
+_SUFFIXES = ("ها", "ان", "ات", "ون", "ين", "يه", "ه", "ي")
+
+
+def _strip_article(w: str) -> str:
+    """Strip one definite-article prefix (with its conjunction/preposition), Lucene style."""
+    for p in _ARTICLE_PREFIXES:
+        if w.startswith(p) and len(w) >= len(p) + 2:
+            return w[len(p):]
+    return w
+
+
+def _strip_suffixes(w: str) -> str:
+    """Light suffix stripping: each suffix at most once, in order, keeping two letters."""
+    for s in _SUFFIXES:
+        if w.endswith(s) and len(w) >= len(s) + 2:
+            w = w[: -len(s)]
+    return w
+
+
+def _base_form(normalized: str) -> str:
+    """Clitic-free form used for the lexicon: article family stripped."""
+    return _strip_article(normalized)
+
+
+def build_lexicon(texts: Iterable[str], min_count: int = 1) -> frozenset[str]:
+    """Attested base forms of a corpus (normalized, article stripped, not stopwords)."""
+    counts: Counter[str] = Counter()
+    for text in texts:
+        for tok in tokenize(text):
+            counts[_base_form(normalize_token(tok.surface))] += 1
+    return frozenset(w for w, c in counts.items() if c >= min_count and len(w) >= 2)
+
+
+class Analyzer:
+    """The analysis chain, bound to a corpus lexicon (for attested clitic stripping).
+
+    ``Analyzer()`` with no lexicon strips only rule-based clitics; an index always builds and
+    saves its own lexicon so index and query agree.
+    """
+
+    def __init__(self, lexicon: frozenset[str] = frozenset()) -> None:
+        self.lexicon = lexicon
+        self._cache: dict[str, str | None] = {}
+
+    def stem(self, normalized: str) -> str:
+        """Clitic and light-suffix stripping of one normalized word."""
+        w = _strip_article(normalized)
+        if w == normalized:
+            # Attested proclitics: لحفتر -> حفتر, وبمصراته -> مصراته (never بنغازي -> نغازي).
+            for seq in _PROCLITIC_SEQS:
+                if w.startswith(seq) and len(w) >= len(seq) + 3:
+                    rest = _strip_article(w[len(seq):])
+                    if rest in self.lexicon:
+                        w = rest
+                        break
+        return _strip_suffixes(w)
+
+    def term(self, surface: str) -> str | None:
+        """The index term of one word run, or ``None`` for stopwords and one-letter runs."""
+        cached = self._cache.get(surface, "")
+        if cached != "":
+            return cached
+        n = normalize_token(surface)
+        result: str | None
+        if n in STOPWORDS or len(n) < 2 or (n[0] in "وف" and n[1:] in STOPWORDS):
+            result = None
+        else:
+            result = self.stem(n)
+        if len(self._cache) < 500_000:
+            self._cache[surface] = result
+        return result
+
+    def split_glued(self, surface: str) -> int:
+        """Where a word run is two attested words glued before ``ال`` (``الأممالمتحدة``), else 0."""
+        n = normalize_token(surface)
+        if len(n) < 8 or n in self.lexicon or len(n) != len(surface):
+            return 0
+        i = n.find("ال", 3)
+        while i != -1:
+            left, right = _strip_article(n[:i]), n[i + 2 :]
+            if len(left) >= 3 and len(right) >= 3 and left in self.lexicon and right in self.lexicon:
+                return i
+            i = n.find("ال", i + 1)
+        return 0
+
+    def terms(self, text: str) -> list[Term]:
+        """Index terms of ``text`` with the offsets of the word runs they came from."""
+        out = []
+        for tok in tokenize(text):
+            cut = self.split_glued(tok.surface) if self.lexicon else 0
+            parts = [(tok.start, tok.start + cut), (tok.start + cut, tok.end)] if cut else [(tok.start, tok.end)]
+            for s, e in parts:
+                t = self.term(text[s:e])
+                if t is not None:
+                    out.append(Term(t, s, e))
+        return out
+
+    def tokens(self, text: str) -> list[str]:
+        """Index terms of ``text`` (what BM25 sees)."""
+        return [t.term for t in self.terms(text)]
