@@ -1,0 +1,28 @@
+"""Shared fixtures: the default corpus and its index, built once per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from retrieval.corpus import Article, load_default_corpus
+from retrieval.index import Index
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def default_articles() -> list[Article]:
+    return load_default_corpus()
+
+
+@pytest.fixture(scope="session")
+def default_index(default_articles: list[Article]) -> Index:
+    return Index.build(default_articles)
+
+
+@pytest.fixture(scope="session")
+def article_text(default_articles: list[Article]):
+    by_prefix = {a.id[:3]: a.text for a in default_articles}
+    return lambda prefix: by_prefix[prefix]

@@ -1,0 +1,111 @@
+"""The `sanad` command as a user runs it: JSON contract, batch mode, exit codes, clear errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+Q_MISRATA = "ماذا طلب المجلس البلدي لمصراتة من بعثة الأمم المتحدة؟"
+
+
+def sanad(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("SANAD_")}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=120,
+    )
+
+
+def _check_contract(obj: dict) -> None:
+    assert set(obj) >= {"question", "answered", "results"}
+    assert isinstance(obj["question"], str) and isinstance(obj["answered"], bool)
+    for r in obj["results"]:
+        assert set(r) >= {"article_id", "title", "source", "date", "url", "passage_id", "score", "sentences", "actors"}
+        assert isinstance(r["score"], float) and r["sentences"] and all(isinstance(s, str) for s in r["sentences"])
+        for a in r["actors"]:
+            assert a["type"] in ("person", "organization", "place") and a["text"]
+
+
+def test_ask_json_contract_and_verbatim_sentences(default_articles) -> None:
+    out = sanad("ask", "--json", Q_MISRATA)
+    assert out.returncode == 0, out.stderr
+    obj = json.loads(out.stdout)
+    _check_contract(obj)
+    assert obj["answered"] and obj["results"][0]["article_id"].startswith("003")
+    texts = {a.id: a.text for a in default_articles}
+    for r in obj["results"]:
+        for s in r["sentences"]:
+            assert s in texts[r["article_id"]]
+    scores = [r["score"] for r in obj["results"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_ask_json_batch_from_stdin_one_object_per_line() -> None:
+    questions = [Q_MISRATA, "ما هي عاصمة اليابان؟", "   ", "بماذا تعهد ساركوزي؟"]
+    out = sanad("ask", "--json", "-", stdin="\n".join(questions) + "\n")
+    assert out.returncode == 0, out.stderr
+    objs = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [o["answered"] for o in objs] == [True, False, True]
+    for o in objs:
+        _check_contract(o)
+
+
+def test_ask_prints_a_readable_answer_and_no_answer_exits_1() -> None:
+    out = sanad("ask", Q_MISRATA, env={"SANAD_CONSOLE_RESHAPE": "off"})
+    assert out.returncode == 0
+    assert "طلب من بعثة الأممالمتحدة" in out.stdout and "003_aa4b05069897d8d0" in out.stdout
+    out = sanad("ask", "ما هي عاصمة اليابان؟", env={"SANAD_CONSOLE_RESHAPE": "off"})
+    assert out.returncode == 1 and "لا توجد إجابة" in out.stdout
+
+
+@pytest.mark.parametrize(("question", "needle"), [("", "empty"), ("؟!.", "no words")])
+def test_bad_questions_get_one_clear_line_and_exit_2(question: str, needle: str) -> None:
+    out = sanad("ask", "--json", question)
+    assert out.returncode == 2
+    assert needle in out.stderr and "Traceback" not in out.stderr
+    assert out.stderr.count("\n") == 1
+
+
+def test_invalid_setting_is_named(tmp_path: Path) -> None:
+    out = sanad("ask", Q_MISRATA, env={"SANAD_TOP_K": "many"})
+    assert out.returncode == 2 and "SANAD_TOP_K" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_index_command_then_ask_from_the_saved_index(tmp_path: Path) -> None:
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text(
+        json.dumps({"id": "k1", "title": "كوبلر", "text": "قال كوبلر إن ليبيا تحتاج إلى جيش موحد."}, ensure_ascii=False)
+        + "\nnot json\n",
+        encoding="utf-8",
+    )
+    out = sanad("index", str(corpus), "--out", str(tmp_path / "idx"))
+    assert out.returncode == 0, out.stderr
+    assert f"{corpus}:2: not valid JSON" in out.stderr and "indexed 1 articles" in out.stderr
+    out = sanad("ask", "--json", "--index", str(tmp_path / "idx"), "ماذا قال كوبلر عن الجيش؟")
+    obj = json.loads(out.stdout)
+    assert obj["answered"] and obj["results"][0]["article_id"] == "k1"
+
+
+def test_corrupted_index_and_missing_corpus_are_clear_errors(tmp_path: Path) -> None:
+    sanad("index", str(Path(__file__).parents[1] / "retrieval" / "data" / "libya-news"), "--out", str(tmp_path / "idx"))
+    (tmp_path / "idx" / "passages.json.gz").write_bytes(b"garbage")
+    out = sanad("ask", "--index", str(tmp_path / "idx"), Q_MISRATA)
+    assert out.returncode == 4 and "sanad index" in out.stderr and "Traceback" not in out.stderr
+    out = sanad("ask", "--corpus", str(tmp_path / "nowhere"), Q_MISRATA)
+    assert out.returncode == 3 and "not found" in out.stderr
+
+
+def test_sources_lists_the_default_corpus() -> None:
+    out = sanad("sources", "--json")
+    ids = [json.loads(line)["article_id"] for line in out.stdout.splitlines()]
+    assert len(ids) == 5 and ids[0].startswith("000")
