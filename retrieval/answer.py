@@ -37,6 +37,8 @@ _CANDIDATES = 20
 _SENTENCES_PER_ARTICLE = 3
 _SENTENCE_KEEP = 0.5  # keep sentences scoring at least this share of the passage's best
 _RESULT_KEEP = 0.3  # keep results scoring at least this share of the best result
+# A sentence opening with a demonstrative within its first words refers back to the previous one.
+_REFERS_BACK_RE = re.compile(r"^\S*\s*(?:\S+\s+){0,2}(?:هذه|هذا|هذان|هاتان|هؤلاء|ذلك|تلك)\b")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _ARABIC_RE = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
 
@@ -95,33 +97,38 @@ def _query_terms(index: Index, question: str, notes: list[str]) -> list[str]:
     return terms
 
 
-def _term_spans(index: Index, text: str, wanted: set[str]) -> list[tuple[int, int, str]]:
-    return [(t.start, t.end, t.term) for t in index.analyzer.terms(text) if t.term in wanted]
-
-
 def _coverage(weights: dict[str, float], matched: set[str]) -> float:
     total = sum(weights.values())
     return sum(weights[t] for t in matched) / total if total else 0.0
 
 
-def _quotes(index: Index, hit: Hit, weights: dict[str, float]) -> tuple[list[Quote], set[str], float]:
-    """Best sentences of one passage, with highlights; also the passage's matched terms."""
+def _quotes(index: Index, hit: Hit, weights: dict[str, float], alias: dict[str, str]) -> tuple[list[Quote], set[str]]:
+    """Best sentences of one passage, with highlights, and the question terms the passage matched.
+
+    A sentence is kept when it scores at least half the passage's best sentence, or when it
+    directly follows a kept sentence, matches the question and opens by referring back to it
+    (``ويطلق على هذه القوات اسم "سواح"`` after the sentence naming those forces).
+    """
     article = index.articles[hit.passage.article_id]
     scored = []
     matched_all: set[str] = set()
     for seg in hit.passage.sentences:
         text = article.text[seg.start : seg.end]
-        spans = _term_spans(index, text, set(weights))
+        spans = [(t.start, t.end, alias[t.term]) for t in index.analyzer.terms(text) if t.term in alias]
         matched = {t for _, _, t in spans}
         matched_all |= matched
         scored.append((sum(weights[t] for t in matched), seg, text, spans))
-    best = max((s for s, *_ in scored), default=0.0)
+    best = max((sc for sc, *_ in scored), default=0.0)
+    keep = [sc > 0 and sc >= _SENTENCE_KEEP * best for sc, *_ in scored]
+    for i in range(1, len(scored)):
+        if keep[i - 1] and not keep[i] and scored[i][0] > 0 and _REFERS_BACK_RE.match(scored[i][2]):
+            keep[i] = True
     quotes = [
         Quote(text, seg.start, seg.end, tuple((s, e) for s, e, _ in spans))
-        for score, seg, text, spans in scored
-        if score > 0 and score >= _SENTENCE_KEEP * best
+        for k, (_, seg, text, spans) in zip(keep, scored)
+        if k
     ]
-    return quotes, matched_all, _coverage(weights, matched_all)
+    return quotes, matched_all
 
 
 def answer(question: str, index: Index, top_k: int = 3, min_coverage: float = MIN_COVERAGE) -> Answer:
@@ -141,12 +148,14 @@ def answer(question: str, index: Index, top_k: int = 3, min_coverage: float = MI
     if not _ARABIC_RE.search(text):
         notes.append("Sanad's corpus is Arabic: questions are best asked in Arabic")
     weights = {t: index.idf(t) for t in terms}
+    alias = index.expand(terms)
 
     by_article: dict[str, tuple[Result, set[str]]] = {}
     order: list[str] = []
     seen_quotes: list[set[str]] = []
-    for hit in index.search(terms, k=_CANDIDATES):
-        quotes, matched, coverage = _quotes(index, hit, weights)
+    for hit in index.search(list(alias), k=_CANDIDATES):
+        quotes, matched = _quotes(index, hit, weights, alias)
+        coverage = _coverage(weights, matched)
         if coverage < min_coverage or not quotes:
             continue
         aid = hit.passage.article_id

@@ -29,7 +29,7 @@ from rank_bm25 import BM25Okapi
 from . import __version__
 from .corpus import Article
 from .errors import IndexLoadError
-from .normalize import ANALYZER_VERSION, Analyzer, build_lexicon
+from .normalize import ANALYZER_VERSION, QUERY_PROCLITICS, Analyzer, build_lexicon
 from .segment import Passage, Segment, passages, segment_article
 
 __all__ = ["BM25Params", "FORMAT_VERSION", "Hit", "Index", "ProgressFn"]
@@ -126,6 +126,21 @@ class Index:
     def idf(self, term: str) -> float:
         """BM25Okapi IDF of ``term``; a term absent from the corpus gets the maximum IDF."""
         return float(self.bm25.idf.get(term, self._max_idf))
+
+    def expand(self, terms: Sequence[str]) -> dict[str, str]:
+        """Search terms for analysed query ``terms``: each term, plus its clitic variants the index holds.
+
+        The index strips a single-letter proclitic only when the bare word is attested, so a
+        verb seen only as ``وافتتح`` stays whole; the query ``افتتح`` then also searches ``وافتتح``.
+        Returns ``{search_term: query_term}``.
+        """
+        out: dict[str, str] = {}
+        for t in terms:
+            out.setdefault(t, t)
+            for p in QUERY_PROCLITICS:
+                if p + t in self.bm25.idf:
+                    out.setdefault(p + t, t)
+        return out
 
     def search(self, query_terms: Sequence[str], k: int = 10) -> list[Hit]:
         """The ``k`` best passages for analysed ``query_terms`` (score > 0), best first."""

@@ -114,6 +114,8 @@ STOPWORDS = QUESTION_WORDS | _norm_list(
 _ARTICLE_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال")
 # Single-letter proclitics stripped only when the rest is attested in the lexicon.
 _PROCLITIC_SEQS = ("و", "ف", "ب", "ل", "ك", "وب", "ول", "وك", "فب", "فل")
+#: Proclitics a query term is expanded with when the index holds the clitic form whole.
+QUERY_PROCLITICS = ("و", "ف", "ب", "ل", "ك")
 _SUFFIXES = ("ها", "ان", "ات", "ون", "ين", "يه", "ه", "ي")
 
 
