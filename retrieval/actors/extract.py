@@ -1,0 +1,201 @@
+"""Actor extraction: candidates -> non-overlapping mentions -> local aliases -> merged actors.
+
+1. :func:`.rules.candidates` proposes mentions (gazetteer and trigger rules).
+2. :func:`resolve` keeps non-overlapping ones: longer spans first, then rule priority.
+3. Names found once are looked for again in the same text (``خليفة حفتر`` makes every
+   ``حفتر``/``لحفتر`` a person; ``برناردينو ليون`` turns the gazetteer's ``ليون`` into him).
+4. :func:`merge` groups aliases (``حفتر`` into ``خليفة حفتر``, ``عبدالجليل`` with
+   ``عبد الجليل``, ``المجلس الوطني الانتقالي`` into ``... الليبي``) and returns one
+   :class:`Actor` per group, longest form first seen, in order of first mention.
+
+Every step is linear in the number of tokens (spans are at most a few tokens long).
+"""
+
+from __future__ import annotations
+
+from .lexicon import lexicon
+from .model import Actor
+from .rules import (
+    PRIO_LOCAL,
+    Doc,
+    Mention,
+    _title_after,
+    candidates,
+    gazetteer_at,
+    role_end,
+)
+from .spans import Analysis, tokens
+from .words import NAME_PARTICLES, TRIGGER_WORDS
+
+__all__ = ["extract_actors", "mentions"]
+
+_RULE_ORDER = {"title": 0, "quoted": 1, "apposition": 2, "org": 3, "place": 4, "gazetteer": 5, "local": 6,
+               "first-name": 7}
+_PUNCT = " ,،\"'“”«»()-"
+
+
+def resolve(cands: list[Mention], n_toks: int) -> list[Mention]:
+    """Non-overlapping mentions: longest first, then priority, then leftmost."""
+    cands = sorted(cands, key=lambda m: (-m.size, -m.prio, m.i, _RULE_ORDER.get(m.rule, 9)))
+    taken = bytearray(n_toks)
+    kept: dict[tuple[int, int, str], Mention] = {}
+    for m in cands:
+        span = (m.i, m.j, m.type)
+        if span in kept:
+            if kept[span].role is None and m.role is not None:
+                kept[span].role = m.role
+            continue
+        if any(taken[m.i : m.j]):
+            continue
+        taken[m.i : m.j] = b"\x01" * m.size
+        kept[span] = m
+    return sorted(kept.values(), key=lambda m: m.i)
+
+
+def _local_lexicon(doc: Doc, chosen: list[Mention]) -> tuple[dict[str, str], frozenset[str], int]:
+    """Names found in this text, plus person aliases (last name, glued ``عبدالجليل``)."""
+    entries: dict[str, str] = {}
+    conflicts: set[str] = set()
+
+    def add(key: str, t: str, override: bool = False) -> None:
+        if key in TRIGGER_WORDS or doc.is_stop(key) or len(key.replace(" ", "")) < 3:
+            return
+        if key in entries and entries[key] != t:
+            if not override:
+                return
+            conflicts.add(key)
+        entries[key] = t
+
+    # Person names and their aliases first: they win over the gazetteer (ليون of
+    # برناردينو ليون is no longer the organisation ANERcorp knew).
+    for m in chosen:
+        if m.type == "person":
+            add(" ".join(m.key), "person")
+            if len(m.key) >= 2:
+                add("".join(m.key), "person")
+                # Last name: حفتر of خليفة حفتر; أبو ستة and نصر الله keep two words.
+                two = m.key[-2] in NAME_PARTICLES or m.key[-1] == "الله" or doc.o_word(m.key[-1])
+                tail = m.key[-2:] if two else m.key[-1:]
+                if len(tail) < len(m.key):
+                    add(" ".join(tail), "person")
+    for m in chosen:
+        if m.type != "person":
+            add(" ".join(m.key), m.type)
+    for key in conflicts:
+        del entries[key]
+    prefixes = frozenset(" ".join(k.split(" ")[:m]) for k in entries for m in range(1, len(k.split(" "))))
+    max_tokens = max((len(k.split(" ")) for k in entries), default=1)
+    return entries, prefixes, max_tokens
+
+
+def _local_mentions(doc: Doc, chosen: list[Mention]) -> list[Mention]:
+    entries, prefixes, max_tokens = _local_lexicon(doc, chosen)
+    if not entries:
+        return []
+    have = {(m.i, m.j, m.type) for m in chosen}
+    out = []
+    for i in range(len(doc.toks)):
+        g = gazetteer_at(doc, i, entries, prefixes, max_tokens)
+        if g is not None and (i, g[0], g[3]) not in have:
+            j, a, key, t = g
+            out.append(Mention(i, j, t, tuple(key.split(" ")), a, PRIO_LOCAL, rule="local"))
+    return out
+
+
+def _attach_appositions(doc: Doc, chosen: list[Mention]) -> None:
+    """Fill ``role`` from a title right after a person's name, unless that title introduces
+    the next person (``التقى حفتر رئيس البرلمان عقيلة صالح``)."""
+    starts = {m.i for m in chosen if m.type == "person"}
+    for m in chosen:
+        if m.type != "person" or not _title_after(doc, m.j):
+            continue
+        e = role_end(doc, m.j)
+        if e in starts or any(s in starts for s in range(m.j + 1, e + 1) if s < len(doc.toks) and s > m.j):
+            if m.rule in ("apposition", "quoted"):
+                m.role = None
+            continue
+        if m.role is None:
+            m.role = doc.display(m.j, e, Analysis(0, "", doc.norm(m.j))).strip(_PUNCT) or None
+
+
+def mentions(text: str) -> tuple[Doc, list[Mention]]:
+    """All resolved mentions of ``text`` (before alias merging); for debugging and tests."""
+    doc = Doc(text, tokens(text), lexicon())
+    n = len(doc.toks)
+    if n == 0:
+        return doc, []
+    chosen = resolve(candidates(doc), n)
+    chosen = resolve(chosen + _local_mentions(doc, chosen), n)
+    _attach_appositions(doc, chosen)
+    return doc, chosen
+
+
+def _merge_key(doc: Doc, m: Mention) -> tuple[str, ...]:
+    """Tokens compared when merging: a final ``لمصراتة`` of an organisation reads ``مصراته``."""
+    if m.type != "organization" or len(m.key) < 2:
+        return m.key
+    last = m.key[-1]
+    for a in doc.readings(last)[1:]:
+        if doc.lex.entity(a.key) == "place":
+            return (*m.key[:-1], a.key)
+    return m.key
+
+
+def merge(doc: Doc, found: list[Mention]) -> list[Actor]:
+    """One actor per group of aliases, in order of first mention.
+
+    Mentions are taken longest first; a shorter one joins the single group whose key it
+    matches without spaces (``عبدالجليل``), ends (persons: ``حفتر`` of ``خليفة حفتر``) or
+    begins (organisations, two words or more), else it starts its own group. Groups are
+    found through dictionaries of suffixes/prefixes, so this stays linear.
+    """
+    groups: list[dict] = []
+    by_glued: dict[tuple[str, str], int] = {}
+    by_part: dict[tuple[str, tuple[str, ...]], set[int]] = {}
+    for m in sorted(found, key=lambda m: (-m.size, m.i)):
+        key = _merge_key(doc, m)
+        g = by_glued.get((m.type, "".join(key)))
+        if g is None:
+            hits = by_part.get((m.type, key), set())
+            if len(hits) == 1:
+                g = next(iter(hits))
+        if g is None:
+            g = len(groups)
+            groups.append({"type": m.type, "key": key, "mentions": []})
+            by_glued[(m.type, "".join(key))] = g
+            parts: list[tuple[str, ...]] = []
+            if m.type == "person":
+                parts = [key[-n:] for n in range(1, len(key))]
+            elif m.type == "organization":
+                parts = [key[:n] for n in range(2, len(key))]
+                if key[0] == "وكاله" and len(key) > 1:
+                    parts.append(key[1:])  # رويترز of وكالة رويترز
+            for part in parts:
+                by_part.setdefault((m.type, part), set()).add(g)
+        groups[g]["mentions"].append(m)
+
+    actors: list[tuple[int, Actor]] = []
+    for grp in groups:
+        ms = sorted(grp["mentions"], key=lambda m: m.i)
+        texts = {id(m): doc.display(m.i, m.j, m.a).strip(_PUNCT) for m in ms}
+        rep = max(ms, key=lambda m: (m.size, len(texts[id(m)]), -m.i))
+        text = texts[id(rep)]
+        if len(text.replace(" ", "")) < 2:
+            continue
+        role = next((m.role for m in ms if m.role), None)
+        start, end = doc.toks[rep.i].start, doc.toks[rep.j - 1].end
+        actors.append((ms[0].i, Actor(text, grp["type"], start, end, role)))
+    actors.sort(key=lambda x: x[0])
+    return [a for _, a in actors]
+
+
+def extract_actors(text: str) -> list[Actor]:
+    """Unique people, organisations and places named in ``text``, in order of first mention.
+
+    Aliases are merged into their longest form (``خليفة حفتر`` for ``حفتر``/``لحفتر``);
+    proclitics are stripped from the display text but kept in the offsets.
+    """
+    if not text or not text.strip():
+        return []
+    doc, found = mentions(text)
+    return merge(doc, found)

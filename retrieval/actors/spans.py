@@ -1,0 +1,155 @@
+"""Tokens with offsets, clitic analyses and display forms for actor spans.
+
+An actor span is a run of word tokens of the *original* text. Only its first token may carry
+proclitics (``و ف`` then ``ب ل ك``; ``ل`` + ``ال`` is written ``لل``), which are dropped from
+the display form but kept in the offsets::
+
+    "لحفتر"      -> key "حفتر",     display "حفتر"
+    "والإمارات"  -> key "الامارات", display "الإمارات"
+    "للقذافي"    -> key "القذافي",  display "القذافي"   (ال restored)
+
+Keys are :func:`retrieval.normalize.normalize_token` forms, so ``الإمارات``/``الامارات``
+and ``مصراتة``/``مصراته`` meet. The same analysis is used by ``bench/build_gazetteer.py`` when
+it canonicalizes ANERcorp entities, so gazetteer keys and text keys agree.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import NamedTuple
+
+from ..normalize import normalize_token, tokenize
+
+__all__ = [
+    "Analysis",
+    "Tok",
+    "clean",
+    "clitic_analyses",
+    "display",
+    "norm",
+    "surface_offset",
+    "tokens",
+    "unglue",
+]
+
+# Bidi and zero-width marks that ANERcorp (and web text) leaves inside tokens.
+_FORMAT_RE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_SPACE_RE = re.compile(r"\s+")
+
+_CONJ = ("", "و", "ف")
+_PREP = ("", "ب", "ل", "ك")
+#: The shortest key a stripped token may leave (``بمصر -> مصر``; never ``لدى -> دى``).
+MIN_STEM = 3
+
+
+class Tok(NamedTuple):
+    """A word token of the original text."""
+
+    surface: str
+    start: int
+    end: int
+    norm: str
+    gap: str  # the original characters between the previous token and this one
+
+
+class Analysis(NamedTuple):
+    """One reading of a token: ``drop`` normalized letters are clitics, ``add`` is restored."""
+
+    drop: int
+    add: str
+    key: str
+
+
+def clean(surface: str) -> str:
+    """Remove bidi/zero-width format marks (``"\u200fلبنان"`` -> ``"لبنان"``)."""
+    return _FORMAT_RE.sub("", surface)
+
+
+@lru_cache(maxsize=200_000)
+def norm(surface: str) -> str:
+    """Normalized form of one token (format marks removed first)."""
+    return normalize_token(clean(surface))
+
+
+def tokens(text: str) -> list[Tok]:
+    """Word tokens of ``text`` with offsets and the gap before each token."""
+    out: list[Tok] = []
+    prev_end = 0
+    for t in tokenize(text):
+        n = norm(t.surface)
+        if n:
+            out.append(Tok(t.surface, t.start, t.end, n, text[prev_end : t.start]))
+            prev_end = t.end
+    return out
+
+
+@lru_cache(maxsize=200_000)
+def clitic_analyses(n: str) -> tuple[Analysis, ...]:
+    """Readings of a normalized token, the whole token first, then by clitic length.
+
+    ``"وللقذافي"`` -> ``(0, "", "وللقذافي")``, ``(1, "", "للقذافي")``, ``(2, "", "لقذافي")``,
+    ``(3, "ال", "القذافي")``. Callers keep the reading their lexicon knows.
+    """
+    out = [Analysis(0, "", n)]
+    seen = {n}
+    for conj in _CONJ:
+        for prep in _PREP:
+            p = conj + prep
+            if not p or not n.startswith(p):
+                continue
+            rest = n[len(p) :]
+            if prep == "ل" and rest.startswith("ل") and not rest.startswith("ال"):
+                # ل + ال is written لل: للقذافي -> القذافي
+                key = "ال" + rest[1:]
+                if len(rest) - 1 >= MIN_STEM and key not in seen:
+                    out.append(Analysis(len(p) + 1, "ال", key))
+                    seen.add(key)
+            if len(rest) >= MIN_STEM and rest not in seen:
+                out.append(Analysis(len(p), "", rest))
+                seen.add(rest)
+    out.sort(key=lambda a: a.drop)
+    return tuple(out)
+
+
+def surface_offset(surface: str, drop: int) -> int:
+    """Index in ``surface`` after its first ``drop`` normalized letters (skips diacritics)."""
+    if drop <= 0:
+        return 0
+    count = 0
+    for i, ch in enumerate(surface):
+        count += len(norm(ch))
+        if count >= drop:
+            # Diacritics that belong to the dropped clitic go with it.
+            j = i + 1
+            while j < len(surface) and not norm(surface[j]):
+                j += 1
+            return j
+    return len(surface)
+
+
+def display(text: str, toks: list[Tok], i: int, j: int, a: Analysis) -> str:
+    """Display form of tokens ``i..j-1`` read with analysis ``a`` for the first token."""
+    first = toks[i]
+    start = first.start + surface_offset(first.surface, a.drop)
+    s = a.add + text[start : toks[j - 1].end]
+    return clean(_SPACE_RE.sub(" ", s)).strip()
+
+
+def unglue(piece: str, key: str) -> str:
+    """Split a glued display form at the word boundaries of ``key``:
+    ``unglue("الأممالمتحدة", "الامم المتحده") == "الأمم المتحدة"``."""
+    bounds = []
+    total = 0
+    for w in key.split(" ")[:-1]:
+        total += len(w)
+        bounds.append(total)
+    out = []
+    count = 0
+    for ch in piece:
+        if bounds and count >= bounds[0] and norm(ch):
+            out.append(" ")
+            bounds.pop(0)
+        out.append(ch)
+        count += len(norm(ch))
+    return "".join(out)
