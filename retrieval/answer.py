@@ -175,7 +175,7 @@ def answer(question: str, index: Index, top_k: int = 3, min_coverage: float = MI
         else:
             result, prev_matched = by_article[aid]
             room = _SENTENCES_PER_ARTICLE - len(result.quotes)
-            if room <= 0 or not fresh or hit.score < _SENTENCE_KEEP * result.score:
+            if room <= 0 or not fresh or hit.score < _SENTENCE_KEEP * max(result.score, 0.0):
                 continue
             merged = tuple(sorted(result.quotes + tuple(fresh[:room]), key=lambda q: q.start))
             all_matched = prev_matched | matched
@@ -185,7 +185,7 @@ def answer(question: str, index: Index, top_k: int = 3, min_coverage: float = MI
             )
 
     results = [by_article[a][0] for a in order]
-    if results:
+    if results and results[0].score > 0:  # relative cut-off (BM25Okapi can go negative on tiny corpora)
         best = results[0].score
         results = [r for r in results if r.score >= _RESULT_KEEP * best]
     results = [

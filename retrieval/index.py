@@ -17,6 +17,7 @@ import gzip
 import hashlib
 import json
 import math
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -93,7 +94,7 @@ class Index:
         self.built_at = built_at
         self.sources = list(sources)
         self.bm25 = BM25Okapi(terms, k1=params.k1, b=params.b, epsilon=params.epsilon)
-        self._max_idf = math.log((len(terms) + 0.5) / 0.5)
+        self.df: Counter[str] = Counter(t for doc in terms for t in set(doc))
 
     # ----------------------------------------------------------------- building
     @classmethod
@@ -124,8 +125,15 @@ class Index:
         return len(self.passages)
 
     def idf(self, term: str) -> float:
-        """BM25Okapi IDF of ``term``; a term absent from the corpus gets the maximum IDF."""
-        return float(self.bm25.idf.get(term, self._max_idf))
+        """Specificity of ``term``: ``ln(1 + (N - df + 0.5) / (df + 0.5))``, always positive.
+
+        This is the Lucene/BM25+ form of the Robertson-Sparck Jones IDF. It weighs question terms
+        for the answer's confidence (never the ranking, which is rank-bm25's): unlike BM25Okapi's
+        floored IDF it stays positive and ordered on tiny corpora, and a term the corpus never saw
+        (df = 0) gets the highest weight.
+        """
+        n, df = len(self.passages), self.df.get(term, 0)
+        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
     def expand(self, terms: Sequence[str]) -> dict[str, str]:
         """Search terms for analysed query ``terms``: each term, plus its clitic variants the index holds.
@@ -138,19 +146,23 @@ class Index:
         for t in terms:
             out.setdefault(t, t)
             for p in QUERY_PROCLITICS:
-                if p + t in self.bm25.idf:
+                if p + t in self.df:
                     out.setdefault(p + t, t)
         return out
 
     def search(self, query_terms: Sequence[str], k: int = 10) -> list[Hit]:
-        """The ``k`` best passages for analysed ``query_terms`` (score > 0), best first."""
+        """The ``k`` best passages containing any of ``query_terms``, best first.
+
+        Scores are rank-bm25's BM25Okapi. On tiny corpora its floored IDF can be negative (every
+        term in more than half the passages), so a match is a non-zero score, not a positive one.
+        """
         if not query_terms or not self.passages:
             return []
         scores = self.bm25.get_scores(list(query_terms))
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
-        return [Hit(self.passages[i], float(scores[i])) for i in top if scores[i] > 0]
+        return [Hit(self.passages[i], float(scores[i])) for i in top if scores[i] != 0]
 
     # ----------------------------------------------------------------- persistence
     def save(self, directory: str | Path) -> Path:
