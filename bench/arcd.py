@@ -3,20 +3,23 @@
 ARCD (Mozannar et al., 2019; MIT licence) is 1,395 questions written on 460 Wikipedia
 paragraphs. Every paragraph is indexed as one article (``id = context_id``, its Wikipedia
 title as a real title, so Sanad prepends it to every passage). Each question goes through
-the same path Sanad uses (``index.analyzer.tokens(question)`` -> ``index.search``); the gold
+Sanad's own path, ``index.analyzer.tokens(question)`` -> ``index.search``; a second row adds
+the clitic expansion ``answer()`` applies before searching (``Index.expand``). The gold
 document is the paragraph the question was written on.
 
 * Ranking is by article: the rank of the gold article is the rank of its first passage among
   the passages, counting each article once (an article hit is any passage of it).
 * Baseline: rank-bm25 ``BM25Okapi`` (defaults) over whitespace-split paragraph text, title not
   included (FINDINGS.md: MRR@10 ~ 0.51).
-* Refusals: ``answer()`` on every question (a) against the ARCD index, where it should
-  answer and quote the gold paragraph, and (b) against the default Libya news corpus, where
-  the questions are off-topic and it should refuse.
+* Refusals: ``answer()`` on every question (a) against the ARCD index, where it should answer
+  and quote the gold paragraph, and (b) against the default Libya news corpus, where the
+  questions are off-topic and it should refuse. (c) A harder case: the paragraphs of every
+  other title only (sorted order); questions on the indexed titles should be answered, those
+  on the left-out titles have no answer in the index although its genre and vocabulary match.
 
 Usage (from the repository root)::
 
-    /tmp/v1/bin/python bench/arcd.py [--data DIR] [--limit N] [--coverage 0.4,0.5]
+    /tmp/v1/bin/python bench/arcd.py [--data DIR] [--limit N] [--coverage 0.4,0.5] [--no-refusal]
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 from rank_bm25 import BM25Okapi
@@ -40,30 +44,28 @@ from retrieval.corpus import Article, load_default_corpus, make_article  # noqa:
 from retrieval.index import Index  # noqa: E402
 from retrieval.normalize import ANALYZER_VERSION, Analyzer, tokenize  # noqa: E402
 
+K = 10  # MRR@10; R@1 and R@5 are read from the same ranking
 
-def _import_answer():  # noqa: ANN202
+
+def _import_answer() -> ModuleType:
     """``retrieval.answer``; stubs ``retrieval.actors`` only while that package is unwritten."""
     try:
         import retrieval.answer as mod
     except ImportError:
-        import types
-        from dataclasses import dataclass as _dc
+        from dataclasses import dataclass as _dataclass
 
-        @_dc(frozen=True)
+        @_dataclass(frozen=True)
         class Actor:  # minimal stand-in: answer() only passes actors through
             text: str
             type: str
 
-        stub = types.ModuleType("retrieval.actors")
+        stub = ModuleType("retrieval.actors")
         stub.Actor = Actor  # type: ignore[attr-defined]
         stub.extract_actors = lambda text: []  # type: ignore[attr-defined]
         sys.modules["retrieval.actors"] = stub
         sys.modules.pop("retrieval.answer", None)
         import retrieval.answer as mod
     return mod
-
-
-K = 10  # MRR@10; R@1 and R@5 are read from the same ranking
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,8 @@ class Question:
 
 @dataclass(frozen=True)
 class Row:
+    """One ranking run: the gold article's rank per question, and per-query latency."""
+
     name: str
     ranks: list[int | None]  # 1-based rank of the gold article within the top K, else None
     ms: list[float]  # per-query latency (analysis + search)
@@ -103,6 +107,10 @@ def load_arcd(data: Path, limit: int | None) -> tuple[list[dict], list[Question]
     return contexts, questions[:limit] if limit else questions
 
 
+def _articles(contexts: list[dict]) -> list[Article]:
+    return [make_article(id=c["context_id"], text=c["text"], title=c["title"]) for c in contexts]
+
+
 def _first_rank(gold: str, ranked_ids: Sequence[str]) -> int | None:
     """1-based rank of ``gold`` among distinct ids (first occurrence counts), within the top K."""
     seen: list[str] = []
@@ -123,20 +131,33 @@ def _timed(fn: Callable[[], Sequence[str]]) -> tuple[Sequence[str], float]:
     return out, (time.perf_counter() - t0) * 1000
 
 
-def eval_sanad(index: Index, questions: list[Question]) -> Row:
-    """Sanad's own path: analyzer.tokens(question) -> index.search, ranked by article."""
-    per_article = max(sum(1 for p in index.passages if p.article_id == a) for a in index.articles)
-    k = K * per_article  # enough passages to always reach K distinct articles
-
-    def run(q: str) -> list[str]:
-        return [h.passage.article_id for h in index.search(index.analyzer.tokens(q), k=k)]
-
+def _rank_all(questions: list[Question], run: Callable[[str], Sequence[str]], name: str) -> Row:
     ranks, ms = [], []
     for q in questions:
         ids, t = _timed(lambda: run(q.text))
         ranks.append(_first_rank(q.gold, ids))
         ms.append(t)
-    return Row(f"Sanad (analyzer v{ANALYZER_VERSION}, title + text, k1={index.params.k1} b={index.params.b})", ranks, ms)
+    return Row(name, ranks, ms)
+
+
+def eval_sanad(index: Index, questions: list[Question], expand: bool = False) -> Row:
+    """Sanad's own path: ``analyzer.tokens(question)`` -> ``index.search``, ranked by article.
+
+    With ``expand`` the distinct query terms are widened with the clitic variants the index
+    holds (``Index.expand``), as :func:`retrieval.answer.answer` does before searching.
+    """
+    per_article = max(sum(1 for p in index.passages if p.article_id == a) for a in index.articles)
+    k = K * per_article  # enough passages to always reach K distinct articles
+    expand = expand and hasattr(index, "expand")
+
+    def run(q: str) -> list[str]:
+        terms = index.analyzer.tokens(q)
+        if expand:
+            terms = list(index.expand(list(dict.fromkeys(terms))))
+        return [h.passage.article_id for h in index.search(terms, k=k)]
+
+    path = "tokens -> expand -> search (as answer())" if expand else "tokens -> search"
+    return _rank_all(questions, run, f"Sanad v{ANALYZER_VERSION}, title + text, {path}")
 
 
 def eval_whitespace(contexts: list[dict], questions: list[Question]) -> Row:
@@ -150,20 +171,14 @@ def eval_whitespace(contexts: list[dict], questions: list[Question]) -> Row:
         top = top[np.argsort(-scores[top], kind="stable")]
         return [ids[i] for i in top if scores[i] > 0]
 
-    ranks, ms = [], []
-    for q in questions:
-        got, t = _timed(lambda: run(q.text))
-        ranks.append(_first_rank(q.gold, got))
-        ms.append(t)
-    return Row("rank-bm25 BM25Okapi, whitespace split, text only (baseline)", ranks, ms)
+    return _rank_all(questions, run, "rank-bm25 BM25Okapi, whitespace split, text only (baseline)")
 
 
-def refusal_rows(
-    arcd: Index, libya: Index, questions: list[Question], coverages: list[float]
-) -> list[str]:
-    """Markdown rows: answer() behaviour on ARCD (should answer) and on Libya news (should refuse)."""
+def refusal_rows(arcd: Index, libya: Index, questions: list[Question], coverages: list[float]) -> list[str]:
+    """Markdown rows: answer() on ARCD (should answer) and on Libya news (off-topic: should refuse)."""
     answer = _import_answer().answer
     rows = []
+    n = len(questions)
     for cov in coverages:
         answered = gold_in = refused = 0
         for q in questions:
@@ -172,11 +187,39 @@ def refusal_rows(
                 answered += 1
                 gold_in += any(r.article.id == q.gold for r in a.results)
             refused += not answer(q.text, libya, min_coverage=cov).answered
-        n = len(questions)
         rows.append(
-            f"| {cov:.2f} | {answered / n:.3f} | {gold_in / n:.3f} | {gold_in / max(answered, 1):.3f} | {refused / n:.3f} |"
+            f"| {cov:.2f} | {answered / n:.3f} | {gold_in / n:.3f} | {gold_in / max(answered, 1):.3f} "
+            f"| {refused / n:.3f} |"
         )
     return rows
+
+
+def held_out_rows(contexts: list[dict], questions: list[Question], coverages: list[float]) -> tuple[str, list[str]]:
+    """Markdown caption and rows: answer() over half the titles, asked every question."""
+    answer = _import_answer().answer
+    titles = sorted({c["title"] for c in contexts})
+    inside = set(titles[::2])
+    title_of = {c["context_id"]: c["title"] for c in contexts}
+    index = Index.build(_articles([c for c in contexts if c["title"] in inside]))
+    answerable = [q for q in questions if title_of[q.gold] in inside]
+    unanswerable = [q for q in questions if title_of[q.gold] not in inside]
+    caption = (
+        f"{len(index.articles)} paragraphs of {len(inside)} of {len(titles)} titles indexed; "
+        f"{len(answerable)} answerable, {len(unanswerable)} unanswerable questions"
+    )
+    rows = []
+    for cov in coverages:
+        answered = gold_in = 0
+        for q in answerable:
+            a = answer(q.text, index, min_coverage=cov)
+            answered += a.answered
+            gold_in += any(r.article.id == q.gold for r in a.results)
+        refused = sum(not answer(q.text, index, min_coverage=cov).answered for q in unanswerable)
+        rows.append(
+            f"| {cov:.2f} | {answered / max(len(answerable), 1):.3f} | {gold_in / max(len(answerable), 1):.3f} "
+            f"| {refused / max(len(unanswerable), 1):.3f} |"
+        )
+    return caption, rows
 
 
 def tokens_per_second(articles: list[Article], lexicon: frozenset[str]) -> tuple[int, float]:
@@ -197,20 +240,28 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--coverage",
         default=None,
-        help="comma-separated min_coverage values for the refusal table (default: answer.MIN_COVERAGE)",
+        help="comma-separated min_coverage values for the refusal tables (default: answer.MIN_COVERAGE)",
     )
-    ap.add_argument("--no-refusal", action="store_true", help="skip the refusal table (ranking only)")
+    ap.add_argument("--no-refusal", action="store_true", help="skip the refusal tables (ranking only)")
     args = ap.parse_args(argv)
 
     t_start = time.perf_counter()
     contexts, questions = load_arcd(args.data, args.limit)
-    articles = [make_article(id=c["context_id"], text=c["text"], title=c["title"]) for c in contexts]
+    articles = _articles(contexts)
     t0 = time.perf_counter()
     index = Index.build(articles)
     build_s = time.perf_counter() - t0
 
-    rows = [eval_whitespace(contexts, questions), eval_sanad(index, questions)]
-    print(f"## ARCD retrieval ({len(questions)} questions, {len(articles)} paragraphs, {index.n_passages} passages)\n")
+    rows = [
+        eval_whitespace(contexts, questions),
+        eval_sanad(index, questions),
+        eval_sanad(index, questions, expand=True),
+    ]
+    p = index.params
+    print(
+        f"## ARCD retrieval ({len(questions)} questions, {len(articles)} paragraphs, {index.n_passages} passages; "
+        f"Sanad BM25 k1={p.k1} b={p.b})\n"
+    )
     print("| analyzer | R@1 | R@5 | MRR@10 | query ms p50 |")
     print("|---|---|---|---|---|")
     for row in rows:
@@ -222,13 +273,19 @@ def main(argv: list[str] | None = None) -> int:
         mod = _import_answer()
         coverages = [float(x) for x in args.coverage.split(",")] if args.coverage else [mod.MIN_COVERAGE]
         libya = Index.build(load_default_corpus())
-        print("\n## answer() refusals (ARCD questions)\n")
+        print(f"\n## answer() refusals ({len(questions)} ARCD questions)\n")
         print(
             "| min_coverage | answered on ARCD | gold quoted (of all) | gold quoted (of answered) "
             "| refused on Libya news (off-topic) |"
         )
         print("|---|---|---|---|---|")
         for line in refusal_rows(index, libya, questions, coverages):
+            print(line)
+        caption, lines = held_out_rows(contexts, questions, coverages)
+        print(f"\n## answer() refusals, held-out titles ({caption})\n")
+        print("| min_coverage | answered (answerable) | gold quoted (answerable) | refused (unanswerable) |")
+        print("|---|---|---|---|")
+        for line in lines:
             print(line)
     print(f"\nTotal {time.perf_counter() - t_start:.1f} s")
     return 0

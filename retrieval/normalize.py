@@ -9,11 +9,13 @@ Steps, in order (each step is a pure function below):
    Latin lowercase.
 3. stopwords and question words are dropped (``من ما ماذا كم أين متى لماذا هل`` ...).
 4. ``Analyzer.stem``: clitics and light suffixes. The definite article family
-   (``ال وال بال كال فال لل``) and ``و`` are stripped by rule, as in Lucene's light stemmer
-   (Larkey et al., 2007). Single-letter proclitics ``ب ل ك ف`` are stripped only when the
-   remainder is *attested* in the corpus lexicon: ``لحفتر -> حفتر`` because ``حفتر`` occurs,
-   while ``بنغازي`` stays whole because ``نغازي`` never does. Suffixes are then stripped
-   lightly (``ها ان ات ون ين يه ه ي``), never below two letters.
+   (``ال وال بال كال فال لل``) is stripped by rule, as in Lucene's light stemmer (Larkey et
+   al., 2007). Single-letter proclitics ``و ف ب ل ك`` are stripped only when the remainder is
+   *attested* in the corpus lexicon: ``لحفتر -> حفتر`` because ``حفتر`` occurs, while
+   ``بنغازي`` stays whole because ``نغازي`` never does; likewise ``لليبيا`` is ``ل + ليبيا``,
+   not ``لل + يبيا``. Suffixes are then stripped lightly (``ها ات ون ين يه ه ي``), never below
+   two letters, and a teh marbuta written ``ت`` before a pronoun goes with the pronoun
+   (``مساحتها``, ``مساحة`` -> ``مساح``).
 
 The lexicon is built from the corpus (``build_lexicon``) and saved with the index, so the
 query sees exactly the analysis the index saw.
@@ -42,7 +44,7 @@ __all__ = [
 ]
 
 #: Bump when the chain changes: saved indexes record it and are rejected when it differs.
-ANALYZER_VERSION = 3
+ANALYZER_VERSION = 4
 
 # Word runs: letters and digits (``\w`` minus underscore) plus the combining marks that sit
 # inside Arabic words (harakat, superscript alef, Quranic marks) and the tatweel.
@@ -97,7 +99,8 @@ QUESTION_WORDS = _norm_list(
     بكم لمن ممن عمن فيم فيما علام إلام حتام أيان أنى"""
 )
 
-#: Function words: pronouns, prepositions, conjunctions, particles, auxiliaries, demonstratives.
+#: Function words: pronouns, prepositions, conjunctions, particles, auxiliaries, demonstratives
+#: (and ``اللذي``/``اللتي``, frequent misspellings of ``الذي``/``التي`` in typed questions).
 STOPWORDS = QUESTION_WORDS | _norm_list(
     """في على علي إلى الى إلي عن مع منذ مذ حتى حتي عند لدى لدي لدن بين بينما خلال نحو حول دون
     ضد عبر تحت فوق أمام امام خلف وراء قبل بعد عبر لأن لان لكن لكنه لكنها بل أو او أم ام ثم
@@ -107,16 +110,21 @@ STOPWORDS = QUESTION_WORDS | _norm_list(
     انت أنتم انتم أنتما انتن كل بعض غير سوى أي إذ اذ إذا اذا لو لولا كما كذلك أيضا ايضا
     أيضاً ايضاً فقط جدا جداً حيث عندما بينما أما اما إما اما وقد فقد كي لكي حين حينما له لها
     لهم لهن به بها بهم فيه فيها فيهم منه منها منهم عنه عنها عليه عليها عليهم إليه اليه إليها
-    اليها لدينا عليك يا و ف ب ل ك ال تم يتم ذات ذو ذي إلا الا إلى هل ليت لعل كأن مثل"""
+    اليها لدينا عليك يا و ف ب ل ك ال تم يتم ذات ذو ذي إلا الا إلى هل ليت لعل كأن مثل
+    اللذين اللتين اللذي اللتي"""
 )
 
-# Definite article family and the conjunction waw: stripped by rule (Lucene's prefix set).
+# Definite article family: stripped by rule (Lucene's prefix set).
 _ARTICLE_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال")
-# Single-letter proclitics stripped only when the rest is attested in the lexicon.
+# Single-letter proclitics (and their pairs) stripped only when the rest is attested.
 _PROCLITIC_SEQS = ("و", "ف", "ب", "ل", "ك", "وب", "ول", "وك", "فب", "فل")
 #: Proclitics a query term is expanded with when the index holds the clitic form whole.
 QUERY_PROCLITICS = ("و", "ف", "ب", "ل", "ك")
-_SUFFIXES = ("ها", "ان", "ات", "ون", "ين", "يه", "ه", "ي")
+# Light suffixes, tried in this order, each at most once. Not ``ان``: in news it ends far more
+# names and stems (لبنان ايران السودان سكان بيان مكان برلمان) than duals, which mostly take ``ين``.
+_SUFFIXES = ("ها", "ات", "ون", "ين", "يه", "ه", "ي")
+# Pronoun suffixes before which a teh marbuta is written ``ت`` (مساحة -> مساحتها).
+_ENCLITICS = frozenset(("ها", "ه"))
 
 
 def _strip_article(w: str) -> str:
@@ -128,20 +136,32 @@ def _strip_article(w: str) -> str:
 
 
 def _strip_suffixes(w: str) -> str:
-    """Light suffix stripping: each suffix at most once, in order, keeping two letters."""
+    """Light suffix stripping: each suffix at most once, in order, keeping two letters.
+
+    After a pronoun suffix (``ها``, ``ه``) a final ``ت`` is the teh marbuta of the noun it is
+    attached to, so it goes too and ``مساحتها``/``عاصمته`` meet ``مساحة``/``عاصمة`` (``مساح``,
+    ``عاصم``). Kept in three-letter stems (``وقتها`` -> ``وقت``) and after ``ا``, where it is
+    the plural or part of the name (``مصراته`` -> ``مصرات``, ``قواته`` -> ``قوات`` -> ``قو``).
+    """
     for s in _SUFFIXES:
         if w.endswith(s) and len(w) >= len(s) + 2:
             w = w[: -len(s)]
+            if s in _ENCLITICS and len(w) >= 4 and w[-1] == "ت" and w[-2] != "ا":
+                w = w[:-1]
     return w
 
 
 def _base_form(normalized: str) -> str:
-    """Clitic-free form used for the lexicon: article family stripped."""
-    return _strip_article(normalized)
+    """Clitic-free form used for the lexicon: article family stripped.
+
+    Words in ``لل`` stay whole: ``للغة`` is ``ل + اللغة``, and cutting ``لل`` would put the
+    non-word ``غة`` in the lexicon (and make ``لغات`` look like ``ل + غات``).
+    """
+    return normalized if normalized.startswith("لل") else _strip_article(normalized)
 
 
 def build_lexicon(texts: Iterable[str], min_count: int = 1) -> frozenset[str]:
-    """Attested base forms of a corpus (normalized, article stripped, not stopwords)."""
+    """Attested base forms of a corpus (normalized, article stripped; stopwords included)."""
     counts: Counter[str] = Counter()
     for text in texts:
         for tok in tokenize(text):
@@ -160,8 +180,22 @@ class Analyzer:
         self.lexicon = lexicon
         self._cache: dict[str, str | None] = {}
 
+    def _attested(self, w: str) -> bool:
+        """``w`` occurs in the corpus, as is or with a light suffix (``لاعبين`` via ``لاعب``)."""
+        return w in self.lexicon or _strip_suffixes(w) in self.lexicon
+
     def stem(self, normalized: str) -> str:
         """Clitic and light-suffix stripping of one normalized word."""
+        if (
+            normalized.startswith("لل")
+            and len(normalized) >= 4
+            and not self._attested(normalized[2:])
+            and self._attested(normalized[1:])
+        ):
+            # ل before a word in ل, or before ال + a word in ل (whose alef and one lam drop):
+            # لليبيا -> ليبيا, للغة -> لغة, للاعب -> لاعب, where Lucene's ``لل`` rule gives the
+            # non-words يبيا غة اعب. Only then: للحد stays ل + الحد because حد is a word.
+            return self.stem(normalized[1:])
         w = _strip_article(normalized)
         if w == normalized:
             # Attested proclitics: لحفتر -> حفتر, وبمصراته -> مصراته (never بنغازي -> نغازي).
