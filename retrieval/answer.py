@@ -55,7 +55,11 @@ class Quote:
 
 @dataclass(frozen=True, slots=True)
 class Result:
-    """One article's answer: its quotes (source order), the best passage, and named actors."""
+    """One article's answer: its quotes (source order), the best passage, and named actors.
+
+    ``score`` is the best quoted sentence's share of the question: the summed IDF of the question
+    terms it contains (results are ranked by it, then by the passage's BM25 score).
+    """
 
     article: Article
     passage_id: str
@@ -102,8 +106,10 @@ def _coverage(weights: dict[str, float], matched: set[str]) -> float:
     return sum(weights[t] for t in matched) / total if total else 0.0
 
 
-def _quotes(index: Index, hit: Hit, weights: dict[str, float], alias: dict[str, str]) -> tuple[list[Quote], set[str]]:
-    """Best sentences of one passage, with highlights, and the question terms the passage matched.
+def _quotes(
+    index: Index, hit: Hit, weights: dict[str, float], alias: dict[str, str]
+) -> tuple[list[Quote], set[str], float]:
+    """Best sentences of one passage with highlights, the question terms it matched, the best sentence's score.
 
     A sentence is kept when it scores at least half the passage's best sentence, or when it
     directly follows a kept sentence, matches the question and opens by referring back to it
@@ -128,7 +134,7 @@ def _quotes(index: Index, hit: Hit, weights: dict[str, float], alias: dict[str, 
         for k, (_, seg, text, spans) in zip(keep, scored)
         if k
     ]
-    return quotes, matched_all
+    return quotes, matched_all, best
 
 
 def answer(question: str, index: Index, top_k: int = 3, min_coverage: float = MIN_COVERAGE) -> Answer:
@@ -150,14 +156,20 @@ def answer(question: str, index: Index, top_k: int = 3, min_coverage: float = MI
     weights = {t: index.idf(t) for t in terms}
     alias = index.expand(terms)
 
+    # Candidates that cover the question, ranked by their best sentence (the quote a reader
+    # sees), then by BM25: a long passage must not bury the one sentence that answers.
+    candidates = []
+    for hit in index.search(list(alias), k=_CANDIDATES):
+        quotes, matched, best = _quotes(index, hit, weights, alias)
+        coverage = _coverage(weights, matched)
+        if coverage >= min_coverage and quotes:
+            candidates.append((best, hit, quotes, matched, coverage))
+    candidates.sort(key=lambda c: (-c[0], -c[1].score))
+
     by_article: dict[str, tuple[Result, set[str]]] = {}
     order: list[str] = []
     seen_quotes: list[set[str]] = []
-    for hit in index.search(list(alias), k=_CANDIDATES):
-        quotes, matched = _quotes(index, hit, weights, alias)
-        coverage = _coverage(weights, matched)
-        if coverage < min_coverage or not quotes:
-            continue
+    for best, hit, quotes, matched, coverage in candidates:
         aid = hit.passage.article_id
         fresh = []
         for q in quotes:
@@ -169,13 +181,13 @@ def answer(question: str, index: Index, top_k: int = 3, min_coverage: float = MI
         if aid not in by_article:
             if len(order) >= top_k or not fresh:
                 continue
-            result = Result(index.articles[aid], hit.passage.passage_id, hit.score, coverage, tuple(fresh))
+            result = Result(index.articles[aid], hit.passage.passage_id, best, coverage, tuple(fresh))
             by_article[aid] = (result, matched)
             order.append(aid)
         else:
             result, prev_matched = by_article[aid]
             room = _SENTENCES_PER_ARTICLE - len(result.quotes)
-            if room <= 0 or not fresh or hit.score < _SENTENCE_KEEP * max(result.score, 0.0):
+            if room <= 0 or not fresh or best < _SENTENCE_KEEP * result.score:
                 continue
             merged = tuple(sorted(result.quotes + tuple(fresh[:room]), key=lambda q: q.start))
             all_matched = prev_matched | matched
@@ -185,9 +197,9 @@ def answer(question: str, index: Index, top_k: int = 3, min_coverage: float = MI
             )
 
     results = [by_article[a][0] for a in order]
-    if results and results[0].score > 0:  # relative cut-off (BM25Okapi can go negative on tiny corpora)
-        best = results[0].score
-        results = [r for r in results if r.score >= _RESULT_KEEP * best]
+    if results:
+        top = results[0].score
+        results = [r for r in results if r.score >= _RESULT_KEEP * top]
     results = [
         Result(
             r.article,

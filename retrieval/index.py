@@ -161,7 +161,7 @@ class Index:
         scores = self.bm25.get_scores(list(query_terms))
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
+        top = top[np.lexsort((top, -scores[top]))]  # best first; ties in corpus order
         return [Hit(self.passages[i], float(scores[i])) for i in top if scores[i] != 0]
 
     # ----------------------------------------------------------------- persistence

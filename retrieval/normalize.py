@@ -179,6 +179,7 @@ class Analyzer:
     def __init__(self, lexicon: frozenset[str] = frozenset()) -> None:
         self.lexicon = lexicon
         self._cache: dict[str, str | None] = {}
+        self._pieces_cache: dict[str, tuple[tuple[int, int, str], ...]] = {}
 
     def _attested(self, w: str) -> bool:
         """``w`` occurs in the corpus, as is or with a light suffix (``لاعبين`` via ``لاعب``)."""
@@ -235,16 +236,25 @@ class Analyzer:
             i = n.find("ال", i + 1)
         return 0
 
+    def _pieces(self, surface: str) -> tuple[tuple[int, int, str], ...]:
+        """Terms of one word run as ``(start, end, term)`` relative to the run (cached)."""
+        cached = self._pieces_cache.get(surface)
+        if cached is not None:
+            return cached
+        cut = self.split_glued(surface) if self.lexicon else 0
+        bounds = ((0, cut), (cut, len(surface))) if cut else ((0, len(surface)),)
+        result = tuple((s, e, t) for s, e in bounds if (t := self.term(surface[s:e])) is not None)
+        if len(self._pieces_cache) < 500_000:
+            self._pieces_cache[surface] = result
+        return result
+
     def terms(self, text: str) -> list[Term]:
         """Index terms of ``text`` with the offsets of the word runs they came from."""
         out = []
-        for tok in tokenize(text):
-            cut = self.split_glued(tok.surface) if self.lexicon else 0
-            parts = [(tok.start, tok.start + cut), (tok.start + cut, tok.end)] if cut else [(tok.start, tok.end)]
-            for s, e in parts:
-                t = self.term(text[s:e])
-                if t is not None:
-                    out.append(Term(t, s, e))
+        for m in _WORD_RE.finditer(text):
+            base = m.start()
+            for s, e, t in self._pieces(m.group()):
+                out.append(Term(t, base + s, base + e))
         return out
 
     def tokens(self, text: str) -> list[str]:

@@ -207,8 +207,8 @@ def passages(
     article_id: str,
     text: str,
     segments: list[Segment],
-    max_sentences: int = 3,
-    max_words: int = 70,
+    max_sentences: int = 6,
+    max_words: int = 150,
 ) -> list[Passage]:
     """Group unique sentences into passages of a few sentences, never across paragraphs."""
     out: list[Passage] = []
