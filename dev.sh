@@ -3,6 +3,7 @@
 #   ./dev.sh console        open the console on the embedded corpus
 #   ./dev.sh test [ARGS]    run the test suite (pytest ARGS)
 #   ./dev.sh sanad ARGS     run any sanad command
+#   ./dev.sh bench NAME     run bench/NAME.py (e.g. arcd)
 set -euo pipefail
 cd "$(dirname "$0")"
 PY=${PYTHON:-python3}
@@ -37,5 +38,6 @@ case "$cmd" in
   console) exec "$VENV/bin/sanad" console "$@" ;;
   test) exec "$VENV/bin/python" -m pytest "$@" ;;
   sanad) exec "$VENV/bin/sanad" "$@" ;;
-  *) echo "usage: ./dev.sh console | test [pytest args] | sanad ARGS" >&2; exit 2 ;;
+  bench) name=${1:?usage: ./dev.sh bench NAME}; shift; exec "$VENV/bin/python" "bench/$name.py" "$@" ;;
+  *) echo "usage: ./dev.sh console | test [pytest args] | sanad ARGS | bench NAME" >&2; exit 2 ;;
 esac
