@@ -218,9 +218,5 @@ def answer(question: str, index: Index, top_k: int = 3, min_coverage: float = MI
 
 
 def _actors_of(quotes: tuple[Quote, ...]) -> list[Actor]:
-    """Actors named in the quotes, merged across quotes (first mention wins)."""
-    seen: dict[tuple[str, str], Actor] = {}
-    for q in quotes:
-        for actor in extract_actors(q.text):
-            seen.setdefault((actor.text, actor.type), actor)
-    return list(seen.values())
+    """Actors named in the quotes, extracted over all of them so aliases merge (``أسامة بادي`` / ``بادي``)."""
+    return extract_actors("\n".join(q.text for q in quotes))

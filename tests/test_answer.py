@@ -125,3 +125,9 @@ def test_latin_question_is_answered_where_possible_with_a_note(default_index) ->
     ans = answer("What did Kobler say?", default_index)
     assert not ans.answered
     assert any("Arabic" in n for n in ans.notes)
+
+
+def test_actor_aliases_merge_across_the_quotes_of_one_result(default_index) -> None:
+    ans = answer("ماذا طلب المجلس البلدي لمصراتة من بعثة الأمم المتحدة؟", default_index)
+    persons = [a.text for a in ans.results[0].actors if a.type == "person"]
+    assert "أسامة بادي" in persons and "بادي" not in persons
