@@ -131,3 +131,20 @@ def test_actor_aliases_merge_across_the_quotes_of_one_result(default_index) -> N
     ans = answer("ماذا طلب المجلس البلدي لمصراتة من بعثة الأمم المتحدة؟", default_index)
     persons = [a.text for a in ans.results[0].actors if a.type == "person"]
     assert "أسامة بادي" in persons and "بادي" not in persons
+
+
+def test_the_same_sentence_in_two_articles_is_quoted_once() -> None:
+    from retrieval.corpus import make_article
+    from retrieval.index import Index
+
+    wire = "وقال كوبلر إن ليبيا تحتاج إلى جيش قوي موحد رغم الحظر المفروض على السلاح."
+    index = Index.build(
+        [
+            make_article("a", wire + "\nوتواصلت المعارك في بنغازي."),
+            make_article("b", "نقلت الوكالات الخبر.\n" + wire),
+            make_article("c", "عقد المجلس البلدي اجتماعا في مصراتة."),
+        ]
+    )
+    ans = answer("ماذا قال كوبلر عن الجيش الموحد؟", index, top_k=5)
+    quotes = [q.text for r in ans.results for q in r.quotes]
+    assert quotes.count(wire) == 1
