@@ -1,4 +1,4 @@
-"""The ``sanad`` command: ``ask``, ``console``, ``index``, ``sources``.
+"""The ``sanad`` command: ``ask``, ``console``, ``index``, ``sources``, ``telegram``.
 
 Exit codes: 0 answered (or done), 1 no answer in the corpus, 2 bad input or setting,
 3 corpus error, 4 index error, 130 interrupted. Errors are one line on stderr, never a traceback.
@@ -46,14 +46,47 @@ def build_parser() -> argparse.ArgumentParser:
     console = sub.add_parser("console", help="interactive console (:help for commands)")
     _common(console)
 
-    index = sub.add_parser("index", help="build and save an index of a corpus")
+    index = sub.add_parser(
+        "index",
+        help="build and save an index of a corpus (or --add articles to a saved one)",
+        description="Build a saved index of .txt directories, .jsonl and .jsonl.gz files (read directly), "
+        "showing progress (articles/s, ETA) and reporting every skipped article and why. "
+        "With --add, the articles are added to the index already in --out: only they are read and "
+        "analysed, and the BM25 statistics of the whole index are recomputed.",
+    )
     index.add_argument("paths", nargs="+", type=Path, help=".txt directories, .jsonl or .jsonl.gz files")
     index.add_argument("--out", type=Path, required=True, help="directory to write the index to")
+    index.add_argument("--add", action="store_true", help="add the articles to the index in --out instead of rebuilding it")
     index.add_argument("--strict", action="store_true", help="stop at the first bad file or line (default: skip it)")
+
+    tag = sub.add_parser(
+        "tag",
+        help="tag a CoNLL file with the actor tagger (token<TAB>tag per line)",
+        description="Read one token per line (a second tab-separated column is ignored; blank lines "
+        "separate sentences) and write token<TAB>tag with the same lines: tags O or B-/I- with PERS, "
+        "ORG, LOC, MISC. Uses SANAD_ACTORS_BACKEND (model or camel).",
+    )
+    tag.add_argument("--conll", required=True, help="input file, or - for stdin")
 
     sources = sub.add_parser("sources", help="list the articles of the corpus")
     sources.add_argument("--json", action="store_true", help="one JSON object per article")
     _common(sources)
+
+    telegram = sub.add_parser(
+        "telegram",
+        help="run the Telegram bot (token in SANAD_TELEGRAM_TOKEN; polling, or webhook if SANAD_TELEGRAM_WEBHOOK_URL is set)",
+    )
+    _common(telegram)
+
+    health = sub.add_parser(
+        "health",
+        help="exit 0 while the running bot's heartbeat is fresh, else 1 with the reason (a container's HEALTHCHECK)",
+        description="Check the heartbeat file the Telegram bot refreshes while it serves "
+        "(SANAD_HEARTBEAT_FILE; refreshed every SANAD_HEARTBEAT_INTERVAL seconds after a successful "
+        "Bot API call). Exit 0 when it is at most SANAD_HEARTBEAT_MAX_AGE seconds old, else 1.",
+    )
+    health.add_argument("--file", type=Path, help="heartbeat file; env SANAD_HEARTBEAT_FILE")
+    health.add_argument("--max-age", type=float, help="seconds (default 90); env SANAD_HEARTBEAT_MAX_AGE")
     return parser
 
 
@@ -87,12 +120,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
             if not line.strip():
                 continue
             try:
-                ans = answer(line.rstrip("\n"), index, top_k=settings.top_k, min_coverage=settings.min_coverage)
+                ans = answer(line.rstrip("\n"), index, settings.top_k, settings.min_coverage, settings.actors_backend)
                 _print_json(answer_to_json(ans))
             except InputError as e:
                 _print_json({"question": line.rstrip("\n"), "answered": False, "results": [], "error": str(e)})
         return 0
-    ans = answer(args.question, index, top_k=settings.top_k, min_coverage=settings.min_coverage)
+    ans = answer(args.question, index, settings.top_k, settings.min_coverage, settings.actors_backend)
     if args.json:
         _print_json(answer_to_json(ans))
     else:
@@ -105,34 +138,73 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def cmd_index(args: argparse.Namespace) -> int:
     import time
 
-    from retrieval.corpus import load_corpus
     from retrieval.index import Index
 
-    from .engine import Progress, report_problems
+    from .engine import Progress, build_index, report_problems
 
-    t0 = time.perf_counter()
-    load = load_corpus(args.paths, strict=args.strict)
-    report_problems(load.problems)
-    index = Index.build(load.articles, progress=Progress("indexing"), sources=[str(p) for p in args.paths])
+    base = Index.load(args.out) if args.add else None
+    progress = Progress("indexing")
+    report = build_index(args.paths, base=base, strict=args.strict, progress=progress)
+    report_problems(report.problems)
+    index = report.index
+    empty = index.last_add.no_passage if index.last_add else ()
+    if empty:
+        sys.stderr.write(
+            f"sanad: {len(empty)} article(s) have no sentence to index (only headings, captions or source "
+            f"lines), kept but never quoted: {', '.join(empty[:5])}{' ...' if len(empty) > 5 else ''}\n"
+        )
+    if base is not None and not report.added:
+        sys.stderr.write(f"nothing added to {args.out} ({len(report.problems)} skipped, see above); the index is unchanged\n")
+        return 0
+    t_save = time.perf_counter()
+    progress(0, None, f"writing {args.out}")
     index.save(args.out)
-    sys.stderr.write(
-        f"indexed {len(index.articles)} articles, {index.n_passages} passages in "
-        f"{time.perf_counter() - t0:.1f}s -> {args.out}"
-        + (f" ({len(load.problems)} skipped, see above)" if load.problems else "")
-        + "\n"
-    )
+    t_save = time.perf_counter() - t_save
+    skipped = f" ({len(report.problems)} skipped, see above)" if report.problems else ""
+    if base is None:
+        sys.stderr.write(
+            f"indexed {len(index.articles)} articles, {index.n_passages} passages in "
+            f"{report.seconds + t_save:.1f}s -> {args.out}{skipped}\n"
+        )
+    else:
+        added = index.last_add.passages if index.last_add else 0
+        sys.stderr.write(
+            f"added {report.added} articles, {added} passages in {report.seconds + t_save:.1f}s -> {args.out} "
+            f"(now {len(index.articles)} articles, {index.n_passages} passages){skipped}\n"
+        )
+    return 0
+
+
+def cmd_tag(args: argparse.Namespace) -> int:
+    from retrieval.actors import get_tagger
+    from retrieval.actors.conll import tag_conll
+    from retrieval.errors import InputError
+
+    settings = _settings(args)
+    tagger = get_tagger(settings.actors_backend)
+    try:
+        if args.conll == "-":
+            tag_conll(sys.stdin, sys.stdout, tagger)
+        else:
+            path = Path(args.conll)
+            if not path.is_file():
+                raise InputError(f"no such file: {path}")
+            with path.open(encoding="utf-8") as fh:
+                tag_conll(fh, sys.stdout, tagger)
+    except ValueError as e:
+        raise InputError(f"{args.conll}: {e}") from None
+    except UnicodeDecodeError as e:
+        raise InputError(f"{args.conll} is not UTF-8 text ({e})") from None
     return 0
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
-    from .render import article_to_json, print_sources, wants_reshape
+    from .render import article_meta_json, print_sources, wants_reshape
 
     settings, index = _open(args)
     if args.json:
         for a in index.articles.values():
-            obj = article_to_json(a)
-            obj.pop("text")
-            _print_json(obj)
+            _print_json(article_meta_json(a))
     else:
         from rich.console import Console
 
@@ -147,7 +219,47 @@ def cmd_console(args: argparse.Namespace) -> int:
     return run_console(index, settings)
 
 
-COMMANDS = {"ask": cmd_ask, "index": cmd_index, "sources": cmd_sources, "console": cmd_console}
+def cmd_telegram(args: argparse.Namespace) -> int:
+    from .telegram.config import check_token, configure_logging
+
+    settings = _settings(args)
+    token = check_token(settings)  # before anything heavy: a missing or malformed token fails at once
+    webhook_secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else ""
+    configure_logging(settings, secrets_=[token, webhook_secret])
+
+    from .engine import Progress, open_index
+    from .telegram.app import run_bot
+
+    index = open_index(settings, progress=Progress("indexing"))
+    return run_bot(settings, index)
+
+
+def cmd_health(args: argparse.Namespace) -> int:
+    from .health import check_heartbeat
+    from .settings import load_settings
+
+    try:
+        settings = load_settings(heartbeat_file=args.file, heartbeat_max_age=args.max_age)
+    except SanadError as e:
+        sys.stdout.write(f"unhealthy: {e}\n")
+        return 1  # a health check answers 0 or 1 only
+    if settings.heartbeat_file is None:
+        sys.stdout.write("unhealthy: SANAD_HEARTBEAT_FILE is not set, so the bot writes no heartbeat to check\n")
+        return 1
+    ok, message = check_heartbeat(settings.heartbeat_file, settings.heartbeat_max_age)
+    sys.stdout.write(("" if ok else "unhealthy: ") + message + "\n")
+    return 0 if ok else 1
+
+
+COMMANDS = {
+    "ask": cmd_ask,
+    "console": cmd_console,
+    "index": cmd_index,
+    "sources": cmd_sources,
+    "tag": cmd_tag,
+    "telegram": cmd_telegram,
+    "health": cmd_health,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -111,7 +111,9 @@ def run_console(index: Index, settings: Settings, console: Console | None = None
                     console.print(Text(f"Unknown command :{cmd}. Type :help.", style="red"))
                 continue
             try:
-                print_answer(answer(line, index, settings.top_k, settings.min_coverage), console, reshape)
+                print_answer(
+                    answer(line, index, settings.top_k, settings.min_coverage, settings.actors_backend), console, reshape
+                )
             except SanadError as e:
                 console.print(Text(str(e), style="red"))
     finally:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from retrieval.errors import ConfigError
@@ -34,13 +34,71 @@ class Settings(BaseSettings):
     console_reshape: Literal["auto", "on", "off"] = Field(
         "auto", description="Reshape and reorder Arabic for terminals without bidi support."
     )
+    actors_backend: Literal["auto", "model", "camel"] = Field(
+        "auto",
+        description="Actor tagger beside the rules: model (shipped CRF), camel (camel-tools NER, "
+        "if `camel_data -i ner-arabert` installed it), auto (camel when installed, else model).",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("WARNING", description="Log level.")
+
+    # Telegram bot (`sanad telegram`). The token is a SecretStr: never printed, logged or echoed
+    # in errors; its format is checked by bot.telegram (not here, where errors echo the input).
+    telegram_token: SecretStr | None = Field(None, description="Bot token from @BotFather.")
+    telegram_base_url: str = Field(
+        "https://api.telegram.org/bot",
+        description="Bot API base URL (the token is appended, or replaces {token}); for self-hosted Bot API servers and tests.",
+    )
+    telegram_webhook_url: str | None = Field(
+        None, pattern=r"^https?://\S+$", description="Public HTTPS URL Telegram posts updates to; unset: long polling."
+    )
+    telegram_listen: str = Field("127.0.0.1", description="Webhook mode: address the local web server listens on.")
+    telegram_port: int = Field(8443, ge=1, le=65535, description="Webhook mode: port the local web server listens on.")
+    telegram_webhook_secret: SecretStr | None = Field(
+        None, description="Webhook mode: secret Telegram sends in X-Telegram-Bot-Api-Secret-Token; default: random per start."
+    )
+    telegram_allowed_chats: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, description="Chat ids allowed to use the bot, comma-separated; empty: every chat."
+    )
+    telegram_user_rate: float = Field(
+        20.0, ge=0.0, description="Questions (and button presses) per user per minute; 0: no limit."
+    )
+    telegram_user_burst: int = Field(5, ge=1, description="Questions a user may send at once before the per-minute rate applies.")
+    telegram_max_rate: float = Field(
+        30.0, ge=0.0, description="Outgoing messages per second over all chats (Telegram's flood limit); 0: no limit."
+    )
+    telegram_workers: int = Field(4, ge=1, le=64, description="Threads answering questions.")
+    telegram_connections: int = Field(
+        8, ge=1, le=256, description="HTTP connections to the Bot API (httpcore scans them all on every request)."
+    )
+    telegram_timeout: float = Field(10.0, gt=0.0, description="Seconds to wait for one Bot API response before retrying.")
+    telegram_poll_timeout: float = Field(10.0, ge=0.0, description="Long-polling timeout in seconds.")
+    telegram_context_minutes: float = Field(
+        30.0, ge=0.0, description="How long a chat's last answer gives context to short follow-ups; 0: no follow-ups."
+    )
+
+    # Health of the running bot (`sanad health`, a container's HEALTHCHECK): see bot/health.py.
+    heartbeat_file: Path | None = Field(
+        None, description="File the Telegram bot refreshes while it serves; unset: no heartbeat (the image sets it)."
+    )
+    heartbeat_interval: float = Field(30.0, gt=0.0, description="Seconds between heartbeat probes of the bot.")
+    heartbeat_max_age: float = Field(
+        90.0, gt=0.0, description="`sanad health` fails when the heartbeat is older than this (seconds)."
+    )
 
     @field_validator("corpus", mode="before")
     @classmethod
     def _split_paths(cls, value: object) -> object:
         if isinstance(value, str):
             return [p.strip() for p in value.split(",") if p.strip()]
+        return value
+
+    @field_validator("telegram_allowed_chats", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [p.strip() for p in value.split(",") if p.strip()]
+        if isinstance(value, int):
+            return [value]
         return value
 
     @field_validator("log_level", mode="before")

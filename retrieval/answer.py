@@ -19,7 +19,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from .actors import Actor, extract_actors
+from .actors import Actor, LockedTagger, extract_actors, get_tagger
 from .corpus import Article
 from .errors import InputError
 from .index import Hit, Index
@@ -137,11 +137,24 @@ def _quotes(
     return quotes, matched_all, best
 
 
-def answer(question: str, index: Index, top_k: int = 3, min_coverage: float = MIN_COVERAGE) -> Answer:
+_AUTO = "auto"
+
+
+def answer(
+    question: str,
+    index: Index,
+    top_k: int = 3,
+    min_coverage: float = MIN_COVERAGE,
+    tagger: LockedTagger | str | None = _AUTO,
+) -> Answer:
     """Answer ``question`` from ``index`` with verbatim, sourced sentences.
 
-    Raises :class:`InputError` for a question with no words at all.
+    ``tagger`` finds actors beside the rules: a backend name (``auto``, ``model``, ``camel``), a
+    loaded tagger, or ``None`` for rules only. Raises :class:`InputError` for a question with no
+    words at all.
     """
+    if isinstance(tagger, str):
+        tagger = get_tagger(tagger)  # type: ignore[arg-type]
     text, notes = clean_question(question)
     if not text:
         raise InputError("the question is empty: type a question in Arabic, e.g. «ماذا قال كوبلر عن الجيش الليبي؟»")
@@ -207,7 +220,7 @@ def answer(question: str, index: Index, top_k: int = 3, min_coverage: float = MI
             r.score,
             r.coverage,
             r.quotes,
-            tuple(_actors_of(r.quotes)),
+            tuple(_actors_of(r.quotes, tagger)),
         )
         for r in results
     ]
@@ -217,6 +230,6 @@ def answer(question: str, index: Index, top_k: int = 3, min_coverage: float = MI
     return Answer(text, bool(results), tuple(results), tuple(terms), round(confidence, 3), tuple(notes))
 
 
-def _actors_of(quotes: tuple[Quote, ...]) -> list[Actor]:
+def _actors_of(quotes: tuple[Quote, ...], tagger: LockedTagger | None) -> list[Actor]:
     """Actors named in the quotes, extracted over all of them so aliases merge (``أسامة بادي`` / ``بادي``)."""
-    return extract_actors("\n".join(q.text for q in quotes))
+    return extract_actors("\n".join(q.text for q in quotes), tagger)

@@ -1,46 +1,70 @@
-"""The BM25 passage index: build from articles, search, save to and load from a directory.
+"""The BM25 passage index: build from articles, extend, search, save to and load from a directory.
 
 Scoring is rank-bm25's ``BM25Okapi`` (Robertson/Sparck Jones IDF, negative IDF floored at
-``epsilon * mean_idf``). A saved index is a directory of plain files, never a pickle:
+``epsilon * mean_idf``), computed on an inverted index by :mod:`retrieval.bm25` with the same
+floating-point operations, so scores are rank-bm25's own (``tests/test_bm25_parity.py``) at a
+fraction of the cost: a query touches only the postings of its terms.
+
+A saved index is a directory of plain files, never a pickle (format version 2):
 
 * ``manifest.json``: format version, analyzer version, BM25 parameters, counts, build date,
-  the corpus paths it was built from, and the SHA-256 of every other file;
-* ``articles.jsonl.gz``: the articles (verbatim text and metadata);
-* ``passages.json.gz``: passage and sentence offsets into the article texts;
-* ``terms.npz``: the analysed passages as term ids (loaded with ``allow_pickle=False``);
-* ``lexicon.txt.gz``: the attested word forms the analyzer strips clitics against.
+  the corpus paths it was built from (and what was added later), and the SHA-256 of every
+  other file;
+* ``lexicon.txt``: the attested word forms the analyzer strips clitics against, one a line;
+* articles: ``article_ids.*`` (a :class:`~retrieval.store.StringTable`), ``titles.*``,
+  ``sources.*``, ``urls.*``, ``dates.*`` (string columns), ``article_flags.npy`` (title derived,
+  which optional fields are set), ``texts.*`` (each article's text, zlib-compressed),
+  ``article_passages.npy`` (first passage of each article);
+* passages: ``passages.npy`` (article, start, end: character offsets into the article text),
+  ``sentence_ptr.npy`` and ``sentences.npy`` (start, end, paragraph of every sentence);
+* postings: ``vocab.*`` (terms in first-occurrence order), ``df.npy``, ``post_docs.npy``,
+  ``post_tf.npy`` (term-major: the passages and term frequencies of term 0, then term 1, ...),
+  ``doc_len.npy`` (tokens per passage), ``idf.npy`` (BM25Okapi IDF per term).
+
+Arrays are ``.npy`` files memory-mapped at load (``allow_pickle=False``): loading costs a
+checksum pass and no parsing, and a serving process keeps in memory what its queries touch.
+
+Incremental additions (:meth:`Index.add`): new articles are segmented and analysed, appended
+after the existing passages, and the BM25 statistics (document frequencies, IDF, average
+length) are recomputed for the whole index, so scores are exactly those of a BM25Okapi over all
+stored passages. The lexicon grows with the new articles' words; passages already indexed keep
+the analysis they got, so an extended index can differ slightly from a full rebuild where a
+new article makes a clitic form attested for the first time (see the README's "Scale" section).
 """
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import math
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+import os
+import shutil
+import threading
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-from rank_bm25 import BM25Okapi
 
 from . import __version__
-from .corpus import Article
+from .bm25 import accumulate, length_norms, okapi_idf, term_scores, top_k
+from .corpus import Article, Problem
 from .errors import IndexLoadError
-from .normalize import ANALYZER_VERSION, QUERY_PROCLITICS, Analyzer, build_lexicon
+from .normalize import _WORD_RE, ANALYZER_VERSION, QUERY_PROCLITICS, Analyzer, build_lexicon
 from .segment import Passage, Segment, passages, segment_article
+from .store import BlobColumn, StringColumn, StringTable, compress_text, decompress_text, load_array, save_array
 
-__all__ = ["BM25Params", "FORMAT_VERSION", "Hit", "Index", "ProgressFn"]
+__all__ = ["BM25Params", "FORMAT_VERSION", "Hit", "Index", "Postings", "ProgressFn"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _MANIFEST = "manifest.json"
-_FILES = ("articles.jsonl.gz", "passages.json.gz", "terms.npz", "lexicon.txt.gz")
 
-#: Called as ``progress(done, total)`` while building.
-ProgressFn = Callable[[int, int], None]
+#: Called as ``progress(done, total, stage)`` while building (``total`` may be ``None``);
+#: ``progress(0, None, stage)`` announces a step that has no count.
+ProgressFn = Callable[..., None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,30 +97,408 @@ def _passage_text(article: Article, passage: Passage) -> str:
     return text if article.title_derived else f"{article.title}\n{text}"
 
 
-class Index:
-    """Passages of a corpus, their analysed terms, and a BM25Okapi scorer over them."""
+def _now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+# --------------------------------------------------------------------------- postings
+class Postings:
+    """Term-major postings of the passages and their BM25Okapi statistics.
+
+    ``docs[ptr[t]:ptr[t+1]]`` are the passages holding term ``t`` (ascending) and ``tf`` their
+    term frequencies; ``vocab`` gives term ids in first-occurrence order, the order rank-bm25
+    sums IDFs in. :meth:`scores` is ``BM25Okapi(passage_terms, k1, b, epsilon).get_scores``.
+    """
 
     def __init__(
         self,
-        articles: Sequence[Article],
-        passage_list: Sequence[Passage],
-        terms: list[list[str]],
-        analyzer: Analyzer,
         params: BM25Params,
+        vocab: StringTable,
+        df: np.ndarray,
+        docs: np.ndarray,
+        tf: np.ndarray,
+        doc_len: np.ndarray,
+        idf: np.ndarray | None = None,
+    ) -> None:
+        self.params = params
+        self.vocab = vocab
+        self.df = df
+        self.docs = docs
+        self.tf = tf
+        self.doc_len = doc_len
+        self.n_docs = len(doc_len)
+        if len(df) != len(vocab) or int(df.sum()) != len(docs) or len(tf) != len(docs):
+            raise ValueError("postings arrays do not match")
+        self.ptr = np.zeros(len(df) + 1, dtype=np.int64)
+        np.cumsum(df, out=self.ptr[1:])
+        total = int(np.asarray(doc_len, dtype=np.int64).sum())
+        self.avgdl = total / self.n_docs if self.n_docs else 0.0
+        self.idf = okapi_idf(df, self.n_docs, params.epsilon) if idf is None else idf
+        if len(self.idf) != len(df):
+            raise ValueError("IDF array does not match the vocabulary")
+        if self.avgdl:
+            self.norms = length_norms(doc_len, self.avgdl, params.k1, params.b)
+        else:  # no tokens at all: no postings either
+            self.norms = np.full(self.n_docs, params.k1 * (1 - params.b))
+
+    @classmethod
+    def empty(cls, params: BM25Params) -> Postings:
+        i32 = np.zeros(0, dtype=np.int32)
+        return cls(params, StringTable.from_strings([]), i32, i32, np.zeros(0, np.uint16), i32)
+
+    @classmethod
+    def from_documents(cls, documents: Iterable[Sequence[str]], params: BM25Params = BM25Params()) -> Postings:
+        """Postings of token lists (what ``BM25Okapi(documents)`` is given)."""
+        ids: dict[str, int] = {}
+        tokens = array("i")
+        lens = []
+        for doc in documents:
+            tokens.extend(ids.setdefault(t, len(ids)) for t in doc)
+            lens.append(len(doc))
+        return cls.empty(params).extend(list(ids), np.frombuffer(tokens, dtype=np.int32), np.asarray(lens, np.int32))
+
+    def extend(self, new_terms: Sequence[str], tokens: np.ndarray, lens: np.ndarray) -> Postings:
+        """These postings plus documents ``tokens`` (term ids; ``lens`` tokens per document).
+
+        Term ids ``>= len(vocab)`` are ``new_terms`` in order. Statistics are recomputed.
+        """
+        v_old, n_old = len(self.vocab), self.n_docs
+        n_new = n_old + len(lens)
+        v_new = v_old + len(new_terms)
+        doc_of = np.repeat(np.arange(n_old, n_new, dtype=np.int64), lens)
+        key = tokens.astype(np.int64) * max(n_new, 1) + doc_of
+        key, tf = np.unique(key, return_counts=True)  # sorted by term, then passage
+        terms = key // max(n_new, 1)
+        new_docs = (key % max(n_new, 1)).astype(np.int32)
+        # New passages come after every old one: insert each term's new postings at its end.
+        if v_old:
+            at = np.where(terms < v_old, self.ptr[np.minimum(terms, v_old - 1) + 1], len(self.docs))
+        else:
+            at = np.zeros(len(terms), dtype=np.int64)
+        docs = np.insert(np.asarray(self.docs), at, new_docs)
+        tf_max = max(int(tf.max()) if len(tf) else 0, int(self.tf.max()) if len(self.tf) else 0)
+        tf_dtype = np.uint16 if tf_max <= np.iinfo(np.uint16).max else np.uint32
+        tfs = np.insert(np.asarray(self.tf, dtype=tf_dtype), at, tf.astype(tf_dtype))
+        df = np.zeros(v_new, dtype=np.int32)
+        df[:v_old] = self.df
+        df += np.bincount(terms, minlength=v_new).astype(np.int32)
+        doc_len = np.concatenate((np.asarray(self.doc_len, dtype=np.int32), np.asarray(lens, dtype=np.int32)))
+        return Postings(self.params, self.vocab.extend(new_terms), df, docs, tfs, doc_len)
+
+    def term_id(self, term: str) -> int:
+        return self.vocab.find(term)
+
+    def term_contributions(self, term_id: int) -> tuple[np.ndarray, np.ndarray]:
+        """The passages holding the term and its BM25Okapi contribution to each."""
+        a, b = int(self.ptr[term_id]), int(self.ptr[term_id + 1])
+        docs = self.docs[a:b]
+        return docs, term_scores(float(self.idf[term_id]), self.tf[a:b], self.norms[docs], self.params.k1)
+
+    def scores(self, query_terms: Sequence[str]) -> np.ndarray:
+        """BM25Okapi score of every passage for ``query_terms`` (rank-bm25's ``get_scores``)."""
+        found: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
+        parts = []
+        for q in query_terms:
+            if q not in found:
+                tid = self.vocab.find(q)
+                found[q] = self.term_contributions(tid) if tid >= 0 else None
+            part = found[q]
+            if part is not None:
+                parts.append(part)
+        return accumulate(self.n_docs, parts)
+
+    def document_terms(self, doc: int) -> list[str]:
+        """Document ``doc`` as a bag of terms (term-id order, repeated ``tf`` times)."""
+        at = np.flatnonzero(np.asarray(self.docs) == doc)
+        tids = np.searchsorted(self.ptr, at, side="right") - 1
+        return [self.vocab[int(t)] for t, n in zip(tids, self.tf[at].tolist()) for _ in range(n)]
+
+    def save(self, d: Path) -> list[str]:
+        files = self.vocab.save(d, "vocab")
+        for name, arr in (("df", self.df), ("post_docs", self.docs), ("post_tf", self.tf),
+                          ("doc_len", self.doc_len), ("idf", self.idf)):
+            save_array(d / f"{name}.npy", arr)
+            files.append(f"{name}.npy")
+        return files
+
+    @classmethod
+    def load(cls, d: Path, params: BM25Params) -> Postings:
+        return cls(
+            params,
+            StringTable.load(d, "vocab"),
+            load_array(d / "df.npy", mmap=False),
+            load_array(d / "post_docs.npy"),
+            load_array(d / "post_tf.npy"),
+            load_array(d / "doc_len.npy", mmap=False),
+            load_array(d / "idf.npy", mmap=False),
+        )
+
+
+class DocFreq(Mapping[str, int]):
+    """``term -> number of passages holding it``, read from the postings (no dict built)."""
+
+    def __init__(self, postings: Postings) -> None:
+        self._p = postings
+
+    def __getitem__(self, term: str) -> int:
+        tid = self._p.vocab.find(term) if isinstance(term, str) else -1
+        if tid < 0:
+            raise KeyError(term)
+        return int(self._p.df[tid])
+
+    def get(self, term: str, default=None):  # type: ignore[override]
+        tid = self._p.vocab.find(term)
+        return int(self._p.df[tid]) if tid >= 0 else default
+
+    def __contains__(self, term: object) -> bool:
+        return isinstance(term, str) and self._p.vocab.find(term) >= 0
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._p.vocab)
+
+    def __len__(self) -> int:
+        return len(self._p.vocab)
+
+
+# --------------------------------------------------------------------------- articles
+_OPTIONAL = ("source", "url", "date")
+
+
+class ArticleStore(Mapping[str, Article]):
+    """``article id -> Article``, decompressing an article's text when it is asked for."""
+
+    _CACHE = 1024
+
+    def __init__(
+        self,
+        ids: StringTable,
+        titles: StringColumn,
+        optional: dict[str, StringColumn],
+        flags: np.ndarray,
+        texts: BlobColumn,
+    ) -> None:
+        n = len(ids)
+        if len(titles) != n or len(texts) != n or len(flags) != n or any(len(c) != n for c in optional.values()):
+            raise ValueError("article columns differ in length")
+        self.ids, self.titles, self.optional, self.flags, self.texts = ids, titles, optional, flags, texts
+        self._cache: dict[int, Article] = {}
+        self._lock = threading.Lock()  # front ends answer from several threads
+
+    @classmethod
+    def from_articles(cls, articles: Sequence[Article]) -> ArticleStore:
+        flags = np.zeros((len(articles), 1 + len(_OPTIONAL)), dtype=np.uint8)
+        for i, a in enumerate(articles):
+            flags[i] = [a.title_derived] + [getattr(a, f) is not None for f in _OPTIONAL]
+        return cls(
+            StringTable.from_strings(a.id for a in articles),
+            StringColumn.from_strings(a.title for a in articles),
+            {f: StringColumn.from_strings(getattr(a, f) or "" for a in articles) for f in _OPTIONAL},
+            flags,
+            BlobColumn.from_items(compress_text(a.text) for a in articles),
+        )
+
+    def extend(self, articles: Sequence[Article]) -> ArticleStore:
+        if not articles:
+            return self
+        new = ArticleStore.from_articles(articles)
+        return ArticleStore(
+            self.ids.extend(a.id for a in articles),
+            StringColumn(self.titles.blob.concat(new.titles.blob)),
+            {f: StringColumn(self.optional[f].blob.concat(new.optional[f].blob)) for f in _OPTIONAL},
+            np.concatenate((np.asarray(self.flags), new.flags)),
+            self.texts.concat(new.texts),
+        )
+
+    def position(self, article_id: str) -> int:
+        return self.ids.find(article_id)
+
+    def at(self, i: int) -> Article:
+        """The ``i``-th article (corpus order)."""
+        a = self._cache.get(i)
+        if a is None:
+            flags = self.flags[i].tolist()
+            opt = {f: (self.optional[f][i] if flags[1 + j] else None) for j, f in enumerate(_OPTIONAL)}
+            a = Article(
+                id=self.ids[i],
+                text=decompress_text(self.texts.raw(i)),
+                title=self.titles[i],
+                title_derived=bool(flags[0]),
+                **opt,
+            )
+            with self._lock:
+                if len(self._cache) >= self._CACHE:
+                    self._cache.pop(next(iter(self._cache)))
+                self._cache[i] = a
+        return a
+
+    def __getitem__(self, article_id: str) -> Article:
+        i = self.ids.find(article_id) if isinstance(article_id, str) else -1
+        if i < 0:
+            raise KeyError(article_id)
+        return self.at(i)
+
+    def __contains__(self, article_id: object) -> bool:
+        return isinstance(article_id, str) and self.ids.find(article_id) >= 0
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.ids)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def values(self):  # type: ignore[override]
+        return _ArticleValues(self)
+
+    def save(self, d: Path) -> list[str]:
+        files = self.ids.save(d, "article_ids") + self.titles.save(d, "titles")
+        for f in _OPTIONAL:
+            files += self.optional[f].save(d, f"{f}s")
+        save_array(d / "article_flags.npy", self.flags)
+        return files + ["article_flags.npy"] + self.texts.save(d, "texts")
+
+    @classmethod
+    def load(cls, d: Path) -> ArticleStore:
+        return cls(
+            StringTable.load(d, "article_ids"),
+            StringColumn.load(d, "titles"),
+            {f: StringColumn.load(d, f"{f}s") for f in _OPTIONAL},
+            load_array(d / "article_flags.npy"),
+            BlobColumn.load(d, "texts"),
+        )
+
+
+class _ArticleValues(Sequence[Article]):
+    """``articles.values()``: the articles in corpus order, a lazy sequence (``len``, index, slice):
+    a page of a listing decompresses only the articles on it."""
+
+    def __init__(self, store: ArticleStore) -> None:
+        self._s = store
+
+    def __len__(self) -> int:
+        return len(self._s)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self._s.at(j) for j in range(*i.indices(len(self._s)))]
+        n = len(self._s)
+        if not -n <= i < n:
+            raise IndexError(i)
+        return self._s.at(i % n)
+
+    def __iter__(self) -> Iterator[Article]:
+        return (self._s.at(i) for i in range(len(self._s)))
+
+
+# --------------------------------------------------------------------------- passages
+class PassageStore(Sequence[Passage]):
+    """The passages, as arrays; a :class:`Passage` is made when one is asked for."""
+
+    def __init__(
+        self,
+        ids: StringTable,
+        spans: np.ndarray,
+        sentence_ptr: np.ndarray,
+        sentences: np.ndarray,
+        article_first: np.ndarray,
+    ) -> None:
+        if len(sentence_ptr) != len(spans) + 1 or len(article_first) != len(ids) + 1:
+            raise ValueError("passage arrays do not match")
+        if len(spans) and (int(sentence_ptr[-1]) != len(sentences) or int(article_first[-1]) != len(spans)):
+            raise ValueError("passage arrays do not match")
+        self.article_ids = ids
+        self.spans = spans  # (n, 3): article position, start, end
+        self.sentence_ptr = sentence_ptr
+        self.sentences = sentences  # (m, 3): start, end, paragraph
+        self.article_first = article_first
+
+    def __len__(self) -> int:
+        return len(self.spans)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        n = len(self.spans)
+        if not -n <= i < n:
+            raise IndexError(i)
+        i %= n
+        art, start, end = self.spans[i].tolist()
+        a, b = self.sentence_ptr[i : i + 2].tolist()
+        segs = tuple(Segment("sentence", s, e, p) for s, e, p in self.sentences[a:b].tolist())
+        aid = self.article_ids[art]
+        return Passage(f"{aid}#{i - int(self.article_first[art])}", aid, start, end, segs)
+
+    def __iter__(self) -> Iterator[Passage]:
+        return (self[i] for i in range(len(self)))
+
+    def save(self, d: Path) -> list[str]:
+        for name, arr in (("passages", self.spans), ("sentence_ptr", self.sentence_ptr),
+                          ("sentences", self.sentences), ("article_passages", self.article_first)):
+            save_array(d / f"{name}.npy", arr)
+        return ["passages.npy", "sentence_ptr.npy", "sentences.npy", "article_passages.npy"]
+
+    @classmethod
+    def load(cls, d: Path, ids: StringTable) -> PassageStore:
+        return cls(
+            ids,
+            load_array(d / "passages.npy"),
+            load_array(d / "sentence_ptr.npy"),
+            load_array(d / "sentences.npy"),
+            load_array(d / "article_passages.npy"),
+        )
+
+
+# --------------------------------------------------------------------------- the index
+@dataclass(frozen=True, slots=True)
+class AddReport:
+    """What :meth:`Index.add` did: articles added, passages added, articles with nothing to index."""
+
+    articles: int
+    passages: int
+    no_passage: tuple[str, ...]
+
+
+class Index:
+    """Articles, their passages, and BM25Okapi postings over the passages' analysed terms."""
+
+    def __init__(
+        self,
+        store: ArticleStore,
+        passage_store: PassageStore,
+        postings: Postings,
+        lexicon: frozenset[str],
         built_at: str,
         sources: Sequence[str] = (),
+        history: Sequence[dict] = (),
     ) -> None:
-        self.articles: dict[str, Article] = {a.id: a for a in articles}
-        self.passages: list[Passage] = list(passage_list)
-        self.terms = terms
-        self.analyzer = analyzer
-        self.params = params
+        if postings.n_docs != len(passage_store):
+            raise ValueError("passages and postings differ in number")
+        self.articles: ArticleStore = store
+        self.passages: PassageStore = passage_store
+        self.postings = postings
+        self.params = postings.params
+        self.analyzer = Analyzer(lexicon)
+        self.df = DocFreq(postings)
         self.built_at = built_at
         self.sources = list(sources)
-        self.bm25 = BM25Okapi(terms, k1=params.k1, b=params.b, epsilon=params.epsilon)
-        self.df: Counter[str] = Counter(t for doc in terms for t in set(doc))
+        self.history = list(history)
+        #: Set by :meth:`add`: what the last addition did.
+        self.last_add: AddReport | None = None
 
     # ----------------------------------------------------------------- building
+    @classmethod
+    def empty(cls, params: BM25Params = BM25Params()) -> Index:
+        ids = StringTable.from_strings([])
+        store = ArticleStore(
+            ids,
+            StringColumn.from_strings([]),
+            {f: StringColumn.from_strings([]) for f in _OPTIONAL},
+            np.zeros((0, 1 + len(_OPTIONAL)), dtype=np.uint8),
+            BlobColumn.from_items([]),
+        )
+        pstore = PassageStore(ids, np.zeros((0, 3), np.int32), np.zeros(1, np.int64), np.zeros((0, 3), np.int32),
+                              np.zeros(1, np.int64))
+        return cls(store, pstore, Postings.empty(params), frozenset(), _now())
+
     @classmethod
     def build(
         cls,
@@ -104,20 +506,136 @@ class Index:
         params: BM25Params = BM25Params(),
         progress: ProgressFn | None = None,
         sources: Sequence[str] = (),
+        total: int | None = None,
+        problems: list[Problem] | None = None,
     ) -> Index:
-        """Segment, analyse and index ``articles``."""
-        articles = list(articles)
-        analyzer = Analyzer(build_lexicon(a.text for a in articles))
-        plist: list[Passage] = []
-        terms: list[list[str]] = []
-        for i, article in enumerate(articles, start=1):
-            for p in passages(article.id, article.text, segment_article(article.text)):
-                plist.append(p)
-                terms.append(analyzer.tokens(_passage_text(article, p)))
+        """Segment, analyse and index ``articles`` (an iterable, read once).
+
+        ``progress(done, total, stage)`` is called per article while reading and indexing.
+        Duplicate ids keep the first article (reported in ``problems`` when given).
+        """
+        index = cls.empty(params).add(articles, progress=progress, sources=sources, total=total, problems=problems)
+        index.history = [h | {"build": True} for h in index.history[-1:]]
+        return index
+
+    def add(
+        self,
+        articles: Iterable[Article],
+        progress: ProgressFn | None = None,
+        sources: Sequence[str] = (),
+        total: int | None = None,
+        problems: list[Problem] | None = None,
+    ) -> Index:
+        """A new index: this one plus ``articles`` (this one stays usable).
+
+        Only the new articles are read, segmented and analysed; the lexicon grows with their
+        words and the BM25 statistics are recomputed over all passages. An article whose id is
+        already indexed is skipped (reported in ``problems``): rebuild to replace an article.
+        """
+        problems = problems if problems is not None else []
+        # Pass 1: read, drop duplicates, collect the word forms the lexicon needs.
+        new: list[Article] = []
+        seen: set[str] = set()
+        surfaces: set[str] = set()
+        findall = _WORD_RE.findall
+        done = 0
+        for done, a in enumerate(articles, start=1):
+            if a.id in seen:
+                problems.append(Problem(a.id, None, "duplicate article id: kept the first one"))
+            elif a.id in self.articles:
+                problems.append(Problem(a.id, None, "already in the index: kept the indexed article (rebuild to replace it)"))
+            else:
+                seen.add(a.id)
+                new.append(a)
+                surfaces.update(findall(a.text))
             if progress is not None:
-                progress(i, len(articles))
-        built_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-        return cls(articles, plist, terms, analyzer, params, built_at, sources)
+                progress(done, total, "reading")
+        if progress is not None:
+            progress(0, None, "building the lexicon")
+        new_lex = build_lexicon([" ".join(surfaces)]) if surfaces else frozenset()
+        del surfaces
+        lexicon = self.analyzer.lexicon | new_lex if self.analyzer.lexicon else new_lex
+
+        # Pass 2: segment and analyse the new articles (a private analyzer: its caches go with it).
+        analyzer = Analyzer(lexicon)
+        vocab = self.postings.vocab
+        v_old, n_old, a_old = len(vocab), len(self.passages), len(self.articles)
+        ids: dict[str, int] = {}
+        new_terms: list[str] = []
+
+        def term_id(t: str) -> int:
+            i = ids.get(t)
+            if i is None:
+                i = vocab.find(t) if v_old else -1
+                if i < 0:
+                    i = v_old + len(new_terms)
+                    new_terms.append(t)
+                ids[t] = i
+            return i
+
+        memo: dict[str, tuple[int, ...]] = {}
+
+        def term_ids(text: str, start: int = 0, end: int | None = None) -> list[int]:
+            out: list[int] = []
+            for w in findall(text, start, len(text) if end is None else end):
+                r = memo.get(w)
+                if r is None:
+                    r = memo[w] = tuple(term_id(t) for t in analyzer.tokens(w))
+                out.extend(r)
+            return out
+
+        tokens = array("i")
+        lens = array("i")
+        spans = array("i")
+        sent_ptr = array("q", [int(self.passages.sentence_ptr[-1])])
+        sents = array("i")
+        first = array("q")
+        no_passage: list[str] = []
+        for i, a in enumerate(new):
+            first.append(n_old + len(lens))
+            plist = passages(a.id, a.text, segment_article(a.text))
+            if not plist:
+                no_passage.append(a.id)
+            prefix = [] if a.title_derived else term_ids(a.title)
+            for p in plist:
+                before = len(tokens)
+                tokens.extend(prefix)
+                tokens.extend(term_ids(a.text, p.start, p.end))
+                lens.append(len(tokens) - before)
+                spans.extend((a_old + i, p.start, p.end))
+                for s in p.sentences:
+                    sents.extend((s.start, s.end, s.paragraph))
+                sent_ptr.append(sent_ptr[-1] + len(p.sentences))
+            if progress is not None:
+                progress(i + 1, len(new), "indexing")
+        del memo, analyzer
+        if progress is not None:
+            progress(0, None, "computing BM25 statistics")
+        postings = self.postings.extend(
+            new_terms, np.frombuffer(tokens, dtype=np.int32), np.frombuffer(lens, dtype=np.int32)
+        )
+        store = self.articles.extend(new)
+        first.append(n_old + len(lens))
+        pstore = PassageStore(
+            store.ids,
+            np.concatenate((np.asarray(self.passages.spans), np.frombuffer(spans, np.int32).reshape(-1, 3))),
+            np.concatenate((np.asarray(self.passages.sentence_ptr)[:-1], np.frombuffer(sent_ptr, np.int64))),
+            np.concatenate((np.asarray(self.passages.sentences), np.frombuffer(sents, np.int32).reshape(-1, 3))),
+            np.concatenate((np.asarray(self.passages.article_first)[:-1], np.frombuffer(first, np.int64))),
+        )
+        at = _now()
+        step = {"at": at, "articles": len(new), "passages": len(lens), "sources": list(sources)}
+        index = Index(
+            store,
+            pstore,
+            postings,
+            lexicon,
+            at,
+            self.sources + [s for s in sources if s not in self.sources],
+            self.history + [step],
+        )
+        index.last_add = AddReport(len(new), len(lens), tuple(no_passage))
+        return index
 
     # ----------------------------------------------------------------- searching
     @property
@@ -150,98 +668,107 @@ class Index:
                     out.setdefault(p + t, t)
         return out
 
+    def scores(self, query_terms: Sequence[str]) -> np.ndarray:
+        """BM25Okapi score of every passage (``rank_bm25.BM25Okapi.get_scores`` on the passages' terms)."""
+        return self.postings.scores(query_terms)
+
     def search(self, query_terms: Sequence[str], k: int = 10) -> list[Hit]:
-        """The ``k`` best passages containing any of ``query_terms``, best first.
+        """The ``k`` best passages containing any of ``query_terms``, best first, ties in corpus order.
 
         Scores are rank-bm25's BM25Okapi. On tiny corpora its floored IDF can be negative (every
         term in more than half the passages), so a match is a non-zero score, not a positive one.
         """
-        if not query_terms or not self.passages:
+        if not query_terms or not len(self.passages):
             return []
-        scores = self.bm25.get_scores(list(query_terms))
-        k = min(k, len(scores))
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.lexsort((top, -scores[top]))]  # best first; ties in corpus order
-        return [Hit(self.passages[i], float(scores[i])) for i in top if scores[i] != 0]
+        scores = self.postings.scores(query_terms)
+        return [Hit(self.passages[i], float(scores[i])) for i in top_k(scores, k).tolist()]
+
+    def passage_terms(self, i: int) -> list[str]:
+        """The terms passage ``i`` is scored with, as the postings hold them (a bag of words:
+        term-id order, each term repeated as often as it occurs). Scans all postings: for tests
+        and diagnostics, not for serving."""
+        return self.postings.document_terms(i)
 
     # ----------------------------------------------------------------- persistence
     def save(self, directory: str | Path) -> Path:
-        """Write the index to ``directory`` (created if needed); returns the directory."""
+        """Write the index to ``directory``, replacing an index already there; returns the directory.
+
+        Files are written to a temporary sibling directory first, then swapped in: a process
+        serving the old index (memory-mapped) keeps reading the old files, and an interrupted
+        save leaves the old index intact.
+        """
         out = Path(directory)
-        out.mkdir(parents=True, exist_ok=True)
-        with gzip.open(out / "articles.jsonl.gz", "wt", encoding="utf-8") as fh:
-            for a in self.articles.values():
-                fh.write(json.dumps(asdict(a), ensure_ascii=False) + "\n")
-        plist = [
-            [p.article_id, p.start, p.end, [[s.start, s.end, s.paragraph] for s in p.sentences]]
-            for p in self.passages
-        ]
-        with gzip.open(out / "passages.json.gz", "wt", encoding="utf-8") as fh:
-            json.dump(plist, fh, ensure_ascii=False)
-        vocab: dict[str, int] = {}
-        ids = [vocab.setdefault(t, len(vocab)) for doc in self.terms for t in doc]
-        ptr = np.cumsum([0] + [len(doc) for doc in self.terms], dtype=np.int64)
-        with (out / "terms.npz").open("wb") as fh:
-            np.savez_compressed(
-                fh,
-                ids=np.asarray(ids, dtype=np.int32),
-                ptr=ptr,
-                vocab=np.asarray(list(vocab), dtype=np.str_),
-            )
-        with gzip.open(out / "lexicon.txt.gz", "wt", encoding="utf-8") as fh:
-            fh.write("\n".join(sorted(self.analyzer.lexicon)))
-        manifest = {
-            "format": "sanad-index",
-            "format_version": FORMAT_VERSION,
-            "analyzer_version": ANALYZER_VERSION,
-            "sanad_version": __version__,
-            "built_at": self.built_at,
-            "params": asdict(self.params),
-            "counts": {"articles": len(self.articles), "passages": len(self.passages)},
-            "sources": self.sources,
-            "files": {name: _sha256(out / name) for name in _FILES},
-        }
-        (out / _MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+        if out.exists() and not (out.is_dir() and (not any(out.iterdir()) or (out / _MANIFEST).is_file())):
+            raise IndexLoadError(f"{out} exists and is not a Sanad index: choose another --out directory")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir()
+        try:
+            files = self.articles.save(tmp) + self.passages.save(tmp) + self.postings.save(tmp)
+            (tmp / "lexicon.txt").write_text("\n".join(sorted(self.analyzer.lexicon)), encoding="utf-8")
+            files.append("lexicon.txt")
+            manifest = {
+                "format": "sanad-index",
+                "format_version": FORMAT_VERSION,
+                "analyzer_version": ANALYZER_VERSION,
+                "sanad_version": __version__,
+                "built_at": self.built_at,
+                "params": asdict(self.params),
+                "counts": {
+                    "articles": len(self.articles),
+                    "passages": len(self.passages),
+                    "terms": len(self.postings.vocab),
+                    "postings": len(self.postings.docs),
+                },
+                "sources": self.sources,
+                "history": self.history,
+                "files": {name: _sha256(tmp / name) for name in files},
+            }
+            (tmp / _MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+            old = out.parent / f".{out.name}.old-{os.getpid()}"
+            if out.exists():
+                out.rename(old)
+            tmp.rename(out)
+            if old.exists():
+                shutil.rmtree(old)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         return out
 
     @classmethod
-    def load(cls, directory: str | Path) -> Index:
-        """Load a saved index, checking its format, analyzer version and checksums."""
+    def load(cls, directory: str | Path, verify: bool = True) -> Index:
+        """Load a saved index, checking its format, analyzer version and (``verify``) checksums."""
         d = Path(directory)
         manifest = read_manifest(d)
         rebuild = _rebuild_hint(d, manifest)
-        for name in _FILES:
+        files = manifest.get("files")
+        if not isinstance(files, dict) or not files:
+            raise IndexLoadError(f"index manifest {d / _MANIFEST} lists no files. {rebuild}")
+        for name, digest in files.items():
             path = d / name
+            if "/" in name or "\\" in name or name.startswith("."):
+                raise IndexLoadError(f"index manifest {d / _MANIFEST} names a file outside the index ({name}). {rebuild}")
             if not path.is_file():
                 raise IndexLoadError(f"index file missing: {path}. {rebuild}")
-            if _sha256(path) != manifest["files"].get(name):
+            if verify and _sha256(path) != digest:
                 raise IndexLoadError(f"index file corrupted (checksum mismatch): {path}. {rebuild}")
         try:
-            with gzip.open(d / "articles.jsonl.gz", "rt", encoding="utf-8") as fh:
-                articles = [Article(**json.loads(line)) for line in fh if line.strip()]
-            by_id = {a.id: a for a in articles}
-            with gzip.open(d / "passages.json.gz", "rt", encoding="utf-8") as fh:
-                raw = json.load(fh)
-            plist = []
-            counters: dict[str, int] = {}
-            for aid, start, end, sents in raw:
-                n = counters.get(aid, 0)
-                counters[aid] = n + 1
-                segs = tuple(Segment("sentence", s, e, para) for s, e, para in sents)
-                plist.append(Passage(f"{aid}#{n}", aid, start, end, segs))
-                if aid not in by_id:
-                    raise ValueError(f"passage of unknown article {aid}")
-            with np.load(d / "terms.npz", allow_pickle=False) as z:
-                ids, ptr, vocab = z["ids"], z["ptr"], z["vocab"].tolist()
-            terms = [[vocab[i] for i in ids[ptr[j] : ptr[j + 1]]] for j in range(len(ptr) - 1)]
-            with gzip.open(d / "lexicon.txt.gz", "rt", encoding="utf-8") as fh:
-                lexicon = frozenset(fh.read().split("\n")) - {""}
             params = BM25Params(**manifest["params"])
+            store = ArticleStore.load(d)
+            pstore = PassageStore.load(d, store.ids)
+            postings = Postings.load(d, params)
+            lexicon = frozenset((d / "lexicon.txt").read_text(encoding="utf-8").split("\n")) - {""}
+            counts = manifest["counts"]
+            if counts["articles"] != len(store) or counts["passages"] != len(pstore):
+                raise ValueError("counts differ from the manifest")
+            index = cls(store, pstore, postings, lexicon, manifest["built_at"], manifest.get("sources", []),
+                        manifest.get("history", []))
         except (OSError, ValueError, KeyError, TypeError, EOFError) as e:
             raise IndexLoadError(f"index at {d} cannot be read ({e}). {rebuild}") from e
-        if len(terms) != len(plist):
-            raise IndexLoadError(f"index at {d} is inconsistent (passages and terms differ). {rebuild}")
-        return cls(articles, plist, terms, Analyzer(lexicon), params, manifest["built_at"], manifest.get("sources", []))
+        return index
 
 
 def read_manifest(d: Path) -> dict:
@@ -271,6 +798,6 @@ def read_manifest(d: Path) -> dict:
 
 
 def _rebuild_hint(d: Path, manifest: dict) -> str:
-    sources = " ".join(manifest.get("sources") or []) or "CORPUS_PATH"
+    sources = manifest.get("sources") or []
+    sources = " ".join(s for s in sources if isinstance(s, str)) or "CORPUS_PATH"
     return f"Rebuild it with `sanad index {sources} --out {d}`."
-

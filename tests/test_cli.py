@@ -98,7 +98,7 @@ def test_index_command_then_ask_from_the_saved_index(tmp_path: Path) -> None:
 
 def test_corrupted_index_and_missing_corpus_are_clear_errors(tmp_path: Path) -> None:
     sanad("index", str(Path(__file__).parents[1] / "retrieval" / "data" / "libya-news"), "--out", str(tmp_path / "idx"))
-    (tmp_path / "idx" / "passages.json.gz").write_bytes(b"garbage")
+    (tmp_path / "idx" / "passages.npy").write_bytes(b"garbage")
     out = sanad("ask", "--index", str(tmp_path / "idx"), Q_MISRATA)
     assert out.returncode == 4 and "sanad index" in out.stderr and "Traceback" not in out.stderr
     out = sanad("ask", "--corpus", str(tmp_path / "nowhere"), Q_MISRATA)

@@ -79,9 +79,9 @@ def test_saved_index_round_trip_gives_identical_answers(default_index, tmp_path:
 
 def test_corrupted_or_foreign_index_says_how_to_rebuild(default_index, tmp_path: Path) -> None:
     d = default_index.save(tmp_path / "idx")
-    data = bytearray((d / "terms.npz").read_bytes())
+    data = bytearray((d / "post_docs.npy").read_bytes())
     data[len(data) // 2] ^= 0xFF
-    (d / "terms.npz").write_bytes(bytes(data))
+    (d / "post_docs.npy").write_bytes(bytes(data))
     with pytest.raises(IndexLoadError, match=r"corrupted.*sanad index"):
         Index.load(d)
     with pytest.raises(IndexLoadError, match="no index directory"):

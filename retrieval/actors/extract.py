@@ -13,6 +13,7 @@ Every step is linear in the number of tokens (spans are at most a few tokens lon
 
 from __future__ import annotations
 
+from .backend import LockedTagger, model_mentions
 from .lexicon import lexicon
 from .model import Actor
 from .rules import (
@@ -118,13 +119,21 @@ def _attach_appositions(doc: Doc, chosen: list[Mention]) -> None:
             m.role = doc.display(m.j, e, Analysis(0, "", doc.norm(m.j))).strip(_PUNCT) or None
 
 
-def mentions(text: str) -> tuple[Doc, list[Mention]]:
-    """All resolved mentions of ``text`` (before alias merging); for debugging and tests."""
+def mentions(text: str, tagger: LockedTagger | None = None) -> tuple[Doc, list[Mention]]:
+    """All resolved mentions of ``text`` (before alias merging); for debugging and tests.
+
+    With a ``tagger``, its spans fill the tokens no rule took (see :mod:`.backend`).
+    """
     doc = Doc(text, tokens(text), lexicon())
     n = len(doc.toks)
     if n == 0:
         return doc, []
     chosen = resolve(candidates(doc), n)
+    if tagger is not None:
+        taken = bytearray(n)
+        for m in chosen:
+            taken[m.i : m.j] = b"\x01" * m.size
+        chosen = resolve(chosen + model_mentions(doc, tagger, taken), n)
     chosen = resolve(chosen + _local_mentions(doc, chosen), n)
     _attach_appositions(doc, chosen)
     return doc, chosen
@@ -189,13 +198,15 @@ def merge(doc: Doc, found: list[Mention]) -> list[Actor]:
     return [a for _, a in actors]
 
 
-def extract_actors(text: str) -> list[Actor]:
+def extract_actors(text: str, tagger: LockedTagger | None = None) -> list[Actor]:
     """Unique people, organisations and places named in ``text``, in order of first mention.
+
+    ``tagger`` (from :func:`.backend.get_tagger`) adds a statistical tagger's names to the rules'.
 
     Aliases are merged into their longest form (``خليفة حفتر`` for ``حفتر``/``لحفتر``);
     proclitics are stripped from the display text but kept in the offsets.
     """
     if not text or not text.strip():
         return []
-    doc, found = mentions(text)
+    doc, found = mentions(text, tagger)
     return merge(doc, found)

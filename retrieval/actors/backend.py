@@ -1,0 +1,121 @@
+"""Tagger backends for actor extraction, and the gap-filling step that uses them.
+
+``SANAD_ACTORS_BACKEND`` picks the statistical tagger that complements the rules:
+
+* ``model``: the CRF trained on ANERcorp and shipped in ``data/`` (:mod:`.tagger`);
+* ``camel``: camel-tools' AraBERT NER when ``camel_data -i ner-arabert`` installed it (:mod:`.camel`);
+* ``auto``: ``camel`` when its data is present, else ``model``. A camel install that fails to load
+  falls back to ``model`` with one log line.
+
+The rules (gazetteer, titles, appositions, organisation and place heads) stay first: they give
+clean spans and roles. The tagger's spans are added where no rule matched, so a name the
+gazetteer never saw (``كوبلر``) is still found, and a tagger's over-long span cannot displace a
+rule's clean one. Taggers are not thread-safe (CRFsuite), so each is used under a lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from functools import lru_cache
+from typing import Literal, Protocol
+
+from ..errors import ModelLoadError
+from ..segment import split_sentences
+from .rules import PRIO_WEAK, Doc, Mention
+from .spans import clitic_analyses
+from .tagger import token_spans
+
+__all__ = ["Backend", "TokenTagger", "get_tagger", "model_mentions"]
+
+log = logging.getLogger(__name__)
+
+Backend = Literal["auto", "model", "camel"]
+_TYPES = {"PERS": "person", "ORG": "organization", "LOC": "place"}
+
+
+class TokenTagger(Protocol):
+    """Anything that tags tokenized sentences with BIO tags (``B-PERS``, ``I-ORG``, ``O`` ...)."""
+
+    def tag_sentences(self, sentences: list[list[str]]) -> object: ...
+
+
+class LockedTagger:
+    """A tagger shared by threads (the Telegram bot answers in a thread pool)."""
+
+    def __init__(self, tagger: TokenTagger, name: str) -> None:
+        self.tagger = tagger
+        self.name = name
+        self._lock = threading.Lock()
+
+    def tag(self, tokens: list[str]) -> list[str]:
+        """Tags of one sentence."""
+        return self.tag_sentences([list(tokens)])[0]
+
+    def tag_sentences(self, sentences: list[list[str]]) -> list[list[str]]:
+        """Tags of each sentence."""
+        with self._lock:
+            return [list(t) for t in self.tagger.tag_sentences(sentences)]  # type: ignore[attr-defined]
+
+
+@lru_cache(maxsize=4)
+def get_tagger(backend: Backend = "auto") -> LockedTagger:
+    """The tagger of ``backend`` (loaded once). Raises :class:`ModelLoadError` if the shipped model is broken."""
+    if backend not in ("auto", "model", "camel"):
+        raise ModelLoadError(f"unknown actors backend {backend!r}: use auto, model or camel")
+    if backend in ("auto", "camel"):
+        from .camel import CamelTagger, camel_ner_path
+
+        if backend == "camel" or camel_ner_path() is not None:
+            try:
+                return LockedTagger(CamelTagger(), "camel")
+            except ModelLoadError as e:
+                log.warning("actors: camel-tools NER unavailable, using the shipped model instead: %s", e)
+    from .tagger import Tagger
+
+    return LockedTagger(Tagger.load(), "model")
+
+
+def model_mentions(doc: Doc, tagger: LockedTagger, taken: bytearray) -> list[Mention]:
+    """Person/organisation/place spans the tagger finds over tokens no rule took."""
+    text = doc.text
+    counts = Counter(t.norm for t in doc.toks)
+    by_start = {t.start: i for i, t in enumerate(doc.toks)}
+    by_end = {t.end: i for i, t in enumerate(doc.toks)}
+    sents = [token_spans(text[s:e], offset=s) for s, e in split_sentences(text)]
+    sents = [s for s in sents if s]
+    out: list[Mention] = []
+    for spans, tags in zip(sents, tagger.tag_sentences([[w for w, _, _ in s] for s in sents])):
+        cur: list[int] | None = None  # [start_char, end_char, type]
+        found = []
+        for (_, s, e), tag in zip(spans, tags):
+            kind = _TYPES.get(tag[2:]) if tag != "O" else None
+            if cur is not None and tag.startswith("I-") and kind == cur[2]:
+                cur[1] = e
+                continue
+            if cur is not None:
+                found.append(cur)
+            cur = [s, e, kind] if kind else None
+        if cur is not None:
+            found.append(cur)
+        for s, e, kind in found:
+            i, j = by_start.get(s), by_end.get(e)
+            if i is None or j is None or j < i or any(taken[i : j + 1]):
+                continue
+            n = doc.norm(i)
+            if not doc.arabic(n) or (j == i and not _plausible_single(doc, n, counts)):
+                continue
+            # Strip proclitics only to a form the same text attests (للجزيرة -> الجزيرة).
+            a = next((r for r in reversed(clitic_analyses(n)) if r.drop and r.key in counts), clitic_analyses(n)[0])
+            out.append(Mention(i, j + 1, kind, doc.key(i, j + 1, a), a, PRIO_WEAK, rule="model"))
+    return out
+
+
+def _plausible_single(doc: Doc, n: str, counts: Counter[str]) -> bool:
+    """A one-word tagger span is kept only if it is no common word (``الليبي``, ``تشن``) and is
+    either a name ANERcorp has seen or a word the text repeats (``كوبلر``)."""
+    if len(n) < 3 or doc.is_stop(n) or doc.o_word(n) or doc.nisba(n):
+        return False
+    stats = doc.stats(n)
+    return stats.pers + stats.org + stats.loc > 0 or counts[n] >= 2

@@ -1,0 +1,106 @@
+"""CoNLL files for the NER tagger: one token per line, blank lines between sentences.
+
+Input lines are ``token`` or ``token<TAB>anything`` (a second column, e.g. a gold tag, is
+ignored); more columns is an error naming the line (ANERcorp has a few ``<TAB>O`` lines with
+an empty token: they are kept as empty tokens, so line numbers stay aligned)::
+
+    >>> read_conll(["ليبيا\\tB-LOC", "", "في"])
+    [['ليبيا'], ['في']]
+
+:func:`tag_conll` streams: it reads one sentence, tags it, writes it, so memory stays bounded
+by the longest sentence (and sentences longer than :data:`MAX_SENTENCE` tokens are tagged in
+pieces). The output has exactly the input's lines: ``token<TAB>tag`` for every token line and
+every blank line where it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from .tagger import Tagger
+
+__all__ = ["MAX_SENTENCE", "TAGS", "iter_conll", "read_conll", "read_tagged_conll", "tag_conll"]
+
+#: Longest run of tokens tagged at once (a file without blank lines is still streamed).
+MAX_SENTENCE = 1000
+#: Tags of a training file (BIO over ANERcorp's four types).
+TAGS = frozenset({"O"} | {f"{p}-{t}" for p in "BI" for t in ("PERS", "LOC", "ORG", "MISC")})
+
+
+def _split(line: str, lineno: int, tagged: bool) -> list[str] | None:
+    """Columns of one line, ``None`` for a blank line; ``ValueError`` naming the line otherwise."""
+    s = line.rstrip("\r\n")
+    if not s.strip():
+        return None
+    cols = s.split("\t")
+    want = "2 columns (token<TAB>tag)" if tagged else "1 or 2 tab-separated columns"
+    if len(cols) > 2 or (tagged and len(cols) != 2):
+        raise ValueError(f"line {lineno}: expected {want}, found {len(cols)}: {s[:80]!r}")
+    return cols
+
+
+def iter_conll(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
+    """``(blank lines before, tokens)`` per sentence, lazily; a final item may have no tokens.
+
+    The blank-line count lets :func:`tag_conll` write blank lines exactly where they were.
+    """
+    blanks = 0
+    sent: list[str] = []
+    for lineno, line in enumerate(lines, 1):
+        cols = _split(line, lineno, tagged=False)
+        if cols is None:
+            if sent:
+                yield blanks, sent
+                blanks, sent = 0, []
+            blanks += 1
+            continue
+        sent.append(cols[0])
+    if sent or blanks:
+        yield blanks, sent
+
+
+def read_conll(lines: Iterable[str]) -> list[list[str]]:
+    """Sentences (lists of tokens) of a CoNLL text; the second column, if any, is ignored."""
+    return [sent for _, sent in iter_conll(lines) if sent]
+
+
+def read_tagged_conll(lines: Iterable[str]) -> list[tuple[list[str], list[str]]]:
+    """``(tokens, tags)`` per sentence of a training file (``token<TAB>BIO tag`` lines)."""
+    out: list[tuple[list[str], list[str]]] = []
+    toks: list[str] = []
+    tags: list[str] = []
+    for lineno, line in enumerate(lines, 1):
+        cols = _split(line, lineno, tagged=True)
+        if cols is None:
+            if toks:
+                out.append((toks, tags))
+                toks, tags = [], []
+            continue
+        tag = cols[1].strip()
+        if tag not in TAGS:
+            raise ValueError(f"line {lineno}: unknown tag {tag!r} (expected O or B-/I- PERS, LOC, ORG, MISC)")
+        toks.append(cols[0])
+        tags.append(tag)
+    if toks:
+        out.append((toks, tags))
+    return out
+
+
+def tag_conll(in_lines: Iterable[str], out_stream: TextIO, tagger: Tagger) -> int:
+    """Tag a CoNLL text line by line into ``out_stream``; returns the number of tokens tagged.
+
+    Every token line becomes ``token<TAB>tag`` and every blank line stays blank, so the
+    output has the input's line count. Sentences are tagged one at a time (long ones in
+    pieces of :data:`MAX_SENTENCE` tokens).
+    """
+    count = 0
+    for blanks, sent in iter_conll(in_lines):
+        out_stream.write("\n" * blanks)
+        for k in range(0, len(sent), MAX_SENTENCE):
+            piece = sent[k : k + MAX_SENTENCE]
+            tags = tagger.tag(piece)
+            out_stream.write("".join(f"{t}\t{g}\n" for t, g in zip(piece, tags)))
+            count += len(piece)
+    return count

@@ -1,0 +1,396 @@
+"""Token features for the CRF named-entity tagger (:mod:`.tagger`).
+
+Every function here is pure: the same token (and the same training statistics) always gives
+the same features, so training and tagging agree. Features are plain strings (binary
+features for python-crfsuite)::
+
+    >>> stem("وللقذافي", frozenset({"القذافي"}))
+    'قذافي'
+    >>> shape("2011")
+    'D4'
+
+Feature groups (:data:`FEATURE_GROUPS`, all used by the shipped model):
+
+* ``form``/``stem``: the normalized token and its clitic-free stem (:func:`stem`);
+* ``affix``: prefixes and suffixes of length 1-3 (of the token and of its stem);
+* ``shape``: script and length bucket (:func:`shape`);
+* ``context``: forms, stems and shapes of the tokens at -2..+2;
+* ``trigger``/``kind``: title, organisation-head, place-head, particle and reporting-verb
+  flags (:mod:`.words`), and the same for the neighbours at -1/+1 (plus "modifier");
+* ``gazetteer``: tag shares of the form and the stem in the training sentences;
+* ``bigram``: stem bigrams with the previous and the next token;
+* ``pattern``: a title or head word to the left across modifiers (``الزعيم الليبي [معمر]``);
+* ``places``: membership in a hand-made list of place names (countries, capitals, Libyan towns).
+
+A token's own features (:meth:`Featurizer.own`) are computed once per distinct surface form
+and cached; a sentence's features (:meth:`Featurizer.sentence`) add the neighbours'.
+
+Gazetteer features come from :class:`WordStats` tables that :mod:`.train` builds from the
+*training* sentences only: how often a normalized form (and a stem) was tagged
+O/PERS/LOC/ORG/MISC, reduced to a share bucket per type. While training they are computed
+out-of-fold (each fold's statistics come from the other folds), so the model also learns what
+to do with words it has never seen, as it must on new text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import NamedTuple
+
+from ..normalize import normalize_token
+from .spans import clean, clitic_analyses
+from .words import (
+    DEFINITE_ORG_HEADS,
+    HONORIFICS,
+    NAME_PARTICLES,
+    NON_NAME_ADJECTIVES,
+    ORG_HEADS,
+    PERSON_TITLES,
+    PLACE_DUALS,
+    PLACE_PREFIXES,
+    PLACE_TRIGGERS,
+    SPEECH_VERBS,
+    STOPWORDS,
+)
+
+__all__ = [
+    "FEATURE_GROUPS",
+    "TYPES",
+    "Featurizer",
+    "WordStats",
+    "affixes",
+    "is_modifier",
+    "kind",
+    "normalize",
+    "shape",
+    "share_features",
+    "stem",
+    "stem_statistics",
+    "strip_article",
+    "trigger_flags",
+]
+
+#: Entity types of ANERcorp, in the order of the count columns after ``O``.
+TYPES = ("PERS", "LOC", "ORG", "MISC")
+
+#: Feature groups a model can be trained with (recorded in the model's side file).
+FEATURE_GROUPS = (
+    "form", "stem", "affix", "shape", "context", "trigger", "kind", "gazetteer", "bigram", "pattern", "places",
+)
+
+#: ``form -> (O, PERS, LOC, ORG, MISC)`` tag counts in the training sentences.
+WordStats = Mapping[str, Sequence[int]]
+
+_ARABIC_RE = re.compile("[\u0621-\u064a\u0671-\u06d3]")
+_ARABIC_ONLY_RE = re.compile("^[\u0621-\u064a\u0671-\u06d3]+$")
+_LATIN_RE = re.compile("[a-z]")
+_DIGIT_RE = re.compile("[0-9]")
+_DIGITS_ONLY_RE = re.compile("^[0-9][0-9.,/:-]*$")
+_PUNCT_RE = re.compile(r"^[^\w]+$")
+_QUOTES = frozenset("\"'«»“”„‟‘’")
+
+# Definite article, with the conjunction/preposition that may precede it (``لل`` = ل + ال).
+_ARTICLES = ("وبال", "وكال", "فبال", "وال", "فال", "بال", "كال", "ولل", "فلل", "لل", "ال")
+_MIN_STEM = 2
+
+# Trigger lists (normalized, from :mod:`.words`), checked on every clitic reading of a token.
+_TRIGGERS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("title", PERSON_TITLES | frozenset(("اللواء", "المبعوث", "السيد", "عميد", "امر"))),
+    ("honor", HONORIFICS),
+    ("orghead", ORG_HEADS | DEFINITE_ORG_HEADS),
+    ("placehead", PLACE_TRIGGERS | PLACE_DUALS | frozenset("ال" + w for w in PLACE_TRIGGERS)),
+    ("placeprefix", PLACE_PREFIXES),
+    ("particle", NAME_PARTICLES),
+    ("speech", SPEECH_VERBS),
+)
+_SPOKEN_FOR = normalize_token("باسم")
+_CACHE_SIZE = 200_000
+_MODIFIERS = frozenset(normalize_token(w) for w in "المتقاعد الأسبق الاسبق العام الخاص الأعلى الأول".split())
+
+
+def normalize(surface: str) -> str:
+    """Normalized form of one token: format marks removed, then :func:`normalize_token`.
+
+    A token that normalizes to nothing (only diacritics or bidi marks) keeps its surface.
+    """
+    n = normalize_token(clean(surface))
+    return n or surface
+
+
+def strip_article(n: str) -> str:
+    """Drop a definite article with its proclitics (``والامارات -> امارات``), keeping two letters.
+
+    ``لل`` is ``ل + ال`` (``للقذافي -> قذافي``); a word that would be left shorter than two
+    letters stays whole (``الى`` is not ``ال + ى``).
+    """
+    for p in _ARTICLES:
+        if n.startswith(p) and len(n) - len(p) >= _MIN_STEM:
+            return n[len(p) :]
+    return n
+
+
+def stem(n: str, vocab: frozenset[str] | Mapping[str, object]) -> str:
+    """Clitic-stripped, article-less stem of a normalized token.
+
+    The article family is stripped by rule (:func:`strip_article`); single-letter proclitics
+    (``و ف ب ل ك``) only when the rest is a word of ``vocab`` (the training vocabulary):
+    ``لحفتر -> حفتر`` when ``حفتر`` was seen, while ``بنغازي`` stays whole.
+    """
+    s = strip_article(n)
+    if s != n:
+        return s
+    for a in clitic_analyses(n)[1:]:
+        if a.key in vocab:
+            return strip_article(a.key)
+    return n
+
+
+def shape(surface: str) -> str:
+    """Script and length bucket: ``A1..A4`` Arabic, ``L..`` Latin, ``D..`` digits, ``P`` punctuation.
+
+    ``Q`` is a quotation mark, ``M`` a mix (``F16``, ``ب52``); the bucket is the length capped
+    at 4 (``A4`` is four letters or more).
+    """
+    if not surface:
+        return "E"
+    if surface in _QUOTES:
+        return "Q"
+    if _PUNCT_RE.match(surface):
+        return "P"
+    n = len(surface)
+    bucket = str(min(n, 4))
+    if _DIGITS_ONLY_RE.match(surface):
+        return "D" + bucket
+    low = surface.lower()
+    arabic = bool(_ARABIC_RE.search(low))
+    latin = bool(_LATIN_RE.search(low))
+    digit = bool(_DIGIT_RE.search(low))
+    if arabic and not latin and not digit:
+        return "A" + bucket
+    if latin and not arabic and not digit:
+        return "L" + bucket
+    return "M"
+
+
+def affixes(n: str) -> list[str]:
+    """Prefixes and suffixes of length 1-3 of a normalized Arabic word (none for short words)."""
+    out = []
+    for k in (1, 2, 3):
+        if len(n) > k:
+            out.append(f"p{k}={n[:k]}")
+            out.append(f"x{k}={n[-k:]}")
+    return out
+
+
+def trigger_flags(n: str) -> list[str]:
+    """Which trigger lists a token (or one of its clitic-stripped readings) belongs to.
+
+    ``للرئيس -> ["title"]``, ``ووزارة -> ["orghead"]``, ``بمدينة -> ["placehead"]``; a
+    stopword gets ``stop`` and ``باسم`` (``المتحدث باسم``) gets ``for``.
+    """
+    out = []
+    keys = [a.key for a in clitic_analyses(n)] if _ARABIC_ONLY_RE.match(n) else [n]
+    for name, words in _TRIGGERS:
+        if any(k in words for k in keys):
+            out.append(name)
+    if n in STOPWORDS:
+        out.append("stop")
+    if n == _SPOKEN_FOR:
+        out.append("for")
+    return out
+
+
+def _bucket(share: float) -> str:
+    if share <= 0:
+        return "0"
+    if share < 0.25:
+        return "1"
+    if share < 0.5:
+        return "2"
+    if share < 0.75:
+        return "3"
+    return "4"
+
+
+def share_features(prefix: str, counts: Sequence[int] | None) -> list[str]:
+    """Gazetteer features of one form: unseen, or per type the share of its tags (bucketed).
+
+    ``counts`` are ``(O, PERS, LOC, ORG, MISC)``; ``share_features("g", (1, 3, 0, 0, 0))`` gives
+    ``["g:seen", "g:PERS=4", "g:ent=4", "g:top=PERS"]`` (no feature for a zero share but ``ent``).
+    """
+    if not counts:
+        return [f"{prefix}:unseen"]
+    total = sum(counts)
+    if total <= 0:
+        return [f"{prefix}:unseen"]
+    out = [f"{prefix}:seen"]
+    ent = total - counts[0]
+    for t, c in zip(TYPES, counts[1:]):
+        if c:
+            out.append(f"{prefix}:{t}={_bucket(c / total)}")
+    out.append(f"{prefix}:ent={_bucket(ent / total)}")
+    if ent:
+        best = max(range(4), key=lambda i: (counts[i + 1], -i))
+        out.append(f"{prefix}:top={TYPES[best]}")
+    if total == 1:
+        out.append(f"{prefix}:once")
+    return out
+
+
+def stem_statistics(stats: WordStats, vocab: frozenset[str] | Mapping[str, object]) -> dict[str, list[int]]:
+    """Tag counts per :func:`stem`, summed over the forms of ``stats``."""
+    out: dict[str, list[int]] = {}
+    for w, c in stats.items():
+        s = stem(w, vocab)
+        acc = out.setdefault(s, [0, 0, 0, 0, 0])
+        for i, v in enumerate(c):
+            acc[i] += v
+    return out
+
+
+class _Info(NamedTuple):
+    """Cached per-surface features of one token (see :meth:`Featurizer.own`)."""
+
+    own: list[str]  # the token's own features
+    seen: dict[int, list[str]]  # what the token at offset d from it sees: "-1:w=..." (d = -2..2)
+    stem: str
+    kind: str  # see :func:`kind`
+
+
+def is_modifier(n: str) -> bool:
+    """A definite adjective that may sit between a title and a name (``الرئيس اللبناني``).
+
+    Nisba adjectives (``ال...ي``, ``ال...يه``) and the temporal/ordinal ones of
+    :data:`.words.NON_NAME_ADJECTIVES` (``السابق``, ``الحالي``).
+    """
+    if n in NON_NAME_ADJECTIVES or n in _MODIFIERS:
+        return True
+    return n.startswith("ال") and len(n) >= 5 and (n.endswith("ي") or n.endswith("يه")) and n not in STOPWORDS
+
+
+def kind(n: str, flags: Sequence[str]) -> str:
+    """What a neighbour is for a name: ``title``, ``orghead``, ``placehead``, ``adj`` or ``""``."""
+    if "title" in flags or "honor" in flags:
+        return "title"
+    if "orghead" in flags:
+        return "orghead"
+    if "placehead" in flags:
+        return "placehead"
+    return "adj" if is_modifier(n) else ""
+
+
+class Featurizer:
+    """Features of tokens and sentences for one set of training statistics.
+
+    ``vocab`` (training words, for clitic stripping) and ``stats`` (tag counts per form, for
+    gazetteer features) come from the training sentences; ``stem_stats`` (the same counts per
+    stem) are computed from them when not given. ``places`` is a hand-made list of place names
+    (normalized; the ``curated`` entries of ``data/gazetteer.tsv``: countries, capitals and the
+    Libyan towns ANERcorp lacks), never derived from any evaluation data. ``groups`` selects feature groups
+    (:data:`FEATURE_GROUPS`). Per-surface features are cached on the instance (bounded).
+    """
+
+    def __init__(
+        self,
+        vocab: Iterable[str] = (),
+        stats: WordStats | None = None,
+        groups: Iterable[str] = FEATURE_GROUPS,
+        stem_stats: WordStats | None = None,
+        places: Iterable[str] = (),
+    ) -> None:
+        self.vocab = frozenset(vocab)
+        self.places = frozenset(places)
+        self.stats: WordStats = stats or {}
+        if stem_stats is None:
+            stem_stats = stem_statistics(self.stats, self.vocab) if stats else {}
+        self.stem_stats: WordStats = stem_stats
+        self.groups = frozenset(groups)
+        unknown = self.groups - set(FEATURE_GROUPS)
+        if unknown:
+            raise ValueError(f"unknown feature groups: {sorted(unknown)}")
+        self._own: dict[str, _Info] = {}
+
+    def own(self, surface: str) -> _Info:
+        """Features of one token, computed once per surface form."""
+        hit = self._own.get(surface)
+        if hit is not None:
+            return hit
+        g = self.groups
+        n = normalize(surface)
+        sh = shape(surface)
+        arabic = sh[0] == "A"
+        s = stem(n, self.vocab) if arabic else n
+        feats = ["b"]
+        ctx: list[str] = []
+        near: list[str] = []
+        if "form" in g:
+            feats.append("w=" + n)
+            ctx.append("w=" + n)
+        if "stem" in g:
+            feats.append("s=" + s)
+            ctx.append("s=" + s)
+            if s != n:
+                feats.append("cl=" + n[: len(n) - len(s)] if n.endswith(s) else "cl=?")
+        if "affix" in g and arabic:
+            feats.extend(affixes(n))
+            if s != n:
+                feats.extend("s" + f for f in affixes(s))
+        if "shape" in g:
+            feats.append("sh=" + sh)
+            ctx.append("sh=" + sh)
+        flags = trigger_flags(n) if arabic else []
+        if "trigger" in g:
+            feats.extend("t=" + f for f in flags)
+            near.extend("t=" + f for f in flags)
+        k = kind(n, flags) if arabic else ""
+        if "kind" in g and k:
+            near.append("k=" + k)
+        if "places" in g and arabic and self.places:
+            if any(a.key in self.places for a in clitic_analyses(n)):
+                feats.append("place")
+                near.append("place")
+        if "gazetteer" in g and self.stats:
+            gw = share_features("gw", self.stats.get(n))
+            gs = share_features("gs", self.stem_stats.get(s)) if s != n else []
+            feats.extend(gw)
+            feats.extend(gs)
+            near.extend(f for f in gw if f != "gw:seen")
+        # ctx (form, stem, shape) is seen from -2..+2, near (flags) from -1/+1 only.
+        seen = {d: [f"{-d}:{c}" for c in (ctx + near if d in (-1, 1) else ctx)] for d in (-2, -1, 1, 2)}
+        hit = _Info(feats, seen, s, k)
+        if len(self._own) < _CACHE_SIZE:
+            self._own[surface] = hit
+        return hit
+
+    def sentence(self, tokens: Sequence[str]) -> list[list[str]]:
+        """Features of every token of a sentence: its own, its neighbours' (-2..+2), bigrams."""
+        infos = [self.own(t) for t in tokens]
+        ctx_on = "context" in self.groups
+        bigram = "bigram" in self.groups
+        pattern = "pattern" in self.groups
+        n = len(infos)
+        out = []
+        for i, info in enumerate(infos):
+            f = list(info.own)
+            if bigram:
+                prev = infos[i - 1].stem if i > 0 else "BOUND"
+                nxt = infos[i + 1].stem if i + 1 < n else "BOUND"
+                f.append(f"bg-={prev}|{info.stem}")
+                f.append(f"bg+={info.stem}|{nxt}")
+            if ctx_on:
+                for d in (-2, -1, 1, 2):
+                    j = i + d
+                    if 0 <= j < n:
+                        f.extend(infos[j].seen[-d])
+                    elif d in (-1, 1):
+                        f.append(f"{d}:BOUND")
+            if pattern:
+                # A head to the left across up to 3 modifiers: الزعيم الليبي [معمر].
+                j = i - 1
+                while j >= 0 and i - j <= 3 and infos[j].kind == "adj":
+                    j -= 1
+                if j >= 0 and j < i - 1 and infos[j].kind not in ("", "adj"):
+                    f.append("L=" + infos[j].kind)
+            out.append(f)
+        return out

@@ -1,0 +1,134 @@
+"""The trained Arabic named-entity tagger: a linear-chain CRF over ANERcorp (offline).
+
+    >>> from retrieval.actors.tagger import Tagger, tokenize
+    >>> tagger = Tagger.load()
+    >>> toks = tokenize("علي قوات الزعيم الليبي معمر القذافي.")
+    >>> tagger.tag(toks)
+    ['O', 'O', 'O', 'O', 'B-PERS', 'I-PERS', 'O']
+
+Tags are BIO over ``PERS``, ``ORG``, ``LOC`` and ``MISC``. The model is two files written by
+``python -m retrieval.actors.train``: ``ner-crf.crfsuite`` (CRFsuite weights) and
+``ner-crf.json`` (feature settings, the training word statistics the gazetteer features use,
+and the model's SHA-256, checked before the model is opened). Neither file can run code.
+Loading takes a few tens of milliseconds; one :class:`Tagger` may be reused for any number of
+sentences (not from several threads at once).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import struct
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+from ..errors import ModelLoadError
+from .features import FEATURE_GROUPS, Featurizer
+
+__all__ = ["DEFAULT_MODEL", "REBUILD", "Tagger", "token_spans", "tokenize"]
+
+DEFAULT_MODEL = Path(__file__).resolve().parent / "data" / "ner-crf.crfsuite"
+REBUILD = "python -m retrieval.actors.train"
+SIDE_FORMAT = 1
+
+# ANERcorp-style tokens: word runs (letters, digits, inner diacritics and tatweel) and single
+# punctuation marks; clitics stay attached, as in the training data.
+_TOKEN_RE = re.compile(r"[^\W_][\w\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06ED\u0640]*|[^\w\s]|_")
+
+
+def _header_ok(data: bytes) -> bool:
+    """A CRFsuite model header: magic ``lCRF``, the file's own size, offsets inside it."""
+    if len(data) < 48 or data[:4] != b"lCRF" or data[8:12] != b"FOMC":
+        return False
+    size = struct.unpack_from("<I", data, 4)[0]
+    offsets = struct.unpack_from("<5I", data, 28)
+    return size == len(data) and all(0 < o <= size for o in offsets)
+
+
+def token_spans(text: str, offset: int = 0) -> list[tuple[str, int, int]]:
+    """ANERcorp-style tokens of ``text`` with their offsets (plus ``offset``)."""
+    return [(m.group(), m.start() + offset, m.end() + offset) for m in _TOKEN_RE.finditer(text)]
+
+
+def tokenize(text: str) -> list[str]:
+    """Split raw text into ANERcorp-style tokens (words and single punctuation marks)."""
+    return _TOKEN_RE.findall(text)
+
+
+class Tagger:
+    """A loaded CRF model; build it with :meth:`load`."""
+
+    def __init__(self, crf: object, featurizer: Featurizer, path: Path, data: bytes) -> None:
+        self._crf = crf
+        self._data = data  # CRFsuite reads the model in place: the bytes must outlive it
+        self.featurizer = featurizer
+        self.path = path
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Tagger:
+        """Load a model file (the shipped one by default) and its JSON side file.
+
+        Raises :class:`~retrieval.errors.ModelLoadError` naming the file and the rebuild
+        command when either file is missing, unreadable, or does not match the other.
+        """
+        model = Path(path) if path is not None else DEFAULT_MODEL
+        side = model.with_suffix(".json")
+
+        def fail(what: str, cause: BaseException | None = None) -> ModelLoadError:
+            err = ModelLoadError(f"NER model {what}. Rebuild it with `{REBUILD}` (a few minutes).")
+            err.__cause__ = cause
+            return err
+
+        try:
+            data = model.read_bytes()
+        except OSError as e:
+            raise fail(f"file {model} cannot be read ({e.strerror or e})", e) from e
+        try:
+            meta = json.loads(side.read_text(encoding="utf-8"))
+        except OSError as e:
+            raise fail(f"side file {side} cannot be read ({e.strerror or e})", e) from e
+        except (UnicodeDecodeError, ValueError) as e:
+            raise fail(f"side file {side} is corrupted ({e})", e) from e
+        try:
+            if meta["format"] != SIDE_FORMAT:
+                raise fail(f"side file {side} has format {meta['format']!r}, expected {SIDE_FORMAT}")
+            digest = meta["model_sha256"]
+            groups = meta["groups"]
+            stats = meta["stats"]
+            stem_stats = meta["stem_stats"]
+            if not isinstance(stats, dict) or not isinstance(stem_stats, dict):
+                raise TypeError("stats")
+            if not isinstance(groups, list) or not set(groups) <= set(FEATURE_GROUPS):
+                raise TypeError("groups")
+        except (KeyError, TypeError) as e:
+            raise fail(f"side file {side} is corrupted (missing or invalid {e})", e) from e
+        if hashlib.sha256(data).hexdigest() != digest or not _header_ok(data):
+            # Checked before CRFsuite sees the bytes: it crashes on a truncated or damaged model.
+            raise fail(f"file {model} is corrupted (its checksum does not match {side.name})")
+
+        import pycrfsuite
+
+        crf = pycrfsuite.Tagger()
+        try:
+            crf.open_inmemory(data)
+        except (ValueError, OSError) as e:
+            raise fail(f"file {model} is corrupted ({e})", e) from e
+        places = meta.get("places", [])
+        return cls(crf, Featurizer(stats.keys(), stats, groups, stem_stats, places), model, data)
+
+    def tag(self, tokens: Sequence[str]) -> list[str]:
+        """BIO tags (``B-PERS``, ``I-ORG``, ``O`` ...) of one sentence's tokens."""
+        if not tokens:
+            return []
+        return list(self._crf.tag(self.featurizer.sentence(tokens)))
+
+    def tag_sentences(self, sentences: Iterable[Sequence[str]]) -> Iterator[list[str]]:
+        """Tags of each sentence, lazily (a generator over ``sentences``)."""
+        for s in sentences:
+            yield self.tag(s)
+
+    def tag_text(self, text: str) -> list[tuple[str, str]]:
+        """``(token, tag)`` pairs of raw text (one sentence or a short paragraph)."""
+        toks = tokenize(text)
+        return list(zip(toks, self.tag(toks)))
