@@ -101,8 +101,9 @@ def child_cli(argv: list[str]) -> None:
                       "peak_mb": _rss().get("VmHWM")}))
 
 
-def child_serve(index_dir: str, questions_file: str) -> None:
-    """``_serve DIR QUESTIONS``: load, answer every question, report latencies and RSS."""
+def child_serve(index_dir: str, questions_file: str, warmup_file: str = "") -> None:
+    """``_serve DIR QUESTIONS [WARMUP]``: load, (answer the warm-up questions,) answer every
+    question; report latencies and RSS."""
     t0 = time.perf_counter()
     sys.path.insert(0, str(REPO))
     from retrieval.answer import answer
@@ -116,14 +117,33 @@ def child_serve(index_dir: str, questions_file: str) -> None:
     t = time.perf_counter()
     answer("ماذا قال المتحدث الرسمي؟", index)  # loads the actors' lexicon (part of the cold start)
     t_first = time.perf_counter() - t
-    lat, cpu_lat, search_lat, answered = [], [], [], 0
+    # Time spent naming actors (retrieval/actors), to tell it from retrieval and quoting.
+    import retrieval.answer as answer_module
+
+    in_actors = [0.0]
+    extract = getattr(answer_module, "extract_actors", None)
+    if extract is not None:
+        def timed(*a, **k):
+            t = time.perf_counter()
+            try:
+                return extract(*a, **k)
+            finally:
+                in_actors[0] += time.perf_counter() - t
+
+        answer_module.extract_actors = timed
+    if warmup_file:
+        for q in json.loads(Path(warmup_file).read_text(encoding="utf-8")):
+            answer(q, index)
+    lat, cpu_lat, actors_lat, search_lat, answered = [], [], [], [], 0
     terms_used = []
     wall0, cpu0 = time.perf_counter(), time.process_time()
     for q in questions:
+        in_actors[0] = 0.0
         t, c = time.perf_counter(), time.process_time()
         ans = answer(q, index)
         lat.append(time.perf_counter() - t)
         cpu_lat.append(time.process_time() - c)
+        actors_lat.append(in_actors[0])
         answered += ans.answered
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     for q in questions:
@@ -135,6 +155,7 @@ def child_serve(index_dir: str, questions_file: str) -> None:
         terms_used.append(search_terms)
     print(json.dumps({
         "import_s": t_import, "load_s": t_load, "first_s": t_first, "answer_ms": [x * 1000 for x in lat], "answer_cpu_ms": [x * 1000 for x in cpu_lat],
+        "actors_ms": [x * 1000 for x in actors_lat], "without_actors_ms": [(x - y) * 1000 for x, y in zip(lat, actors_lat)],
         "search_ms": [x * 1000 for x in search_lat], "answered": answered, "cpu_share": cpu / wall,
         "rss_loaded": rss_loaded, "rss": _rss(), "terms": terms_used,
     }, ensure_ascii=False))
@@ -280,6 +301,9 @@ def main() -> None:
     questions = _questions(sample(counts[0]), args.questions, args.seed)
     qfile = work / "questions.json"
     qfile.write_text(json.dumps(questions, ensure_ascii=False), encoding="utf-8")
+    warm = [q for q in _questions(sample(counts[0]), 2 * args.questions, args.seed + 1) if q not in set(questions)]
+    wfile = work / "warmup.json"
+    wfile.write_text(json.dumps(warm[: args.questions], ensure_ascii=False), encoding="utf-8")
     _write_subset(held_out, work / "new.jsonl.gz")
 
     rows = []
@@ -301,11 +325,13 @@ def main() -> None:
             if r.returncode not in (0, 1):
                 raise SystemExit(f"sanad ask failed: {r.stderr}")
         serve = _child(["_serve", str(out), str(qfile)])
+        steady = _child(["_serve", str(out), str(qfile), str(wfile)])
+        steady.pop("terms")
         tfile = work / "terms.json"
         tfile.write_text(json.dumps(serve.pop("terms"), ensure_ascii=False), encoding="utf-8")
         okapi = _child(["_okapi", str(out), str(tfile), str(args.okapi_queries)])
         rows.append({"share": share * args.fraction, "lines": n, "dir": out, "manifest": manifest, "build": build,
-                     "disk": _du(out), "cold": cold, "cold_cpu": cold_cpu, "serve": serve, "okapi": okapi})
+                     "disk": _du(out), "cold": cold, "cold_cpu": cold_cpu, "serve": serve, "steady": steady, "okapi": okapi})
         subset.unlink()
 
     # Incremental: add the held-out articles to a copy of the largest index.
@@ -332,30 +358,36 @@ def main() -> None:
           f"Load average {load_before[0]:.2f} before, {load_after[0]:.2f} after, on {os.cpu_count()} cores; "
           f"total {total:.0f} s.\n")
     print("| size | articles | passages | postings | build s (CPU s) | build peak MB | index on disk MB "
-          "| cold start s, median of 3 (CPU s) | serving RSS MB |")
+          f"| cold start s, median of 3 (CPU s) | serving RSS MB: loaded / after {len(questions):,} answers "
+          f"/ after {2 * len(questions):,} |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         c = r["manifest"]["counts"]
         print(f"| {_share(r['share'])} | {c['articles']:,} | {c['passages']:,} | {c['postings']:,} "
               f"| {r['build']['seconds']:.1f} ({r['build']['cpu_s']:.1f}) | {r['build']['peak_mb']:.0f} "
               f"| {r['disk'] / 2**20:.1f} | {statistics.median(r['cold']):.2f} ({statistics.median(r['cold_cpu']):.2f}) "
-              f"| {r['serve']['rss']['VmRSS']:.0f} |")
+              f"| {r['serve']['rss_loaded']['VmRSS']:.0f} / {r['serve']['rss']['VmRSS']:.0f} / {r['steady']['rss']['VmRSS']:.0f} |")
     print()
-    print(f"Latency in ms, wall clock (CPU time of the process in brackets): answer() on {len(questions)} questions; "
+    print(f"Latency in ms, wall clock (CPU time of the process in brackets), {len(questions)} questions: answer() in a "
+          f"fresh process, and in a process that has answered {len(questions)} other questions first (warm caches); "
           f"search = expand + search, k = 20; BM25Okapi.get_scores on the same search terms (first {args.okapi_queries}).\n")
-    print("| size | answer() p50 | answer() p95 | answer() p99 | search p50 / p95 | BM25Okapi p50 | BM25Okapi p95 "
+    print("| size | process | answer() p50 | answer() p95 | answer() p99 | of which actors p50 / p95 "
+          "| answer() without actors p50 / p95 | search p50 / p95 | BM25Okapi p50 | BM25Okapi p95 "
           "| speed-up p50 / p95 (CPU) | answered |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        s, o = r["serve"], r["okapi"]
-        a = {p: _pct(s["answer_ms"], p) for p in (50, 95, 99)}
-        ac = {p: _pct(s["answer_cpu_ms"], p) for p in (50, 95, 99)}
+        o = r["okapi"]
         oo = {p: _pct(o["get_scores_ms"], p) for p in (50, 95)}
         oc = {p: _pct(o["get_scores_cpu_ms"], p) for p in (50, 95)}
-        print(f"| {_share(r['share'])} | {a[50]:.1f} ({ac[50]:.1f}) | {a[95]:.1f} ({ac[95]:.1f}) | {a[99]:.1f} ({ac[99]:.1f}) "
-              f"| {_pct(s['search_ms'], 50):.2f} / {_pct(s['search_ms'], 95):.2f} | {oo[50]:.0f} ({oc[50]:.0f}) "
-              f"| {oo[95]:.0f} ({oc[95]:.0f}) | {oo[50] / a[50]:.0f}x / {oo[95] / a[95]:.0f}x "
-              f"({oc[50] / ac[50]:.0f}x / {oc[95] / ac[95]:.0f}x) | {s['answered']}/{len(questions)} |")
+        for label, s in (("fresh", r["serve"]), ("warm", r["steady"])):
+            a = {p: _pct(s["answer_ms"], p) for p in (50, 95, 99)}
+            ac = {p: _pct(s["answer_cpu_ms"], p) for p in (50, 95, 99)}
+            print(f"| {_share(r['share'])} | {label} | {a[50]:.1f} ({ac[50]:.1f}) | {a[95]:.1f} ({ac[95]:.1f}) "
+                  f"| {a[99]:.1f} ({ac[99]:.1f}) | {_pct(s['actors_ms'], 50):.1f} / {_pct(s['actors_ms'], 95):.1f} "
+                  f"| {_pct(s['without_actors_ms'], 50):.1f} / {_pct(s['without_actors_ms'], 95):.1f} "
+                  f"| {_pct(s['search_ms'], 50):.2f} / {_pct(s['search_ms'], 95):.2f} | {oo[50]:.0f} ({oc[50]:.0f}) "
+                  f"| {oo[95]:.0f} ({oc[95]:.0f}) | {oo[50] / a[50]:.0f}x / {oo[95] / a[95]:.0f}x "
+                  f"({oc[50] / ac[50]:.0f}x / {oc[95] / ac[95]:.0f}x) | {s['answered']}/{len(questions)} |")
     print()
     last = rows[-1]
     print("Score parity with rank_bm25 (same passages, same search terms): "
@@ -381,7 +413,8 @@ def main() -> None:
 
     xs = [r["manifest"]["counts"]["passages"] / 1e6 for r in rows]
     series = {
-        "serving RSS (MB)": [r["serve"]["rss"]["VmRSS"] for r in rows],
+        "serving RSS, loaded (MB)": [r["serve"]["rss_loaded"]["VmRSS"] for r in rows],
+        f"serving RSS after {2 * len(questions):,} answers (MB)": [r["steady"]["rss"]["VmRSS"] for r in rows],
         "index on disk (MB)": [r["disk"] / 2**20 for r in rows],
         "build time (s)": [r["build"]["seconds"] for r in rows],
         "build CPU time (s)": [r["build"]["cpu_s"] for r in rows],
@@ -390,7 +423,10 @@ def main() -> None:
         "answer() p95 (ms)": [_pct(r["serve"]["answer_ms"], 95) for r in rows],
         "answer() CPU p50 (ms)": [_pct(r["serve"]["answer_cpu_ms"], 50) for r in rows],
         "answer() CPU p95 (ms)": [_pct(r["serve"]["answer_cpu_ms"], 95) for r in rows],
+        "answer() p95, warm (ms)": [_pct(r["steady"]["answer_ms"], 95) for r in rows],
+        "answer() without actors p95 (ms)": [_pct(r["serve"]["without_actors_ms"], 95) for r in rows],
         "search p50 (ms)": [_pct(r["serve"]["search_ms"], 50) for r in rows],
+        "search p95 (ms)": [_pct(r["serve"]["search_ms"], 95) for r in rows],
         "BM25Okapi.get_scores p50 (ms)": [_pct(r["okapi"]["get_scores_ms"], 50) for r in rows],
     }
     print(f"Per million passages (least-squares line through the three sizes: "

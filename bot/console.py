@@ -21,7 +21,7 @@ HELP = """\
 Type a question in Arabic and press Enter, e.g.
   ماذا طلب المجلس البلدي لمصراتة من بعثة الأمم المتحدة؟
   ماذا قال كوبلر عن الجيش الليبي؟
-  بماذا تعهد ساركوزي لعبد الجليل؟
+  بماذا تعهد ساركوزي؟
 Commands:
   :help          this help
   :sources       the articles Sanad answers from

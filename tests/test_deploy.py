@@ -85,8 +85,13 @@ def test_dockerfile_contract() -> None:
     ins = _instructions()
     names = [n for n, _ in ins]
     assert ("ARG", "BASE_IMAGE=python:3.11-slim") in ins and ins[0][0] in ("ARG", "#")
-    froms = [v for n, v in ins if n == "FROM"]
-    assert len(froms) >= 2 and all(v.startswith("${BASE_IMAGE}") for v in froms)  # multi-stage, swappable base
+    froms = [v.split() for n, v in ins if n == "FROM"]
+    assert len(froms) >= 2 and froms[-1] == ["${BASE_IMAGE}"]  # multi-stage; the image is on the swappable base
+    stages = set()
+    for f in froms:  # every stage starts from the base or from an earlier stage: nothing else is pulled
+        assert f[0] == "${BASE_IMAGE}" or f[0] in stages, f
+        if len(f) == 3:
+            stages.add(f[2])
     user = [v for n, v in ins if n == "USER"]
     assert user and user[-1].split(":")[0] not in ("0", "root")
     assert names.index("USER") > max(i for i, n in enumerate(names) if n in ("RUN", "COPY"))

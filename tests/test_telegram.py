@@ -8,6 +8,7 @@ Telegram does, and can answer 429, 500 or slowly.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import re
@@ -24,7 +25,7 @@ from fakebot import FakeBotAPI, plain_text
 
 from bot.render import TG_MAX_CHARS, tg_answer_page, tg_article_pages, tg_escape, tg_len
 from bot.settings import Settings
-from bot.telegram import EXAMPLES, build_application, running
+from bot.telegram import EXAMPLES, build_application, running, serve
 from bot.telegram.state import LRU, Callback, RateLimiter, parse_callback
 from retrieval.answer import Answer, Quote, Result, answer
 from retrieval.corpus import Article
@@ -580,6 +581,23 @@ def test_token_never_appears_in_logs(default_index: Index, caplog) -> None:
     assert "serving 5 articles, 36 passages" in caplog.text
 
 
+def test_serve_refreshes_a_heartbeat_while_serving(default_index: Index, tmp_path: Path) -> None:
+    beat = tmp_path / "run" / "heartbeat.json"
+
+    async def main() -> None:
+        async with FakeBotAPI(TOKEN) as server:
+            s = make_settings(server, heartbeat_file=beat, heartbeat_interval=0.2)
+            stop = asyncio.Event()
+            task = asyncio.create_task(serve(s, default_index, stop))
+            await server.wait_for(lambda: beat.exists() or task.done(), 20)
+            assert json.loads(beat.read_text())["mode"] == "polling"
+            stop.set()
+            await asyncio.wait_for(task, 20)
+        assert not beat.exists()  # a clean stop removes it
+
+    asyncio.run(main())
+
+
 # ------------------------------------------------------------------------------ the command
 def _sanad(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("SANAD_")}
@@ -679,7 +697,7 @@ def test_cli_serves_a_question_then_stops_on_sigint() -> None:
 
 def test_webhook_mode_checks_the_secret(default_index: Index) -> None:
     pytest.importorskip("tornado", reason="webhook mode needs python-telegram-bot[webhooks]")
-    import json
+
     import socket
     import urllib.error
     import urllib.request

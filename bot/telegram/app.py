@@ -26,7 +26,6 @@ import contextlib
 import functools
 import importlib.util
 import logging
-import os
 import re
 import signal
 import sys
@@ -668,7 +667,8 @@ class SanadBot:
             except BadRequest as e:
                 if "not modified" not in str(e).lower():
                     raise
-        await self.call(query.answer)
+        with contextlib.suppress(BadRequest):  # "query is too old" after long retries: the edit is done
+            await self.call(query.answer)
 
     async def _resolve(self, view: View, cb: Callback) -> tuple[View, int] | None:
         """The view and page a button leads to, or None when it points nowhere (stale or forged)."""
@@ -991,10 +991,29 @@ async def _stop(app: Application) -> None:
 
 
 async def serve(settings: Settings, index: Index, stop: asyncio.Event) -> None:
-    """Run the bot until ``stop`` is set."""
+    """Run the bot until ``stop`` is set; refresh ``SANAD_HEARTBEAT_FILE`` (bot/health.py) while it serves."""
     app, _ = build_application(settings, index)
     async with running(app, settings):
-        await stop.wait()
+        heartbeat = getattr(settings, "heartbeat_file", None)
+        beat = None
+        if heartbeat is not None:
+            from ..health import bot_probe, clear_heartbeat, heartbeat_loop
+
+            beat = asyncio.create_task(
+                heartbeat_loop(heartbeat, settings.heartbeat_interval, lambda: bot_probe(app, settings))
+            )
+        try:
+            await stop.wait()
+        finally:
+            if beat is not None:
+                # On Python 3.11, asyncio.wait_for inside heartbeat_loop can swallow a cancellation
+                # (seen here: the loop went on probing): cancel until the task is really done.
+                for _ in range(100):
+                    beat.cancel()
+                    done, _ = await asyncio.wait({beat}, timeout=0.2)
+                    if done:
+                        break
+                clear_heartbeat(heartbeat)
 
 
 def run_bot(settings: Settings, index: Index) -> int:
@@ -1008,10 +1027,5 @@ def run_bot(settings: Settings, index: Index) -> int:
                 loop.add_signal_handler(sig, stop.set)
         await serve(settings, index, stop)
 
-    # Answers are computed in threads that hold the GIL; every socket call of the event loop
-    # releases it and must get it back. A 1 ms switch interval (CPython's default is 5 ms) keeps
-    # the loop responsive while questions are being answered.
-    if os.environ.get("SWI", "1") == "1":
-        sys.setswitchinterval(0.001)
     asyncio.run(main())
     return 0
