@@ -21,7 +21,7 @@ The 500 questions: 450 made from the archive (a question word, then 4-9 consecut
 random article of the smallest subset, so every size can answer them) and 50 ARCD questions
 (Wikipedia trivia, mostly not in the news: the refusal path), fixed by ``--seed``.
 
-Usage (from the repository root; about 5 minutes for the whole archive on 2 cores)::
+Usage (from the repository root; 5-8 minutes for the whole archive on 2 shared cores)::
 
     python bench/scale.py [--fraction 1.0] [--questions 500] [--okapi-queries 50] [--work DIR]
 
