@@ -65,7 +65,7 @@ def find_article(index: Index, key: str):
     """The article with id ``key``, or the only one whose id starts with it."""
     if key in index.articles:
         return index.articles[key]
-    matches = [a for a in index.articles.values() if a.id.startswith(key)]
+    matches = [index.articles[k] for k in index.articles if k.startswith(key)]
     return matches[0] if len(matches) == 1 else None
 
 

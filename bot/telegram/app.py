@@ -173,7 +173,7 @@ class SanadBot:
         self.pool: ThreadPoolExecutor | None = None
         self.bot_id: int | None = None
         self.username: str = ""
-        self._articles = list(index.articles.values())
+        self._articles = index.articles.values()  # lazy: texts are read only when shown
         self._locks: dict[int, list[Any]] = {}
 
     # ------------------------------------------------------------------ wiring
@@ -372,7 +372,7 @@ class SanadBot:
                 message.chat.id,
                 "sources",
                 n_pages,
-                article_ids=tuple(a.id for a in self._articles),
+                article_ids=tuple(self.index.articles),
                 per_page=_SOURCES_PER_PAGE,
             )
         )
@@ -572,7 +572,7 @@ class SanadBot:
         """The article with id ``key``, or the only one whose id starts with it."""
         if key in self.index.articles:
             return self.index.articles[key]
-        matches = [a for a in self._articles if a.id.startswith(key)]
+        matches = [self.index.articles[k] for k in self.index.articles if k.startswith(key)]
         return matches[0] if len(matches) == 1 else None
 
     def _article_view(
