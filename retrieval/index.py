@@ -194,6 +194,13 @@ class Postings:
         docs = self.docs[a:b]
         return docs, term_scores(float(self.idf[term_id]), self.tf[a:b], self.norms[docs], self.params.k1)
 
+    def matching(self, query_terms: Sequence[str]) -> list[int]:
+        """Passages holding any of ``query_terms``, in corpus order."""
+        ids = [tid for q in dict.fromkeys(query_terms) if (tid := self.vocab.find(q)) >= 0]
+        if not ids:
+            return []
+        return np.unique(np.concatenate([self.docs[int(self.ptr[t]) : int(self.ptr[t + 1])] for t in ids])).tolist()
+
     def scores(self, query_terms: Sequence[str]) -> np.ndarray:
         """BM25Okapi score of every passage for ``query_terms`` (rank-bm25's ``get_scores``)."""
         found: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
@@ -681,7 +688,18 @@ class Index:
         if not query_terms or not len(self.passages):
             return []
         scores = self.postings.scores(query_terms)
-        return [Hit(self.passages[i], float(scores[i])) for i in top_k(scores, k).tolist()]
+        best = top_k(scores, k).tolist()
+        if len(best) < k:
+            # A passage can hold a query term and still score exactly 0 (BM25Okapi's IDF is 0 for a
+            # term in exactly half the passages of a tiny corpus): it still matches, after the rest.
+            seen = set(best)
+            for i in self.postings.matching(query_terms):
+                if len(best) >= k:
+                    break
+                if i not in seen:
+                    seen.add(i)
+                    best.append(i)
+        return [Hit(self.passages[i], float(scores[i])) for i in best]
 
     def passage_terms(self, i: int) -> list[str]:
         """The terms passage ``i`` is scored with, as the postings hold them (a bag of words:

@@ -148,3 +148,18 @@ def test_the_same_sentence_in_two_articles_is_quoted_once() -> None:
     ans = answer("ماذا قال كوبلر عن الجيش الموحد؟", index, top_k=5)
     quotes = [q.text for r in ans.results for q in r.quotes]
     assert quotes.count(wire) == 1
+
+
+def test_a_two_article_corpus_still_answers() -> None:
+    """BM25Okapi's IDF is exactly 0 for a term in one of two passages; the passage still matches."""
+    from retrieval.corpus import make_article
+    from retrieval.index import Index
+
+    index = Index.build(
+        [
+            make_article("sabha", "افتتح وزير الصحة مستشفى جديدا في سبها يوم الاثنين."),
+            make_article("misrata", "عقد المجلس البلدي اجتماعا في مصراتة مع بعثة الأمم المتحدة."),
+        ]
+    )
+    ans = answer("ماذا افتتح وزير الصحة في سبها؟", index)
+    assert ans.answered and ans.results[0].article.id == "sabha"
