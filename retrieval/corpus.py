@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from .errors import CorpusError
-from .segment import segment_article, source_line
+from .segment import Segment, segment_article, source_line
 
 __all__ = [
     "Article",
@@ -68,9 +68,10 @@ class CorpusLoad:
     problems: list[Problem] = field(default_factory=list)
 
 
-def derive_title(text: str) -> str:
+def derive_title(text: str, segments: list[Segment] | None = None) -> str:
     """A title a reader recognises: the first sentence, trimmed to a dozen words."""
-    segments = segment_article(text)
+    if segments is None:
+        segments = segment_article(text)
     first = next((s for s in segments if s.kind in ("sentence", "heading")), None)
     head = text[first.start : first.end] if first else text
     words = _WS_RE.sub(" ", head).strip().split(" ")
@@ -99,12 +100,13 @@ def make_article(
     if not text.strip():
         raise ValueError("empty text")
     derived = not (title and title.strip())
+    segments = segment_article(text) if derived or source is None else []
     if source is None:
-        source = source_line(text, segment_article(text))
+        source = source_line(text, segments)
     return Article(
         id=id,
         text=text,
-        title=derive_title(text) if derived else title.strip(),  # type: ignore[union-attr]
+        title=derive_title(text, segments) if derived else title.strip(),  # type: ignore[union-attr]
         title_derived=derived,
         source=source,
         url=url,
