@@ -53,7 +53,7 @@ from . import __version__
 from .bm25 import accumulate, length_norms, okapi_idf, term_scores, top_k
 from .corpus import Article, Problem
 from .errors import IndexLoadError
-from .normalize import _WORD_RE, ANALYZER_VERSION, QUERY_PROCLITICS, Analyzer, build_lexicon
+from .normalize import ANALYZER_VERSION, QUERY_PROCLITICS, WORD_RE, Analyzer, build_lexicon
 from .segment import Passage, Segment, passages, segment_article
 from .store import BlobColumn, StringColumn, StringTable, compress_text, decompress_text, load_array, save_array
 
@@ -544,7 +544,7 @@ class Index:
         new: list[Article] = []
         seen: set[str] = set()
         surfaces: set[str] = set()
-        findall = _WORD_RE.findall
+        findall = WORD_RE.findall
         done = 0
         for done, a in enumerate(articles, start=1):
             if a.id in seen:

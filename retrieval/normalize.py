@@ -34,10 +34,12 @@ from camel_tools.utils.normalize import normalize_unicode
 
 __all__ = [
     "ANALYZER_VERSION",
+    "QUERY_PROCLITICS",
     "STOPWORDS",
     "Analyzer",
     "Term",
     "Token",
+    "WORD_RE",
     "build_lexicon",
     "normalize_token",
     "tokenize",
@@ -48,7 +50,7 @@ ANALYZER_VERSION = 4
 
 # Word runs: letters and digits (``\w`` minus underscore) plus the combining marks that sit
 # inside Arabic words (harakat, superscript alef, Quranic marks) and the tatweel.
-_WORD_RE = re.compile(r"[^\W_][\w\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06ED\u0640]*")
+WORD_RE = re.compile(r"[^\W_][\w\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06ED\u0640]*")
 _TATWEEL_RE = re.compile("\u0640")
 _ALEF_RE = re.compile("[\u0622\u0623\u0625\u0671\u0672\u0673]")  # آ أ إ ٱ ٲ ٳ -> ا
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
@@ -73,7 +75,7 @@ class Term(NamedTuple):
 
 def tokenize(text: str) -> list[Token]:
     """Split ``text`` into word runs with offsets into ``text`` (punctuation is dropped)."""
-    return [Token(m.group(), m.start(), m.end()) for m in _WORD_RE.finditer(text)]
+    return [Token(m.group(), m.start(), m.end()) for m in WORD_RE.finditer(text)]
 
 
 def normalize_token(surface: str) -> str:
@@ -251,7 +253,7 @@ class Analyzer:
     def terms(self, text: str) -> list[Term]:
         """Index terms of ``text`` with the offsets of the word runs they came from."""
         out = []
-        for m in _WORD_RE.finditer(text):
+        for m in WORD_RE.finditer(text):
             base = m.start()
             for s, e, t in self._pieces(m.group()):
                 out.append(Term(t, base + s, base + e))
