@@ -82,7 +82,9 @@ async def heartbeat_loop(
     failing = False
     while True:
         try:
-            detail = await asyncio.wait_for(probe(), timeout or interval)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation.
+            async with asyncio.timeout(timeout or interval):
+                detail = await probe()
             write_heartbeat(path, **(detail if isinstance(detail, dict) else {}))
             if failing:
                 log.info("health probe succeeds again: heartbeat refreshed")

@@ -1006,13 +1006,8 @@ async def serve(settings: Settings, index: Index, stop: asyncio.Event) -> None:
             await stop.wait()
         finally:
             if beat is not None:
-                # On Python 3.11, asyncio.wait_for inside heartbeat_loop can swallow a cancellation
-                # (seen here: the loop went on probing): cancel until the task is really done.
-                for _ in range(100):
-                    beat.cancel()
-                    done, _ = await asyncio.wait({beat}, timeout=0.2)
-                    if done:
-                        break
+                beat.cancel()
+                await asyncio.gather(beat, return_exceptions=True)
                 clear_heartbeat(heartbeat)
 
 
