@@ -1,4 +1,4 @@
-"""The ``sanad`` command: ``ask``, ``console``, ``index``, ``sources``, ``telegram``.
+"""The ``sanad`` command: ``ask``, ``eval``, ``console``, ``index``, ``sources``, ``tag``, ``telegram``, ``health``.
 
 Exit codes: 0 answered (or done), 1 no answer in the corpus, 2 bad input or setting,
 3 corpus error, 4 index error, 130 interrupted. Errors are one line on stderr, never a traceback.
@@ -42,6 +42,24 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", help="the question, in Arabic; '-' reads one question per line from stdin")
     ask.add_argument("--json", action="store_true", help="print one JSON object per question")
     _common(ask)
+
+    ev = sub.add_parser(
+        "eval",
+        help="measure Sanad on your own questions: R@1, R@5, MRR@10, refusals, calibration",
+        description="Ask every question of QUESTIONS (JSON lines {\"question\": ..., \"article_id\": ...}; "
+        "an empty or missing article_id means the question must be refused) through the same path as "
+        "`sanad ask`, with the same settings, and print R@1, R@5 and MRR@10 over the answerable questions "
+        "(a refusal counts as a miss), the answered and refused rates, and a calibration table "
+        "(confidence bins: mean predicted probability against the observed share whose first result "
+        "is the right article). With --holdout H, a seeded random share H of the corpus's articles is "
+        "left out of the index: questions on them must then be refused.",
+    )
+    ev.add_argument("questions", type=Path, help="JSON-lines file of questions")
+    ev.add_argument("--holdout", type=float, default=0.0, help="share of the corpus's articles to leave out (0-1, with --corpus or the default corpus)")
+    ev.add_argument("--seed", type=int, default=0, help="seed of the held-out sample (random.Random(seed).sample)")
+    ev.add_argument("--min-confidence", type=float, help="probability the first result needs (0-1); env SANAD_MIN_CONFIDENCE")
+    ev.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    _common(ev)
 
     console = sub.add_parser("console", help="interactive console (:help for commands)")
     _common(console)
@@ -93,7 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
 def _settings(args: argparse.Namespace):
     from .settings import load_settings
 
-    return load_settings(index=getattr(args, "index", None), corpus=getattr(args, "corpus", None), top_k=getattr(args, "top_k", None))
+    return load_settings(
+        index=getattr(args, "index", None),
+        corpus=getattr(args, "corpus", None),
+        top_k=getattr(args, "top_k", None),
+        min_confidence=getattr(args, "min_confidence", None),
+    )
 
 
 def _open(args: argparse.Namespace):
@@ -120,12 +143,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
             if not line.strip():
                 continue
             try:
-                ans = answer(line.rstrip("\n"), index, settings.top_k, settings.min_coverage, settings.actors_backend)
+                ans = answer(line.rstrip("\n"), index, settings.top_k, settings.min_confidence, settings.actors_backend)
                 _print_json(answer_to_json(ans))
             except InputError as e:
                 _print_json({"question": line.rstrip("\n"), "answered": False, "results": [], "error": str(e)})
         return 0
-    ans = answer(args.question, index, settings.top_k, settings.min_coverage, settings.actors_backend)
+    ans = answer(args.question, index, settings.top_k, settings.min_confidence, settings.actors_backend)
     if args.json:
         _print_json(answer_to_json(ans))
     else:
@@ -133,6 +156,66 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
         print_answer(ans, Console(), reshape=wants_reshape(settings.console_reshape))
     return 0 if ans.answered else EXIT_NO_ANSWER
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from retrieval.answer import answer, default_min_confidence
+    from retrieval.corpus import load_corpus, load_default_corpus
+    from retrieval.evaluation import holdout_sample, load_questions, outcome, report
+    from retrieval.index import Index
+
+    from .engine import Progress, open_index, report_problems
+    from .render import eval_to_text
+
+    questions = load_questions(args.questions)
+    settings = _settings(args)
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    if args.holdout:
+        if settings.index is not None:
+            raise InputError("--holdout leaves articles out of an index it builds: give --corpus PATH (not --index)")
+        if settings.corpus:
+            load = load_corpus(settings.corpus)
+            report_problems(load.problems)
+            articles = load.articles
+        else:
+            articles = load_default_corpus()
+        kept = holdout_sample(articles, args.holdout, args.seed)
+        index = Index.build(kept, progress=Progress("indexing"), total=len(kept))
+    else:
+        index = open_index(settings, progress=Progress("indexing"))
+    threshold = default_min_confidence() if settings.min_confidence is None else settings.min_confidence
+    missing = sum(1 for q in questions if q.article_id and q.article_id not in index.articles)
+    if missing and not args.holdout:
+        sys.stderr.write(
+            f"sanad: {missing} question(s) name an article that is not in the index: they are counted as "
+            "questions that must be refused\n"
+        )
+    progress = Progress("asking", unit="questions")
+    outcomes = []
+    for n, q in enumerate(questions, start=1):
+        gold = q if q.article_id in index.articles else type(q)(q.question, "", q.line)
+        try:
+            ans = answer(q.question, index, settings.top_k, threshold, settings.actors_backend)
+        except InputError as e:
+            raise InputError(f"{args.questions}:{q.line}: {e}") from None
+        outcomes.append(outcome(gold, ans))
+        progress(n, len(questions))
+    progress.close()
+    rep = report(outcomes)
+    setup = {
+        "questions_file": str(args.questions),
+        "articles_indexed": len(index.articles),
+        "passages": index.n_passages,
+        "holdout": args.holdout,
+        "seed": args.seed,
+        "top_k": settings.top_k,
+        "min_confidence": threshold,
+    }
+    if args.json:
+        _print_json({**setup, **rep.to_json()})
+    else:
+        sys.stdout.write(eval_to_text(rep, setup))
+    return 0
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -253,6 +336,7 @@ def cmd_health(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "ask": cmd_ask,
+    "eval": cmd_eval,
     "console": cmd_console,
     "index": cmd_index,
     "sources": cmd_sources,
@@ -271,6 +355,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if getattr(args, "top_k", None) is not None and not 1 <= args.top_k <= 20:
         parser.error("--top-k must be between 1 and 20")
+    if getattr(args, "min_confidence", None) is not None and not 0.0 <= args.min_confidence <= 1.0:
+        parser.error("--min-confidence must be between 0 and 1")
     try:
         return COMMANDS[args.command](args)
     except SanadError as e:

@@ -112,7 +112,7 @@ def run_console(index: Index, settings: Settings, console: Console | None = None
                 continue
             try:
                 print_answer(
-                    answer(line, index, settings.top_k, settings.min_coverage, settings.actors_backend), console, reshape
+                    answer(line, index, settings.top_k, settings.min_confidence, settings.actors_backend), console, reshape
                 )
             except SanadError as e:
                 console.print(Text(str(e), style="red"))

@@ -29,8 +29,11 @@ class Progress:
     rewritten in place; in a log (not a terminal) a line is written every ``log_every`` seconds.
     """
 
-    def __init__(self, label: str, stream=None, min_seconds: float = 1.0, log_every: float = 10.0) -> None:
+    def __init__(
+        self, label: str, stream=None, min_seconds: float = 1.0, log_every: float = 10.0, unit: str = "articles"
+    ) -> None:
         self.label = label
+        self.unit = unit
         self.stream = stream or sys.stderr
         self.created = time.perf_counter()
         self.min_seconds = min_seconds
@@ -67,12 +70,12 @@ class Progress:
         self._last = now
         rate = done / elapsed if elapsed > 0 else 0.0
         if finished:
-            line = f"{stage}: {done:,} articles in {_duration(elapsed)}, {rate:,.0f}/s"
+            line = f"{stage}: {done:,} {self.unit} in {_duration(elapsed)}, {rate:,.0f}/s"
         elif total:
             eta = (total - done) / rate if rate else 0.0
-            line = f"{stage}: {done:,}/{total:,} articles ({100 * done / total:.0f}%), {rate:,.0f}/s, ETA {_duration(eta)}"
+            line = f"{stage}: {done:,}/{total:,} {self.unit} ({100 * done / total:.0f}%), {rate:,.0f}/s, ETA {_duration(eta)}"
         else:
-            line = f"{stage}: {done:,} articles, {rate:,.0f}/s"
+            line = f"{stage}: {done:,} {self.unit}, {rate:,.0f}/s"
         if self.tty and not finished:
             self.stream.write(f"\r{line}   ")
             self._open = True

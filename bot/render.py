@@ -19,12 +19,14 @@ from rich.text import Text
 
 from retrieval.answer import Answer, Quote, Result
 from retrieval.corpus import Article
+from retrieval.evaluation import Report
 
 __all__ = [
     "TG_MAX_CHARS",
     "answer_to_json",
     "article_meta_json",
     "article_to_json",
+    "eval_to_text",
     "print_answer",
     "print_article",
     "print_sources",
@@ -52,6 +54,7 @@ def answer_to_json(ans: Answer) -> dict[str, Any]:
         "confidence": ans.confidence,
         "results": [_result_json(r) for r in ans.results],
         "notes": list(ans.notes),
+        **({"closest": _result_json(ans.closest)} if ans.closest is not None else {}),
     }
 
 
@@ -60,12 +63,37 @@ def _result_json(r: Result) -> dict[str, Any]:
         **article_meta_json(r.article),
         "passage_id": r.passage_id,
         "score": round(r.score, 4),
+        "probability": r.probability,
+        "coverage": r.coverage,
+        "repeats": list(r.repeats),
         "sentences": [q.text for q in r.quotes],
         "offsets": [[q.start, q.end] for q in r.quotes],
         "actors": [
             {"text": x.text, "type": x.type, **({"role": x.role} if x.role else {})} for x in r.actors
         ],
     }
+
+
+def eval_to_text(rep: Report, setup: dict[str, Any]) -> str:
+    """``sanad eval``'s table: ranking figures, refusals and the calibration bins."""
+    refused = "-" if rep.refused_unanswerable is None else f"{rep.refused_unanswerable:.3f}"
+    lines = [
+        f"{rep.questions} questions ({rep.answerable} answerable, {rep.unanswerable} must be refused) over "
+        f"{setup['articles_indexed']} articles ({setup['passages']} passages); top-k {setup['top_k']}, "
+        f"min confidence {setup['min_confidence']:.2f}"
+        + (f", {setup['holdout']:.0%} of the articles held out (seed {setup['seed']})" if setup["holdout"] else ""),
+        "",
+        "| R@1 | R@5 | MRR@10 | answered (answerable) | refused (must be refused) |",
+        "|---|---|---|---|---|",
+        f"| {rep.recall_at_1:.3f} | {rep.recall_at_5:.3f} | {rep.mrr_at_10:.3f} | {rep.answered_answerable:.3f} | {refused} |",
+        "",
+        "Refusals count as misses. Calibration (first candidate is the right article):",
+        "",
+        "| confidence | questions | predicted | observed |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {b.low:.1f}-{b.high:.1f} | {b.n} | {b.predicted:.3f} | {b.observed:.3f} |" for b in rep.calibration]
+    return "\n".join(lines) + "\n"
 
 
 def article_meta_json(a: Article) -> dict[str, Any]:
@@ -136,13 +164,19 @@ def print_answer(ans: Answer, console: Console, reshape: bool = False) -> None:
         _emit(console, "لا توجد إجابة عن هذا السؤال في المصادر المتاحة.", reshape, "bold red")
         for note in ans.notes:
             console.print(Text(f"({note})", style="dim"))
+        if ans.closest is not None:
+            _emit(console, f"أقرب مقال (لا يجيب): {ans.closest.article.title}", reshape, "dim")
+            console.print(Text(_source_line(ans.closest.article), style="dim"))
         console.print(Text("Try :sources to see what the corpus covers.", style="dim"))
         return
     for n, r in enumerate(ans.results, start=1):
         title = r.article.title + (" (عنوان مشتق)" if r.article.title_derived else "")
         _emit(console, f"{n}. {title}", reshape, "bold cyan")
         console.print(Text(_source_line(r.article), style="dim"))
-        for q in r.quotes:
+        if r.repeats:
+            first = next((i for i, x in enumerate(ans.results, start=1) if x.article.id in r.repeats), None)
+            _emit(console, f"(الجملة نفسها المقتبسة في النتيجة {first})" if first else "(الجملة نفسها مقتبسة أعلاه)", reshape, "dim")
+        for q in () if r.repeats else r.quotes:
             if reshape:
                 _emit(console, f"« {q.text} »", reshape)
             else:
@@ -322,7 +356,11 @@ def tg_answer_page(
         lines = list(header)
         lines.append(f"<b>النتيجة {tg_escape(str(page + 1))} من {tg_escape(str(n))}: {_tg_title(r.article)}</b>")
         lines.extend(_tg_article_meta(r.article))
-        lines.append(f"تطابق السؤال: {tg_escape(f'{round(100 * r.coverage)}%')}")
+        lines.append(
+            f"الثقة: {tg_escape(f'{round(100 * r.probability)}%')} · تطابق السؤال: {tg_escape(f'{round(100 * r.coverage)}%')}"
+        )
+        if r.repeats:
+            lines.append("(مصدر آخر للجملة نفسها المقتبسة في نتيجة سابقة)")
         lines.append("")
         for q in r.quotes:
             lines.append(tg_quote(q, quote_limit))

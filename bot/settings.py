@@ -28,8 +28,15 @@ class Settings(BaseSettings):
         description="Corpus paths (.txt directories, .jsonl, .jsonl.gz), comma-separated; default: the embedded corpus.",
     )
     top_k: int = Field(3, ge=1, le=20, description="Articles per answer.")
-    min_coverage: float = Field(
-        0.5, ge=0.0, le=1.0, description="Share of the question's specific words a passage must contain to answer."
+    min_confidence: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="Probability (0-1) the answerability model must give the first result to answer; "
+        "default: the shipped model's threshold (`retrieval/data/answerability.json`).",
+    )
+    min_coverage: float | None = Field(
+        None, description="Retired: setting it is an error that says to use SANAD_MIN_CONFIDENCE."
     )
     console_reshape: Literal["auto", "on", "off"] = Field(
         "auto", description="Reshape and reorder Arabic for terminals without bidi support."
@@ -100,6 +107,16 @@ class Settings(BaseSettings):
         if isinstance(value, int):
             return [value]
         return value
+
+    @field_validator("min_coverage", mode="before")
+    @classmethod
+    def _retired(cls, value: object) -> object:
+        if value is not None and value != "":
+            raise ValueError(
+                "retired: Sanad now decides with a calibrated probability, not a word share; "
+                "remove SANAD_MIN_COVERAGE and set SANAD_MIN_CONFIDENCE (0-1) if the default threshold does not suit you"
+            )
+        return None
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -1,42 +1,59 @@
-"""From a question to a sourced answer: passages -> best sentences -> confidence -> ``Answer``.
+"""From a question to a sourced answer: BM25 passages -> evidence -> probability -> ``Answer``.
 
 1. The question is cleaned (control characters dropped, length bounded) and analysed with the
-   index's own analyzer. Its *informative terms* are what is left after stopwords and question
-   words; each is weighted by its BM25 IDF (a term the corpus never saw gets the maximum IDF).
-2. BM25 ranks passages. A passage is only an answer if it covers enough of the question:
-   ``coverage = sum(idf of matched terms) / sum(idf of all informative terms)``. Questions about
-   things the corpus does not contain ("ما هي عاصمة اليابان؟") leave their rare terms unmatched and
-   get an honest "no answer" instead of the least-bad passage.
-3. Inside each answering passage the sentences are scored by the IDF mass of the question terms
-   they contain; the best ones are quoted verbatim, in source order, with the matched words'
-   offsets for highlighting. Results are grouped by article, best first, and a sentence whose
-   terms repeat one already quoted is not quoted twice.
+   index's own analyzer; question words and stopwords are dropped, frame words (``اسم عدد سبب``)
+   are searched for but weigh nothing as evidence (:mod:`retrieval.evidence`).
+2. BM25 ranks passages (clitic variants the index holds are searched too); each article is
+   represented by its best passage, in the search layer's order.
+3. For each candidate article, the evidence its passage gives (which of the question's weighted
+   words its best sentence, that sentence's neighbours and the title hold; how close together;
+   the rarest word; numbers; unseen words; its BM25 score against the others) goes through the
+   answerability model (:mod:`retrieval.answerability`): a calibrated probability that this
+   article answers the question. Candidates are ordered by it (the BM25 rank and score ratio are
+   among its signals, so it re-orders them only where what the passages say disagrees; on ARCD it
+   ranks above the search layer, see the README). The question is answered when the first
+   candidate's probability reaches ``min_confidence``; every other result shown reaches it too.
+   A refusal says why and names the closest article (``Answer.closest``), never as a result.
+4. The best sentences of each kept passage are quoted verbatim, in source order, with the
+   matched words' offsets for highlighting; a sentence whose terms repeat one already quoted
+   (a wire sentence in two articles) is not quoted twice.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
 
 from .actors import Actor, LockedTagger, extract_actors, get_tagger
+from .answerability import Model, load_model
 from .corpus import Article
 from .errors import InputError
+from .evidence import Evidence, QuestionTerms, SentenceMatch, evidence, question_terms, sentence_types
 from .index import Hit, Index
-from .normalize import tokenize
+from .normalize import normalize_token, tokenize
 
-__all__ = ["MAX_QUESTION_CHARS", "Answer", "Quote", "Result", "answer", "clean_question"]
+__all__ = [
+    "MAX_QUESTION_CHARS",
+    "Answer",
+    "Candidate",
+    "Quote",
+    "Result",
+    "answer",
+    "candidates",
+    "clean_question",
+    "default_min_confidence",
+]
 
 #: Questions longer than this are cut (at a word boundary) before analysis.
 MAX_QUESTION_CHARS = 1000
 #: At most this many distinct informative terms (the rarest) are searched for.
 MAX_QUERY_TERMS = 32
-#: Minimum IDF-weighted share of the question's terms a passage must contain to answer.
-MIN_COVERAGE = 0.5
-_CANDIDATES = 20
+#: Passages BM25 returns for one question; their articles are the candidates.
+CANDIDATE_PASSAGES = 20
 _SENTENCES_PER_ARTICLE = 3
 _SENTENCE_KEEP = 0.5  # keep sentences scoring at least this share of the passage's best
-_RESULT_KEEP = 0.3  # keep results scoring at least this share of the best result
 # A sentence opening with a demonstrative within its first words refers back to the previous one.
 _REFERS_BACK_RE = re.compile(r"^\S*\s*(?:\S+\s+){0,2}(?:هذه|هذا|هذان|هاتان|هؤلاء|ذلك|تلك)\b")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
@@ -57,8 +74,11 @@ class Quote:
 class Result:
     """One article's answer: its quotes (source order), the best passage, and named actors.
 
-    ``score`` is the best quoted sentence's share of the question: the summed IDF of the question
-    terms it contains (results are ranked by it, then by the passage's BM25 score).
+    ``score`` is the passage's BM25 score (results keep the search layer's order),
+    ``probability`` the answerability model's probability that this article answers, and
+    ``coverage`` the IDF-weighted share of the question's words found around the best sentence.
+    When every quote repeats a sentence an earlier result quotes, ``repeats`` names those
+    results' article ids (front ends show the sentence once and this article as another source).
     """
 
     article: Article
@@ -67,11 +87,17 @@ class Result:
     coverage: float
     quotes: tuple[Quote, ...]
     actors: tuple[Actor, ...] = ()
+    probability: float = 0.0
+    repeats: tuple[str, ...] = ()  # earlier results whose sentences these quotes repeat (see _fresh)
 
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """The answer to one question. ``answered`` is False when the corpus holds no answer."""
+    """The answer to one question. ``answered`` is False when the corpus holds no answer.
+
+    ``confidence`` is the probability that the first result answers (for a refusal: that the
+    closest article would have); ``closest`` is the best candidate of a refusal, never a result.
+    """
 
     question: str
     answered: bool
@@ -79,6 +105,23 @@ class Answer:
     terms: tuple[str, ...] = ()
     confidence: float = 0.0
     notes: tuple[str, ...] = field(default=())
+    closest: Result | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One candidate article: its best passage's hit, the evidence, and the quotable sentences."""
+
+    rank: int
+    hit: Hit
+    evidence: Evidence
+    quotes: tuple[Quote, ...]
+    extra: tuple[Hit, ...] = ()  # further passages of the same article, BM25 order
+
+
+def default_min_confidence() -> float:
+    """The shipped model's threshold (chosen from its measurements; see its JSON file)."""
+    return load_model().threshold
 
 
 def clean_question(question: str) -> tuple[str, list[str]]:
@@ -96,65 +139,91 @@ def clean_question(question: str) -> tuple[str, list[str]]:
 def _query_terms(index: Index, question: str, notes: list[str]) -> list[str]:
     terms = list(dict.fromkeys(index.analyzer.tokens(question)))
     if len(terms) > MAX_QUERY_TERMS:
-        terms = sorted(terms, key=index.idf, reverse=True)[:MAX_QUERY_TERMS]
+        ranked = sorted(range(len(terms)), key=lambda i: (-index.idf(terms[i]), i))[:MAX_QUERY_TERMS]
+        terms = [terms[i] for i in sorted(ranked)]
         notes.append(f"only the {MAX_QUERY_TERMS} most specific words of the question were searched")
     return terms
 
 
-def _coverage(weights: dict[str, float], matched: set[str]) -> float:
-    total = sum(weights.values())
-    return sum(weights[t] for t in matched) / total if total else 0.0
+def _question(index: Index, text: str, terms: list[str]) -> QuestionTerms:
+    max_idf = Index.idf_of(index.n_passages, 0)
+    best = math.fsum(index.okapi_idf(t) for t in terms)  # tf 1 at the average length scores the IDF
+    return question_terms(
+        terms, {t: index.idf(t) for t in terms}, index.df, max_idf, text, index.analyzer.tokens(text), best
+    )
+
+
+def _sentence_matches(
+    index: Index, article: Article, hit: Hit, slot: dict[str, int]
+) -> list[tuple[SentenceMatch, str, tuple[tuple[int, int], ...]]]:
+    out = []
+    for seg in hit.passage.sentences:
+        text = article.text[seg.start : seg.end]
+        positions: list[int] = []
+        slots: list[int] = []
+        spans: list[tuple[int, int]] = []
+        for pos, t in enumerate(index.analyzer.terms(text)):
+            i = slot.get(t.term)
+            if i is not None:
+                slots.append(i)
+                positions.append(pos)
+                spans.append((t.start, t.end))
+        number, date = sentence_types([normalize_token(tok.surface) for tok in tokenize(text)])
+        match = SentenceMatch(frozenset(slots), tuple(positions), tuple(slots), number, date)
+        out.append((match, text, tuple(spans)))
+    return out
+
+
+def _title_matches(index: Index, article: Article, slot: dict[str, int]) -> frozenset[int]:
+    if article.title_derived:
+        return frozenset()
+    return frozenset(i for t in index.analyzer.tokens(article.title) if (i := slot.get(t)) is not None)
 
 
 def _quotes(
-    index: Index, hit: Hit, weights: dict[str, float], alias: dict[str, str]
-) -> tuple[list[Quote], set[str], float]:
-    """Best sentences of one passage with highlights, the question terms it matched, the best sentence's score.
-
-    A sentence is kept when it scores at least half the passage's best sentence, or when it
-    directly follows a kept sentence, matches the question and opens by referring back to it
-    (``ويطلق على هذه القوات اسم "سواح"`` after the sentence naming those forces).
-    """
-    article = index.articles[hit.passage.article_id]
-    scored = []
-    matched_all: set[str] = set()
-    for seg in hit.passage.sentences:
-        text = article.text[seg.start : seg.end]
-        spans = [(t.start, t.end, alias[t.term]) for t in index.analyzer.terms(text) if t.term in alias]
-        matched = {t for _, _, t in spans}
-        matched_all |= matched
-        scored.append((sum(weights[t] for t in matched), seg, text, spans))
-    best = max((sc for sc, *_ in scored), default=0.0)
-    keep = [sc > 0 and sc >= _SENTENCE_KEEP * best for sc, *_ in scored]
-    for i in range(1, len(scored)):
-        if keep[i - 1] and not keep[i] and scored[i][0] > 0 and _REFERS_BACK_RE.match(scored[i][2]):
+    q: QuestionTerms, matches: list[tuple[SentenceMatch, str, tuple[tuple[int, int], ...]]], hit: Hit, best: int,
+    floor: float | None = None,
+) -> list[tuple[float, Quote]]:
+    """The sentences worth quoting, with their weights: the best one, those scoring at least half
+    as much (or ``floor``), and a sentence right after a kept one that matches and opens by
+    referring back to it (``ويطلق على هذه القوات اسم "سواح"`` after the sentence naming those forces)."""
+    weights = [math.fsum(q.weights[i] for i in sorted(m.matched)) for m, _, _ in matches]
+    top = weights[best] if weights else 0.0
+    keep = [w > 0 and w >= (_SENTENCE_KEEP * top if floor is None else floor) for w in weights]
+    if floor is None and matches and not keep[best]:
+        keep[best] = bool(matches[best][0].matched)
+    for i in range(1, len(matches)):
+        if keep[i - 1] and not keep[i] and matches[i][0].matched and _REFERS_BACK_RE.match(matches[i][1]):
             keep[i] = True
-    quotes = [
-        Quote(text, seg.start, seg.end, tuple((s, e) for s, e, _ in spans))
-        for k, (_, seg, text, spans) in zip(keep, scored)
+    segs = hit.passage.sentences
+    return [
+        (weights[i], Quote(text, segs[i].start, segs[i].end, spans))
+        for i, (k, (_, text, spans)) in enumerate(zip(keep, matches))
         if k
     ]
-    return quotes, matched_all, best
 
 
-_AUTO = "auto"
+def _article_quotes(
+    index: Index, q: QuestionTerms, article: Article, hits: list[Hit], slot: dict[str, int],
+    matches: list[tuple[SentenceMatch, str, tuple[tuple[int, int], ...]]], best: int, best_weight: float,
+) -> tuple[Quote, ...]:
+    """Up to three quotes of one article, in source order: its best passage's, and sentences of
+    its other candidate passages that score at least half as much as the best sentence."""
+    picked = _quotes(q, matches, hits[0], best)
+    for extra in hits[1:]:
+        more = _sentence_matches(index, article, extra, slot)
+        if more:
+            picked += _quotes(q, more, extra, 0, floor=_SENTENCE_KEEP * best_weight)
+    unique = {qt.start: (w, qt) for w, qt in reversed(picked)}  # a sentence once, first weight wins
+    chosen = sorted(unique.values(), key=lambda wq: (-wq[0], wq[1].start))[:_SENTENCES_PER_ARTICLE]
+    return tuple(sorted((qt for _, qt in chosen), key=lambda qt: qt.start))
 
 
-def answer(
-    question: str,
-    index: Index,
-    top_k: int = 3,
-    min_coverage: float = MIN_COVERAGE,
-    tagger: LockedTagger | str | None = _AUTO,
-) -> Answer:
-    """Answer ``question`` from ``index`` with verbatim, sourced sentences.
+def candidates(question: str, index: Index) -> tuple[str, list[str], list[str], list[Candidate]]:
+    """The cleaned question, notes, its terms, and its candidate articles in BM25 order.
 
-    ``tagger`` finds actors beside the rules: a backend name (``auto``, ``model``, ``camel``), a
-    loaded tagger, or ``None`` for rules only. Raises :class:`InputError` for a question with no
-    words at all.
+    Raises :class:`InputError` for a question with no words at all.
     """
-    if isinstance(tagger, str):
-        tagger = get_tagger(tagger)  # type: ignore[arg-type]
     text, notes = clean_question(question)
     if not text:
         raise InputError("the question is empty: type a question in Arabic, e.g. «ماذا قال كوبلر عن الجيش الليبي؟»")
@@ -163,71 +232,117 @@ def answer(
     terms = _query_terms(index, text, notes)
     if not terms:
         notes.append("the question has only question words and common words: name what you are asking about")
-        return Answer(text, False, notes=tuple(notes))
+        return text, notes, terms, []
     if not _ARABIC_RE.search(text):
         notes.append("Sanad's corpus is Arabic: questions are best asked in Arabic")
-    weights = {t: index.idf(t) for t in terms}
+    q = _question(index, text, terms)
+    position = {t: i for i, t in enumerate(terms)}
     alias = index.expand(terms)
+    slot = {s: position[t] for s, t in alias.items()}
 
-    # Candidates that cover the question, ranked by their best sentence (the quote a reader
-    # sees), then by BM25: a long passage must not bury the one sentence that answers.
-    candidates = []
-    for hit in index.search(list(alias), k=_CANDIDATES):
-        quotes, matched, best = _quotes(index, hit, weights, alias)
-        coverage = _coverage(weights, matched)
-        if coverage >= min_coverage and quotes:
-            candidates.append((best, hit, quotes, matched, coverage))
-    candidates.sort(key=lambda c: (-c[0], -c[1].score))
+    by_article: dict[str, list[Hit]] = {}
+    for hit in index.search(list(alias), k=CANDIDATE_PASSAGES):
+        by_article.setdefault(hit.passage.article_id, []).append(hit)
+    groups = list(by_article.values())
+    top_score = max(groups[0][0].score, 0.0) if groups else 0.0
+    out = []
+    for rank, hits in enumerate(groups, start=1):
+        hit = hits[0]
+        article = index.articles[hit.passage.article_id]
+        matches = _sentence_matches(index, article, hit, slot)
+        nxt = groups[rank][0].score if rank < len(groups) else None
+        ev = evidence(q, [m for m, _, _ in matches], _title_matches(index, article, slot), rank, hit.score, top_score, nxt)
+        quotes = _article_quotes(index, q, article, hits, slot, matches, ev.best, ev.best_weight)
+        if quotes:
+            out.append(Candidate(rank, hit, ev, quotes, tuple(hits[1:])))
+    return text, notes, terms, out
 
-    by_article: dict[str, tuple[Result, set[str]]] = {}
-    order: list[str] = []
-    seen_quotes: list[set[str]] = []
-    for best, hit, quotes, matched, coverage in candidates:
-        aid = hit.passage.article_id
-        fresh = []
-        for q in quotes:
-            qterms = set(index.analyzer.tokens(q.text))
-            if any(qterms and qterms <= prev for prev in seen_quotes):
-                continue
-            seen_quotes.append(qterms)
-            fresh.append(q)
-        if aid not in by_article:
-            if len(order) >= top_k or not fresh:
-                continue
-            result = Result(index.articles[aid], hit.passage.passage_id, best, coverage, tuple(fresh))
-            by_article[aid] = (result, matched)
-            order.append(aid)
-        else:
-            result, prev_matched = by_article[aid]
-            room = _SENTENCES_PER_ARTICLE - len(result.quotes)
-            if room <= 0 or not fresh or best < _SENTENCE_KEEP * result.score:
-                continue
-            merged = tuple(sorted(result.quotes + tuple(fresh[:room]), key=lambda q: q.start))
-            all_matched = prev_matched | matched
-            by_article[aid] = (
-                Result(result.article, result.passage_id, result.score, _coverage(weights, all_matched), merged),
-                all_matched,
-            )
 
-    results = [by_article[a][0] for a in order]
-    if results:
-        top = results[0].score
-        results = [r for r in results if r.score >= _RESULT_KEEP * top]
+def answer(
+    question: str,
+    index: Index,
+    top_k: int = 3,
+    min_confidence: float | None = None,
+    tagger: LockedTagger | str | None = "auto",
+    model: Model | None = None,
+) -> Answer:
+    """Answer ``question`` from ``index`` with verbatim, sourced sentences.
+
+    ``min_confidence`` is the probability a candidate needs (default: the shipped model's
+    threshold). ``tagger`` finds actors beside the rules: a backend name (``auto``, ``model``,
+    ``camel``), a loaded tagger, or ``None`` for rules only. Raises :class:`InputError` for a
+    question with no words at all.
+    """
+    model = model or load_model()
+    threshold = model.threshold if min_confidence is None else min_confidence
+    if isinstance(tagger, str):
+        tagger = get_tagger(tagger)  # type: ignore[arg-type]
+    text, notes, terms, cands = candidates(question, index)
+    if not terms:
+        return Answer(text, False, notes=tuple(notes))
+    # Candidates in order of their probability: the BM25 rank and score ratio are among its
+    # signals, so it re-orders them where what the passages say disagrees (ties keep BM25 order).
+    scored = sorted(((model.probability(c.evidence), c) for c in cands), key=lambda pc: (-pc[0], pc[1].rank))
+
+    results: list[Result] = []
+    seen_quotes: list[tuple[set[str], str]] = []
+    closest: Result | None = None
+    for p, c in scored:
+        if len(results) >= top_k:
+            break
+        quotes, repeats = _fresh(index, c, seen_quotes)
+        result = Result(
+            index.articles[c.hit.passage.article_id], c.hit.passage.passage_id, c.hit.score, round(c.evidence.cov_window, 3),
+            tuple(quotes), (), round(p, 3), repeats,
+        )
+        if closest is None:
+            closest = result
+            if p < threshold:
+                break
+        if p < threshold:
+            continue
+        results.append(result)
     results = [
         Result(
-            r.article,
-            r.passage_id,
-            r.score,
-            r.coverage,
-            r.quotes,
-            tuple(_actors_of(r.quotes, tagger)),
+            r.article, r.passage_id, r.score, r.coverage, r.quotes, tuple(_actors_of(r.quotes, tagger)), r.probability,
+            r.repeats,
         )
         for r in results
     ]
-    confidence = max((r.coverage for r in results), default=0.0)
-    if not results:
-        notes.append("no passage of the corpus covers this question")
-    return Answer(text, bool(results), tuple(results), tuple(terms), round(confidence, 3), tuple(notes))
+    if results:
+        return Answer(text, True, tuple(results), tuple(terms), results[0].probability, tuple(notes))
+    if closest is None:
+        notes.append("no passage of the corpus holds the words of this question")
+        return Answer(text, False, terms=tuple(terms), notes=tuple(notes))
+    notes.append(
+        f"no passage of the corpus answers this question: the closest one holds "
+        f"{round(100 * closest.coverage)}% of its specific words (probability {closest.probability:.2f}, "
+        f"{threshold:.2f} needed)"
+    )
+    return Answer(text, False, (), tuple(terms), closest.probability, tuple(notes), closest)
+
+
+def _fresh(index: Index, c: Candidate, seen: list[tuple[set[str], str]]) -> tuple[list[Quote], tuple[str, ...]]:
+    """``c``'s quotes that do not repeat a sentence already quoted (recorded in ``seen``), and the
+    articles whose quotes it repeats when every one of its quotes is a repeat.
+
+    An article whose every sentence was already quoted (a wire report carried by two papers, two
+    overlapping encyclopedia paragraphs) is still a result: a second source for the same words.
+    It then keeps its own copies of the sentences, and ``repeats`` names the earlier articles.
+    """
+    fresh: list[Quote] = []
+    repeated_from: list[str] = []
+    for q in c.quotes:
+        qterms = set(index.analyzer.tokens(q.text))
+        earlier = next((aid for prev, aid in seen if qterms and qterms <= prev), None)
+        if earlier is not None:
+            repeated_from.append(earlier)
+            continue
+        seen.append((qterms, c.hit.passage.article_id))
+        fresh.append(q)
+    if fresh:
+        return fresh[:_SENTENCES_PER_ARTICLE], ()
+    return list(c.quotes[:_SENTENCES_PER_ARTICLE]), tuple(dict.fromkeys(repeated_from))
 
 
 def _actors_of(quotes: tuple[Quote, ...], tagger: LockedTagger | None) -> list[Actor]:

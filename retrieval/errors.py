@@ -34,6 +34,6 @@ class ConfigError(SanadError):
 
 
 class ModelLoadError(SanadError):
-    """A tagging model file that is missing or corrupted."""
+    """A model file (actor tagger, answerability model) that is missing, corrupted or of another version."""
 
     exit_code = 5

@@ -657,7 +657,16 @@ class Index:
         floored IDF it stays positive and ordered on tiny corpora, and a term the corpus never saw
         (df = 0) gets the highest weight.
         """
-        n, df = len(self.passages), self.df.get(term, 0)
+        return self.idf_of(len(self.passages), self.df.get(term, 0))
+
+    def okapi_idf(self, term: str) -> float:
+        """BM25Okapi's (floored) IDF of ``term``, as the ranking uses it; 0 for a word never seen."""
+        tid = self.postings.term_id(term)
+        return float(self.postings.idf[tid]) if tid >= 0 else 0.0
+
+    @staticmethod
+    def idf_of(n: int, df: int) -> float:
+        """:meth:`idf` of a term in ``df`` of ``n`` passages (``df = 0``: the highest, a word never seen)."""
         return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
     def expand(self, terms: Sequence[str]) -> dict[str, str]:

@@ -46,12 +46,14 @@ __all__ = [
 ]
 
 #: Bump when the chain changes: saved indexes record it and are rejected when it differs.
-ANALYZER_VERSION = 4
+ANALYZER_VERSION = 5
 
 # Word runs: letters and digits (``\w`` minus underscore) plus the combining marks that sit
 # inside Arabic words (harakat, superscript alef, Quranic marks) and the tatweel.
 WORD_RE = re.compile(r"[^\W_][\w\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06ED\u0640]*")
 _TATWEEL_RE = re.compile("\u0640")
+# The alef that carries a tanween fatha is a seat, not a letter of the word: عموداً -> عمود.
+_TANWEEN_ALEF_RE = re.compile("(?:\u064b\u0627|\u0627\u064b)$")
 _ALEF_RE = re.compile("[\u0622\u0623\u0625\u0671\u0672\u0673]")  # آ أ إ ٱ ٲ ٳ -> ا
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _CHARMAP = str.maketrans({"\u0649": "\u064A", "\u0629": "\u0647", "\u06CC": "\u064A", "\u06A9": "\u0643"})
@@ -81,6 +83,7 @@ def tokenize(text: str) -> list[Token]:
 def normalize_token(surface: str) -> str:
     """Orthographic normalization of one word run (no stemming)."""
     s = normalize_unicode(surface)
+    s = _TANWEEN_ALEF_RE.sub("", s)
     s = dediac_ar(s)
     s = _TATWEEL_RE.sub("", s)
     s = _ALEF_RE.sub("\u0627", s)
@@ -98,7 +101,8 @@ def _norm_list(words: str) -> frozenset[str]:
 #: Question words: informative for *how* to answer, never for *what* to retrieve.
 QUESTION_WORDS = _norm_list(
     """من ما ماذا ماذا كم أين اين متى لماذا لما هل كيف أي أية ايه ماهي ماهو ما هو هي
-    بكم لمن ممن عمن فيم فيما علام إلام حتام أيان أنى"""
+    بكم لمن ممن عمن فيم فيما علام إلام حتام أيان أنى
+    مادا لمادا ماهى ماهيه ماهية مين منو شو ليش وين إيش ايش"""
 )
 
 #: Function words: pronouns, prepositions, conjunctions, particles, auxiliaries, demonstratives
@@ -113,7 +117,8 @@ STOPWORDS = QUESTION_WORDS | _norm_list(
     أيضاً ايضاً فقط جدا جداً حيث عندما بينما أما اما إما اما وقد فقد كي لكي حين حينما له لها
     لهم لهن به بها بهم فيه فيها فيهم منه منها منهم عنه عنها عليه عليها عليهم إليه اليه إليها
     اليها لدينا عليك يا و ف ب ل ك ال تم يتم ذات ذو ذي إلا الا إلى هل ليت لعل كأن مثل
-    اللذين اللتين اللذي اللتي"""
+    اللذين اللتين اللذي اللتي الدي التى اللتى مند إلى الي عليهما بينهما لهما منهما فيهما عنهما
+    إليهما اليهما بهما معهما عندهما"""
 )
 
 # Definite article family: stripped by rule (Lucene's prefix set).
@@ -125,6 +130,8 @@ QUERY_PROCLITICS = ("و", "ف", "ب", "ل", "ك")
 # Light suffixes, tried in this order, each at most once. Not ``ان``: in news it ends far more
 # names and stems (لبنان ايران السودان سكان بيان مكان برلمان) than duals, which mostly take ``ين``.
 _SUFFIXES = ("ها", "ات", "ون", "ين", "يه", "ه", "ي")
+# Dual endings of nouns in teh marbuta: مدينة -> مدينتان / مدينتين.
+_DUAL_FEMININE = frozenset(("تان", "تين"))
 # Pronoun suffixes before which a teh marbuta is written ``ت`` (مساحة -> مساحتها).
 _ENCLITICS = frozenset(("ها", "ه"))
 
@@ -200,7 +207,9 @@ class Analyzer:
             # non-words يبيا غة اعب. Only then: للحد stays ل + الحد because حد is a word.
             return self.stem(normalized[1:])
         w = _strip_article(normalized)
-        if w == normalized:
+        if len(w) >= 6 and w[-3:] in _DUAL_FEMININE and w[:-3] + "ه" in self.lexicon:
+            w = w[:-3] + "ه"  # المدينتان, المدينتين -> مدينة (when the corpus has the singular)
+        elif w == normalized:
             # Attested proclitics: لحفتر -> حفتر, وبمصراته -> مصراته (never بنغازي -> نغازي).
             for seq in _PROCLITIC_SEQS:
                 if w.startswith(seq) and len(w) >= len(seq) + 3:
@@ -217,7 +226,12 @@ class Analyzer:
             return cached
         n = normalize_token(surface)
         result: str | None
-        if n in STOPWORDS or len(n) < 2 or (n[0] in "وف" and n[1:] in STOPWORDS):
+        if (
+            n in STOPWORDS
+            or len(n) < 2
+            or (n[0] in "وف" and n[1:] in STOPWORDS)
+            or (n[0] in "وفبلك" and n[1:] in QUESTION_WORDS)  # بماذا لأي بأي وكيف
+        ):
             result = None
         else:
             result = self.stem(n)

@@ -26,7 +26,7 @@ def test_settings_from_env_and_dotenv(tmp_path: Path, monkeypatch: pytest.Monkey
 
 @pytest.mark.parametrize(
     ("var", "value"),
-    [("SANAD_TOP_K", "0"), ("SANAD_MIN_COVERAGE", "2"), ("SANAD_CONSOLE_RESHAPE", "maybe")],
+    [("SANAD_TOP_K", "0"), ("SANAD_MIN_CONFIDENCE", "2"), ("SANAD_MIN_COVERAGE", "0.5"), ("SANAD_CONSOLE_RESHAPE", "maybe")],
 )
 def test_invalid_settings_name_the_variable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, var: str, value: str) -> None:
     monkeypatch.chdir(tmp_path)

@@ -233,7 +233,7 @@ class SanadBot:
         working = []
         for q in EXAMPLES:
             try:
-                if answer(q, self.index, self.settings.top_k, self.settings.min_coverage).answered:
+                if answer(q, self.index, self.settings.top_k, self.settings.min_confidence).answered:
                     working.append(q)
             except InputError:
                 pass
@@ -523,7 +523,7 @@ class SanadBot:
         return ctx
 
     def _answer(self, question: str, top_k: int | None = None) -> Answer:
-        return answer(question, self.index, top_k or self.settings.top_k, self.settings.min_coverage)
+        return answer(question, self.index, top_k or self.settings.top_k, self.settings.min_confidence)
 
     def _compute(self, question: str, ctx: ChatContext | None) -> _Computed:
         """In the thread pool: the answer to ``question``, in the chat's context if it is a follow-up."""
@@ -733,9 +733,9 @@ class SanadBot:
     def _actor_answer(self, actor: Actor) -> Answer:
         """The passages naming ``actor``: searched by the distinctive part of a person's name, else the name."""
         query = _actor_query(actor)
-        ans = answer(query, self.index, max(self.settings.top_k, _ACTOR_TOP_K), self.settings.min_coverage)
+        ans = answer(query, self.index, max(self.settings.top_k, _ACTOR_TOP_K), self.settings.min_confidence)
         if not ans.answered and query != actor.text:
-            ans = answer(actor.text, self.index, max(self.settings.top_k, _ACTOR_TOP_K), self.settings.min_coverage)
+            ans = answer(actor.text, self.index, max(self.settings.top_k, _ACTOR_TOP_K), self.settings.min_confidence)
         return ans
 
     # ------------------------------------------------------------------ texts

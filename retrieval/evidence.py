@@ -1,0 +1,289 @@
+"""What a candidate passage says about a question: matched words, where they sit, and the
+named signals the answerability model (:mod:`retrieval.answerability`) turns into a probability.
+
+Everything here is a pure function of the question's terms, their weights and one passage's
+analysed sentences. Sums run over the question's terms in question order (lists, never sets),
+so the same inputs give the same floating-point results whatever the hash seed.
+
+Terms and weights
+    ``terms`` are the question's distinct index terms (stopwords and question words already
+    dropped by the analyzer), in question order. :data:`FRAME_TERMS` (``اسم عدد سبب يبلغ قام``
+    ...) frame a question ("what is the *name* of", "the *number* of") and are searched for,
+    but they are no evidence: their weight is 0. Every other term weighs its positive IDF
+    (:meth:`retrieval.index.Index.idf`); a word the corpus never saw gets the highest IDF.
+
+Window
+    The best sentence (most weight matched; earliest on ties), its neighbours in the passage,
+    and the article's title when it is a real one: what a reader sees around the quote.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from .normalize import Analyzer, normalize_token, tokenize
+
+__all__ = ["FEATURES", "FRAME_TERMS", "Evidence", "QuestionTerms", "SentenceMatch", "evidence", "question_terms"]
+
+_FRAME_WORDS = """اسم أسماء اسماء عدد أعداد سبب أسباب اسباب يبلغ بلغ تبلغ قام يقوم قامت تقوم يسمى تسمى
+سمي سميت يطلق أطلق اطلق يعرف تعرف عرف معنى يعني تعني نوع أنواع انواع مقدار كمية عمر
+تاريخ يوم عام سنة وقت مدة مكان موقع يقع تقع وقع وقعت حدث حدثت يحدث شيء أشياء هناك توجد يوجد
+ماهي ماهو تم يتم حصل مما منه"""
+
+# What a question asks for, read from its question words (normalized, before the analyzer drops
+# them): a count or amount (``كم``), a time (``متى``, ``في أي عام``).
+_NUMBER_CUES = frozenset(("كم", "بكم", "وكم", "فكم", "عدد", "كميه", "مقدار", "نسبه", "مساحه", "طول", "ارتفاع", "عمق", "سعر"))
+_WHEN = frozenset(("متي", "ومتي", "فمتي", "لمتي"))
+_WHICH = frozenset(("اي", "باي", "لاي", "وفي", "فاي", "واي"))
+_DATE_NOUNS = frozenset(("عام", "سنه", "تاريخ", "قرن", "يوم", "شهر", "العام", "السنه", "القرن"))
+_NUMBER_WORDS = frozenset(
+    normalize_token(w)
+    for w in """واحد اثنان اثنين ثلاث ثلاثة أربع أربعة خمس خمسة ست ستة سبع سبعة ثمان ثماني ثمانية تسع تسعة عشر
+    عشرة عشرون عشرين ثلاثون ثلاثين أربعون أربعين خمسون خمسين مئة مائة مئات ألف آلاف الف الاف مليون ملايين
+    مليار مليارات نصف ربع ثلث بضع بضعة عشرات""".split()
+)
+_MONTHS = frozenset(
+    normalize_token(w)
+    for w in """يناير فبراير مارس أبريل ابريل إبريل مايو يونيو يوليو أغسطس اغسطس سبتمبر أكتوبر اكتوبر نوفمبر ديسمبر
+    كانون شباط آذار نيسان أيار حزيران تموز آب أيلول تشرين محرم صفر ربيع جمادى رجب شعبان رمضان شوال القعدة الحجة
+    هـ م ق""".split()
+)
+
+
+def _frame_terms(words: str) -> frozenset[str]:
+    plain = Analyzer()
+    return frozenset(t for w in words.split() if (t := plain.term(w)) is not None)
+
+
+#: Analysed forms of words that frame a question and are never evidence of its answer.
+FRAME_TERMS = _frame_terms(_FRAME_WORDS)
+
+#: The model's inputs, in the order of the weights in ``answerability.json``.
+FEATURES = (
+    "cov_sentence",
+    "cov_window",
+    "cov_passage",
+    "count_window",
+    "oov_share",
+    "max_missing",
+    "rarest_matched",
+    "compact",
+    "numbers_missing",
+    "n_terms",
+    "score_ratio",
+    "margin",
+    "log_rank",
+    "score_norm",
+    "cov_body",
+    "pairs",
+    "type_missing",
+    "focus_missing",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionTerms:
+    """The question's terms in order, their evidence weights, and which are never seen / numbers."""
+
+    terms: tuple[str, ...]
+    weights: tuple[float, ...]
+    unseen: tuple[bool, ...]
+    max_idf: float
+    expects: str | None = None  # "number", "date" or None (see :func:`expected_type`)
+    pairs: tuple[tuple[int, int], ...] = ()  # adjacent question terms (positions in ``terms``)
+    best_score: float = 0.0  # BM25 score of a passage holding every term once (an upper mark)
+
+    @property
+    def total(self) -> float:
+        return math.fsum(self.weights)
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceMatch:
+    """The question terms one sentence holds (by position in ``QuestionTerms.terms``) and their positions."""
+
+    matched: frozenset[int]
+    positions: tuple[int, ...]  # token positions (within the sentence) of matched words
+    slots: tuple[int, ...] = ()  # the question term at each of ``positions``
+    number: bool = False  # holds a number (digits or a number word)
+    date: bool = False  # holds a year, a month or a calendar word
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Named signals of one candidate (see :data:`FEATURES`); ``best`` is the best sentence's index."""
+
+    best: int
+    best_weight: float
+    cov_sentence: float
+    cov_window: float
+    cov_passage: float
+    count_window: float
+    oov_share: float
+    max_missing: float
+    rarest_matched: float
+    compact: float
+    numbers_missing: float
+    n_terms: float
+    score_ratio: float
+    margin: float
+    log_rank: float
+    score_norm: float
+    cov_body: float
+    pairs: float
+    type_missing: float
+    focus_missing: float
+
+    def vector(self) -> tuple[float, ...]:
+        return tuple(getattr(self, f) for f in FEATURES)
+
+
+def expected_type(question: str) -> str | None:
+    """``"date"`` for a question about a time (``متى``, ``في أي عام``, ``ما تاريخ``), ``"number"``
+    for a count or amount (``كم``, ``ما عدد``), else ``None``."""
+    words = [normalize_token(t.surface) for t in tokenize(question)]
+    for i, w in enumerate(words):
+        nxt = words[i + 1] if i + 1 < len(words) else ""
+        if w in _WHEN or w in _DATE_NOUNS and i <= 2 or (w in _WHICH and nxt in _DATE_NOUNS):
+            return "date"
+    if any(w in _NUMBER_CUES for w in words):
+        return "number"
+    return None
+
+
+def sentence_types(words: Sequence[str]) -> tuple[bool, bool]:
+    """(holds a number, holds a date) for a sentence's normalized words."""
+    number = date = False
+    for w in words:
+        if w.isdigit():
+            number = True
+            if len(w) in (3, 4):
+                date = True
+        elif w in _NUMBER_WORDS:
+            number = True
+        elif w in _MONTHS or (len(w) > 3 and w[:2] == "ال" and w[2:] in _MONTHS):
+            date = True
+    return number, date
+
+
+def question_terms(
+    terms: Sequence[str],
+    idf: Mapping[str, float],
+    df: Mapping[str, int],
+    max_idf: float,
+    question: str = "",
+    order: Sequence[str] = (),
+    best_score: float = 0.0,
+) -> QuestionTerms:
+    """Evidence weights of the question's ``terms`` (frame words weigh 0); ``order`` is the
+    question's analysed terms with repeats, in order, for its adjacent pairs."""
+    weights = tuple(0.0 if t in FRAME_TERMS else idf[t] for t in terms)
+    unseen = tuple(df.get(t, 0) == 0 for t in terms)
+    slot = {t: i for i, t in enumerate(terms)}
+    seq = [slot[t] for t in order if t in slot and weights[slot[t]] > 0]
+    pairs = tuple(dict.fromkeys((a, b) for a, b in zip(seq, seq[1:]) if a != b))
+    return QuestionTerms(tuple(terms), weights, unseen, max_idf, expected_type(question) if question else None, pairs, best_score)
+
+
+def _weight(q: QuestionTerms, matched: frozenset[int] | set[int]) -> float:
+    return math.fsum(w for i, w in enumerate(q.weights) if i in matched)
+
+
+def best_sentence(q: QuestionTerms, sentences: Sequence[SentenceMatch]) -> tuple[int, float]:
+    """Index and weight of the sentence holding the most question weight (earliest on ties)."""
+    best, best_w = 0, -1.0
+    for i, s in enumerate(sentences):
+        w = _weight(q, s.matched)
+        if w > best_w:
+            best, best_w = i, w
+    return best, max(best_w, 0.0)
+
+
+def evidence(
+    q: QuestionTerms,
+    sentences: Sequence[SentenceMatch],
+    title: frozenset[int],
+    rank: int,
+    score: float,
+    top_score: float,
+    next_score: float | None,
+) -> Evidence:
+    """The signals of one candidate passage at ``rank`` (1-based) with BM25 ``score``.
+
+    ``sentences`` are the passage's sentences in order, ``title`` the question terms its real
+    title holds (empty for a derived title), ``top_score`` the best candidate's BM25 score and
+    ``next_score`` the next candidate's (``None`` when it is the last).
+    """
+    total = q.total
+    n = len(q.terms)
+    best, best_w = best_sentence(q, sentences) if sentences else (0, 0.0)
+    window: set[int] = set(title)
+    for i in range(max(0, best - 1), min(len(sentences), best + 2)):
+        window |= sentences[i].matched
+    passage: set[int] = set(title)
+    for s in sentences:
+        passage |= s.matched
+
+    def share(matched: set[int] | frozenset[int]) -> float:
+        return _weight(q, matched) / total if total > 0 else 0.0
+
+    seen = [i for i in range(n) if not q.unseen[i] and q.weights[i] > 0]
+    rarest = max(seen, key=lambda i: (q.weights[i], -i)) if seen else None
+    missing = [q.weights[i] for i in range(n) if i not in window]
+    numbers = [i for i in range(n) if q.terms[i].isdigit()]
+    positions = sentences[best].positions if sentences else ()
+    span = (max(positions) - min(positions) + 1) if positions else 0
+    compact = len(positions) / span if span else 0.0
+    informative = sum(1 for w in q.weights if w > 0)
+    # The question's focus: its first informative word, what it asks about right after the
+    # question word (ماذا *طلب* المجلس، من *افتتح* الاجتماع، متى *ولد*).
+    focus = next((i for i in range(n) if q.weights[i] > 0), None)
+    positive = max(score, 0.0)
+    title_only = set(title)
+    body: set[int] = set()
+    for i in range(max(0, best - 1), min(len(sentences), best + 2)):
+        body |= sentences[i].matched
+    rest = math.fsum(w for i, w in enumerate(q.weights) if i not in title_only)
+    cov_body = _weight(q, body - title_only) / rest if rest > 0 else 1.0
+    near = sentences[max(0, best - 1) : best + 2]
+    found_pairs = 0
+    for a, b in q.pairs:
+        if any(_adjacent(s, a, b) for s in near):
+            found_pairs += 1
+    if q.expects == "date":
+        type_missing = 0.0 if any(s.date for s in near) else 1.0
+    elif q.expects == "number":
+        type_missing = 0.0 if any(s.number for s in near) else 1.0
+    else:
+        type_missing = 0.0
+    return Evidence(
+        best=best,
+        best_weight=best_w,
+        cov_sentence=share(sentences[best].matched) if sentences else 0.0,
+        cov_window=share(window),
+        cov_passage=share(passage),
+        count_window=sum(1 for i in window if q.weights[i] > 0) / informative if informative else 0.0,
+        oov_share=math.fsum(w for w, u in zip(q.weights, q.unseen) if u) / total if total > 0 else 0.0,
+        max_missing=max(missing, default=0.0) / q.max_idf if q.max_idf > 0 else 0.0,
+        rarest_matched=1.0 if rarest is not None and rarest in window else 0.0,
+        compact=compact,
+        numbers_missing=float(sum(1 for i in numbers if i not in window)),
+        n_terms=math.log1p(informative),
+        score_ratio=positive / top_score if top_score > 0 else 1.0,
+        margin=(positive - max(next_score, 0.0)) / positive if positive > 0 and next_score is not None else 0.0,
+        log_rank=math.log(rank),
+        score_norm=min(positive / q.best_score, 2.0) if q.best_score > 0 else 0.0,
+        cov_body=cov_body,
+        pairs=found_pairs / len(q.pairs) if q.pairs else 1.0,
+        type_missing=type_missing,
+        focus_missing=0.0 if focus is None or focus in window else 1.0,
+    )
+
+
+def _adjacent(s: SentenceMatch, a: int, b: int) -> bool:
+    """Question terms ``a`` and ``b`` occur within two words of each other in the sentence."""
+    pa = [p for p, t in zip(s.positions, s.slots) if t == a]
+    pb = [p for p, t in zip(s.positions, s.slots) if t == b]
+    return any(abs(x - y) <= 2 for x in pa for y in pb)
