@@ -11,15 +11,12 @@ document is the paragraph the question was written on.
   the passages, counting each article once (an article hit is any passage of it).
 * Baseline: rank-bm25 ``BM25Okapi`` (defaults) over whitespace-split paragraph text, title not
   included (FINDINGS.md: MRR@10 ~ 0.51).
-* Refusals: ``answer()`` on every question (a) against the ARCD index, where it should answer
-  and quote the gold paragraph, and (b) against the default Libya news corpus, where the
-  questions are off-topic and it should refuse. (c) A harder case: the paragraphs of every
-  other title only (sorted order); questions on the indexed titles should be answered, those
-  on the left-out titles have no answer in the index although its genre and vocabulary match.
+* What the user gets (``answer()``'s order and refusals, held-out halves, off-topic questions)
+  is measured through ``sanad eval`` by ``bench/answering.py``; this file is the search layer.
 
 Usage (from the repository root)::
 
-    /tmp/v1/bin/python bench/arcd.py [--data DIR] [--limit N] [--coverage 0.4,0.5] [--no-refusal]
+    python bench/arcd.py [--data DIR] [--limit N]
 """
 
 from __future__ import annotations
@@ -32,7 +29,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 from rank_bm25 import BM25Okapi
@@ -40,32 +36,11 @@ from rank_bm25 import BM25Okapi
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from retrieval.corpus import Article, load_default_corpus, make_article  # noqa: E402
+from retrieval.corpus import Article, make_article  # noqa: E402
 from retrieval.index import Index  # noqa: E402
 from retrieval.normalize import ANALYZER_VERSION, Analyzer, tokenize  # noqa: E402
 
 K = 10  # MRR@10; R@1 and R@5 are read from the same ranking
-
-
-def _import_answer() -> ModuleType:
-    """``retrieval.answer``; stubs ``retrieval.actors`` only while that package is unwritten."""
-    try:
-        import retrieval.answer as mod
-    except ImportError:
-        from dataclasses import dataclass as _dataclass
-
-        @_dataclass(frozen=True)
-        class Actor:  # minimal stand-in: answer() only passes actors through
-            text: str
-            type: str
-
-        stub = ModuleType("retrieval.actors")
-        stub.Actor = Actor  # type: ignore[attr-defined]
-        stub.extract_actors = lambda text: []  # type: ignore[attr-defined]
-        sys.modules["retrieval.actors"] = stub
-        sys.modules.pop("retrieval.answer", None)
-        import retrieval.answer as mod
-    return mod
 
 
 @dataclass(frozen=True)
@@ -174,54 +149,6 @@ def eval_whitespace(contexts: list[dict], questions: list[Question]) -> Row:
     return _rank_all(questions, run, "rank-bm25 BM25Okapi, whitespace split, text only (baseline)")
 
 
-def refusal_rows(arcd: Index, libya: Index, questions: list[Question], coverages: list[float]) -> list[str]:
-    """Markdown rows: answer() on ARCD (should answer) and on Libya news (off-topic: should refuse)."""
-    answer = _import_answer().answer
-    rows = []
-    n = len(questions)
-    for cov in coverages:
-        answered = gold_in = refused = 0
-        for q in questions:
-            a = answer(q.text, arcd, min_coverage=cov)
-            if a.answered:
-                answered += 1
-                gold_in += any(r.article.id == q.gold for r in a.results)
-            refused += not answer(q.text, libya, min_coverage=cov).answered
-        rows.append(
-            f"| {cov:.2f} | {answered / n:.3f} | {gold_in / n:.3f} | {gold_in / max(answered, 1):.3f} "
-            f"| {refused / n:.3f} |"
-        )
-    return rows
-
-
-def held_out_rows(contexts: list[dict], questions: list[Question], coverages: list[float]) -> tuple[str, list[str]]:
-    """Markdown caption and rows: answer() over half the titles, asked every question."""
-    answer = _import_answer().answer
-    titles = sorted({c["title"] for c in contexts})
-    inside = set(titles[::2])
-    title_of = {c["context_id"]: c["title"] for c in contexts}
-    index = Index.build(_articles([c for c in contexts if c["title"] in inside]))
-    answerable = [q for q in questions if title_of[q.gold] in inside]
-    unanswerable = [q for q in questions if title_of[q.gold] not in inside]
-    caption = (
-        f"{len(index.articles)} paragraphs of {len(inside)} of {len(titles)} titles indexed; "
-        f"{len(answerable)} answerable, {len(unanswerable)} unanswerable questions"
-    )
-    rows = []
-    for cov in coverages:
-        answered = gold_in = 0
-        for q in answerable:
-            a = answer(q.text, index, min_coverage=cov)
-            answered += a.answered
-            gold_in += any(r.article.id == q.gold for r in a.results)
-        refused = sum(not answer(q.text, index, min_coverage=cov).answered for q in unanswerable)
-        rows.append(
-            f"| {cov:.2f} | {answered / max(len(answerable), 1):.3f} | {gold_in / max(len(answerable), 1):.3f} "
-            f"| {refused / max(len(unanswerable), 1):.3f} |"
-        )
-    return caption, rows
-
-
 def tokens_per_second(articles: list[Article], lexicon: frozenset[str]) -> tuple[int, float]:
     """Word runs analysed per second by a fresh (cold-cache) analyzer over the article texts."""
     analyzer = Analyzer(lexicon)
@@ -237,12 +164,6 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "benchmarks" / "arcd", help="ARCD folder")
     ap.add_argument("--limit", type=int, default=None, help="ask only the first N questions")
-    ap.add_argument(
-        "--coverage",
-        default=None,
-        help="comma-separated min_coverage values for the refusal tables (default: answer.MIN_COVERAGE)",
-    )
-    ap.add_argument("--no-refusal", action="store_true", help="skip the refusal tables (ranking only)")
     args = ap.parse_args(argv)
 
     t_start = time.perf_counter()
@@ -269,24 +190,6 @@ def main(argv: list[str] | None = None) -> int:
     n_tok, tps = tokens_per_second(articles, index.analyzer.lexicon)
     print(f"\nSanad index build {build_s:.2f} s; analysis {tps / 1000:.0f}k tokens/s ({n_tok} tokens, cold cache)")
 
-    if not args.no_refusal:
-        mod = _import_answer()
-        coverages = [float(x) for x in args.coverage.split(",")] if args.coverage else [mod.MIN_COVERAGE]
-        libya = Index.build(load_default_corpus())
-        print(f"\n## answer() refusals ({len(questions)} ARCD questions)\n")
-        print(
-            "| min_coverage | answered on ARCD | gold quoted (of all) | gold quoted (of answered) "
-            "| refused on Libya news (off-topic) |"
-        )
-        print("|---|---|---|---|---|")
-        for line in refusal_rows(index, libya, questions, coverages):
-            print(line)
-        caption, lines = held_out_rows(contexts, questions, coverages)
-        print(f"\n## answer() refusals, held-out titles ({caption})\n")
-        print("| min_coverage | answered (answerable) | gold quoted (answerable) | refused (unanswerable) |")
-        print("|---|---|---|---|")
-        for line in lines:
-            print(line)
     print(f"\nTotal {time.perf_counter() - t_start:.1f} s")
     return 0
 

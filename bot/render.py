@@ -172,7 +172,7 @@ def print_answer(ans: Answer, console: Console, reshape: bool = False) -> None:
     for n, r in enumerate(ans.results, start=1):
         title = r.article.title + (" (عنوان مشتق)" if r.article.title_derived else "")
         _emit(console, f"{n}. {title}", reshape, "bold cyan")
-        console.print(Text(_source_line(r.article), style="dim"))
+        console.print(Text(f"{_source_line(r.article)} · الثقة {round(100 * r.probability)}%", style="dim"))
         if r.repeats:
             first = next((i for i, x in enumerate(ans.results, start=1) if x.article.id in r.repeats), None)
             _emit(console, f"(الجملة نفسها المقتبسة في النتيجة {first})" if first else "(الجملة نفسها مقتبسة أعلاه)", reshape, "dim")

@@ -33,6 +33,7 @@ from .errors import InputError
 from .evidence import Evidence, QuestionTerms, SentenceMatch, evidence, question_terms, sentence_types
 from .index import Hit, Index
 from .normalize import normalize_token, tokenize
+from .spelling import correct
 
 __all__ = [
     "MAX_QUESTION_CHARS",
@@ -136,20 +137,28 @@ def clean_question(question: str) -> tuple[str, list[str]]:
     return text, notes
 
 
-def _query_terms(index: Index, question: str, notes: list[str]) -> list[str]:
-    terms = list(dict.fromkeys(index.analyzer.tokens(question)))
+def _query_terms(index: Index, question: str, notes: list[str]) -> tuple[list[str], list[str]]:
+    """The question's distinct terms (misspellings replaced) and the replacements made."""
+    terms, corrected = [], []
+    for t in index.analyzer.tokens(question):
+        if t not in index.df and (fix := correct(t, lambda c: index.df.get(c, 0))) is not None:
+            notes.append(f"«{t}» is not in the corpus: searched «{fix}» instead")
+            corrected.append(fix)
+            t = fix
+        terms.append(t)
+    terms = list(dict.fromkeys(terms))
     if len(terms) > MAX_QUERY_TERMS:
         ranked = sorted(range(len(terms)), key=lambda i: (-index.idf(terms[i]), i))[:MAX_QUERY_TERMS]
         terms = [terms[i] for i in sorted(ranked)]
         notes.append(f"only the {MAX_QUERY_TERMS} most specific words of the question were searched")
-    return terms
+    return terms, corrected
 
 
-def _question(index: Index, text: str, terms: list[str]) -> QuestionTerms:
+def _question(index: Index, text: str, terms: list[str], corrected: list[str]) -> QuestionTerms:
     max_idf = Index.idf_of(index.n_passages, 0)
     best = math.fsum(index.okapi_idf(t) for t in terms)  # tf 1 at the average length scores the IDF
     return question_terms(
-        terms, {t: index.idf(t) for t in terms}, index.df, max_idf, text, index.analyzer.tokens(text), best
+        terms, {t: index.idf(t) for t in terms}, index.df, max_idf, text, index.analyzer.tokens(text), best, corrected
     )
 
 
@@ -229,13 +238,13 @@ def candidates(question: str, index: Index) -> tuple[str, list[str], list[str], 
         raise InputError("the question is empty: type a question in Arabic, e.g. «ماذا قال كوبلر عن الجيش الليبي؟»")
     if not tokenize(text):
         raise InputError("the question has no words (only punctuation or symbols): ask in Arabic words")
-    terms = _query_terms(index, text, notes)
+    terms, corrected = _query_terms(index, text, notes)
     if not terms:
         notes.append("the question has only question words and common words: name what you are asking about")
         return text, notes, terms, []
     if not _ARABIC_RE.search(text):
         notes.append("Sanad's corpus is Arabic: questions are best asked in Arabic")
-    q = _question(index, text, terms)
+    q = _question(index, text, terms, corrected)
     position = {t: i for i, t in enumerate(terms)}
     alias = index.expand(terms)
     slot = {s: position[t] for s, t in alias.items()}

@@ -80,6 +80,7 @@ FEATURES = (
     "pairs",
     "type_missing",
     "focus_missing",
+    "corrected_share",
 )
 
 
@@ -94,6 +95,7 @@ class QuestionTerms:
     expects: str | None = None  # "number", "date" or None (see :func:`expected_type`)
     pairs: tuple[tuple[int, int], ...] = ()  # adjacent question terms (positions in ``terms``)
     best_score: float = 0.0  # BM25 score of a passage holding every term once (an upper mark)
+    corrected: tuple[bool, ...] = ()  # searched as the nearest indexed spelling (retrieval.spelling)
 
     @property
     def total(self) -> float:
@@ -135,6 +137,7 @@ class Evidence:
     pairs: float
     type_missing: float
     focus_missing: float
+    corrected_share: float
 
     def vector(self) -> tuple[float, ...]:
         return tuple(getattr(self, f) for f in FEATURES)
@@ -176,15 +179,20 @@ def question_terms(
     question: str = "",
     order: Sequence[str] = (),
     best_score: float = 0.0,
+    corrected: Sequence[str] = (),
 ) -> QuestionTerms:
     """Evidence weights of the question's ``terms`` (frame words weigh 0); ``order`` is the
-    question's analysed terms with repeats, in order, for its adjacent pairs."""
+    question's analysed terms with repeats, in order, for its adjacent pairs; ``corrected`` the
+    terms that replace a spelling the corpus never saw."""
     weights = tuple(0.0 if t in FRAME_TERMS else idf[t] for t in terms)
     unseen = tuple(df.get(t, 0) == 0 for t in terms)
     slot = {t: i for i, t in enumerate(terms)}
     seq = [slot[t] for t in order if t in slot and weights[slot[t]] > 0]
     pairs = tuple(dict.fromkeys((a, b) for a, b in zip(seq, seq[1:]) if a != b))
-    return QuestionTerms(tuple(terms), weights, unseen, max_idf, expected_type(question) if question else None, pairs, best_score)
+    fixed = tuple(t in corrected for t in terms)
+    return QuestionTerms(
+        tuple(terms), weights, unseen, max_idf, expected_type(question) if question else None, pairs, best_score, fixed
+    )
 
 
 def _weight(q: QuestionTerms, matched: frozenset[int] | set[int]) -> float:
@@ -279,6 +287,7 @@ def evidence(
         pairs=found_pairs / len(q.pairs) if q.pairs else 1.0,
         type_missing=type_missing,
         focus_missing=0.0 if focus is None or focus in window else 1.0,
+        corrected_share=math.fsum(w for w, c in zip(q.weights, q.corrected) if c) / total if total > 0 else 0.0,
     )
 
 
