@@ -116,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         for split, path in q_lib.items():
             row(f"default corpus's questions ({split}) on default + archive", "sanad eval LIBYA --index ARCHIVE", path,
                 "--index", str(args.archive))
+            row("same, ranking only (nothing refused)", "... --min-confidence 0", path, "--index", str(args.archive),
+                "--min-confidence", "0")
     search = search_layer(args.arcd)
 
     all_q = "\n".join(q["question"] for q in libya + ooc + arcd_q[:200]) + "\n"
@@ -133,18 +135,12 @@ def main(argv: list[str] | None = None) -> int:
         rk = (f"{r['recall_at_1']:.3f} | {r['recall_at_5']:.3f} | {r['mrr_at_10']:.3f}") if r["answerable"] else " | | "
         print(f"| {name} | {r['questions']} | {rk} | {ans} | {refused} |")
     print(f"\nSame output under PYTHONHASHSEED 1, 2 and 12345 ({len(all_q.splitlines())} questions): {'yes' if same else 'NO'}")
-    full = rows[0][3]
-    print("\nCalibration, ARCD full index (defaults, top-k 10):\n")
-    print("| confidence | questions | predicted | observed |")
-    print("|---|---|---|---|")
-    for b in full["calibration"]:
-        print(f"| {b['low']:.1f}-{b['high']:.1f} | {b['n']} | {b['predicted']:.3f} | {b['observed']:.3f} |")
-    held = rows[2][3]
-    print("\nCalibration, ARCD held-out half (seed 0):\n")
-    print("| confidence | questions | predicted | observed |")
-    print("|---|---|---|---|")
-    for b in held["calibration"]:
-        print(f"| {b['low']:.1f}-{b['high']:.1f} | {b['n']} | {b['predicted']:.3f} | {b['observed']:.3f} |")
+    for title, rep in (("ARCD full index (defaults, top-k 10)", rows[0][3]), ("ARCD held-out half (seed 0)", rows[2][3])):
+        print(f"\nCalibration, {title}:\n")
+        print("| confidence | questions | predicted | observed |")
+        print("|---|---|---|---|")
+        for b in rep["calibration"]:
+            print(f"| {b['low']:.1f}-{b['high']:.1f} | {b['n']} | {b['predicted']:.3f} | {b['observed']:.3f} |")
     return 0 if same else 1
 
 

@@ -32,16 +32,18 @@ from .corpus import Article
 from .errors import InputError
 from .evidence import Evidence, QuestionTerms, SentenceMatch, evidence, question_terms, sentence_types
 from .index import Hit, Index
-from .normalize import normalize_token, tokenize
+from .normalize import tokenize
 from .spelling import correct
 
 __all__ = [
     "MAX_QUESTION_CHARS",
     "Answer",
+    "Asked",
     "Candidate",
     "Quote",
     "Result",
     "answer",
+    "article_quotes",
     "candidates",
     "clean_question",
     "default_min_confidence",
@@ -110,14 +112,31 @@ class Answer:
 
 
 @dataclass(frozen=True, slots=True)
+class Asked:
+    """The analysed question: cleaned text, notes, its terms, their evidence weights, and which
+    search term (a clitic variant included) stands for which of its terms."""
+
+    text: str
+    notes: tuple[str, ...]
+    terms: tuple[str, ...]
+    q: QuestionTerms | None = None
+    slot: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class Candidate:
-    """One candidate article: its best passage's hit, the evidence, and the quotable sentences."""
+    """One candidate article: its best passage's hit, the evidence, and that passage's quotable
+    sentences (:func:`article_quotes` adds those of the article's other candidate passages)."""
 
     rank: int
     hit: Hit
     evidence: Evidence
-    quotes: tuple[Quote, ...]
+    weighted: tuple[tuple[float, Quote], ...]  # the best passage's quotes and their weights
     extra: tuple[Hit, ...] = ()  # further passages of the same article, BM25 order
+
+    @property
+    def quotes(self) -> tuple[Quote, ...]:
+        return tuple(qt for _, qt in self.weighted)
 
 
 def default_min_confidence() -> float:
@@ -171,13 +190,14 @@ def _sentence_matches(
         positions: list[int] = []
         slots: list[int] = []
         spans: list[tuple[int, int]] = []
-        for pos, t in enumerate(index.analyzer.terms(text)):
+        terms = index.analyzer.terms(text)
+        for pos, t in enumerate(terms):
             i = slot.get(t.term)
             if i is not None:
                 slots.append(i)
                 positions.append(pos)
                 spans.append((t.start, t.end))
-        number, date = sentence_types([normalize_token(tok.surface) for tok in tokenize(text)])
+        number, date = sentence_types([t.term for t in terms])
         match = SentenceMatch(frozenset(slots), tuple(positions), tuple(slots), number, date)
         out.append((match, text, tuple(spans)))
     return out
@@ -212,24 +232,23 @@ def _quotes(
     ]
 
 
-def _article_quotes(
-    index: Index, q: QuestionTerms, article: Article, hits: list[Hit], slot: dict[str, int],
-    matches: list[tuple[SentenceMatch, str, tuple[tuple[int, int], ...]]], best: int, best_weight: float,
-) -> tuple[Quote, ...]:
-    """Up to three quotes of one article, in source order: its best passage's, and sentences of
-    its other candidate passages that score at least half as much as the best sentence."""
-    picked = _quotes(q, matches, hits[0], best)
-    for extra in hits[1:]:
-        more = _sentence_matches(index, article, extra, slot)
-        if more:
-            picked += _quotes(q, more, extra, 0, floor=_SENTENCE_KEEP * best_weight)
+def article_quotes(index: Index, asked: Asked, c: Candidate) -> tuple[Quote, ...]:
+    """Up to three quotes of ``c``'s article, in source order: its best passage's, and sentences
+    of its other candidate passages scoring at least half as much as the best sentence."""
+    picked = list(c.weighted)
+    if c.extra and asked.q is not None:
+        article = index.articles[c.hit.passage.article_id]
+        for extra in c.extra:
+            more = _sentence_matches(index, article, extra, asked.slot)
+            if more:
+                picked += _quotes(asked.q, more, extra, 0, floor=_SENTENCE_KEEP * c.evidence.best_weight)
     unique = {qt.start: (w, qt) for w, qt in reversed(picked)}  # a sentence once, first weight wins
     chosen = sorted(unique.values(), key=lambda wq: (-wq[0], wq[1].start))[:_SENTENCES_PER_ARTICLE]
     return tuple(sorted((qt for _, qt in chosen), key=lambda qt: qt.start))
 
 
-def candidates(question: str, index: Index) -> tuple[str, list[str], list[str], list[Candidate]]:
-    """The cleaned question, notes, its terms, and its candidate articles in BM25 order.
+def candidates(question: str, index: Index) -> tuple[Asked, list[Candidate]]:
+    """The analysed question and its candidate articles in BM25 order.
 
     Raises :class:`InputError` for a question with no words at all.
     """
@@ -241,13 +260,14 @@ def candidates(question: str, index: Index) -> tuple[str, list[str], list[str], 
     terms, corrected = _query_terms(index, text, notes)
     if not terms:
         notes.append("the question has only question words and common words: name what you are asking about")
-        return text, notes, terms, []
+        return Asked(text, tuple(notes), ()), []
     if not _ARABIC_RE.search(text):
         notes.append("Sanad's corpus is Arabic: questions are best asked in Arabic")
     q = _question(index, text, terms, corrected)
     position = {t: i for i, t in enumerate(terms)}
     alias = index.expand(terms)
     slot = {s: position[t] for s, t in alias.items()}
+    asked = Asked(text, tuple(notes), tuple(terms), q, slot)
 
     by_article: dict[str, list[Hit]] = {}
     for hit in index.search(list(alias), k=CANDIDATE_PASSAGES):
@@ -261,10 +281,10 @@ def candidates(question: str, index: Index) -> tuple[str, list[str], list[str], 
         matches = _sentence_matches(index, article, hit, slot)
         nxt = groups[rank][0].score if rank < len(groups) else None
         ev = evidence(q, [m for m, _, _ in matches], _title_matches(index, article, slot), rank, hit.score, top_score, nxt)
-        quotes = _article_quotes(index, q, article, hits, slot, matches, ev.best, ev.best_weight)
-        if quotes:
-            out.append(Candidate(rank, hit, ev, quotes, tuple(hits[1:])))
-    return text, notes, terms, out
+        weighted = _quotes(q, matches, hit, ev.best)
+        if weighted:
+            out.append(Candidate(rank, hit, ev, tuple(weighted), tuple(hits[1:])))
+    return asked, out
 
 
 def answer(
@@ -286,7 +306,8 @@ def answer(
     threshold = model.threshold if min_confidence is None else min_confidence
     if isinstance(tagger, str):
         tagger = get_tagger(tagger)  # type: ignore[arg-type]
-    text, notes, terms, cands = candidates(question, index)
+    asked, cands = candidates(question, index)
+    text, notes, terms = asked.text, list(asked.notes), asked.terms
     if not terms:
         return Answer(text, False, notes=tuple(notes))
     # Candidates in order of their probability: the BM25 rank and score ratio are among its
@@ -299,7 +320,7 @@ def answer(
     for p, c in scored:
         if len(results) >= top_k:
             break
-        quotes, repeats = _fresh(index, c, seen_quotes)
+        quotes, repeats = _fresh(index, c, article_quotes(index, asked, c), seen_quotes)
         result = Result(
             index.articles[c.hit.passage.article_id], c.hit.passage.passage_id, c.hit.score, round(c.evidence.cov_window, 3),
             tuple(quotes), (), round(p, 3), repeats,
@@ -331,8 +352,10 @@ def answer(
     return Answer(text, False, (), tuple(terms), closest.probability, tuple(notes), closest)
 
 
-def _fresh(index: Index, c: Candidate, seen: list[tuple[set[str], str]]) -> tuple[list[Quote], tuple[str, ...]]:
-    """``c``'s quotes that do not repeat a sentence already quoted (recorded in ``seen``), and the
+def _fresh(
+    index: Index, c: Candidate, quotes: tuple[Quote, ...], seen: list[tuple[set[str], str]]
+) -> tuple[list[Quote], tuple[str, ...]]:
+    """``c``'s ``quotes`` that do not repeat a sentence already quoted (recorded in ``seen``), and the
     articles whose quotes it repeats when every one of its quotes is a repeat.
 
     An article whose every sentence was already quoted (a wire report carried by two papers, two
@@ -341,7 +364,7 @@ def _fresh(index: Index, c: Candidate, seen: list[tuple[set[str], str]]) -> tupl
     """
     fresh: list[Quote] = []
     repeated_from: list[str] = []
-    for q in c.quotes:
+    for q in quotes:
         qterms = set(index.analyzer.tokens(q.text))
         earlier = next((aid for prev, aid in seen if qterms and qterms <= prev), None)
         if earlier is not None:
@@ -351,7 +374,7 @@ def _fresh(index: Index, c: Candidate, seen: list[tuple[set[str], str]]) -> tupl
         fresh.append(q)
     if fresh:
         return fresh[:_SENTENCES_PER_ARTICLE], ()
-    return list(c.quotes[:_SENTENCES_PER_ARTICLE]), tuple(dict.fromkeys(repeated_from))
+    return list(quotes[:_SENTENCES_PER_ARTICLE]), tuple(dict.fromkeys(repeated_from))
 
 
 def _actors_of(quotes: tuple[Quote, ...], tagger: LockedTagger | None) -> list[Actor]:

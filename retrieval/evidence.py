@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from .normalize import Analyzer, normalize_token, tokenize
 
-__all__ = ["FEATURES", "FRAME_TERMS", "Evidence", "QuestionTerms", "SentenceMatch", "evidence", "question_terms"]
+__all__ = ["FEATURES", "FRAME_TERMS", "MONTH_TERMS", "NUMBER_TERMS", "Evidence", "QuestionTerms", "SentenceMatch", "evidence", "question_terms"]
 
 _FRAME_WORDS = """اسم أسماء اسماء عدد أعداد سبب أسباب اسباب يبلغ بلغ تبلغ قام يقوم قامت تقوم يسمى تسمى
 سمي سميت يطلق أطلق اطلق يعرف تعرف عرف معنى يعني تعني نوع أنواع انواع مقدار كمية عمر
@@ -38,18 +38,11 @@ _NUMBER_CUES = frozenset(("كم", "بكم", "وكم", "فكم", "عدد", "كم�
 _WHEN = frozenset(("متي", "ومتي", "فمتي", "لمتي"))
 _WHICH = frozenset(("اي", "باي", "لاي", "وفي", "فاي", "واي"))
 _DATE_NOUNS = frozenset(("عام", "سنه", "تاريخ", "قرن", "يوم", "شهر", "العام", "السنه", "القرن"))
-_NUMBER_WORDS = frozenset(
-    normalize_token(w)
-    for w in """واحد اثنان اثنين ثلاث ثلاثة أربع أربعة خمس خمسة ست ستة سبع سبعة ثمان ثماني ثمانية تسع تسعة عشر
+_NUMBER_WORDS = """واحد اثنان اثنين ثلاث ثلاثة أربع أربعة خمس خمسة ست ستة سبع سبعة ثمان ثماني ثمانية تسع تسعة عشر
     عشرة عشرون عشرين ثلاثون ثلاثين أربعون أربعين خمسون خمسين مئة مائة مئات ألف آلاف الف الاف مليون ملايين
-    مليار مليارات نصف ربع ثلث بضع بضعة عشرات""".split()
-)
-_MONTHS = frozenset(
-    normalize_token(w)
-    for w in """يناير فبراير مارس أبريل ابريل إبريل مايو يونيو يوليو أغسطس اغسطس سبتمبر أكتوبر اكتوبر نوفمبر ديسمبر
-    كانون شباط آذار نيسان أيار حزيران تموز آب أيلول تشرين محرم صفر ربيع جمادى رجب شعبان رمضان شوال القعدة الحجة
-    هـ م ق""".split()
-)
+    مليار مليارات نصف ربع ثلث بضع بضعة عشرات"""
+_MONTHS = """يناير فبراير مارس أبريل ابريل إبريل مايو يونيو يوليو أغسطس اغسطس سبتمبر أكتوبر اكتوبر نوفمبر ديسمبر
+    كانون شباط آذار نيسان أيار حزيران تموز آب أيلول تشرين محرم صفر ربيع جمادى رجب شعبان رمضان شوال القعدة الحجة"""
 
 
 def _frame_terms(words: str) -> frozenset[str]:
@@ -59,6 +52,9 @@ def _frame_terms(words: str) -> frozenset[str]:
 
 #: Analysed forms of words that frame a question and are never evidence of its answer.
 FRAME_TERMS = _frame_terms(_FRAME_WORDS)
+#: Analysed forms of number words (``نصف مليون``) and of month names (``أكتوبر``, ``رمضان``).
+NUMBER_TERMS = _frame_terms(_NUMBER_WORDS)
+MONTH_TERMS = _frame_terms(_MONTHS)
 
 #: The model's inputs, in the order of the weights in ``answerability.json``.
 FEATURES = (
@@ -156,17 +152,17 @@ def expected_type(question: str) -> str | None:
     return None
 
 
-def sentence_types(words: Sequence[str]) -> tuple[bool, bool]:
-    """(holds a number, holds a date) for a sentence's normalized words."""
+def sentence_types(terms: Sequence[str]) -> tuple[bool, bool]:
+    """(holds a number, holds a date) for a sentence's analysed terms: digits or a number word;
+    a year (three or four digits) or a month name."""
     number = date = False
-    for w in words:
-        if w.isdigit():
+    for t in terms:
+        if t.isdigit():
             number = True
-            if len(w) in (3, 4):
-                date = True
-        elif w in _NUMBER_WORDS:
+            date = date or len(t) in (3, 4)
+        elif t in NUMBER_TERMS:
             number = True
-        elif w in _MONTHS or (len(w) > 3 and w[:2] == "ال" and w[2:] in _MONTHS):
+        elif t in MONTH_TERMS:
             date = True
     return number, date
 

@@ -17,8 +17,9 @@ __all__ = ["LETTERS", "MIN_LENGTH", "correct", "edits1"]
 #: Letters of analysed Arabic terms (after normalization: no hamza-on-alef, alef maqsura or teh
 #: marbuta forms, which the analyzer folds).
 LETTERS = "ءابتثجحخدذرزسشصضطظعغفقكلمنهوي" + "ؤئ"
-#: Shortest term worth correcting.
-MIN_LENGTH = 4
+#: Shortest term worth correcting: four-letter stems have too many real neighbours (on the default
+#: corpus مغرب became غرب and مسلم مسلح).
+MIN_LENGTH = 5
 
 
 def edits1(term: str) -> Iterator[str]:
