@@ -130,7 +130,7 @@ def decisions(model: Model, rows: list[dict], threshold: float) -> dict[str, flo
     for r in rows:
         by_q.setdefault((r["group"], r["q"]), []).append(r)
     right = answerable = refused = unanswerable = 0
-    for (group, _), cands in sorted(by_q.items()):
+    for _, cands in sorted(by_q.items()):
         best = max(cands, key=lambda r: (_p(model, r["x"]), -r["rank"]))
         answered = _p(model, best["x"]) >= threshold
         if cands[0]["answerable"]:

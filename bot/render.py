@@ -235,7 +235,12 @@ _TG_NOTES = (
         "سؤالك لا يحوي إلا أدوات استفهام وكلمات شائعة: اذكر ما تسأل عنه (شخصاً أو جهة أو مكاناً أو حدثاً).",
     ),
     (_re.compile(r"^Sanad's corpus is Arabic"), "المقالات باللغة العربية: اطرح سؤالك بالعربية."),
-    (_re.compile(r"^no passage of the corpus covers this question"), None),  # said by the reply itself
+    (
+        _re.compile(r"^no passage of the corpus answers this question: the closest one holds (\d+)% .*\(probability ([\d.]+), ([\d.]+) needed\)"),
+        "(أقرب مقطع يحوي {0}% من الكلمات المحددة في سؤالك، وثقتي أنه يجيب {1} والمطلوب {2}.)",
+    ),
+    (_re.compile(r"^no passage of the corpus holds the words"), None),  # said by the reply itself
+    (_re.compile(r"^«(.+)» is not in the corpus: searched «(.+)» instead"), "(الكلمة «{0}» ليست في المقالات: بحثتُ عن «{1}».)"),
 )
 
 
@@ -401,6 +406,8 @@ def tg_no_answer(ans: Answer, header: list[str] | tuple[str, ...] = ()) -> str:
     lines = list(header)
     lines.append("لم أجد في المقالات المتاحة إجابة عن هذا السؤال.")
     lines.extend(tg_notes(ans.notes))
+    if ans.closest is not None:
+        lines.append(f"أقرب مقال (لا يجيب في تقديري): {_tg_title(ans.closest.article, 120)}")
     lines.append("")
     lines.append("لا أكتب إجابات من عندي، بل أنقل ما في المقالات فقط. جرّب صياغة أخرى بكلمات أدق، أو اطّلع على المقالات التي أجيب منها: /sources")
     return "\n".join(lines)
