@@ -160,7 +160,9 @@ def _query_terms(index: Index, question: str, notes: list[str]) -> tuple[list[st
     """The question's distinct terms (misspellings replaced) and the replacements made."""
     terms, corrected = [], []
     for t in index.analyzer.tokens(question):
-        if t not in index.df and (fix := correct(t, lambda c: index.df.get(c, 0))) is not None:
+        # A word the index holds only with a clitic (افتتح as وافتتح) is found by Index.expand.
+        known = t in index.df or len(index.expand([t])) > 1
+        if not known and (fix := correct(t, lambda c: index.df.get(c, 0))) is not None:
             notes.append(f"«{t}» is not in the corpus: searched «{fix}» instead")
             corrected.append(fix)
             t = fix

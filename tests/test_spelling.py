@@ -32,3 +32,8 @@ def test_a_misspelt_name_is_answered_with_a_note(default_index) -> None:
 def test_real_words_of_other_topics_are_not_corrected_into_corpus_words(default_index) -> None:
     ans = answer("أين يقع المغرب؟", default_index)
     assert not any("searched" in n for n in ans.notes)
+
+
+def test_a_word_the_index_holds_with_a_clitic_is_not_corrected(default_index) -> None:
+    ans = answer("من افتتح الاجتماع في مصراتة؟", default_index)  # the corpus has only وافتتح
+    assert ans.answered and not any("searched" in n for n in ans.notes)
