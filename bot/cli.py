@@ -159,6 +159,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from retrieval.answer import answer, default_min_confidence
     from retrieval.corpus import load_corpus, load_default_corpus
     from retrieval.evaluation import holdout_sample, load_questions, outcome, report
@@ -193,7 +195,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     progress = Progress("asking", unit="questions")
     outcomes = []
     for n, q in enumerate(questions, start=1):
-        gold = q if q.article_id in index.articles else type(q)(q.question, "", q.line)
+        gold = q if q.article_id in index.articles else replace(q, article_id="")  # not indexed: must be refused
         try:
             ans = answer(q.question, index, settings.top_k, threshold, settings.actors_backend)
         except InputError as e:

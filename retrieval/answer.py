@@ -30,7 +30,7 @@ from .actors import Actor, LockedTagger, extract_actors, get_tagger
 from .answerability import Model, load_model
 from .corpus import Article
 from .errors import InputError
-from .evidence import Evidence, QuestionTerms, SentenceMatch, evidence, question_terms, sentence_types
+from .evidence import Evidence, QuestionTerms, SentenceMatch, evidence, question_terms, sentence_types, weight
 from .index import Hit, Index
 from .normalize import tokenize
 from .spelling import correct
@@ -156,10 +156,12 @@ def clean_question(question: str) -> tuple[str, list[str]]:
     return text, notes
 
 
-def _query_terms(index: Index, question: str, notes: list[str]) -> tuple[list[str], list[str]]:
-    """The question's distinct terms (misspellings replaced) and the replacements made."""
+def _query_terms(index: Index, question: str, notes: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """The question's distinct terms (misspellings replaced), the replacements made, and the
+    analysed tokens as the question has them (repeats, in order)."""
     terms, corrected = [], []
-    for t in index.analyzer.tokens(question):
+    tokens = index.analyzer.tokens(question)
+    for t in tokens:
         # A word the index holds only with a clitic (افتتح as وافتتح) is found by Index.expand.
         known = t in index.df or len(index.expand([t])) > 1
         if not known and (fix := correct(t, lambda c: index.df.get(c, 0))) is not None:
@@ -172,15 +174,13 @@ def _query_terms(index: Index, question: str, notes: list[str]) -> tuple[list[st
         ranked = sorted(range(len(terms)), key=lambda i: (-index.idf(terms[i]), i))[:MAX_QUERY_TERMS]
         terms = [terms[i] for i in sorted(ranked)]
         notes.append(f"only the {MAX_QUERY_TERMS} most specific words of the question were searched")
-    return terms, corrected
+    return terms, corrected, tokens
 
 
-def _question(index: Index, text: str, terms: list[str], corrected: list[str]) -> QuestionTerms:
+def _question(index: Index, text: str, terms: list[str], corrected: list[str], tokens: list[str]) -> QuestionTerms:
     max_idf = Index.idf_of(index.n_passages, 0)
     best = math.fsum(index.okapi_idf(t) for t in terms)  # tf 1 at the average length scores the IDF
-    return question_terms(
-        terms, {t: index.idf(t) for t in terms}, index.df, max_idf, text, index.analyzer.tokens(text), best, corrected
-    )
+    return question_terms(terms, {t: index.idf(t) for t in terms}, index.df, max_idf, text, tokens, best, corrected)
 
 
 def _sentence_matches(
@@ -218,7 +218,7 @@ def _quotes(
     """The sentences worth quoting, with their weights: the best one, those scoring at least half
     as much (or ``floor``), and a sentence right after a kept one that matches and opens by
     referring back to it (``ويطلق على هذه القوات اسم "سواح"`` after the sentence naming those forces)."""
-    weights = [math.fsum(q.weights[i] for i in sorted(m.matched)) for m, _, _ in matches]
+    weights = [weight(q, m.matched) for m, _, _ in matches]
     top = weights[best] if weights else 0.0
     keep = [w > 0 and w >= (_SENTENCE_KEEP * top if floor is None else floor) for w in weights]
     if floor is None and matches and not keep[best]:
@@ -259,13 +259,13 @@ def candidates(question: str, index: Index) -> tuple[Asked, list[Candidate]]:
         raise InputError("the question is empty: type a question in Arabic, e.g. «ماذا قال كوبلر عن الجيش الليبي؟»")
     if not tokenize(text):
         raise InputError("the question has no words (only punctuation or symbols): ask in Arabic words")
-    terms, corrected = _query_terms(index, text, notes)
+    terms, corrected, tokens = _query_terms(index, text, notes)
     if not terms:
         notes.append("the question has only question words and common words: name what you are asking about")
         return Asked(text, tuple(notes), ()), []
     if not _ARABIC_RE.search(text):
         notes.append("Sanad's corpus is Arabic: questions are best asked in Arabic")
-    q = _question(index, text, terms, corrected)
+    q = _question(index, text, terms, corrected, tokens)
     position = {t: i for i, t in enumerate(terms)}
     alias = index.expand(terms)
     slot = {s: position[t] for s, t in alias.items()}

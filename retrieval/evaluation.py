@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -131,10 +131,6 @@ def outcome(q: EvalQuestion, ans: Answer) -> Outcome:
     first = ids[0] if ids else (ans.closest.article.id if ans.closest else None)
     correct = bool(q.article_id) and first == q.article_id
     return Outcome(q, ans.answered, rank, correct, ans.confidence, first)
-
-
-def run(questions: Iterable[EvalQuestion], ask: Callable[[str], Answer]) -> list[Outcome]:
-    return [outcome(q, ask(q.question)) for q in questions]
 
 
 def report(outcomes: Sequence[Outcome]) -> Report:

@@ -25,7 +25,21 @@ from dataclasses import dataclass
 
 from .normalize import Analyzer, normalize_token, tokenize
 
-__all__ = ["FEATURES", "FRAME_TERMS", "MONTH_TERMS", "NUMBER_TERMS", "Evidence", "QuestionTerms", "SentenceMatch", "evidence", "question_terms"]
+__all__ = [
+    "FEATURES",
+    "FRAME_TERMS",
+    "MONTH_TERMS",
+    "NUMBER_TERMS",
+    "Evidence",
+    "QuestionTerms",
+    "SentenceMatch",
+    "best_sentence",
+    "evidence",
+    "expected_type",
+    "question_terms",
+    "sentence_types",
+    "weight",
+]
 
 _FRAME_WORDS = """اسم أسماء اسماء عدد أعداد سبب أسباب اسباب يبلغ بلغ تبلغ قام يقوم قامت تقوم يسمى تسمى
 سمي سميت يطلق أطلق اطلق يعرف تعرف عرف معنى يعني تعني نوع أنواع انواع مقدار كمية عمر
@@ -45,16 +59,16 @@ _MONTHS = """يناير فبراير مارس أبريل ابريل إبريل �
     كانون شباط آذار نيسان أيار حزيران تموز آب أيلول تشرين محرم صفر ربيع جمادى رجب شعبان رمضان شوال القعدة الحجة"""
 
 
-def _frame_terms(words: str) -> frozenset[str]:
+def _analysed(words: str) -> frozenset[str]:
     plain = Analyzer()
     return frozenset(t for w in words.split() if (t := plain.term(w)) is not None)
 
 
 #: Analysed forms of words that frame a question and are never evidence of its answer.
-FRAME_TERMS = _frame_terms(_FRAME_WORDS)
+FRAME_TERMS = _analysed(_FRAME_WORDS)
 #: Analysed forms of number words (``نصف مليون``) and of month names (``أكتوبر``, ``رمضان``).
-NUMBER_TERMS = _frame_terms(_NUMBER_WORDS)
-MONTH_TERMS = _frame_terms(_MONTHS)
+NUMBER_TERMS = _analysed(_NUMBER_WORDS)
+MONTH_TERMS = _analysed(_MONTHS)
 
 #: The model's inputs, in the order of the weights in ``answerability.json``.
 FEATURES = (
@@ -191,7 +205,8 @@ def question_terms(
     )
 
 
-def _weight(q: QuestionTerms, matched: frozenset[int] | set[int]) -> float:
+def weight(q: QuestionTerms, matched: frozenset[int] | set[int]) -> float:
+    """The evidence weight of the question terms ``matched`` (positions in ``q.terms``), summed exactly."""
     return math.fsum(w for i, w in enumerate(q.weights) if i in matched)
 
 
@@ -199,7 +214,7 @@ def best_sentence(q: QuestionTerms, sentences: Sequence[SentenceMatch]) -> tuple
     """Index and weight of the sentence holding the most question weight (earliest on ties)."""
     best, best_w = 0, -1.0
     for i, s in enumerate(sentences):
-        w = _weight(q, s.matched)
+        w = weight(q, s.matched)
         if w > best_w:
             best, best_w = i, w
     return best, max(best_w, 0.0)
@@ -223,15 +238,18 @@ def evidence(
     total = q.total
     n = len(q.terms)
     best, best_w = best_sentence(q, sentences) if sentences else (0, 0.0)
-    window: set[int] = set(title)
-    for i in range(max(0, best - 1), min(len(sentences), best + 2)):
-        window |= sentences[i].matched
+    near = sentences[max(0, best - 1) : best + 2]  # the best sentence and its neighbours
+    body: set[int] = set()
+    for s in near:
+        body |= s.matched
+    title_only = set(title)
+    window = body | title_only
     passage: set[int] = set(title)
     for s in sentences:
         passage |= s.matched
 
     def share(matched: set[int] | frozenset[int]) -> float:
-        return _weight(q, matched) / total if total > 0 else 0.0
+        return weight(q, matched) / total if total > 0 else 0.0
 
     seen = [i for i in range(n) if not q.unseen[i] and q.weights[i] > 0]
     rarest = max(seen, key=lambda i: (q.weights[i], -i)) if seen else None
@@ -245,13 +263,8 @@ def evidence(
     # question word (ماذا *طلب* المجلس، من *افتتح* الاجتماع، متى *ولد*).
     focus = next((i for i in range(n) if q.weights[i] > 0), None)
     positive = max(score, 0.0)
-    title_only = set(title)
-    body: set[int] = set()
-    for i in range(max(0, best - 1), min(len(sentences), best + 2)):
-        body |= sentences[i].matched
     rest = math.fsum(w for i, w in enumerate(q.weights) if i not in title_only)
-    cov_body = _weight(q, body - title_only) / rest if rest > 0 else 1.0
-    near = sentences[max(0, best - 1) : best + 2]
+    cov_body = weight(q, body - title_only) / rest if rest > 0 else 1.0
     found_pairs = 0
     for a, b in q.pairs:
         if any(_adjacent(s, a, b) for s in near):
