@@ -41,6 +41,8 @@ def test_sentence_types_see_numbers_years_and_months() -> None:
     words = Analyzer().tokens
     assert sentence_types(words("انضم 32 عسكريا للثوار")) == (True, False)
     assert sentence_types(words("ولد في 13 أكتوبر 1958 بالمدينة المنورة")) == (True, True)
+    assert sentence_types(words("تأسست الجامعة سنة 1908")) == (True, True)  # a year alone is a date
+    assert sentence_types(words("نزح 32 شخصا")) == (True, False)  # two digits are not a year
     assert sentence_types(words("نحو نصف مليون نازح داخلي")) == (True, False)
     assert sentence_types(words("قال كوبلر إن الجيش يحتاج السلاح")) == (False, False)
 
