@@ -29,6 +29,9 @@ the scores are the same doubles, not merely close ones:
 
 :func:`top_k` then selects the best documents the way ``Index.search`` always has: the ``k``
 best of the *full* score vector (ties broken by corpus order), without zero scores.
+
+:func:`lucene_idf` is the other IDF Sanad uses: never for the ranking, only to weigh question
+terms for the answer's confidence.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["accumulate", "length_norms", "okapi_idf", "term_scores", "top_k"]
+__all__ = ["accumulate", "length_norms", "lucene_idf", "okapi_idf", "term_scores", "top_k"]
 
 
 def okapi_idf(df: Sequence[int] | np.ndarray, n_docs: int, epsilon: float) -> np.ndarray:
@@ -58,6 +61,20 @@ def okapi_idf(df: Sequence[int] | np.ndarray, n_docs: int, epsilon: float) -> np
     eps = epsilon * (total / len(idf))
     out[out < 0] = eps
     return out
+
+
+def lucene_idf(n_docs: int, df: int) -> float:
+    """Lucene's BM25 IDF of a term in ``df`` of ``n_docs`` documents: ``ln(1 + (N - df + 0.5) / (df + 0.5))``.
+
+    The Robertson-Sparck Jones IDF with 1 added inside the logarithm, as Lucene's
+    ``BM25Similarity.idf`` computes it (``Math.log(1 + (docCount - docFreq + 0.5D) / (docFreq +
+    0.5D))``; Kamphuis, de Vries, Boytsov & Lin, 2020, "Which BM25 Do You Mean? A Large-Scale
+    Reproducibility Study of Scoring Variants", ECIR), in double precision where Lucene rounds to
+    a float. Unlike :func:`okapi_idf` it needs no floor: it is positive for every ``df <= N`` and
+    falls as ``df`` grows, even on a corpus of a few documents; ``df = 0`` (a term the corpus never
+    saw) gets the highest value, ``ln(2N + 2)``.
+    """
+    return math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
 
 
 def length_norms(doc_len: np.ndarray, avgdl: float, k1: float, b: float) -> np.ndarray:

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import shutil
 import threading
@@ -50,7 +49,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import __version__
-from .bm25 import accumulate, length_norms, okapi_idf, term_scores, top_k
+from .bm25 import accumulate, length_norms, lucene_idf, okapi_idf, term_scores, top_k
 from .corpus import Article, Problem
 from .errors import IndexLoadError
 from .normalize import ANALYZER_VERSION, QUERY_PROCLITICS, WORD_RE, Analyzer, build_lexicon
@@ -650,12 +649,11 @@ class Index:
         return len(self.passages)
 
     def idf(self, term: str) -> float:
-        """Specificity of ``term``: ``ln(1 + (N - df + 0.5) / (df + 0.5))``, always positive.
+        """Specificity of ``term``: Lucene's BM25 IDF (:func:`~retrieval.bm25.lucene_idf`) over the passages.
 
-        This is the Lucene/BM25+ form of the Robertson-Sparck Jones IDF. It weighs question terms
-        for the answer's confidence (never the ranking, which is rank-bm25's): unlike BM25Okapi's
-        floored IDF it stays positive and ordered on tiny corpora, and a term the corpus never saw
-        (df = 0) gets the highest weight.
+        It weighs question terms for the answer's confidence (never the ranking, which is
+        rank-bm25's): unlike BM25Okapi's floored IDF it stays positive and ordered on tiny
+        corpora, and a term the corpus never saw (df = 0) gets the highest weight.
         """
         return self.idf_of(len(self.passages), self.df.get(term, 0))
 
@@ -667,7 +665,7 @@ class Index:
     @staticmethod
     def idf_of(n: int, df: int) -> float:
         """:meth:`idf` of a term in ``df`` of ``n`` passages (``df = 0``: the highest, a word never seen)."""
-        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+        return lucene_idf(n, df)
 
     def expand(self, terms: Sequence[str]) -> dict[str, str]:
         """Search terms for analysed query ``terms``: each term, plus its clitic variants the index holds.

@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
-from retrieval.bm25 import top_k
+from retrieval.bm25 import lucene_idf, top_k
 from retrieval.corpus import iter_articles
 from retrieval.index import BM25Params, Index, Postings, _passage_text
 
@@ -172,6 +172,32 @@ def test_synthetic_top_k_ties_and_negative_scores() -> None:
     assert top_k(scores, 8).tolist() == [5, 1, 3, 7, 6, 2]
     for k in range(1, 9):
         assert top_k(scores, k).tolist() == _expected_top(scores, k)
+
+
+@pytest.mark.parametrize(
+    ("n_docs", "df", "expected"),
+    [
+        (10, 2, 1.4816045409242156),  # ln(1 + 8.5 / 2.5) = ln 4.4
+        (10, 0, 3.091042453358316),  # never seen: ln(1 + 10.5 / 0.5) = ln 22 = ln(2N + 2), the highest
+        (1, 1, 0.28768207245178085),  # ln(1 + 0.5 / 1.5) = ln(4 / 3)
+        (4, 4, 0.10536051565782635),  # in every document: ln(1 + 0.5 / 4.5) = ln(10 / 9), still positive
+    ],
+)
+def test_lucene_idf_is_lucenes_formula(n_docs: int, df: int, expected: float) -> None:
+    assert lucene_idf(n_docs, df) == pytest.approx(expected, rel=1e-15)
+
+
+def test_index_idf_is_lucene_idf_over_passages_and_okapi_idf_the_ranking_one(default_index: Index) -> None:
+    n = default_index.n_passages
+    assert n == 36 and default_index.df["ليبيا"] == 19 and default_index.df["كوبلر"] == 3
+    # ليبيا is in more than half the passages: its RSJ IDF ln(17.5) - ln(19.5) < 0 is floored for
+    # the ranking, while Lucene's ln(1 + 17.5 / 19.5) = ln(74 / 39) stays positive.
+    assert default_index.idf("ليبيا") == pytest.approx(0.6405034470745233, rel=1e-15)
+    assert default_index.okapi_idf("ليبيا") == pytest.approx(PARAMS.epsilon * float(np.mean(
+        [np.log(n - f + 0.5) - np.log(f + 0.5) for f in default_index.postings.df.tolist()])), rel=1e-12)
+    assert default_index.idf("كوبلر") == pytest.approx(2.3581549441488563, rel=1e-15)  # ln(1 + 33.5 / 3.5)
+    assert default_index.idf("لا-يوجد") == Index.idf_of(n, 0) == pytest.approx(4.30406509320417, rel=1e-15)  # ln(2 * 36 + 2)
+    assert default_index.okapi_idf("لا-يوجد") == 0.0
 
 
 def test_gzip_archive_sample_is_read_directly(tmp_path: Path) -> None:
