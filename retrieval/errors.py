@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from pathlib import Path
+
 
 class SanadError(Exception):
     """Base of every error Sanad raises on purpose; front ends print it without a traceback."""
@@ -22,9 +25,34 @@ class CorpusError(SanadError):
 
 
 class IndexLoadError(SanadError):
-    """A saved index that is missing, stale, corrupted or of another format version."""
+    """A saved index that is missing, stale, corrupted or of another format version.
+
+    ``path`` is the index directory and ``reason`` what is wrong with it; the message is the
+    reason followed by the command that (re)builds the index there, naming the corpus paths the
+    index was built from (``sources``) when they are known. ``missing``: there is no index at
+    ``path`` yet ("build one" rather than "rebuild it"). ``hint`` replaces that command where a
+    rebuild is not the way out (an ``--out`` directory that holds something else).
+    """
 
     exit_code = 4
+
+    def __init__(
+        self,
+        path: str | Path,
+        reason: str,
+        *,
+        sources: Iterable[str] = (),
+        missing: bool = False,
+        hint: str | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        self.sources = tuple(sources)
+        if hint is None:
+            command = _rebuild_command(self.path, self.sources)
+            hint = f"Build one with `{command}`." if missing else f"Rebuild it with `{command}`."
+        self.hint = hint
+        super().__init__(f"{reason}. {hint}")
 
 
 class ConfigError(SanadError):
@@ -37,3 +65,9 @@ class ModelLoadError(SanadError):
     """A model file (actor tagger, answerability model) that is missing, corrupted or of another version."""
 
     exit_code = 5
+
+
+def _rebuild_command(path: str | Path, sources: Iterable[str] = ()) -> str:
+    """The ``sanad index`` command that builds the index at ``path`` from ``sources``."""
+    corpus = " ".join(sources) or "CORPUS_PATH"
+    return f"sanad index {corpus} --out {path}"

@@ -724,7 +724,7 @@ class Index:
         """
         out = Path(directory)
         if out.exists() and not (out.is_dir() and (not any(out.iterdir()) or (out / _MANIFEST).is_file())):
-            raise IndexLoadError(f"{out} exists and is not a Sanad index: choose another --out directory")
+            raise IndexLoadError(out, f"{out} exists and is not a Sanad index", hint="Choose another --out directory.")
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
         if tmp.exists():
@@ -768,18 +768,18 @@ class Index:
         """Load a saved index, checking its format, analyzer version and (``verify``) checksums."""
         d = Path(directory)
         manifest = read_manifest(d)
-        rebuild = _rebuild_hint(d, manifest)
+        sources = _sources(manifest)
         files = manifest.get("files")
         if not isinstance(files, dict) or not files:
-            raise IndexLoadError(f"index manifest {d / _MANIFEST} lists no files. {rebuild}")
+            raise IndexLoadError(d, f"index manifest {d / _MANIFEST} lists no files", sources=sources)
         for name, digest in files.items():
             path = d / name
             if "/" in name or "\\" in name or name.startswith("."):
-                raise IndexLoadError(f"index manifest {d / _MANIFEST} names a file outside the index ({name}). {rebuild}")
+                raise IndexLoadError(d, f"index manifest {d / _MANIFEST} names a file outside the index ({name})", sources=sources)
             if not path.is_file():
-                raise IndexLoadError(f"index file missing: {path}. {rebuild}")
+                raise IndexLoadError(d, f"index file missing: {path}", sources=sources)
             if verify and _sha256(path) != digest:
-                raise IndexLoadError(f"index file corrupted (checksum mismatch): {path}. {rebuild}")
+                raise IndexLoadError(d, f"index file corrupted (checksum mismatch): {path}", sources=sources)
         try:
             params = BM25Params(**manifest["params"])
             store = ArticleStore.load(d)
@@ -792,7 +792,7 @@ class Index:
             index = cls(store, pstore, postings, lexicon, manifest["built_at"], manifest.get("sources", []),
                         manifest.get("history", []))
         except (OSError, ValueError, KeyError, TypeError, EOFError) as e:
-            raise IndexLoadError(f"index at {d} cannot be read ({e}). {rebuild}") from e
+            raise IndexLoadError(d, f"index at {d} cannot be read ({e})", sources=sources) from e
         return index
 
 
@@ -800,29 +800,32 @@ def read_manifest(d: Path) -> dict:
     """The manifest of a saved index, validated; raises :class:`IndexLoadError`."""
     path = d / _MANIFEST
     if not d.is_dir():
-        raise IndexLoadError(f"no index directory at {d}: build one with `sanad index CORPUS_PATH --out {d}`")
+        raise IndexLoadError(d, f"no index directory at {d}", missing=True)
     if not path.is_file():
-        raise IndexLoadError(f"{d} is not a Sanad index (no {_MANIFEST}): build one with `sanad index CORPUS_PATH --out {d}`")
+        raise IndexLoadError(d, f"{d} is not a Sanad index (no {_MANIFEST})", missing=True)
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(manifest, dict) or manifest.get("format") != "sanad-index":
             raise ValueError("not a sanad-index manifest")
     except (ValueError, UnicodeDecodeError) as e:
-        raise IndexLoadError(f"index manifest {path} is corrupted ({e}): rebuild with `sanad index CORPUS_PATH --out {d}`") from e
-    rebuild = _rebuild_hint(d, manifest)
+        raise IndexLoadError(d, f"index manifest {path} is corrupted ({e})") from e
+    sources = _sources(manifest)
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexLoadError(
-            f"index at {d} has format version {manifest.get('format_version')}, this Sanad reads {FORMAT_VERSION}. {rebuild}"
+            d, f"index at {d} has format version {manifest.get('format_version')}, this Sanad reads {FORMAT_VERSION}",
+            sources=sources,
         )
     if manifest.get("analyzer_version") != ANALYZER_VERSION:
         raise IndexLoadError(
+            d,
             f"index at {d} was analysed with analyzer version {manifest.get('analyzer_version')}, "
-            f"this Sanad uses {ANALYZER_VERSION}. {rebuild}"
+            f"this Sanad uses {ANALYZER_VERSION}",
+            sources=sources,
         )
     return manifest
 
 
-def _rebuild_hint(d: Path, manifest: dict) -> str:
-    sources = manifest.get("sources") or []
-    sources = " ".join(s for s in sources if isinstance(s, str)) or "CORPUS_PATH"
-    return f"Rebuild it with `sanad index {sources} --out {d}`."
+def _sources(manifest: dict) -> list[str]:
+    """The corpus paths a manifest names (what a rebuild indexes again)."""
+    sources = manifest.get("sources")
+    return [s for s in sources if isinstance(s, str)] if isinstance(sources, list) else []

@@ -91,11 +91,29 @@ def test_corrupted_or_foreign_index_says_how_to_rebuild(default_index, tmp_path:
         Index.load(tmp_path / "other")
 
 
+def test_index_load_error_carries_path_and_reason_and_the_rebuild_command(default_articles, tmp_path: Path) -> None:
+    d = Index.build(default_articles, sources=["corpus/libya-news", "extra.jsonl"]).save(tmp_path / "idx")
+    data = bytearray((d / "post_docs.npy").read_bytes())
+    data[-1] ^= 0xFF
+    (d / "post_docs.npy").write_bytes(bytes(data))
+    with pytest.raises(IndexLoadError) as err:
+        Index.load(d)
+    e = err.value
+    assert e.path == d and e.exit_code == 4
+    assert e.reason == f"index file corrupted (checksum mismatch): {d / 'post_docs.npy'}"
+    assert str(e) == f"{e.reason}. Rebuild it with `sanad index corpus/libya-news extra.jsonl --out {d}`."
+    # No index there yet: the command builds one; nothing names the corpus, so a placeholder does.
+    with pytest.raises(IndexLoadError) as err:
+        Index.load(tmp_path / "nope")
+    assert err.value.path == tmp_path / "nope" and err.value.reason == f"no index directory at {tmp_path / 'nope'}"
+    assert str(err.value).endswith(f". Build one with `sanad index CORPUS_PATH --out {tmp_path / 'nope'}`.")
+
+
 def test_index_of_another_format_version_is_rejected(default_index, tmp_path: Path) -> None:
     d = default_index.save(tmp_path / "idx")
     manifest = json.loads((d / "manifest.json").read_text())
     manifest["format_version"] = 999
     (d / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(IndexLoadError, match="format version 999"):
+    with pytest.raises(IndexLoadError, match="format version 999, this Sanad reads 2. Rebuild it with `sanad index"):
         Index.load(d)
     shutil.rmtree(d)
