@@ -1,0 +1,68 @@
+"""The BM25 passage index: build from articles, extend, search, save to and load from a directory.
+
+One module per job:
+
+* :mod:`~retrieval.index.postings`: the postings and their BM25 statistics (:class:`Postings`);
+* :mod:`~retrieval.index.columns`: the generic saved columns (strings, blobs, arrays) and
+  :mod:`~retrieval.index.stores`: the article and passage tables made of them;
+* :mod:`~retrieval.index.builder`: adding articles, in two passes (read, then analyse);
+* :mod:`~retrieval.index.query`: searching and query expansion;
+* :mod:`~retrieval.index.manifest`: the manifest, saving and loading;
+* :mod:`~retrieval.index.core`: :class:`Index`, which ties them together.
+
+Scoring is rank-bm25's ``BM25Okapi`` (Robertson/Sparck Jones IDF, negative IDF floored at
+``epsilon * mean_idf``), computed on an inverted index by :mod:`retrieval.bm25` with the same
+floating-point operations, so scores are rank-bm25's own (``tests/test_bm25_parity.py``) at a
+fraction of the cost: a query touches only the postings of its terms.
+
+A saved index is a directory of plain files, never a pickle (format version 2):
+
+* ``manifest.json``: format version, analyzer version, BM25 parameters, counts, build date,
+  the corpus paths it was built from (and what was added later), and the SHA-256 of every
+  other file;
+* ``lexicon.txt``: the attested word forms the analyzer strips clitics against, one a line;
+* articles: ``article_ids.*`` (a :class:`~retrieval.index.columns.StringTable`), ``titles.*``,
+  ``sources.*``, ``urls.*``, ``dates.*`` (string columns), ``article_flags.npy`` (title derived,
+  which optional fields are set), ``texts.*`` (each article's text, zlib-compressed),
+  ``article_passages.npy`` (first passage of each article);
+* passages: ``passages.npy`` (article, start, end: character offsets into the article text),
+  ``sentence_ptr.npy`` and ``sentences.npy`` (start, end, paragraph of every sentence);
+* postings: ``vocab.*`` (terms in first-occurrence order), ``df.npy``, ``post_docs.npy``,
+  ``post_tf.npy`` (term-major: the passages and term frequencies of term 0, then term 1, ...),
+  ``doc_len.npy`` (tokens per passage), ``idf.npy`` (BM25Okapi IDF per term).
+
+Arrays are ``.npy`` files memory-mapped at load (``allow_pickle=False``): loading costs a
+checksum pass and no parsing, and a serving process keeps in memory what its queries touch.
+
+Incremental additions (:meth:`Index.add`): new articles are segmented and analysed, appended
+after the existing passages, and the BM25 statistics (document frequencies, IDF, average
+length) are recomputed for the whole index, so scores are exactly those of a BM25Okapi over all
+stored passages. The lexicon grows with the new articles' words; passages already indexed keep
+the analysis they got, so an extended index can differ slightly from a full rebuild where a
+new article makes a clitic form attested for the first time (see the README's "Scale" section).
+"""
+
+from .builder import AddReport, ProgressFn, passage_text
+from .core import Index
+from .manifest import FORMAT_VERSION, read_manifest
+from .postings import DEFAULT_PARAMS, BM25Params, DocFreq, Postings
+from .query import Hit
+from .stores import ArticleStore, PassageStore
+
+_passage_text = passage_text  # the name tests/test_bm25_parity.py long imported
+
+__all__ = [
+    "DEFAULT_PARAMS",
+    "FORMAT_VERSION",
+    "AddReport",
+    "ArticleStore",
+    "BM25Params",
+    "DocFreq",
+    "Hit",
+    "Index",
+    "PassageStore",
+    "Postings",
+    "ProgressFn",
+    "passage_text",
+    "read_manifest",
+]

@@ -1,0 +1,214 @@
+"""Adding articles to an index, in two passes over the new articles.
+
+1. :func:`read_pass` reads the articles once (an iterable: a corpus streamed from disk), drops
+   duplicate and already indexed ids, segments each article and groups its sentences into
+   passages, and collects every word form, from which the lexicon is built: which clitic forms are attested
+   must be known before any word is analysed;
+2. :func:`analyse_pass` analyses each new passage (a real title first) into term ids.
+
+:func:`add_articles` runs both and computes the BM25 statistics of the whole index again.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..corpus import Article, Problem
+from ..normalize import WORD_RE, Analyzer, build_lexicon
+from ..segment import Passage, passages, segment_article
+from .stores import SPAN_FIELDS
+
+if TYPE_CHECKING:
+    from .columns import StringTable
+    from .core import Index
+
+__all__ = ["AddReport", "ProgressFn", "add_articles", "analyse_pass", "build_time", "passage_text", "read_pass"]
+
+#: Called as ``progress(done, total, stage)`` while building (``total`` may be ``None``);
+#: ``progress(0, None, stage)`` announces a step that has no count.
+ProgressFn = Callable[..., None]
+
+_DUPLICATE_ID = "duplicate article id: kept the first one"
+_ALREADY_INDEXED = "already in the index: kept the indexed article (rebuild to replace it)"
+
+
+@dataclass(frozen=True, slots=True)
+class AddReport:
+    """What :meth:`Index.add` did: articles added, passages added, articles with nothing to index."""
+
+    articles: int
+    passages: int
+    no_passage: tuple[str, ...]
+
+
+def build_time() -> str:
+    """Now, in UTC to the second (ISO 8601): an index's ``built_at`` and each addition's ``at``."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def passage_text(article: Article, passage: Passage) -> str:
+    """The text a passage is indexed with (what its terms are the analysis of)."""
+    text = article.text[passage.start : passage.end]
+    # A real title is part of every passage's evidence; a derived one is just its first sentence.
+    return text if article.title_derived else f"{article.title}\n{text}"
+
+
+@dataclass(slots=True)
+class Reading:
+    """What :func:`read_pass` gathers: the new articles and their passages, as flat arrays that
+    continue the base index's (article positions, passage and sentence numbers)."""
+
+    articles: list[Article] = field(default_factory=list)
+    spans: array = field(default_factory=lambda: array("i"))  # per passage: article, start, end
+    sentence_ptr: array = field(default_factory=lambda: array("q"))  # first sentence of each passage, then the end
+    sentences: array = field(default_factory=lambda: array("i"))  # per sentence: start, end, paragraph
+    article_first: array = field(default_factory=lambda: array("q"))  # first passage of each article, then the end
+    no_passage: list[str] = field(default_factory=list)
+    lexicon: frozenset[str] = frozenset()
+
+    def add(self, article: Article, position: int) -> None:
+        """Record ``article`` (at ``position`` in the index) and its passages."""
+        plist = passages(article.id, article.text, segment_article(article.text))
+        if not plist:
+            self.no_passage.append(article.id)
+        for p in plist:
+            self.spans.extend((position, p.start, p.end))
+            for s in p.sentences:
+                self.sentences.extend((s.start, s.end, s.paragraph))
+            self.sentence_ptr.append(self.sentence_ptr[-1] + len(p.sentences))
+        self.article_first.append(self.article_first[-1] + len(plist))  # the last value is the end so far
+        self.articles.append(article)
+
+    def passage_bounds(self, i: int) -> Iterable[tuple[int, int]]:
+        """``(start, end)`` of the passages of the ``i``-th new article."""
+        first = self.article_first[0]
+        for row in range(self.article_first[i] - first, self.article_first[i + 1] - first):
+            yield self.spans[SPAN_FIELDS * row + 1], self.spans[SPAN_FIELDS * row + 2]
+
+
+def read_pass(
+    base: Index,
+    articles: Iterable[Article],
+    progress: ProgressFn | None,
+    total: int | None,
+    problems: list[Problem],
+) -> Reading:
+    """Pass 1: read ``articles`` once, keep the new ones with their passages, build the lexicon."""
+    reading = Reading()
+    reading.sentence_ptr.append(int(base.passages.sentence_ptr[-1]))
+    reading.article_first.append(len(base.passages))
+    a_old = len(base.articles)
+    seen: set[str] = set()
+    surfaces: set[str] = set()
+    findall = WORD_RE.findall
+    for done, a in enumerate(articles, start=1):
+        if a.id in seen:
+            problems.append(Problem(a.id, None, _DUPLICATE_ID))
+        elif a.id in base.articles:
+            problems.append(Problem(a.id, None, _ALREADY_INDEXED))
+        else:
+            seen.add(a.id)
+            reading.add(a, a_old + len(reading.articles))
+            surfaces.update(findall(a.text))
+        if progress is not None:
+            progress(done, total, "reading")
+    if progress is not None:
+        progress(0, None, "building the lexicon")
+    new_lex = build_lexicon([" ".join(surfaces)]) if surfaces else frozenset()
+    del surfaces
+    reading.lexicon = base.analyzer.lexicon | new_lex if base.analyzer.lexicon else new_lex
+    return reading
+
+
+class _TermIds:
+    """Term ids of the words of a text: the base vocabulary's, new terms numbered after it in
+    first-occurrence order (``new_terms``). A private analyzer and memo: they go with it."""
+
+    def __init__(self, vocab: StringTable, lexicon: frozenset[str]) -> None:
+        self.vocab = vocab
+        self.v_old = len(vocab)
+        self.analyzer = Analyzer(lexicon)
+        self.new_terms: list[str] = []
+        self._ids: dict[str, int] = {}
+        self._memo: dict[str, tuple[int, ...]] = {}
+        self._findall = WORD_RE.findall
+
+    def term_id(self, term: str) -> int:
+        i = self._ids.get(term)
+        if i is None:
+            i = self.vocab.find(term) if self.v_old else -1
+            if i < 0:
+                i = self.v_old + len(self.new_terms)
+                self.new_terms.append(term)
+            self._ids[term] = i
+        return i
+
+    def __call__(self, text: str, start: int = 0, end: int | None = None) -> list[int]:
+        out: list[int] = []
+        memo = self._memo
+        for w in self._findall(text, start, len(text) if end is None else end):
+            r = memo.get(w)
+            if r is None:
+                r = memo[w] = tuple(self.term_id(t) for t in self.analyzer.tokens(w))
+            out.extend(r)
+        return out
+
+
+def analyse_pass(base: Index, reading: Reading, progress: ProgressFn | None) -> tuple[list[str], array, array]:
+    """Pass 2: the term ids of every new passage (a real title's first) and its length in tokens.
+
+    Returns ``(new_terms, tokens, lens)``: the terms the base vocabulary lacks, in id order, the
+    passages' term ids one after the other, and the number of tokens of each passage.
+    """
+    term_ids = _TermIds(base.postings.vocab, reading.lexicon)
+    tokens = array("i")
+    lens = array("i")
+    n = len(reading.articles)
+    for i, a in enumerate(reading.articles):
+        prefix = [] if a.title_derived else term_ids(a.title)
+        for start, end in reading.passage_bounds(i):
+            before = len(tokens)
+            tokens.extend(prefix)
+            tokens.extend(term_ids(a.text, start, end))
+            lens.append(len(tokens) - before)
+        if progress is not None:
+            progress(i + 1, n, "indexing")
+    return term_ids.new_terms, tokens, lens
+
+
+def add_articles(
+    base: Index,
+    articles: Iterable[Article],
+    progress: ProgressFn | None = None,
+    sources: Sequence[str] = (),
+    total: int | None = None,
+    problems: list[Problem] | None = None,
+) -> Index:
+    """:meth:`Index.add`: a new index, ``base`` plus the new ``articles`` (``base`` stays usable)."""
+    problems = problems if problems is not None else []
+    reading = read_pass(base, articles, progress, total, problems)
+    new_terms, tokens, lens = analyse_pass(base, reading, progress)
+    if progress is not None:
+        progress(0, None, "computing BM25 statistics")
+    postings = base.postings.extend(new_terms, np.frombuffer(tokens, dtype=np.int32), np.frombuffer(lens, dtype=np.int32))
+    store = base.articles.extend(reading.articles)
+    pstore = base.passages.extend(store.ids, reading.spans, reading.sentence_ptr, reading.sentences, reading.article_first)
+    at = build_time()
+    step = {"at": at, "articles": len(reading.articles), "passages": len(lens), "sources": list(sources)}
+    index = type(base)(
+        store,
+        pstore,
+        postings,
+        reading.lexicon,
+        at,
+        base.sources + [s for s in sources if s not in base.sources],
+        base.history + [step],
+    )
+    index.last_add = AddReport(len(reading.articles), len(lens), tuple(reading.no_passage))
+    return index

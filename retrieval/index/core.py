@@ -1,0 +1,148 @@
+"""The :class:`Index`: articles, passages and postings, and what the rest of Sanad asks of them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ..bm25 import lucene_idf
+from ..corpus import Article, Problem
+from ..normalize import Analyzer
+from . import builder, manifest, query
+from .builder import AddReport, ProgressFn, build_time
+from .postings import DEFAULT_PARAMS, BM25Params, DocFreq, Postings
+from .query import Hit
+from .stores import ArticleStore, PassageStore
+
+__all__ = ["Index"]
+
+
+class Index:
+    """Articles, their passages, and BM25Okapi postings over the passages' analysed terms."""
+
+    def __init__(
+        self,
+        store: ArticleStore,
+        passage_store: PassageStore,
+        postings: Postings,
+        lexicon: frozenset[str],
+        built_at: str,
+        sources: Sequence[str] = (),
+        history: Sequence[dict] = (),
+    ) -> None:
+        if postings.n_docs != len(passage_store):
+            raise ValueError("passages and postings differ in number")
+        self.articles: ArticleStore = store
+        self.passages: PassageStore = passage_store
+        self.postings = postings
+        self.params = postings.params
+        self.analyzer = Analyzer(lexicon)
+        self.df = DocFreq(postings)
+        self.built_at = built_at
+        self.sources = list(sources)
+        self.history = list(history)
+        #: Set by :meth:`add`: what the last addition did.
+        self.last_add: AddReport | None = None
+
+    # ----------------------------------------------------------------- building
+    @classmethod
+    def empty(cls, params: BM25Params = DEFAULT_PARAMS) -> Index:
+        store = ArticleStore.empty()
+        return cls(store, PassageStore.empty(store.ids), Postings.empty(params), frozenset(), build_time())
+
+    @classmethod
+    def build(
+        cls,
+        articles: Iterable[Article],
+        params: BM25Params = DEFAULT_PARAMS,
+        progress: ProgressFn | None = None,
+        sources: Sequence[str] = (),
+        total: int | None = None,
+        problems: list[Problem] | None = None,
+    ) -> Index:
+        """Segment, analyse and index ``articles`` (an iterable, read once).
+
+        ``progress(done, total, stage)`` is called per article while reading and indexing.
+        Duplicate ids keep the first article (reported in ``problems`` when given).
+        """
+        index = cls.empty(params).add(articles, progress=progress, sources=sources, total=total, problems=problems)
+        index.history = [h | {"build": True} for h in index.history[-1:]]
+        return index
+
+    def add(
+        self,
+        articles: Iterable[Article],
+        progress: ProgressFn | None = None,
+        sources: Sequence[str] = (),
+        total: int | None = None,
+        problems: list[Problem] | None = None,
+    ) -> Index:
+        """A new index: this one plus ``articles`` (this one stays usable).
+
+        Only the new articles are read, segmented and analysed (:mod:`retrieval.index.builder`);
+        the lexicon grows with their words and the BM25 statistics are recomputed over all
+        passages. An article whose id is already indexed is skipped (reported in ``problems``):
+        rebuild to replace an article.
+        """
+        return builder.add_articles(self, articles, progress, sources, total, problems)
+
+    # ----------------------------------------------------------------- searching
+    @property
+    def n_passages(self) -> int:
+        return len(self.passages)
+
+    def idf(self, term: str) -> float:
+        """Specificity of ``term``: Lucene's BM25 IDF (:func:`~retrieval.bm25.lucene_idf`) over the passages.
+
+        It weighs question terms for the answer's confidence (never the ranking, which is
+        rank-bm25's): unlike BM25Okapi's floored IDF it stays positive and ordered on tiny
+        corpora, and a term the corpus never saw (df = 0) gets the highest weight.
+        """
+        return self.idf_of(len(self.passages), self.df.get(term, 0))
+
+    def okapi_idf(self, term: str) -> float:
+        """BM25Okapi's (floored) IDF of ``term``, as the ranking uses it; 0 for a word never seen."""
+        tid = self.postings.term_id(term)
+        return float(self.postings.idf[tid]) if tid >= 0 else 0.0
+
+    @staticmethod
+    def idf_of(n: int, df: int) -> float:
+        """:meth:`idf` of a term in ``df`` of ``n`` passages (``df = 0``: the highest, a word never seen)."""
+        return lucene_idf(n, df)
+
+    def expand(self, terms: Sequence[str]) -> dict[str, str]:
+        """Search terms for analysed query ``terms``: each term, plus its clitic variants the index
+        holds (:func:`retrieval.index.query.expand`). Returns ``{search_term: query_term}``."""
+        return query.expand(self.df, terms)
+
+    def scores(self, query_terms: Sequence[str]) -> np.ndarray:
+        """BM25Okapi score of every passage (``rank_bm25.BM25Okapi.get_scores`` on the passages' terms)."""
+        return self.postings.scores(query_terms)
+
+    def search(self, query_terms: Sequence[str], k: int = 10) -> list[Hit]:
+        """The ``k`` best passages containing any of ``query_terms``, best first, ties in corpus
+        order (:func:`retrieval.index.query.search`)."""
+        return query.search(self.postings, self.passages, query_terms, k)
+
+    def passage_terms(self, i: int) -> list[str]:
+        """The terms passage ``i`` is scored with, as the postings hold them (a bag of words:
+        term-id order, each term repeated as often as it occurs). Scans all postings: for tests
+        and diagnostics, not for serving."""
+        return self.postings.document_terms(i)
+
+    # ----------------------------------------------------------------- persistence
+    def save(self, directory: str | Path) -> Path:
+        """Write the index to ``directory``, replacing an index already there; returns the directory.
+
+        Files are written to a temporary sibling directory first, then swapped in: a process
+        serving the old index (memory-mapped) keeps reading the old files, and an interrupted
+        save leaves the old index intact.
+        """
+        return manifest.save_index(self, directory)
+
+    @classmethod
+    def load(cls, directory: str | Path, verify: bool = True) -> Index:
+        """Load a saved index, checking its format, analyzer version and (``verify``) checksums."""
+        return manifest.load_index(cls, directory, verify)

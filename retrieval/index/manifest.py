@@ -1,0 +1,170 @@
+"""A saved index on disk: the manifest, writing an index safely, loading and checking one.
+
+``manifest.json`` holds the format version, analyzer version, BM25 parameters, counts, build
+date, the corpus paths the index was built from (and what was added later), and the SHA-256 of
+every other file. Anything wrong with a saved index is an :class:`~retrieval.errors.IndexLoadError`
+naming the index, the reason, and (from the manifest's sources) the command that rebuilds it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .. import __version__
+from ..errors import IndexLoadError
+from ..normalize import ANALYZER_VERSION
+from .postings import BM25Params, Postings
+from .stores import ArticleStore, PassageStore
+
+if TYPE_CHECKING:
+    from .core import Index
+
+__all__ = ["FORMAT_VERSION", "MANIFEST", "load_index", "read_manifest", "save_index"]
+
+FORMAT_VERSION = 2
+MANIFEST = "manifest.json"
+_FORMAT = "sanad-index"  # the manifest's "format": what marks a directory as a Sanad index
+_LEXICON = "lexicon.txt"
+_HASH_CHUNK = 1 << 20  # bytes read at a time while checksumming
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(_HASH_CHUNK), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------- saving
+def save_index(index: Index, directory: str | Path) -> Path:
+    """:meth:`Index.save`: write to a temporary sibling directory, then swap it in."""
+    out = Path(directory)
+    if out.exists() and not (out.is_dir() and (not any(out.iterdir()) or (out / MANIFEST).is_file())):
+        raise IndexLoadError(out, f"{out} exists and is not a Sanad index", hint="Choose another --out directory.")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    try:
+        files = _write_files(index, tmp)
+        manifest = _manifest(index, {name: _sha256(tmp / name) for name in files})
+        (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+        old = out.parent / f".{out.name}.old-{os.getpid()}"
+        if out.exists():
+            out.rename(old)
+        tmp.rename(out)
+        if old.exists():
+            shutil.rmtree(old)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def _write_files(index: Index, d: Path) -> list[str]:
+    """Every file of the index but the manifest, written to ``d``; returns their names."""
+    files = index.articles.save(d) + index.passages.save(d) + index.postings.save(d)
+    (d / _LEXICON).write_text("\n".join(sorted(index.analyzer.lexicon)), encoding="utf-8")
+    return files + [_LEXICON]
+
+
+def _manifest(index: Index, checksums: dict[str, str]) -> dict:
+    return {
+        "format": _FORMAT,
+        "format_version": FORMAT_VERSION,
+        "analyzer_version": ANALYZER_VERSION,
+        "sanad_version": __version__,
+        "built_at": index.built_at,
+        "params": asdict(index.params),
+        "counts": {
+            "articles": len(index.articles),
+            "passages": len(index.passages),
+            "terms": len(index.postings.vocab),
+            "postings": len(index.postings.docs),
+        },
+        "sources": index.sources,
+        "history": index.history,
+        "files": checksums,
+    }
+
+
+# --------------------------------------------------------------------------- loading
+def read_manifest(d: Path) -> dict:
+    """The manifest of a saved index, validated; raises :class:`IndexLoadError`."""
+    path = d / MANIFEST
+    if not d.is_dir():
+        raise IndexLoadError(d, f"no index directory at {d}", missing=True)
+    if not path.is_file():
+        raise IndexLoadError(d, f"{d} is not a Sanad index (no {MANIFEST})", missing=True)
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(manifest, dict) or manifest.get("format") != _FORMAT:
+            raise ValueError(f"not a {_FORMAT} manifest")
+    except (ValueError, UnicodeDecodeError) as e:
+        raise IndexLoadError(d, f"index manifest {path} is corrupted ({e})") from e
+    sources = _sources(manifest)
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexLoadError(
+            d,
+            f"index at {d} has format version {manifest.get('format_version')}, this Sanad reads {FORMAT_VERSION}",
+            sources=sources,
+        )
+    if manifest.get("analyzer_version") != ANALYZER_VERSION:
+        raise IndexLoadError(
+            d,
+            f"index at {d} was analysed with analyzer version {manifest.get('analyzer_version')}, "
+            f"this Sanad uses {ANALYZER_VERSION}",
+            sources=sources,
+        )
+    return manifest
+
+
+def _sources(manifest: dict) -> list[str]:
+    """The corpus paths a manifest names (what a rebuild indexes again)."""
+    sources = manifest.get("sources")
+    return [s for s in sources if isinstance(s, str)] if isinstance(sources, list) else []
+
+
+def _check_files(d: Path, manifest: dict, verify: bool) -> None:
+    """Every file the manifest lists is in ``d`` (and, with ``verify``, has its checksum)."""
+    sources = _sources(manifest)
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not files:
+        raise IndexLoadError(d, f"index manifest {d / MANIFEST} lists no files", sources=sources)
+    for name, digest in files.items():
+        path = d / name
+        if "/" in name or "\\" in name or name.startswith("."):
+            raise IndexLoadError(d, f"index manifest {d / MANIFEST} names a file outside the index ({name})", sources=sources)
+        if not path.is_file():
+            raise IndexLoadError(d, f"index file missing: {path}", sources=sources)
+        if verify and _sha256(path) != digest:
+            raise IndexLoadError(d, f"index file corrupted (checksum mismatch): {path}", sources=sources)
+
+
+def load_index(make: Callable[..., Index], directory: str | Path, verify: bool = True) -> Index:
+    """:meth:`Index.load`: check the manifest and the files, then map the arrays (``make`` is the class)."""
+    d = Path(directory)
+    manifest = read_manifest(d)
+    _check_files(d, manifest, verify)
+    try:
+        params = BM25Params(**manifest["params"])
+        store = ArticleStore.load(d)
+        pstore = PassageStore.load(d, store.ids)
+        postings = Postings.load(d, params)
+        lexicon = frozenset((d / _LEXICON).read_text(encoding="utf-8").split("\n")) - {""}
+        counts = manifest["counts"]
+        if counts["articles"] != len(store) or counts["passages"] != len(pstore):
+            raise ValueError("counts differ from the manifest")
+        return make(store, pstore, postings, lexicon, manifest["built_at"], manifest.get("sources", []),
+                    manifest.get("history", []))
+    except (OSError, ValueError, KeyError, TypeError, EOFError) as e:
+        raise IndexLoadError(d, f"index at {d} cannot be read ({e})", sources=_sources(manifest)) from e

@@ -1,0 +1,238 @@
+"""The index's tables of articles and passages, on the columns of :mod:`retrieval.index.columns`
+(their files are listed in :mod:`retrieval.index`)."""
+
+from __future__ import annotations
+
+import threading
+from array import array
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ..corpus import Article
+from ..segment import Passage, Segment
+from .columns import (
+    BlobColumn,
+    StringColumn,
+    StringTable,
+    compress_text,
+    decompress_text,
+    load_array,
+    save_array,
+)
+
+__all__ = ["OPTIONAL_FIELDS", "SENTENCE_FIELDS", "SPAN_FIELDS", "ArticleStore", "PassageStore"]
+
+#: The article fields that may be absent (stored as "" with a flag saying whether they are set).
+OPTIONAL_FIELDS = ("source", "url", "date")
+_FLAGS = 1 + len(OPTIONAL_FIELDS)  # per article: title derived, then whether each optional field is set
+#: Numbers per row of ``passages.npy`` (article position, start, end) and ``sentences.npy`` (start, end, paragraph).
+SPAN_FIELDS = 3
+SENTENCE_FIELDS = 3
+
+
+class ArticleStore(Mapping[str, Article]):
+    """``article id -> Article``, decompressing an article's text when it is asked for."""
+
+    _CACHE = 1024  # articles kept decompressed; the oldest is dropped first
+
+    def __init__(
+        self,
+        ids: StringTable,
+        titles: StringColumn,
+        optional: dict[str, StringColumn],
+        flags: np.ndarray,
+        texts: BlobColumn,
+    ) -> None:
+        n = len(ids)
+        if len(titles) != n or len(texts) != n or len(flags) != n or any(len(c) != n for c in optional.values()):
+            raise ValueError("article columns differ in length")
+        self.ids, self.titles, self.optional, self.flags, self.texts = ids, titles, optional, flags, texts
+        self._cache: dict[int, Article] = {}
+        self._lock = threading.Lock()  # front ends answer from several threads
+
+    @classmethod
+    def empty(cls) -> ArticleStore:
+        return cls.from_articles([])
+
+    @classmethod
+    def from_articles(cls, articles: Sequence[Article]) -> ArticleStore:
+        flags = np.zeros((len(articles), _FLAGS), dtype=np.uint8)
+        for i, a in enumerate(articles):
+            flags[i] = [a.title_derived] + [getattr(a, f) is not None for f in OPTIONAL_FIELDS]
+        return cls(
+            StringTable.from_strings(a.id for a in articles),
+            StringColumn.from_strings(a.title for a in articles),
+            {f: StringColumn.from_strings(getattr(a, f) or "" for a in articles) for f in OPTIONAL_FIELDS},
+            flags,
+            BlobColumn.from_items(compress_text(a.text) for a in articles),
+        )
+
+    def extend(self, articles: Sequence[Article]) -> ArticleStore:
+        if not articles:
+            return self
+        new = ArticleStore.from_articles(articles)
+        return ArticleStore(
+            self.ids.extend(a.id for a in articles),
+            StringColumn(self.titles.blob.concat(new.titles.blob)),
+            {f: StringColumn(self.optional[f].blob.concat(new.optional[f].blob)) for f in OPTIONAL_FIELDS},
+            np.concatenate((np.asarray(self.flags), new.flags)),
+            self.texts.concat(new.texts),
+        )
+
+    def position(self, article_id: str) -> int:
+        return self.ids.find(article_id)
+
+    def at(self, i: int) -> Article:
+        """The ``i``-th article (corpus order)."""
+        a = self._cache.get(i)
+        if a is None:
+            flags = self.flags[i].tolist()
+            opt = {f: (self.optional[f][i] if flags[1 + j] else None) for j, f in enumerate(OPTIONAL_FIELDS)}
+            a = Article(
+                id=self.ids[i],
+                text=decompress_text(self.texts.raw(i)),
+                title=self.titles[i],
+                title_derived=bool(flags[0]),
+                **opt,
+            )
+            with self._lock:
+                if len(self._cache) >= self._CACHE:
+                    self._cache.pop(next(iter(self._cache)))
+                self._cache[i] = a
+        return a
+
+    def __getitem__(self, article_id: str) -> Article:
+        i = self.ids.find(article_id) if isinstance(article_id, str) else -1
+        if i < 0:
+            raise KeyError(article_id)
+        return self.at(i)
+
+    def __contains__(self, article_id: object) -> bool:
+        return isinstance(article_id, str) and self.ids.find(article_id) >= 0
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.ids)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def values(self):  # type: ignore[override]
+        return _ArticleValues(self)
+
+    def save(self, d: Path) -> list[str]:
+        files = self.ids.save(d, "article_ids") + self.titles.save(d, "titles")
+        for f in OPTIONAL_FIELDS:
+            files += self.optional[f].save(d, f"{f}s")
+        save_array(d / "article_flags.npy", self.flags)
+        return files + ["article_flags.npy"] + self.texts.save(d, "texts")
+
+    @classmethod
+    def load(cls, d: Path) -> ArticleStore:
+        return cls(
+            StringTable.load(d, "article_ids"),
+            StringColumn.load(d, "titles"),
+            {f: StringColumn.load(d, f"{f}s") for f in OPTIONAL_FIELDS},
+            load_array(d / "article_flags.npy"),
+            BlobColumn.load(d, "texts"),
+        )
+
+
+class _ArticleValues(Sequence[Article]):
+    """``articles.values()``: the articles in corpus order, a lazy sequence (``len``, index, slice):
+    a page of a listing decompresses only the articles on it."""
+
+    def __init__(self, store: ArticleStore) -> None:
+        self._s = store
+
+    def __len__(self) -> int:
+        return len(self._s)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self._s.at(j) for j in range(*i.indices(len(self._s)))]
+        n = len(self._s)
+        if not -n <= i < n:
+            raise IndexError(i)
+        return self._s.at(i % n)
+
+    def __iter__(self) -> Iterator[Article]:
+        return (self._s.at(i) for i in range(len(self._s)))
+
+
+class PassageStore(Sequence[Passage]):
+    """The passages, as arrays; a :class:`Passage` is made when one is asked for."""
+
+    def __init__(
+        self,
+        ids: StringTable,
+        spans: np.ndarray,
+        sentence_ptr: np.ndarray,
+        sentences: np.ndarray,
+        article_first: np.ndarray,
+    ) -> None:
+        if len(sentence_ptr) != len(spans) + 1 or len(article_first) != len(ids) + 1:
+            raise ValueError("passage arrays do not match")
+        if len(spans) and (int(sentence_ptr[-1]) != len(sentences) or int(article_first[-1]) != len(spans)):
+            raise ValueError("passage arrays do not match")
+        self.article_ids = ids
+        self.spans = spans  # (n, 3): article position, start, end
+        self.sentence_ptr = sentence_ptr
+        self.sentences = sentences  # (m, 3): start, end, paragraph
+        self.article_first = article_first
+
+    @classmethod
+    def empty(cls, ids: StringTable) -> PassageStore:
+        """No passages (of no articles: ``ids`` is empty)."""
+        no_rows = np.zeros((0, SPAN_FIELDS), np.int32)
+        return cls(ids, no_rows, np.zeros(1, np.int64), np.zeros((0, SENTENCE_FIELDS), np.int32), np.zeros(1, np.int64))
+
+    def extend(self, ids: StringTable, spans: array, sentence_ptr: array, sentences: array, article_first: array) -> PassageStore:
+        """A new store: these passages, then those of the articles ``ids`` adds.
+
+        The new rows come flat (``array`` of ``int32`` spans and sentences); ``sentence_ptr`` and
+        ``article_first`` (``int64``) continue this store's: they start at its last value.
+        """
+        return PassageStore(
+            ids,
+            np.concatenate((np.asarray(self.spans), np.frombuffer(spans, np.int32).reshape(-1, SPAN_FIELDS))),
+            np.concatenate((np.asarray(self.sentence_ptr)[:-1], np.frombuffer(sentence_ptr, np.int64))),
+            np.concatenate((np.asarray(self.sentences), np.frombuffer(sentences, np.int32).reshape(-1, SENTENCE_FIELDS))),
+            np.concatenate((np.asarray(self.article_first)[:-1], np.frombuffer(article_first, np.int64))),
+        )
+
+    def __len__(self) -> int:
+        return len(self.spans)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        n = len(self.spans)
+        if not -n <= i < n:
+            raise IndexError(i)
+        i %= n
+        art, start, end = self.spans[i].tolist()
+        a, b = self.sentence_ptr[i : i + 2].tolist()
+        segs = tuple(Segment("sentence", s, e, p) for s, e, p in self.sentences[a:b].tolist())
+        aid = self.article_ids[art]
+        return Passage(f"{aid}#{i - int(self.article_first[art])}", aid, start, end, segs)
+
+    def __iter__(self) -> Iterator[Passage]:
+        return (self[i] for i in range(len(self)))
+
+    def save(self, d: Path) -> list[str]:
+        for name, arr in (("passages", self.spans), ("sentence_ptr", self.sentence_ptr),
+                          ("sentences", self.sentences), ("article_passages", self.article_first)):
+            save_array(d / f"{name}.npy", arr)
+        return ["passages.npy", "sentence_ptr.npy", "sentences.npy", "article_passages.npy"]
+
+    @classmethod
+    def load(cls, d: Path, ids: StringTable) -> PassageStore:
+        return cls(
+            ids,
+            load_array(d / "passages.npy"),
+            load_array(d / "sentence_ptr.npy"),
+            load_array(d / "sentences.npy"),
+            load_array(d / "article_passages.npy"),
+        )
