@@ -3,6 +3,11 @@
 A corpus is a list of :class:`Article`. Problems with single files or lines are collected as
 :class:`Problem` (file, line, message) so one bad line never loses the other articles; with
 ``strict=True`` the first problem stops loading with a :class:`CorpusError` instead.
+
+Every corpus path is read the same way, whatever reads it (:func:`load_corpus`,
+``retrieval.build``, the article count behind a progress ETA): :func:`corpus_files` is the one
+file walker, :func:`read_articles` the one strictness rule and :func:`no_articles_error` the one
+"nothing to index" error.
 """
 
 from __future__ import annotations
@@ -10,7 +15,8 @@ from __future__ import annotations
 import gzip
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -22,21 +28,35 @@ __all__ = [
     "Article",
     "CorpusLoad",
     "Problem",
+    "corpus_files",
     "derive_title",
+    "iter_articles",
     "load_corpus",
     "load_default_corpus",
     "make_article",
+    "no_articles_error",
+    "problem_counts",
+    "read_articles",
 ]
 
 TEXT_SUFFIXES = (".txt",)
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
 _TITLE_WORDS = 12
 _WS_RE = re.compile(r"\s+")
+_DETAIL_RE = re.compile(r"\s*\(.*\)\s*$")  # a problem message's trailing "(details)"
+_NOT_CORPUS_FILE = "skipped: not a .txt, .jsonl or .jsonl.gz file"
+#: The problem reported for a second article with an id already read (the first one is kept).
+DUPLICATE_ID = "duplicate article id: kept the first one"
 
 
 @dataclass(frozen=True, slots=True)
 class Article:
-    """One news article. ``text`` is kept verbatim: every quote is a slice of it."""
+    """One news article. ``text`` is kept verbatim: every quote is a slice of it.
+
+    ``segments``: the article's segmentation (:func:`~retrieval.segment.segment_article`) when
+    :func:`make_article` computed it, so that indexing does not segment the text again; ``None``
+    for an article made otherwise (or read back from an index). Not part of equality.
+    """
 
     id: str
     text: str
@@ -45,6 +65,7 @@ class Article:
     source: str | None = None
     url: str | None = None
     date: str | None = None
+    segments: tuple[Segment, ...] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +80,16 @@ class Problem:
         where = f"{self.path}:{self.line}" if self.line is not None else self.path
         return f"{where}: {self.message}"
 
+    @property
+    def reason(self) -> str:
+        """The kind of problem, without its details: ``not valid JSON (Expecting value)`` -> ``not valid JSON``."""
+        return _DETAIL_RE.sub("", self.message).strip() or self.message
+
+
+def problem_counts(problems: Iterable[Problem]) -> list[tuple[str, int]]:
+    """How many problems of each :attr:`Problem.reason`, the most frequent first."""
+    return Counter(p.reason for p in problems).most_common()
+
 
 @dataclass(slots=True)
 class CorpusLoad:
@@ -68,7 +99,7 @@ class CorpusLoad:
     problems: list[Problem] = field(default_factory=list)
 
 
-def derive_title(text: str, segments: list[Segment] | None = None) -> str:
+def derive_title(text: str, segments: Sequence[Segment] | None = None) -> str:
     """A title a reader recognises: the first sentence, trimmed to a dozen words."""
     if segments is None:
         segments = segment_article(text)
@@ -96,11 +127,14 @@ def make_article(
     url: str | None = None,
     date: str | None = None,
 ) -> Article:
-    """Build an article, deriving its title (marked as derived) and source line when absent."""
+    """Build an article, deriving its title (marked as derived) and source line when absent.
+
+    The text is segmented here, once: the article carries its segments to the index.
+    """
     if not text.strip():
         raise ValueError("empty text")
     derived = not (title and title.strip())
-    segments = segment_article(text) if derived or source is None else []
+    segments = tuple(segment_article(text))
     if source is None:
         source = source_line(text, segments)
     return Article(
@@ -111,6 +145,7 @@ def make_article(
         source=source,
         url=url,
         date=date,
+        segments=segments,
     )
 
 
@@ -167,7 +202,10 @@ def _read_txt(path: Path, problems: list[Problem]) -> Iterator[Article]:
     yield make_article(id=path.stem, text=text)
 
 
-def _corpus_files(path: Path, problems: list[Problem]) -> list[Path]:
+def corpus_files(path: Path, problems: list[Problem]) -> list[Path]:
+    """The corpus files of ``path``: the path itself if it is a file, else every ``.txt``,
+    ``.jsonl`` and ``.jsonl.gz`` file below it in name order, skipping dotfiles (editor and
+    system files) silently and any other file with a problem."""
     if path.is_file():
         return [path]
     files = []
@@ -177,7 +215,7 @@ def _corpus_files(path: Path, problems: list[Problem]) -> list[Path]:
         if p.name.endswith(TEXT_SUFFIXES + JSONL_SUFFIXES):
             files.append(p)
         else:
-            problems.append(Problem(str(p), None, "skipped: not a .txt, .jsonl or .jsonl.gz file"))
+            problems.append(Problem(str(p), None, _NOT_CORPUS_FILE))
     return files
 
 
@@ -187,13 +225,33 @@ def iter_articles(paths: Iterable[str | Path], problems: list[Problem]) -> Itera
         path = Path(raw).expanduser()
         if not path.exists():
             raise CorpusError(f"corpus path not found: {path} (give a directory of .txt files or a .jsonl file)")
-        for f in _corpus_files(path, problems):
+        for f in corpus_files(path, problems):
             if f.name.endswith(JSONL_SUFFIXES):
                 yield from _read_jsonl(f, problems)
             elif f.name.endswith(TEXT_SUFFIXES):
                 yield from _read_txt(f, problems)
             else:
-                problems.append(Problem(str(f), None, "skipped: not a .txt, .jsonl or .jsonl.gz file"))
+                problems.append(Problem(str(f), None, _NOT_CORPUS_FILE))
+
+
+def read_articles(paths: Iterable[str | Path], problems: list[Problem], strict: bool = False) -> Iterator[Article]:
+    """:func:`iter_articles`, and with ``strict`` a :class:`CorpusError` at the first problem.
+
+    A problem the consumer appends to ``problems`` (a duplicate id) counts too: with ``strict``
+    the next article is not read, and the problem is raised once the consumer asks for it.
+    """
+    for article in iter_articles(paths, problems):
+        if strict and problems:
+            break
+        yield article
+    if strict and problems:
+        raise CorpusError(f"{problems[0]} (fix it, or index without --strict to skip bad lines)")
+
+
+def no_articles_error(paths: Iterable[str | Path], problems: Sequence[Problem]) -> CorpusError:
+    """The error for corpus ``paths`` that hold no article, naming the first problem met."""
+    detail = f"; {len(problems)} problem(s), first: {problems[0]}" if problems else ""
+    return CorpusError(f"no articles found in {', '.join(str(p) for p in paths)}{detail}")
 
 
 def load_corpus(paths: Iterable[str | Path], strict: bool = False) -> CorpusLoad:
@@ -205,20 +263,14 @@ def load_corpus(paths: Iterable[str | Path], strict: bool = False) -> CorpusLoad
     paths = list(paths)
     load = CorpusLoad()
     seen: set[str] = set()
-    for article in iter_articles(paths, load.problems):
-        if strict and load.problems:
-            break
+    for article in read_articles(paths, load.problems, strict):
         if article.id in seen:
-            load.problems.append(Problem(article.id, None, "duplicate article id: kept the first one"))
+            load.problems.append(Problem(article.id, None, DUPLICATE_ID))
             continue
         seen.add(article.id)
         load.articles.append(article)
-    if strict and load.problems:
-        raise CorpusError(f"{load.problems[0]} (fix it, or load without --strict to skip bad lines)")
     if not load.articles:
-        detail = f"; {len(load.problems)} problem(s), first: {load.problems[0]}" if load.problems else ""
-        names = ", ".join(str(p) for p in paths)
-        raise CorpusError(f"no articles found in {names}{detail}")
+        raise no_articles_error(paths, load.problems)
     return load
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,37 @@ def test_index_of_another_format_version_is_rejected(default_index, tmp_path: Pa
     with pytest.raises(IndexLoadError, match="format version 999, this Sanad reads 2. Rebuild it with `sanad index"):
         Index.load(d)
     shutil.rmtree(d)
+
+
+def test_an_article_is_segmented_once_from_file_to_index(tmp_path: Path, monkeypatch) -> None:
+    import retrieval.corpus
+    import retrieval.index.builder
+    from retrieval.segment import segment_article
+
+    texts = {
+        "kobler": ARTICLE,
+        "misrata": "عقد المجلس البلدي لمصراتة اجتماعا مع بعثة الأمم المتحدة. وطلب المجلس دعم الكتيبة 166.\nالمصدر : الجزيرة",
+        "sabha": "افتتح وزير الصحة مستشفى جديدا في سبها يوم الاثنين.",
+    }
+    for name, text in texts.items():
+        (tmp_path / f"{name}.txt").write_text(text, encoding="utf-8")
+    calls: list[str] = []
+
+    def counting(text: str):
+        calls.append(text)
+        return segment_article(text)
+
+    monkeypatch.setattr(retrieval.corpus, "segment_article", counting)
+    monkeypatch.setattr(retrieval.index.builder, "segment_article", counting)
+    articles = load_corpus([tmp_path]).articles
+    assert articles[1].source == "الجزيرة" and articles[1].segments is not None
+    index = Index.build(articles)
+    assert sorted(calls) == sorted(texts.values())  # once each: the index reuses make_article's segments
+    assert all(a.segments is None for a in index.articles.values())  # not stored, nor kept in memory
+    # An article made without make_article is segmented by the index, to the same passages.
+    calls.clear()
+    plain = [replace(a, segments=None) for a in articles]
+    again = Index.build(plain)
+    assert len(calls) == 3 and list(again.passages) == list(index.passages)
+    q = index.analyzer.tokens("ماذا طلب المجلس البلدي لمصراتة؟")
+    assert [(h.passage, h.score) for h in again.search(q)] == [(h.passage, h.score) for h in index.search(q)]

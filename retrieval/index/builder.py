@@ -1,8 +1,9 @@
 """Adding articles to an index, in two passes over the new articles.
 
 1. :func:`read_pass` reads the articles once (an iterable: a corpus streamed from disk), drops
-   duplicate and already indexed ids, segments each article and groups its sentences into
-   passages, and collects every word form, from which the lexicon is built: which clitic forms are attested
+   duplicate and already indexed ids, groups each article's sentences into passages (from the
+   segments :func:`~retrieval.corpus.make_article` computed: an article is segmented once) and
+   collects every word form, from which the lexicon is built: which clitic forms are attested
    must be known before any word is analysed;
 2. :func:`analyse_pass` analyses each new passage (a real title first) into term ids.
 
@@ -13,13 +14,13 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..corpus import Article, Problem
+from ..corpus import DUPLICATE_ID, Article, Problem
 from ..normalize import WORD_RE, Analyzer, build_lexicon
 from ..segment import Passage, passages, segment_article
 from .stores import SPAN_FIELDS
@@ -34,7 +35,6 @@ __all__ = ["AddReport", "ProgressFn", "add_articles", "analyse_pass", "build_tim
 #: ``progress(0, None, stage)`` announces a step that has no count.
 ProgressFn = Callable[..., None]
 
-_DUPLICATE_ID = "duplicate article id: kept the first one"
 _ALREADY_INDEXED = "already in the index: kept the indexed article (rebuild to replace it)"
 
 
@@ -64,7 +64,7 @@ class Reading:
     """What :func:`read_pass` gathers: the new articles and their passages, as flat arrays that
     continue the base index's (article positions, passage and sentence numbers)."""
 
-    articles: list[Article] = field(default_factory=list)
+    articles: list[Article] = field(default_factory=list)  # without their segments: they are in the arrays
     spans: array = field(default_factory=lambda: array("i"))  # per passage: article, start, end
     sentence_ptr: array = field(default_factory=lambda: array("q"))  # first sentence of each passage, then the end
     sentences: array = field(default_factory=lambda: array("i"))  # per sentence: start, end, paragraph
@@ -74,7 +74,8 @@ class Reading:
 
     def add(self, article: Article, position: int) -> None:
         """Record ``article`` (at ``position`` in the index) and its passages."""
-        plist = passages(article.id, article.text, segment_article(article.text))
+        segments = article.segments if article.segments is not None else segment_article(article.text)
+        plist = passages(article.id, article.text, segments)
         if not plist:
             self.no_passage.append(article.id)
         for p in plist:
@@ -83,7 +84,7 @@ class Reading:
                 self.sentences.extend((s.start, s.end, s.paragraph))
             self.sentence_ptr.append(self.sentence_ptr[-1] + len(p.sentences))
         self.article_first.append(self.article_first[-1] + len(plist))  # the last value is the end so far
-        self.articles.append(article)
+        self.articles.append(article if article.segments is None else replace(article, segments=None))
 
     def passage_bounds(self, i: int) -> Iterable[tuple[int, int]]:
         """``(start, end)`` of the passages of the ``i``-th new article."""
@@ -109,7 +110,7 @@ def read_pass(
     findall = WORD_RE.findall
     for done, a in enumerate(articles, start=1):
         if a.id in seen:
-            problems.append(Problem(a.id, None, _DUPLICATE_ID))
+            problems.append(Problem(a.id, None, DUPLICATE_ID))
         elif a.id in base.articles:
             problems.append(Problem(a.id, None, _ALREADY_INDEXED))
         else:
