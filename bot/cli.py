@@ -120,7 +120,7 @@ def _settings(args: argparse.Namespace):
 
 
 def _open(args: argparse.Namespace):
-    from .engine import Progress, open_index
+    from .indexing import Progress, open_index
 
     settings = _settings(args)
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
@@ -160,31 +160,21 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from dataclasses import replace
+    from functools import partial
 
     from retrieval.answer import answer, default_min_confidence
-    from retrieval.corpus import load_corpus, load_default_corpus
     from retrieval.evaluation import holdout_sample, load_questions, outcome, report
-    from retrieval.index import Index
 
-    from .engine import Progress, open_index, report_problems
+    from .indexing import Progress, open_index
     from .render import eval_to_text
 
     questions = load_questions(args.questions)
     settings = _settings(args)
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
-    if args.holdout:
-        if settings.index is not None:
-            raise InputError("--holdout leaves articles out of an index it builds: give --corpus PATH (not --index)")
-        if settings.corpus:
-            load = load_corpus(settings.corpus)
-            report_problems(load.problems)
-            articles = load.articles
-        else:
-            articles = load_default_corpus()
-        kept = holdout_sample(articles, args.holdout, args.seed)
-        index = Index.build(kept, progress=Progress("indexing"), total=len(kept))
-    else:
-        index = open_index(settings, progress=Progress("indexing"))
+    if args.holdout and settings.index is not None:
+        raise InputError("--holdout leaves articles out of an index it builds: give --corpus PATH (not --index)")
+    select = partial(holdout_sample, holdout=args.holdout, seed=args.seed) if args.holdout else None
+    index = open_index(settings, progress=Progress("indexing"), select=select)
     threshold = default_min_confidence() if settings.min_confidence is None else settings.min_confidence
     missing = sum(1 for q in questions if q.article_id and q.article_id not in index.articles)
     if missing and not args.holdout:
@@ -223,13 +213,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_index(args: argparse.Namespace) -> int:
     import time
 
+    from retrieval.build import build_index
     from retrieval.index import Index
 
-    from .engine import Progress, build_index, report_problems
+    from .indexing import Progress, report_problems
 
     base = Index.load(args.out) if args.add else None
     progress = Progress("indexing")
     report = build_index(args.paths, base=base, strict=args.strict, progress=progress)
+    progress.close()
     report_problems(report.problems)
     index = report.index
     empty = index.last_add.no_passage if index.last_add else ()
@@ -312,7 +304,7 @@ def cmd_telegram(args: argparse.Namespace) -> int:
     webhook_secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else ""
     configure_logging(settings, secrets_=[token, webhook_secret])
 
-    from .engine import Progress, open_index
+    from .indexing import Progress, open_index
     from .telegram.app import run_bot
 
     index = open_index(settings, progress=Progress("indexing"))

@@ -14,7 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.engine import Progress, build_index, count_articles, report_problems
+from bot.indexing import report_problems
+from bot.progress import Progress
+from retrieval.build import build_index, count_articles
 from retrieval.corpus import Problem
 from retrieval.errors import CorpusError, IndexLoadError
 from retrieval.index import FORMAT_VERSION, Index
@@ -26,7 +28,7 @@ NEW = "أعلنت وزارة الصحة السعودية افتتاح مستشف
 
 def sanad(*args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SANAD_")}
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, env=env, timeout=120, check=False)
 
 
 def _jsonl_gz(path: Path, rows: list[object]) -> Path:
@@ -124,7 +126,7 @@ def test_build_index_streams_counts_and_reports(tmp_path: Path) -> None:
 
 def test_progress_shows_rate_and_eta_only_for_long_work(monkeypatch) -> None:
     clock = iter([0.0, 0.1, 2.0, 4.0, 6.0, 6.1])
-    monkeypatch.setattr("bot.engine.time.perf_counter", lambda: next(clock))
+    monkeypatch.setattr("bot.progress.time.perf_counter", lambda: next(clock))
     stream = io.StringIO()
     p = Progress("indexing", stream=stream, min_seconds=1.0, log_every=1.0)  # created at t=0
     p(10, 1000, "indexing")  # t=0.1: too early
