@@ -7,7 +7,8 @@
    must be known before any word is analysed;
 2. :func:`analyse_pass` analyses each new passage (a real title first) into term ids.
 
-:func:`add_articles` runs both and computes the BM25 statistics of the whole index again.
+:meth:`Index.add <retrieval.index.Index.add>` runs both, then :func:`combine` computes the BM25
+statistics of the whole index again and makes the new index.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from .columns import StringTable
     from .core import Index
 
-__all__ = ["AddReport", "ProgressFn", "add_articles", "analyse_pass", "build_time", "passage_text", "read_pass"]
+__all__ = ["AddReport", "Analysis", "ProgressFn", "Reading", "analyse_pass", "build_time", "combine", "passage_text", "read_pass"]
 
 #: Called as ``progress(done, total, stage)`` while building (``total`` may be ``None``);
 #: ``progress(0, None, stage)`` announces a step that has no count.
@@ -161,12 +162,17 @@ class _TermIds:
         return out
 
 
-def analyse_pass(base: Index, reading: Reading, progress: ProgressFn | None) -> tuple[list[str], array, array]:
-    """Pass 2: the term ids of every new passage (a real title's first) and its length in tokens.
+class Analysis(NamedTuple):
+    """What :func:`analyse_pass` gives: the terms the base vocabulary lacks (in id order), the new
+    passages' term ids one after the other, and the number of tokens of each passage."""
 
-    Returns ``(new_terms, tokens, lens)``: the terms the base vocabulary lacks, in id order, the
-    passages' term ids one after the other, and the number of tokens of each passage.
-    """
+    new_terms: list[str]
+    tokens: array
+    lens: array
+
+
+def analyse_pass(base: Index, reading: Reading, progress: ProgressFn | None) -> Analysis:
+    """Pass 2: the term ids of every new passage (a real title's first) and its length in tokens."""
     term_ids = _TermIds(base.postings.vocab, reading.lexicon)
     tokens = array("i")
     lens = array("i")
@@ -180,24 +186,17 @@ def analyse_pass(base: Index, reading: Reading, progress: ProgressFn | None) -> 
             lens.append(len(tokens) - before)
         if progress is not None:
             progress(i + 1, n, "indexing")
-    return term_ids.new_terms, tokens, lens
+    return Analysis(term_ids.new_terms, tokens, lens)
 
 
-def add_articles(
-    base: Index,
-    articles: Iterable[Article],
-    progress: ProgressFn | None = None,
-    sources: Sequence[str] = (),
-    total: int | None = None,
-    problems: list[Problem] | None = None,
-) -> Index:
-    """:meth:`Index.add`: a new index, ``base`` plus the new ``articles`` (``base`` stays usable)."""
-    problems = problems if problems is not None else []
-    reading = read_pass(base, articles, progress, total, problems)
-    new_terms, tokens, lens = analyse_pass(base, reading, progress)
+def combine(base: Index, reading: Reading, analysis: Analysis, sources: Sequence[str], progress: ProgressFn | None) -> Index:
+    """A new index: ``base`` and the new passages, BM25 statistics computed over all of them."""
     if progress is not None:
         progress(0, None, "computing BM25 statistics")
-    postings = base.postings.extend(new_terms, np.frombuffer(tokens, dtype=np.int32), np.frombuffer(lens, dtype=np.int32))
+    lens = analysis.lens
+    postings = base.postings.extend(
+        analysis.new_terms, np.frombuffer(analysis.tokens, dtype=np.int32), np.frombuffer(lens, dtype=np.int32)
+    )
     store = base.articles.extend(reading.articles)
     pstore = base.passages.extend(store.ids, reading.spans, reading.sentence_ptr, reading.sentences, reading.article_first)
     at = build_time()

@@ -86,7 +86,10 @@ class Index:
         passages. An article whose id is already indexed is skipped (reported in ``problems``):
         rebuild to replace an article.
         """
-        return builder.add_articles(self, articles, progress, sources, total, problems)
+        problems = problems if problems is not None else []
+        reading = builder.read_pass(self, articles, progress, total, problems)
+        analysis = builder.analyse_pass(self, reading, progress)
+        return builder.combine(self, reading, analysis, sources, progress)
 
     # ----------------------------------------------------------------- searching
     @property
