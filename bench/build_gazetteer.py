@@ -26,7 +26,6 @@ The output is sorted, so rebuilding from the same inputs gives the same bytes.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -36,11 +35,11 @@ sys.path.insert(0, str(ROOT))
 
 from retrieval.actors.spans import clitic_analyses, norm  # noqa: E402
 from retrieval.actors.words import NAME_PARTICLES, STOPWORDS, TRIGGER_WORDS  # noqa: E402
+from retrieval.charsets import ARABIC_LETTER_RE  # noqa: E402
 
 DEFAULT_CONLL = ROOT.parent / "shared" / "ner" / "anercorp-train.conll"
 DEFAULT_OUT = ROOT / "retrieval" / "actors" / "data" / "gazetteer.tsv"
 MAX_TOKENS = 6
-_ARABIC_RE = re.compile("[\u0621-\u064a]")
 TYPES = ("PERS", "LOC", "ORG", "MISC")
 
 #: Places ANERcorp lacks: countries and regions, capitals, Libyan cities, towns and bases.
@@ -126,7 +125,7 @@ def build(conll: Path, min_ratio: float = 0.7) -> tuple[list[str], dict[str, int
     spans_by_sent = []
     for sent in sents:
         for n, tag in sent:
-            if _ARABIC_RE.search(n):
+            if ARABIC_LETTER_RE.search(n):
                 words[n][_type(tag)] += 1
         spans = entity_spans(sent)
         spans_by_sent.append(spans)
@@ -200,7 +199,7 @@ def build(conll: Path, min_ratio: float = 0.7) -> tuple[list[str], dict[str, int
                 or key in NAME_PARTICLES:
             stats["dropped_stopword_or_trigger"] += 1
             continue
-        if not all(_has_letters(w) for w in toks) or len(key) < 2 or not _ARABIC_RE.search(key):
+        if not all(_has_letters(w) for w in toks) or len(key) < 2 or not ARABIC_LETTER_RE.search(key):
             stats["dropped_no_letters"] += 1
             continue
         if len(toks) == 1 and total[key] == 1 and len(key) < 3:

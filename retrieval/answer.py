@@ -28,9 +28,18 @@ from dataclasses import dataclass, field
 
 from .actors import Actor, LockedTagger, extract_actors, get_tagger
 from .answerability import Model, load_model
+from .charsets import ARABIC_SCRIPT_RE, CONTROL_RE
 from .corpus import Article
 from .errors import InputError
-from .evidence import Evidence, QuestionTerms, SentenceMatch, evidence, question_terms, sentence_types, weight
+from .evidence import (
+    Evidence,
+    QuestionTerms,
+    SentenceMatch,
+    evidence,
+    question_terms,
+    sentence_types,
+    weight,
+)
 from .index import Hit, Index
 from .normalize import tokenize
 from .spelling import correct
@@ -59,8 +68,6 @@ _SENTENCES_PER_ARTICLE = 3
 _SENTENCE_KEEP = 0.5  # keep sentences scoring at least this share of the passage's best
 # A sentence opening with a demonstrative within its first words refers back to the previous one.
 _REFERS_BACK_RE = re.compile(r"^\S*\s*(?:\S+\s+){0,2}(?:هذه|هذا|هذان|هاتان|هؤلاء|ذلك|تلك)\b")
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
-_ARABIC_RE = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +154,7 @@ def default_min_confidence() -> float:
 def clean_question(question: str) -> tuple[str, list[str]]:
     """Drop control/bidi characters, collapse spaces, bound the length. Returns (text, notes)."""
     notes: list[str] = []
-    text = _CONTROL_RE.sub(" ", unicodedata.normalize("NFC", question))
+    text = CONTROL_RE.sub(" ", unicodedata.normalize("NFC", question))
     text = " ".join(text.split())
     if len(text) > MAX_QUESTION_CHARS:
         cut = text.rfind(" ", 0, MAX_QUESTION_CHARS)
@@ -263,7 +270,7 @@ def candidates(question: str, index: Index) -> tuple[Asked, list[Candidate]]:
     if not terms:
         notes.append("the question has only question words and common words: name what you are asking about")
         return Asked(text, tuple(notes), ()), []
-    if not _ARABIC_RE.search(text):
+    if not ARABIC_SCRIPT_RE.search(text):
         notes.append("Sanad's corpus is Arabic: questions are best asked in Arabic")
     q = _question(index, text, terms, corrected, tokens)
     position = {t: i for i, t in enumerate(terms)}

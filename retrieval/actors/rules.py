@@ -24,6 +24,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ..charsets import (
+    ARABIC_LETTER_RE,
+    COMMAS,
+    PROCLITIC_ARTICLE_PREFIXES,
+    QUOTATION_MARKS,
+)
 from .lexicon import Lexicon, WordStats
 from .spans import Analysis, Tok, clean, clitic_analyses, display, unglue
 from .words import (
@@ -54,10 +60,9 @@ PRIO_GAZ = 2  # gazetteer
 PRIO_RULE = 3  # title/apposition/organisation/place rules
 PRIO_LOCAL = 4  # a name already found elsewhere in the same text
 
-_ARABIC_RE = re.compile("[\u0621-\u064a]")
 _DIGITS_RE = re.compile(r"^\d+$")
-_QUOTES = frozenset("\"'“”«»„‟")
-_COMMAS = frozenset(",،")
+_QUOTES = QUOTATION_MARKS
+_COMMAS = COMMAS
 # Unseen words that are verbs or pronoun-suffixed nouns rather than names.
 _VERB_PREFIXES = ("يت", "تت", "يست", "تست", "نست", "سيت", "ستت", "سي")
 _NON_NAME_SUFFIXES = ("وا", "تم", "هم", "هما", "هن", "كم", "ها", "ه")
@@ -139,7 +144,7 @@ class Doc:
         return len(n) >= 4 and bool(_NISBA_RE.search(n)) and not self.pers_like(n)
 
     def arabic(self, n: str) -> bool:
-        return bool(_ARABIC_RE.search(n))
+        return bool(ARABIC_LETTER_RE.search(n))
 
     def readings(self, n: str) -> tuple[Analysis, ...]:
         """Clitic readings the lexicon allows: proclitics are stripped only from a word that
@@ -197,7 +202,7 @@ class Doc:
             return False  # الله only after عبد
         if self.gaz_word(n, ("place",)) or (first and self.gaz_word(n)):
             return False  # ليبيا، طرابلس، لمصراتة؛ رويترز (but ليون of برناردينو ليون)
-        if n.startswith(("لل", "بال", "كال", "وال", "فال")) and not self.pers_like(n):
+        if n.startswith(PROCLITIC_ARTICLE_PREFIXES) and not self.pers_like(n):
             return False  # للزمالك، بالمدينة، والمصالحة
         s = self.stats(n)
         if s.total:
