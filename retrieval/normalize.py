@@ -36,6 +36,7 @@ from .charsets import (
     ALEF,
     ALEF_VARIANTS_RE,
     ARTICLE_PREFIXES,
+    CONJUNCTION_PROCLITICS,
     DIGITS_TO_ASCII,
     FATHATAN,
     LETTER_FOLDS,
@@ -243,8 +244,8 @@ class Analyzer:
         if (
             n in STOPWORDS
             or len(n) < 2
-            or (n[0] in "وف" and n[1:] in STOPWORDS)
-            or (n[0] in "وفبلك" and n[1:] in QUESTION_WORDS)  # بماذا لأي بأي وكيف
+            or (n[0] in CONJUNCTION_PROCLITICS and n[1:] in STOPWORDS)
+            or (n[0] in PROCLITICS and n[1:] in QUESTION_WORDS)  # بماذا لأي بأي وكيف
         ):
             result = None
         else:
