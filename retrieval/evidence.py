@@ -19,6 +19,7 @@ Window
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -198,7 +199,7 @@ def question_terms(
     unseen = tuple(df.get(t, 0) == 0 for t in terms)
     slot = {t: i for i, t in enumerate(terms)}
     seq = [slot[t] for t in order if t in slot and weights[slot[t]] > 0]
-    pairs = tuple(dict.fromkeys((a, b) for a, b in zip(seq, seq[1:]) if a != b))
+    pairs = tuple(dict.fromkeys((a, b) for a, b in itertools.pairwise(seq) if a != b))
     fixed = tuple(t in corrected for t in terms)
     return QuestionTerms(
         tuple(terms), weights, unseen, max_idf, expected_type(question) if question else None, pairs, best_score, fixed

@@ -208,9 +208,7 @@ class Doc:
             return False
         if len(n) >= 4 and n.endswith(_NON_NAME_SUFFIXES):
             return False
-        if AFAAL_RE.match(n):
-            return False
-        return True
+        return not AFAAL_RE.match(n)
 
     def o_like(self, n: str) -> bool:
         """An indefinite noun that may head a construct (بلدية، أركان، لرئاسة، باسم)."""

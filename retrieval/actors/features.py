@@ -42,6 +42,7 @@ from ..charsets import (
     ARABIC_LETTER_RE,
     ARABIC_ONLY_RE,
     CLITIC_ARTICLE_PREFIXES,
+    DEFINITE_ARTICLE,
     QUOTATION_MARKS,
 )
 from ..normalize import normalize_token, strip_article
@@ -253,7 +254,7 @@ def is_modifier(n: str) -> bool:
     """
     if n in NON_NAME_ADJECTIVES or n in _MODIFIERS:
         return True
-    return n.startswith("ال") and len(n) >= 5 and (n.endswith("ي") or n.endswith("يه")) and n not in STOPWORDS
+    return n.startswith(DEFINITE_ARTICLE) and len(n) >= 5 and n.endswith(("ي", "يه")) and n not in STOPWORDS
 
 
 def kind(n: str, flags: Sequence[str]) -> str:
@@ -333,10 +334,9 @@ class Featurizer:
         k = kind(n, flags) if arabic else ""
         if "kind" in g and k:
             near.append("k=" + k)
-        if "places" in g and arabic and self.places:
-            if any(a.key in self.places for a in clitic_analyses(n)):
-                feats.append("place")
-                near.append("place")
+        if "places" in g and arabic and self.places and any(a.key in self.places for a in clitic_analyses(n)):
+            feats.append("place")
+            near.append("place")
         if "gazetteer" in g and self.stats:
             gw = share_features("gw", self.stats.get(n))
             gs = share_features("gs", self.stem_stats.get(s)) if s != n else []

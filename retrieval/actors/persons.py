@@ -259,9 +259,9 @@ def first_name_mentions(doc: Doc) -> list[Mention]:
         conj = tuple(x for x in clitic_analyses(n)[1:] if n[: x.drop] in CONJUNCTION_PROCLITICS)
         for a in conj + clitic_analyses(n)[:1]:
             key = a.key
-            if key.startswith("عبدال") and len(key) >= 7 and not doc.o_word(key):
-                k = read_name(doc, i, first_ok=True, max_unseen=1, first_key=key)
-            elif key == "عبد" and i + 1 < n_toks and doc.adj[i + 1] and doc.definite(doc.norm(i + 1)):
+            if (key.startswith("عبدال") and len(key) >= 7 and not doc.o_word(key)) or (
+                key == "عبد" and i + 1 < n_toks and doc.adj[i + 1] and doc.definite(doc.norm(i + 1))
+            ):  # عبدالجليل, عبد الجليل
                 k = read_name(doc, i, first_ok=True, max_unseen=1, first_key=key)
             elif doc.first_name(key) and not doc.is_stop(key) and key not in NAME_PARTICLES - OPEN_PARTICLES:  # not بن غشير
                 k = read_name(doc, i, first_ok=True, max_unseen=1, first_key=key)
