@@ -206,10 +206,7 @@ def apposition_mentions(doc: Doc) -> list[Mention]:
             s += 1
         if k - s < 2:
             continue
-        a = Analysis(0, "", doc.norm(s))
-        e = role_end(doc, k)
-        out.append(Mention(s, k, "person", doc.key(s, k, a), a, PRIO_RULE,
-                           doc.display(k, e, Analysis(0, "", doc.norm(k))), rule="apposition"))
+        out.append(_named_before_title(doc, s, k, "apposition"))
     return out
 
 
@@ -222,11 +219,15 @@ def quoted_apposition_mentions(doc: Doc) -> list[Mention]:
         k = read_quoted(doc, j)
         if k == j or not title_after(doc, k):
             continue
-        a = Analysis(0, "", doc.norm(j))
-        e = role_end(doc, k)
-        out.append(Mention(j, k, "person", doc.key(j, k, a), a, PRIO_RULE,
-                           doc.display(k, e, Analysis(0, "", doc.norm(k))), rule="quoted"))
+        out.append(_named_before_title(doc, j, k, "quoted"))
     return out
+
+
+def _named_before_title(doc: Doc, s: int, k: int, rule: str) -> Mention:
+    """The person named by tokens ``s..k-1``, with the title at ``k`` and its role words as role."""
+    a = Analysis(0, "", doc.norm(s))
+    role = doc.display(k, role_end(doc, k), Analysis(0, "", doc.norm(k)))
+    return Mention(s, k, "person", doc.key(s, k, a), a, PRIO_RULE, role, rule=rule)
 
 
 def speaker_mentions(doc: Doc) -> list[Mention]:

@@ -24,6 +24,7 @@ saw at all and that does not look like a verb, a pronoun-suffixed noun or a clit
 from __future__ import annotations
 
 from ..charsets import CONJUNCTION_PROCLITICS, DEFINITE_ARTICLE, PREPOSITION_PROCLITICS
+from . import words
 from .doc import AFAAL_RE, NUMBER_RE, PRIO_GAZ, PRIO_RULE, VERB_PREFIXES, Doc, Mention
 from .persons import (
     apposition_mentions,
@@ -33,17 +34,6 @@ from .persons import (
     title_mentions,
 )
 from .spans import Analysis, clitic_analyses
-from .words import (
-    AMBIGUOUS_ORG_HEADS,
-    DEFINITE_ORG_HEADS,
-    NAME_LIKE_GENITIVES,
-    NON_NAME_ADJECTIVES,
-    ORG_HEADS,
-    PERSON_TITLES,
-    PLACE_DUALS,
-    PLACE_PREFIXES,
-    PLACE_TRIGGERS,
-)
 
 __all__ = ["candidates", "gazetteer_at", "gazetteer_mentions", "org_mentions", "place_mentions"]
 
@@ -98,11 +88,11 @@ def org_mentions(doc: Doc) -> list[Mention]:
     n_toks = len(doc.toks)
     for i in range(n_toks):
         n = doc.norm(i)
-        a = doc.trigger(n, ORG_HEADS | DEFINITE_ORG_HEADS)
+        a = doc.trigger(n, words.ORG_HEADS | words.DEFINITE_ORG_HEADS)
         if a is None:
             continue
-        reached = a.key in DEFINITE_ORG_HEADS
-        strict = a.key in AMBIGUOUS_ORG_HEADS
+        reached = a.key in words.DEFINITE_ORG_HEADS
+        strict = a.key in words.AMBIGUOUS_ORG_HEADS
         last = None
         inner = 0
         j = i + 1
@@ -114,7 +104,7 @@ def org_mentions(doc: Doc) -> list[Mention]:
             if NUMBER_RE.match(m):
                 last = j
                 break
-            if doc.trigger(m, PERSON_TITLES) or m in NON_NAME_ADJECTIVES:
+            if doc.trigger(m, words.PERSON_TITLES) or m in words.NON_NAME_ADJECTIVES:
                 break  # حكومة رئيس الوزراء، الحكومة الحالية
             g = gazetteer_at(doc, j, lex.entities, lex.prefixes, lex.max_tokens, lex.glued)
             if not reached:
@@ -124,7 +114,7 @@ def org_mentions(doc: Doc) -> list[Mention]:
                     reached = True
                     continue
                 s = doc.stats(m)
-                if strict and not (m in NAME_LIKE_GENITIVES or s.total == 0 or s.org + s.loc > s.o):
+                if strict and not (m in words.NAME_LIKE_GENITIVES or s.total == 0 or s.org + s.loc > s.o):
                     break  # تنظيم حماية السكان
                 if doc.definite(m) and not doc.pers_like(m):
                     last = j
@@ -175,7 +165,7 @@ def _place_at(doc: Doc, j: int) -> tuple[int, Analysis] | None:
         return (g[0], g[1]) if g[3] == "place" else None
     n = doc.norm(j)
     a = Analysis(0, "", n)
-    if n in PLACE_PREFIXES and j + 1 < len(doc.toks) and doc.adj[j + 1] and _placeable(doc, doc.norm(j + 1)):
+    if n in words.PLACE_PREFIXES and j + 1 < len(doc.toks) and doc.adj[j + 1] and _placeable(doc, doc.norm(j + 1)):
         return j + 2, a
     if _placeable(doc, n):
         return j + 1, a
@@ -188,7 +178,7 @@ def place_mentions(doc: Doc) -> list[Mention]:
     n_toks = len(doc.toks)
     for i in range(n_toks - 1):
         n = doc.norm(i)
-        a = doc.trigger(n, PLACE_TRIGGERS | PLACE_DUALS)
+        a = doc.trigger(n, words.PLACE_TRIGGERS | words.PLACE_DUALS)
         if a is None:
             continue
         j = i + 1
@@ -201,7 +191,7 @@ def place_mentions(doc: Doc) -> list[Mention]:
         if p is None:
             continue
         out.append(Mention(j, p[0], "place", doc.key(j, p[0], p[1]), p[1], PRIO_RULE, rule="place"))
-        if a.key in PLACE_DUALS and p[0] < n_toks and doc.adj[p[0]]:
+        if a.key in words.PLACE_DUALS and p[0] < n_toks and doc.adj[p[0]]:
             m = doc.norm(p[0])
             if m.startswith("و") and len(m) > 3:
                 b = Analysis(1, "", m[1:])
