@@ -26,7 +26,6 @@ The output is sorted, so rebuilding from the same inputs gives the same bytes.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -36,11 +35,11 @@ sys.path.insert(0, str(ROOT))
 
 from retrieval.actors.spans import clitic_analyses, norm  # noqa: E402
 from retrieval.actors.words import NAME_PARTICLES, STOPWORDS, TRIGGER_WORDS  # noqa: E402
+from retrieval.charsets import ARABIC_LETTER_RE, DEFINITE_ARTICLE  # noqa: E402
 
 DEFAULT_CONLL = ROOT.parent / "shared" / "ner" / "anercorp-train.conll"
 DEFAULT_OUT = ROOT / "retrieval" / "actors" / "data" / "gazetteer.tsv"
 MAX_TOKENS = 6
-_ARABIC_RE = re.compile("[\u0621-\u064a]")
 TYPES = ("PERS", "LOC", "ORG", "MISC")
 
 #: Places ANERcorp lacks: countries and regions, capitals, Libyan cities, towns and bases.
@@ -119,19 +118,30 @@ def _has_letters(w: str) -> bool:
     return any(c.isalpha() for c in w)
 
 
-def build(conll: Path, min_ratio: float = 0.7) -> tuple[list[str], dict[str, int]]:
-    sents = read_conll(conll)
+Sentence = list[tuple[str, str]]
+Span = tuple[int, int, str]
+
+
+def _word_counts(sents: list[Sentence]) -> tuple[dict[str, Counter[str]], Counter[str], list[list[Span]]]:
+    """Tag counts of every Arabic word, how often each word starts an entity, each sentence's entities."""
     words: dict[str, Counter[str]] = defaultdict(Counter)
     first_count: Counter[str] = Counter()
     spans_by_sent = []
     for sent in sents:
         for n, tag in sent:
-            if _ARABIC_RE.search(n):
+            if ARABIC_LETTER_RE.search(n):
                 words[n][_type(tag)] += 1
         spans = entity_spans(sent)
         spans_by_sent.append(spans)
         for i, _, _ in spans:
             first_count[sent[i][0]] += 1
+    return words, first_count, spans_by_sent
+
+
+def _candidate_keys(
+    sents: list[Sentence], spans_by_sent: list[list[Span]], words: dict[str, Counter[str]], first_count: Counter[str]
+) -> set[str]:
+    """Every entity string, its first token clitic-free when that is the usual form."""
 
     def seen(w: str) -> int:
         return sum(words[w].values()) if w in words else 0
@@ -141,13 +151,12 @@ def build(conll: Path, min_ratio: float = 0.7) -> tuple[list[str], dict[str, int
         best = n
         for a in clitic_analyses(n)[1:]:
             if first_count[a.key] > first_count[best] or (
-                first_count[best] <= 1 and (seen(a.key) > seen(best) or a.key.startswith("ال"))
+                first_count[best] <= 1 and (seen(a.key) > seen(best) or a.key.startswith(DEFINITE_ARTICLE))
             ):
                 best = a.key
                 break
         return best
 
-    # Candidate keys: every entity string (first token clitic-free when that is the usual form).
     candidates: set[str] = set()
     for sent, spans in zip(sents, spans_by_sent):
         for i, j, _ in spans:
@@ -155,9 +164,27 @@ def build(conll: Path, min_ratio: float = 0.7) -> tuple[list[str], dict[str, int
                 continue
             toks = [canonical_first(sent[i][0])] + [w for w, _ in sent[i + 1 : j]]
             candidates.add(" ".join(toks))
-    prefixes = {" ".join(k.split(" ")[:m]) for k in candidates for m in range(1, len(k.split(" ")))}
+    return candidates
 
-    # Occurrences of every candidate anywhere (first token read with or without clitics).
+
+def _tagged_as(sent: Sentence, i: int, j: int) -> str:
+    """The type tokens ``i..j-1`` are tagged as one entity, else ``"O"``.
+
+    Tagged T: all its tokens in one T entity, which ends with it (a last name inside a full name
+    counts; "الامم" of "الامم المتحده" does not). Places and organisations: the whole entity
+    ("الاوسط" of "الشرق الاوسط" is no place).
+    """
+    t = _type(sent[i][1])
+    ends = j >= len(sent) or sent[j][1] != "I-" + t
+    starts = t == "PERS" or not sent[i][1].startswith("I-")
+    inside = all(tag == "I-" + t for _, tag in sent[i + 1 : j])
+    return t if t != "O" and ends and starts and inside else "O"
+
+
+def _occurrences(sents: list[Sentence], candidates: set[str]) -> tuple[Counter[str], dict[str, Counter[str]]]:
+    """How often each candidate occurs anywhere (first token read with or without clitics), and
+    how often it is tagged as each type there."""
+    prefixes = {" ".join(k.split(" ")[:m]) for k in candidates for m in range(1, len(k.split(" ")))}
     total: Counter[str] = Counter()
     typed: dict[str, Counter[str]] = defaultdict(Counter)
     for sent in sents:
@@ -170,24 +197,22 @@ def build(conll: Path, min_ratio: float = 0.7) -> tuple[list[str], dict[str, int
                     if key in candidates and key not in found:
                         found.add(key)
                         total[key] += 1
-                        t = _type(sent[i][1])
-                        # Tagged T: all its tokens in one T entity, which ends with it (a last
-                        # name inside a full name counts; "الامم" of "الامم المتحده" does not).
-                        # Places and organisations: the whole entity ("الاوسط" of "الشرق الاوسط"
-                        # is no place).
-                        ends = j >= len(sent) or sent[j][1] != "I-" + t
-                        starts = t == "PERS" or not sent[i][1].startswith("I-")
-                        inside = all(tag == "I-" + t for _, tag in sent[i + 1 : j])
-                        if t != "O" and ends and starts and inside:
+                        t = _tagged_as(sent, i, j)
+                        if t != "O":
                             typed[key][t] += 1
                     if key not in prefixes or j >= len(sent) or j - i >= MAX_TOKENS:
                         break
                     key = key + " " + sent[j][0]
                     j += 1
+    return total, typed
 
+
+def _entity_lines(
+    candidates: set[str], total: Counter[str], typed: dict[str, Counter[str]], curated: set[str], min_ratio: float,
+    stats: Counter[str],
+) -> list[str]:
+    """``E`` lines of the ANERcorp candidates kept (counted in ``stats``, as the dropped ones)."""
     lines: list[str] = []
-    stats = Counter()
-    curated = {" ".join(norm(w) for w in p.split()) for p in CURATED_PLACES}
     for key in sorted(candidates):
         if not typed[key] or key in curated:
             continue
@@ -200,7 +225,7 @@ def build(conll: Path, min_ratio: float = 0.7) -> tuple[list[str], dict[str, int
                 or key in NAME_PARTICLES:
             stats["dropped_stopword_or_trigger"] += 1
             continue
-        if not all(_has_letters(w) for w in toks) or len(key) < 2 or not _ARABIC_RE.search(key):
+        if not all(_has_letters(w) for w in toks) or len(key) < 2 or not ARABIC_LETTER_RE.search(key):
             stats["dropped_no_letters"] += 1
             continue
         if len(toks) == 1 and total[key] == 1 and len(key) < 3:
@@ -208,6 +233,18 @@ def build(conll: Path, min_ratio: float = 0.7) -> tuple[list[str], dict[str, int
             continue
         lines.append(f"E\t{t}\t{key}\t{c}\t{total[key]}\tanercorp")
         stats[f"entities_{t}"] += 1
+    return lines
+
+
+def build(conll: Path, min_ratio: float = 0.7) -> tuple[list[str], dict[str, int]]:
+    """The gazetteer's lines (entities, curated places, word counts) and counts of what was kept."""
+    sents = read_conll(conll)
+    words, first_count, spans_by_sent = _word_counts(sents)
+    candidates = _candidate_keys(sents, spans_by_sent, words, first_count)
+    total, typed = _occurrences(sents, candidates)
+    stats: Counter[str] = Counter()
+    curated = {" ".join(norm(w) for w in p.split()) for p in CURATED_PLACES}
+    lines = _entity_lines(candidates, total, typed, curated, min_ratio, stats)
     for key in sorted(curated):
         lines.append(f"E\tLOC\t{key}\t0\t0\tcurated")
         stats["entities_curated_LOC"] += 1

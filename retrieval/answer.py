@@ -24,13 +24,22 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .actors import Actor, LockedTagger, extract_actors, get_tagger
 from .answerability import Model, load_model
+from .charsets import ARABIC_SCRIPT_RE, CONTROL_RE
 from .corpus import Article
 from .errors import InputError
-from .evidence import Evidence, QuestionTerms, SentenceMatch, evidence, question_terms, sentence_types, weight
+from .evidence import (
+    Evidence,
+    QuestionTerms,
+    SentenceMatch,
+    evidence,
+    question_terms,
+    sentence_types,
+    weight,
+)
 from .index import Hit, Index
 from .normalize import tokenize
 from .spelling import correct
@@ -59,8 +68,6 @@ _SENTENCES_PER_ARTICLE = 3
 _SENTENCE_KEEP = 0.5  # keep sentences scoring at least this share of the passage's best
 # A sentence opening with a demonstrative within its first words refers back to the previous one.
 _REFERS_BACK_RE = re.compile(r"^\S*\s*(?:\S+\s+){0,2}(?:هذه|هذا|هذان|هاتان|هؤلاء|ذلك|تلك)\b")
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
-_ARABIC_RE = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +131,16 @@ class Asked:
 
 
 @dataclass(frozen=True, slots=True)
+class MatchedSentence:
+    """One sentence of a candidate passage: which question terms it holds, its verbatim text, and
+    the offsets (in ``text``) of the words that matched them."""
+
+    match: SentenceMatch
+    text: str
+    highlights: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Candidate:
     """One candidate article: its best passage's hit, the evidence, and that passage's quotable
     sentences (:func:`article_quotes` adds those of the article's other candidate passages)."""
@@ -147,7 +164,7 @@ def default_min_confidence() -> float:
 def clean_question(question: str) -> tuple[str, list[str]]:
     """Drop control/bidi characters, collapse spaces, bound the length. Returns (text, notes)."""
     notes: list[str] = []
-    text = _CONTROL_RE.sub(" ", unicodedata.normalize("NFC", question))
+    text = CONTROL_RE.sub(" ", unicodedata.normalize("NFC", question))
     text = " ".join(text.split())
     if len(text) > MAX_QUESTION_CHARS:
         cut = text.rfind(" ", 0, MAX_QUESTION_CHARS)
@@ -183,9 +200,7 @@ def _question(index: Index, text: str, terms: list[str], corrected: list[str], t
     return question_terms(terms, {t: index.idf(t) for t in terms}, index.df, max_idf, text, tokens, best, corrected)
 
 
-def _sentence_matches(
-    index: Index, article: Article, hit: Hit, slot: dict[str, int]
-) -> list[tuple[SentenceMatch, str, tuple[tuple[int, int], ...]]]:
+def _sentence_matches(index: Index, article: Article, hit: Hit, slot: dict[str, int]) -> list[MatchedSentence]:
     out = []
     for seg in hit.passage.sentences:
         text = article.text[seg.start : seg.end]
@@ -201,7 +216,7 @@ def _sentence_matches(
                 spans.append((t.start, t.end))
         number, date = sentence_types([t.term for t in terms])
         match = SentenceMatch(frozenset(slots), tuple(positions), tuple(slots), number, date)
-        out.append((match, text, tuple(spans)))
+        out.append(MatchedSentence(match, text, tuple(spans)))
     return out
 
 
@@ -212,24 +227,23 @@ def _title_matches(index: Index, article: Article, slot: dict[str, int]) -> froz
 
 
 def _quotes(
-    q: QuestionTerms, matches: list[tuple[SentenceMatch, str, tuple[tuple[int, int], ...]]], hit: Hit, best: int,
-    floor: float | None = None,
+    q: QuestionTerms, matches: list[MatchedSentence], hit: Hit, best: int, floor: float | None = None
 ) -> list[tuple[float, Quote]]:
     """The sentences worth quoting, with their weights: the best one, those scoring at least half
     as much (or ``floor``), and a sentence right after a kept one that matches and opens by
     referring back to it (``ويطلق على هذه القوات اسم "سواح"`` after the sentence naming those forces)."""
-    weights = [weight(q, m.matched) for m, _, _ in matches]
+    weights = [weight(q, m.match.matched) for m in matches]
     top = weights[best] if weights else 0.0
     keep = [w > 0 and w >= (_SENTENCE_KEEP * top if floor is None else floor) for w in weights]
     if floor is None and matches and not keep[best]:
-        keep[best] = bool(matches[best][0].matched)
+        keep[best] = bool(matches[best].match.matched)
     for i in range(1, len(matches)):
-        if keep[i - 1] and not keep[i] and matches[i][0].matched and _REFERS_BACK_RE.match(matches[i][1]):
+        if keep[i - 1] and not keep[i] and matches[i].match.matched and _REFERS_BACK_RE.match(matches[i].text):
             keep[i] = True
     segs = hit.passage.sentences
     return [
-        (weights[i], Quote(text, segs[i].start, segs[i].end, spans))
-        for i, (k, (_, text, spans)) in enumerate(zip(keep, matches))
+        (weights[i], Quote(m.text, segs[i].start, segs[i].end, m.highlights))
+        for i, (k, m) in enumerate(zip(keep, matches))
         if k
     ]
 
@@ -263,7 +277,7 @@ def candidates(question: str, index: Index) -> tuple[Asked, list[Candidate]]:
     if not terms:
         notes.append("the question has only question words and common words: name what you are asking about")
         return Asked(text, tuple(notes), ()), []
-    if not _ARABIC_RE.search(text):
+    if not ARABIC_SCRIPT_RE.search(text):
         notes.append("Sanad's corpus is Arabic: questions are best asked in Arabic")
     q = _question(index, text, terms, corrected, tokens)
     position = {t: i for i, t in enumerate(terms)}
@@ -282,7 +296,7 @@ def candidates(question: str, index: Index) -> tuple[Asked, list[Candidate]]:
         article = index.articles[hit.passage.article_id]
         matches = _sentence_matches(index, article, hit, slot)
         nxt = groups[rank][0].score if rank < len(groups) else None
-        ev = evidence(q, [m for m, _, _ in matches], _title_matches(index, article, slot), rank, hit.score, top_score, nxt)
+        ev = evidence(q, [m.match for m in matches], _title_matches(index, article, slot), rank, hit.score, top_score, nxt)
         weighted = _quotes(q, matches, hit, ev.best)
         if weighted:
             out.append(Candidate(rank, hit, ev, tuple(weighted), tuple(hits[1:])))
@@ -324,8 +338,13 @@ def answer(
             break
         quotes, repeats = _fresh(index, c, article_quotes(index, asked, c), seen_quotes)
         result = Result(
-            index.articles[c.hit.passage.article_id], c.hit.passage.passage_id, c.hit.score, round(c.evidence.cov_window, 3),
-            tuple(quotes), (), round(p, 3), repeats,
+            article=index.articles[c.hit.passage.article_id],
+            passage_id=c.hit.passage.passage_id,
+            score=c.hit.score,
+            coverage=round(c.evidence.cov_window, 3),
+            quotes=tuple(quotes),
+            probability=round(p, 3),
+            repeats=repeats,
         )
         if closest is None:
             closest = result
@@ -334,15 +353,9 @@ def answer(
         if p < threshold:
             continue
         results.append(result)
-    results = [
-        Result(
-            r.article, r.passage_id, r.score, r.coverage, r.quotes, tuple(_actors_of(r.quotes, tagger)), r.probability,
-            r.repeats,
-        )
-        for r in results
-    ]
+    results = [replace(r, actors=tuple(_actors_of(r.quotes, tagger))) for r in results]
     if results:
-        return Answer(text, True, tuple(results), tuple(terms), results[0].probability, tuple(notes))
+        return Answer(text, True, tuple(results), tuple(terms), confidence=results[0].probability, notes=tuple(notes))
     if closest is None:
         notes.append("no passage of the corpus holds the words of this question")
         return Answer(text, False, terms=tuple(terms), notes=tuple(notes))
@@ -351,7 +364,7 @@ def answer(
         f"{round(100 * closest.coverage)}% of its specific words (probability {closest.probability:.2f}, "
         f"{threshold:.2f} needed)"
     )
-    return Answer(text, False, (), tuple(terms), closest.probability, tuple(notes), closest)
+    return Answer(text, False, terms=tuple(terms), confidence=closest.probability, notes=tuple(notes), closest=closest)
 
 
 def _fresh(

@@ -19,6 +19,7 @@ Window
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -198,7 +199,7 @@ def question_terms(
     unseen = tuple(df.get(t, 0) == 0 for t in terms)
     slot = {t: i for i, t in enumerate(terms)}
     seq = [slot[t] for t in order if t in slot and weights[slot[t]] > 0]
-    pairs = tuple(dict.fromkeys((a, b) for a, b in zip(seq, seq[1:]) if a != b))
+    pairs = tuple(dict.fromkeys((a, b) for a, b in itertools.pairwise(seq) if a != b))
     fixed = tuple(t in corrected for t in terms)
     return QuestionTerms(
         tuple(terms), weights, unseen, max_idf, expected_type(question) if question else None, pairs, best_score, fixed
@@ -255,26 +256,11 @@ def evidence(
     rarest = max(seen, key=lambda i: (q.weights[i], -i)) if seen else None
     missing = [q.weights[i] for i in range(n) if i not in window]
     numbers = [i for i in range(n) if q.terms[i].isdigit()]
-    positions = sentences[best].positions if sentences else ()
-    span = (max(positions) - min(positions) + 1) if positions else 0
-    compact = len(positions) / span if span else 0.0
     informative = sum(1 for w in q.weights if w > 0)
     # The question's focus: its first informative word, what it asks about right after the
     # question word (ماذا *طلب* المجلس، من *افتتح* الاجتماع، متى *ولد*).
     focus = next((i for i in range(n) if q.weights[i] > 0), None)
     positive = max(score, 0.0)
-    rest = math.fsum(w for i, w in enumerate(q.weights) if i not in title_only)
-    cov_body = weight(q, body - title_only) / rest if rest > 0 else 1.0
-    found_pairs = 0
-    for a, b in q.pairs:
-        if any(_adjacent(s, a, b) for s in near):
-            found_pairs += 1
-    if q.expects == "date":
-        type_missing = 0.0 if any(s.date for s in near) else 1.0
-    elif q.expects == "number":
-        type_missing = 0.0 if any(s.number for s in near) else 1.0
-    else:
-        type_missing = 0.0
     return Evidence(
         best=best,
         best_weight=best_w,
@@ -285,19 +271,49 @@ def evidence(
         oov_share=math.fsum(w for w, u in zip(q.weights, q.unseen) if u) / total if total > 0 else 0.0,
         max_missing=max(missing, default=0.0) / q.max_idf if q.max_idf > 0 else 0.0,
         rarest_matched=1.0 if rarest is not None and rarest in window else 0.0,
-        compact=compact,
+        compact=_compact(sentences[best].positions if sentences else ()),
         numbers_missing=float(sum(1 for i in numbers if i not in window)),
         n_terms=math.log1p(informative),
         score_ratio=positive / top_score if top_score > 0 else 1.0,
         margin=(positive - max(next_score, 0.0)) / positive if positive > 0 and next_score is not None else 0.0,
         log_rank=math.log(rank),
         score_norm=min(positive / q.best_score, 2.0) if q.best_score > 0 else 0.0,
-        cov_body=cov_body,
-        pairs=found_pairs / len(q.pairs) if q.pairs else 1.0,
-        type_missing=type_missing,
+        cov_body=_body_share(q, body, title_only),
+        pairs=_pairs_found(q, near),
+        type_missing=_type_missing(q, near),
         focus_missing=0.0 if focus is None or focus in window else 1.0,
         corrected_share=math.fsum(w for w, c in zip(q.weights, q.corrected) if c) / total if total > 0 else 0.0,
     )
+
+
+def _compact(positions: Sequence[int]) -> float:
+    """Matched words per word of the span from the first to the last of them (1.0: side by side)."""
+    span = (max(positions) - min(positions) + 1) if positions else 0
+    return len(positions) / span if span else 0.0
+
+
+def _body_share(q: QuestionTerms, body: set[int], title_only: set[int]) -> float:
+    """The weight share the sentences hold of the question terms the title does not hold."""
+    rest = math.fsum(w for i, w in enumerate(q.weights) if i not in title_only)
+    return weight(q, body - title_only) / rest if rest > 0 else 1.0
+
+
+def _pairs_found(q: QuestionTerms, near: Sequence[SentenceMatch]) -> float:
+    """The share of the question's adjacent term pairs found adjacent in one of ``near``."""
+    found = 0
+    for a, b in q.pairs:
+        if any(_adjacent(s, a, b) for s in near):
+            found += 1
+    return found / len(q.pairs) if q.pairs else 1.0
+
+
+def _type_missing(q: QuestionTerms, near: Sequence[SentenceMatch]) -> float:
+    """1.0 when the question asks for a date or a number and none of ``near`` holds one."""
+    if q.expects == "date":
+        return 0.0 if any(s.date for s in near) else 1.0
+    if q.expects == "number":
+        return 0.0 if any(s.number for s in near) else 1.0
+    return 0.0
 
 
 def _adjacent(s: SentenceMatch, a: int, b: int) -> bool:

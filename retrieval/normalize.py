@@ -32,31 +32,42 @@ from typing import NamedTuple
 from camel_tools.utils.dediac import dediac_ar
 from camel_tools.utils.normalize import normalize_unicode
 
+from .charsets import (
+    ALEF,
+    ALEF_VARIANTS_RE,
+    ARTICLE_PREFIXES,
+    CONJUNCTION_PROCLITICS,
+    DIGITS_TO_ASCII,
+    FATHATAN,
+    LETTER_FOLDS,
+    PROCLITICS,
+    TATWEEL_RE,
+    WORD_RE,
+)
+
 __all__ = [
     "ANALYZER_VERSION",
+    "CACHE_SIZE",
     "QUERY_PROCLITICS",
     "STOPWORDS",
+    "WORD_RE",
     "Analyzer",
     "Term",
     "Token",
-    "WORD_RE",
     "build_lexicon",
     "normalize_token",
+    "strip_article",
     "tokenize",
 ]
 
 #: Bump when the chain changes: saved indexes record it and are rejected when it differs.
 ANALYZER_VERSION = 5
 
-# Word runs: letters and digits (``\w`` minus underscore) plus the combining marks that sit
-# inside Arabic words (harakat, superscript alef, Quranic marks) and the tatweel.
-WORD_RE = re.compile(r"[^\W_][\w\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06ED\u0640]*")
-_TATWEEL_RE = re.compile("\u0640")
+#: Cached analyses per analyzer (word runs -> term, and -> pieces) stop growing at this size.
+CACHE_SIZE = 500_000
 # The alef that carries a tanween fatha is a seat, not a letter of the word: عموداً -> عمود.
-_TANWEEN_ALEF_RE = re.compile("(?:\u064b\u0627|\u0627\u064b)$")
-_ALEF_RE = re.compile("[\u0622\u0623\u0625\u0671\u0672\u0673]")  # آ أ إ ٱ ٲ ٳ -> ا
-_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
-_CHARMAP = str.maketrans({"\u0649": "\u064A", "\u0629": "\u0647", "\u06CC": "\u064A", "\u06A9": "\u0643"})
+_TANWEEN_ALEF_RE = re.compile(f"(?:{FATHATAN}{ALEF}|{ALEF}{FATHATAN})$")
+_CHARMAP = str.maketrans(LETTER_FOLDS)
 
 
 class Token(NamedTuple):
@@ -85,9 +96,9 @@ def normalize_token(surface: str) -> str:
     s = normalize_unicode(surface)
     s = _TANWEEN_ALEF_RE.sub("", s)
     s = dediac_ar(s)
-    s = _TATWEEL_RE.sub("", s)
-    s = _ALEF_RE.sub("\u0627", s)
-    s = s.translate(_CHARMAP).translate(_DIGITS)
+    s = TATWEEL_RE.sub("", s)
+    s = ALEF_VARIANTS_RE.sub(ALEF, s)
+    s = s.translate(_CHARMAP).translate(DIGITS_TO_ASCII)
     # Any combining mark camel's dediac does not know (e.g. Latin accents).
     if not s.isascii():
         s = "".join(c for c in s if not unicodedata.combining(c))
@@ -121,12 +132,10 @@ STOPWORDS = QUESTION_WORDS | _norm_list(
     إليهما اليهما بهما معهما عندهما"""
 )
 
-# Definite article family: stripped by rule (Lucene's prefix set).
-_ARTICLE_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال")
 # Single-letter proclitics (and their pairs) stripped only when the rest is attested.
 _PROCLITIC_SEQS = ("و", "ف", "ب", "ل", "ك", "وب", "ول", "وك", "فب", "فل")
 #: Proclitics a query term is expanded with when the index holds the clitic form whole.
-QUERY_PROCLITICS = ("و", "ف", "ب", "ل", "ك")
+QUERY_PROCLITICS = PROCLITICS
 # Light suffixes, tried in this order, each at most once. Not ``ان``: in news it ends far more
 # names and stems (لبنان ايران السودان سكان بيان مكان برلمان) than duals, which mostly take ``ين``.
 _SUFFIXES = ("ها", "ات", "ون", "ين", "يه", "ه", "ي")
@@ -136,9 +145,15 @@ _DUAL_FEMININE = frozenset(("تان", "تين"))
 _ENCLITICS = frozenset(("ها", "ه"))
 
 
-def _strip_article(w: str) -> str:
-    """Strip one definite-article prefix (with its conjunction/preposition), Lucene style."""
-    for p in _ARTICLE_PREFIXES:
+def strip_article(w: str, prefixes: tuple[str, ...] = ARTICLE_PREFIXES) -> str:
+    """Strip one definite-article prefix (with its proclitics) from a normalized word, keeping at
+    least two letters (``الى`` is not ``ال + ى``).
+
+    ``prefixes`` default to Lucene's (:data:`~retrieval.charsets.ARTICLE_PREFIXES`: ``وال بال كال
+    فال لل ال``); the actor tagger's stems use
+    :data:`~retrieval.charsets.CLITIC_ARTICLE_PREFIXES`, which adds two proclitics (``وبال ولل``).
+    """
+    for p in prefixes:
         if w.startswith(p) and len(w) >= len(p) + 2:
             return w[len(p):]
     return w
@@ -166,7 +181,7 @@ def _base_form(normalized: str) -> str:
     Words in ``لل`` stay whole: ``للغة`` is ``ل + اللغة``, and cutting ``لل`` would put the
     non-word ``غة`` in the lexicon (and make ``لغات`` look like ``ل + غات``).
     """
-    return normalized if normalized.startswith("لل") else _strip_article(normalized)
+    return normalized if normalized.startswith("لل") else strip_article(normalized)
 
 
 def build_lexicon(texts: Iterable[str], min_count: int = 1) -> frozenset[str]:
@@ -206,14 +221,14 @@ class Analyzer:
             # لليبيا -> ليبيا, للغة -> لغة, للاعب -> لاعب, where Lucene's ``لل`` rule gives the
             # non-words يبيا غة اعب. Only then: للحد stays ل + الحد because حد is a word.
             return self.stem(normalized[1:])
-        w = _strip_article(normalized)
+        w = strip_article(normalized)
         if len(w) >= 6 and w[-3:] in _DUAL_FEMININE and w[:-3] + "ه" in self.lexicon:
             w = w[:-3] + "ه"  # المدينتان, المدينتين -> مدينة (when the corpus has the singular)
         elif w == normalized:
             # Attested proclitics: لحفتر -> حفتر, وبمصراته -> مصراته (never بنغازي -> نغازي).
             for seq in _PROCLITIC_SEQS:
                 if w.startswith(seq) and len(w) >= len(seq) + 3:
-                    rest = _strip_article(w[len(seq):])
+                    rest = strip_article(w[len(seq):])
                     if rest in self.lexicon:
                         w = rest
                         break
@@ -229,13 +244,13 @@ class Analyzer:
         if (
             n in STOPWORDS
             or len(n) < 2
-            or (n[0] in "وف" and n[1:] in STOPWORDS)
-            or (n[0] in "وفبلك" and n[1:] in QUESTION_WORDS)  # بماذا لأي بأي وكيف
+            or (n[0] in CONJUNCTION_PROCLITICS and n[1:] in STOPWORDS)
+            or (n[0] in PROCLITICS and n[1:] in QUESTION_WORDS)  # بماذا لأي بأي وكيف
         ):
             result = None
         else:
             result = self.stem(n)
-        if len(self._cache) < 500_000:
+        if len(self._cache) < CACHE_SIZE:
             self._cache[surface] = result
         return result
 
@@ -246,7 +261,7 @@ class Analyzer:
             return 0
         i = n.find("ال", 3)
         while i != -1:
-            left, right = _strip_article(n[:i]), n[i + 2 :]
+            left, right = strip_article(n[:i]), n[i + 2 :]
             if len(left) >= 3 and len(right) >= 3 and left in self.lexicon and right in self.lexicon:
                 return i
             i = n.find("ال", i + 1)
@@ -260,7 +275,7 @@ class Analyzer:
         cut = self.split_glued(surface) if self.lexicon else 0
         bounds = ((0, cut), (cut, len(surface))) if cut else ((0, len(surface)),)
         result = tuple((s, e, t) for s, e in bounds if (t := self.term(surface[s:e])) is not None)
-        if len(self._pieces_cache) < 500_000:
+        if len(self._pieces_cache) < CACHE_SIZE:
             self._pieces_cache[surface] = result
         return result
 

@@ -48,7 +48,6 @@ _SOURCE_RE = re.compile(r"^\s*(?:المصدر|المصادر)\s*[:：]\s*(?P<nam
 # A heading glued to the sentence it introduces: 1-3 words, then a lone "و" or "وفي".
 _GLUED_HEADING_RE = re.compile(r"^(?P<head>(?:[^\W\d_]+\s+){0,2}[^\W\d_]+)\s+(?=و\s|وفي\s)")
 _FINAL_PUNCT = frozenset(".!?؟…\"”»)")
-_SENTENCE_MAX_WORDS = 80
 
 _plain = Analyzer()
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from .charsets import NORMALIZED_LETTERS
+
 __all__ = ["LETTERS", "MIN_LENGTH", "correct", "edits1"]
 
 #: Letters of analysed Arabic terms (after normalization: no hamza-on-alef, alef maqsura or teh
 #: marbuta forms, which the analyzer folds).
-LETTERS = "ءابتثجحخدذرزسشصضطظعغفقكلمنهوي" + "ؤئ"
+LETTERS = NORMALIZED_LETTERS
 #: Shortest term worth correcting: four-letter stems have too many real neighbours (on the default
 #: corpus مغرب became غرب and مسلم مسلح).
 MIN_LENGTH = 5

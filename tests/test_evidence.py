@@ -9,7 +9,15 @@ import pytest
 
 from retrieval.answerability import MODEL_VERSION, Model, load_model
 from retrieval.errors import ModelLoadError
-from retrieval.evidence import FEATURES, FRAME_TERMS, SentenceMatch, evidence, expected_type, question_terms, sentence_types
+from retrieval.evidence import (
+    FEATURES,
+    FRAME_TERMS,
+    SentenceMatch,
+    evidence,
+    expected_type,
+    question_terms,
+    sentence_types,
+)
 from retrieval.normalize import Analyzer
 
 

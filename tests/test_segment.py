@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from retrieval.segment import passages, segment_article, source_line, split_sentences, unique_sentences
+from retrieval.segment import (
+    passages,
+    segment_article,
+    source_line,
+    split_sentences,
+    unique_sentences,
+)
 
 
 def _texts(text: str, kind: str) -> list[str]:

@@ -23,7 +23,7 @@ from typing import Literal, Protocol
 
 from ..errors import ModelLoadError
 from ..segment import split_sentences
-from .rules import PRIO_WEAK, Doc, Mention
+from .doc import PRIO_WEAK, Doc, Mention
 from .spans import clitic_analyses
 from .tagger import token_spans
 

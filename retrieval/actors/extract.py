@@ -13,18 +13,13 @@ Every step is linear in the number of tokens (spans are at most a few tokens lon
 
 from __future__ import annotations
 
+from ..charsets import COMMAS, QUOTATION_MARKS
 from .backend import LockedTagger, model_mentions
+from .doc import PRIO_LOCAL, Doc, Mention
 from .lexicon import lexicon
 from .model import Actor
-from .rules import (
-    PRIO_LOCAL,
-    Doc,
-    Mention,
-    _title_after,
-    candidates,
-    gazetteer_at,
-    role_end,
-)
+from .persons import role_end, title_after
+from .rules import candidates, gazetteer_at
 from .spans import Analysis, tokens
 from .words import NAME_PARTICLES, TRIGGER_WORDS
 
@@ -32,7 +27,8 @@ __all__ = ["extract_actors", "mentions"]
 
 _RULE_ORDER = {"title": 0, "quoted": 1, "apposition": 2, "org": 3, "place": 4, "gazetteer": 5, "local": 6,
                "first-name": 7}
-_PUNCT = " ,،\"'“”«»()-"
+# Stripped from the ends of a display form: spaces, commas, quotation marks, brackets, dashes.
+_PUNCT = " ()-" + "".join(sorted(COMMAS | QUOTATION_MARKS))
 
 
 def resolve(cands: list[Mention], n_toks: int) -> list[Mention]:
@@ -108,7 +104,7 @@ def _attach_appositions(doc: Doc, chosen: list[Mention]) -> None:
     the next person (``التقى حفتر رئيس البرلمان عقيلة صالح``)."""
     starts = {m.i for m in chosen if m.type == "person"}
     for m in chosen:
-        if m.type != "person" or not _title_after(doc, m.j):
+        if m.type != "person" or not title_after(doc, m.j):
             continue
         e = role_end(doc, m.j)
         if e in starts or any(s in starts for s in range(m.j + 1, e + 1) if s < len(doc.toks) and s > m.j):

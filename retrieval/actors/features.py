@@ -25,7 +25,7 @@ Feature groups (:data:`FEATURE_GROUPS`, all used by the shipped model):
 A token's own features (:meth:`Featurizer.own`) are computed once per distinct surface form
 and cached; a sentence's features (:meth:`Featurizer.sentence`) add the neighbours'.
 
-Gazetteer features come from :class:`WordStats` tables that :mod:`.train` builds from the
+Gazetteer features come from :data:`TagCountsByForm` tables that :mod:`.train` builds from the
 *training* sentences only: how often a normalized form (and a stem) was tagged
 O/PERS/LOC/ORG/MISC, reduced to a share bucket per type. While training they are computed
 out-of-fold (each fold's statistics come from the other folds), so the model also learns what
@@ -38,8 +38,15 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
-from ..normalize import normalize_token
-from .spans import clean, clitic_analyses
+from ..charsets import (
+    ARABIC_LETTER_RE,
+    ARABIC_ONLY_RE,
+    CLITIC_ARTICLE_PREFIXES,
+    DEFINITE_ARTICLE,
+    QUOTATION_MARKS,
+)
+from ..normalize import normalize_token, strip_article
+from .spans import CACHE_SIZE, clean, clitic_analyses
 from .words import (
     DEFINITE_ORG_HEADS,
     HONORIFICS,
@@ -58,7 +65,7 @@ __all__ = [
     "FEATURE_GROUPS",
     "TYPES",
     "Featurizer",
-    "WordStats",
+    "TagCountsByForm",
     "affixes",
     "is_modifier",
     "kind",
@@ -67,7 +74,6 @@ __all__ = [
     "share_features",
     "stem",
     "stem_statistics",
-    "strip_article",
     "trigger_flags",
 ]
 
@@ -79,20 +85,13 @@ FEATURE_GROUPS = (
     "form", "stem", "affix", "shape", "context", "trigger", "kind", "gazetteer", "bigram", "pattern", "places",
 )
 
-#: ``form -> (O, PERS, LOC, ORG, MISC)`` tag counts in the training sentences.
-WordStats = Mapping[str, Sequence[int]]
+#: ``form -> (O, PERS, LOC, ORG, MISC)`` tag counts in the training sentences (a form or a stem).
+TagCountsByForm = Mapping[str, Sequence[int]]
 
-_ARABIC_RE = re.compile("[\u0621-\u064a\u0671-\u06d3]")
-_ARABIC_ONLY_RE = re.compile("^[\u0621-\u064a\u0671-\u06d3]+$")
 _LATIN_RE = re.compile("[a-z]")
 _DIGIT_RE = re.compile("[0-9]")
 _DIGITS_ONLY_RE = re.compile("^[0-9][0-9.,/:-]*$")
 _PUNCT_RE = re.compile(r"^[^\w]+$")
-_QUOTES = frozenset("\"'«»“”„‟‘’")
-
-# Definite article, with the conjunction/preposition that may precede it (``لل`` = ل + ال).
-_ARTICLES = ("وبال", "وكال", "فبال", "وال", "فال", "بال", "كال", "ولل", "فلل", "لل", "ال")
-_MIN_STEM = 2
 
 # Trigger lists (normalized, from :mod:`.words`), checked on every clitic reading of a token.
 _TRIGGERS: tuple[tuple[str, frozenset[str]], ...] = (
@@ -105,7 +104,6 @@ _TRIGGERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("speech", SPEECH_VERBS),
 )
 _SPOKEN_FOR = normalize_token("باسم")
-_CACHE_SIZE = 200_000
 _MODIFIERS = frozenset(normalize_token(w) for w in "المتقاعد الأسبق الاسبق العام الخاص الأعلى الأول".split())
 
 
@@ -118,31 +116,21 @@ def normalize(surface: str) -> str:
     return n or surface
 
 
-def strip_article(n: str) -> str:
-    """Drop a definite article with its proclitics (``والامارات -> امارات``), keeping two letters.
-
-    ``لل`` is ``ل + ال`` (``للقذافي -> قذافي``); a word that would be left shorter than two
-    letters stays whole (``الى`` is not ``ال + ى``).
-    """
-    for p in _ARTICLES:
-        if n.startswith(p) and len(n) - len(p) >= _MIN_STEM:
-            return n[len(p) :]
-    return n
-
-
 def stem(n: str, vocab: frozenset[str] | Mapping[str, object]) -> str:
     """Clitic-stripped, article-less stem of a normalized token.
 
-    The article family is stripped by rule (:func:`strip_article`); single-letter proclitics
-    (``و ف ب ل ك``) only when the rest is a word of ``vocab`` (the training vocabulary):
-    ``لحفتر -> حفتر`` when ``حفتر`` was seen, while ``بنغازي`` stays whole.
+    The article with up to two proclitics is stripped by rule (``والامارات -> امارات``,
+    ``للقذافي -> قذافي``: :func:`retrieval.normalize.strip_article` with
+    :data:`~retrieval.charsets.CLITIC_ARTICLE_PREFIXES`); single-letter proclitics (``و ف ب ل ك``)
+    only when the rest is a word of ``vocab`` (the training vocabulary): ``لحفتر -> حفتر`` when
+    ``حفتر`` was seen, while ``بنغازي`` stays whole.
     """
-    s = strip_article(n)
+    s = strip_article(n, CLITIC_ARTICLE_PREFIXES)
     if s != n:
         return s
     for a in clitic_analyses(n)[1:]:
         if a.key in vocab:
-            return strip_article(a.key)
+            return strip_article(a.key, CLITIC_ARTICLE_PREFIXES)
     return n
 
 
@@ -154,7 +142,7 @@ def shape(surface: str) -> str:
     """
     if not surface:
         return "E"
-    if surface in _QUOTES:
+    if surface in QUOTATION_MARKS:
         return "Q"
     if _PUNCT_RE.match(surface):
         return "P"
@@ -163,7 +151,7 @@ def shape(surface: str) -> str:
     if _DIGITS_ONLY_RE.match(surface):
         return "D" + bucket
     low = surface.lower()
-    arabic = bool(_ARABIC_RE.search(low))
+    arabic = bool(ARABIC_LETTER_RE.search(low))
     latin = bool(_LATIN_RE.search(low))
     digit = bool(_DIGIT_RE.search(low))
     if arabic and not latin and not digit:
@@ -190,7 +178,7 @@ def trigger_flags(n: str) -> list[str]:
     stopword gets ``stop`` and ``باسم`` (``المتحدث باسم``) gets ``for``.
     """
     out = []
-    keys = [a.key for a in clitic_analyses(n)] if _ARABIC_ONLY_RE.match(n) else [n]
+    keys = [a.key for a in clitic_analyses(n)] if ARABIC_ONLY_RE.match(n) else [n]
     for name, words in _TRIGGERS:
         if any(k in words for k in keys):
             out.append(name)
@@ -238,7 +226,7 @@ def share_features(prefix: str, counts: Sequence[int] | None) -> list[str]:
     return out
 
 
-def stem_statistics(stats: WordStats, vocab: frozenset[str] | Mapping[str, object]) -> dict[str, list[int]]:
+def stem_statistics(stats: TagCountsByForm, vocab: frozenset[str] | Mapping[str, object]) -> dict[str, list[int]]:
     """Tag counts per :func:`stem`, summed over the forms of ``stats``."""
     out: dict[str, list[int]] = {}
     for w, c in stats.items():
@@ -266,7 +254,7 @@ def is_modifier(n: str) -> bool:
     """
     if n in NON_NAME_ADJECTIVES or n in _MODIFIERS:
         return True
-    return n.startswith("ال") and len(n) >= 5 and (n.endswith("ي") or n.endswith("يه")) and n not in STOPWORDS
+    return n.startswith(DEFINITE_ARTICLE) and len(n) >= 5 and n.endswith(("ي", "يه")) and n not in STOPWORDS
 
 
 def kind(n: str, flags: Sequence[str]) -> str:
@@ -294,17 +282,17 @@ class Featurizer:
     def __init__(
         self,
         vocab: Iterable[str] = (),
-        stats: WordStats | None = None,
+        stats: TagCountsByForm | None = None,
         groups: Iterable[str] = FEATURE_GROUPS,
-        stem_stats: WordStats | None = None,
+        stem_stats: TagCountsByForm | None = None,
         places: Iterable[str] = (),
     ) -> None:
         self.vocab = frozenset(vocab)
         self.places = frozenset(places)
-        self.stats: WordStats = stats or {}
+        self.stats: TagCountsByForm = stats or {}
         if stem_stats is None:
             stem_stats = stem_statistics(self.stats, self.vocab) if stats else {}
-        self.stem_stats: WordStats = stem_stats
+        self.stem_stats: TagCountsByForm = stem_stats
         self.groups = frozenset(groups)
         unknown = self.groups - set(FEATURE_GROUPS)
         if unknown:
@@ -346,10 +334,9 @@ class Featurizer:
         k = kind(n, flags) if arabic else ""
         if "kind" in g and k:
             near.append("k=" + k)
-        if "places" in g and arabic and self.places:
-            if any(a.key in self.places for a in clitic_analyses(n)):
-                feats.append("place")
-                near.append("place")
+        if "places" in g and arabic and self.places and any(a.key in self.places for a in clitic_analyses(n)):
+            feats.append("place")
+            near.append("place")
         if "gazetteer" in g and self.stats:
             gw = share_features("gw", self.stats.get(n))
             gs = share_features("gs", self.stem_stats.get(s)) if s != n else []
@@ -359,7 +346,7 @@ class Featurizer:
         # ctx (form, stem, shape) is seen from -2..+2, near (flags) from -1/+1 only.
         seen = {d: [f"{-d}:{c}" for c in (ctx + near if d in (-1, 1) else ctx)] for d in (-2, -1, 1, 2)}
         hit = _Info(feats, seen, s, k)
-        if len(self._own) < _CACHE_SIZE:
+        if len(self._own) < CACHE_SIZE:
             self._own[surface] = hit
         return hit
 

@@ -19,9 +19,17 @@ import re
 from functools import lru_cache
 from typing import NamedTuple
 
+from ..charsets import (
+    CONJUNCTION_PROCLITICS,
+    DEFINITE_ARTICLE,
+    FORMAT_MARKS_RE,
+    PREPOSITION_PROCLITICS,
+)
 from ..normalize import normalize_token, tokenize
 
 __all__ = [
+    "CACHE_SIZE",
+    "MIN_STEM",
     "Analysis",
     "Tok",
     "clean",
@@ -33,14 +41,15 @@ __all__ = [
     "unglue",
 ]
 
-# Bidi and zero-width marks that ANERcorp (and web text) leaves inside tokens.
-_FORMAT_RE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _SPACE_RE = re.compile(r"\s+")
 
-_CONJ = ("", "و", "ف")
-_PREP = ("", "ب", "ل", "ك")
+_CONJ = ("", *CONJUNCTION_PROCLITICS)
+_PREP = ("", *PREPOSITION_PROCLITICS)
 #: The shortest key a stripped token may leave (``بمصر -> مصر``; never ``لدى -> دى``).
 MIN_STEM = 3
+#: Per-token caches of the actor layer (normalized forms, clitic readings, token features) stop
+#: growing at this many entries.
+CACHE_SIZE = 200_000
 
 
 class Tok(NamedTuple):
@@ -62,11 +71,12 @@ class Analysis(NamedTuple):
 
 
 def clean(surface: str) -> str:
-    """Remove bidi/zero-width format marks (``"\u200fلبنان"`` -> ``"لبنان"``)."""
-    return _FORMAT_RE.sub("", surface)
+    """Remove bidi/zero-width format marks, which ANERcorp (and web text) leaves inside tokens
+    (``"\u200fلبنان"`` -> ``"لبنان"``; :data:`~retrieval.charsets.FORMAT_MARKS_CLASS`)."""
+    return FORMAT_MARKS_RE.sub("", surface)
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=CACHE_SIZE)
 def norm(surface: str) -> str:
     """Normalized form of one token (format marks removed first)."""
     return normalize_token(clean(surface))
@@ -84,7 +94,7 @@ def tokens(text: str) -> list[Tok]:
     return out
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=CACHE_SIZE)
 def clitic_analyses(n: str) -> tuple[Analysis, ...]:
     """Readings of a normalized token, the whole token first, then by clitic length.
 
@@ -99,11 +109,11 @@ def clitic_analyses(n: str) -> tuple[Analysis, ...]:
             if not p or not n.startswith(p):
                 continue
             rest = n[len(p) :]
-            if prep == "ل" and rest.startswith("ل") and not rest.startswith("ال"):
+            if prep == "ل" and rest.startswith("ل") and not rest.startswith(DEFINITE_ARTICLE):
                 # ل + ال is written لل: للقذافي -> القذافي
-                key = "ال" + rest[1:]
+                key = DEFINITE_ARTICLE + rest[1:]
                 if len(rest) - 1 >= MIN_STEM and key not in seen:
-                    out.append(Analysis(len(p) + 1, "ال", key))
+                    out.append(Analysis(len(p) + 1, DEFINITE_ARTICLE, key))
                     seen.add(key)
             if len(rest) >= MIN_STEM and rest not in seen:
                 out.append(Analysis(len(p), "", rest))

@@ -23,6 +23,7 @@ import struct
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
+from ..charsets import WORD_PATTERN
 from ..errors import ModelLoadError
 from .features import FEATURE_GROUPS, Featurizer
 
@@ -32,9 +33,9 @@ DEFAULT_MODEL = Path(__file__).resolve().parent / "data" / "ner-crf.crfsuite"
 REBUILD = "python -m retrieval.actors.train"
 SIDE_FORMAT = 1
 
-# ANERcorp-style tokens: word runs (letters, digits, inner diacritics and tatweel) and single
-# punctuation marks; clitics stay attached, as in the training data.
-_TOKEN_RE = re.compile(r"[^\W_][\w\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06ED\u0640]*|[^\w\s]|_")
+# ANERcorp-style tokens: word runs (letters, digits, inner diacritics and tatweel: the analysis
+# chain's words) and single punctuation marks; clitics stay attached, as in the training data.
+_TOKEN_RE = re.compile(WORD_PATTERN + r"|[^\w\s]|_")
 
 
 def _header_ok(data: bytes) -> bool:

@@ -12,11 +12,11 @@ __all__ = [
     "AMBIGUOUS_FIRST_NAMES",
     "AMBIGUOUS_ORG_HEADS",
     "COMPLEMENTIZERS",
-    "CONNECTORS",
     "DEFINITE_ORG_HEADS",
     "HONORIFICS",
     "NAME_LIKE_GENITIVES",
     "NAME_PARTICLES",
+    "NAME_PARTICLES_WRITTEN",
     "NON_NAME_ADJECTIVES",
     "OPEN_PARTICLES",
     "ORG_HEADS",
@@ -83,6 +83,11 @@ PLACE_PREFIXES = _n("راس رأس بئر بير عين وادي جبل سيدي
 
 #: Name-internal particles: ``عبد الجليل``, ``أبو ستة``, ``محمد بن مبارك``.
 NAME_PARTICLES = _n("عبد أبو ابو بن ابن بنت آل")
+#: Name particles as written in display text (``Actor.text`` keeps the original spelling), for
+#: reading a family name off a person's name (``مصطفى عبد الجليل`` -> ``عبد الجليل``): the usual
+#: spellings of :data:`NAME_PARTICLES` but ``بنت``, the genitive ``أبي``/``ابي``, and ``ال``
+#: (``آل`` written without its madda).
+NAME_PARTICLES_WRITTEN = ("عبد", "أبو", "ابو", "بن", "ابن", "أبي", "ابي", "آل", "ال")
 #: Particles that take the next word whatever it is (``أبو ستة``); after the others
 #: (``بن``/``ابن``) the next word must itself look like a name (not ``ابن رجل``).
 OPEN_PARTICLES = _n("عبد أبو ابو آل")
@@ -92,9 +97,6 @@ AMBIGUOUS_FIRST_NAMES = _n("علي")
 
 #: Prepositions allowed inside a role: ``المبعوث الدولي الخاص إلى ليبيا``.
 PREPOSITIONS = _n("إلى الى في لدى عن")
-
-#: Conjunction-like words that end a name even when unseen in ANERcorp.
-CONNECTORS = _n("و ف ثم أو")
 
 #: Definite org heads (``المجلس الوطني الانتقالي``); ``اللواء`` is a rank, not a brigade.
 DEFINITE_ORG_HEADS = frozenset("ال" + w for w in ORG_HEADS) - PERSON_TITLES
