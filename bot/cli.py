@@ -132,23 +132,29 @@ def _print_json(obj: object) -> None:
     sys.stdout.flush()
 
 
-def cmd_ask(args: argparse.Namespace) -> int:
-    from retrieval.answer import answer
+def _service(settings, index):
+    from retrieval.service import Sanad
 
+    from .settings import options
+
+    return Sanad(index, options(settings))
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
     from .render import answer_to_json, print_answer, wants_reshape
 
     settings, index = _open(args)
+    sanad = _service(settings, index)
     if args.question == "-":
         for line in sys.stdin:
             if not line.strip():
                 continue
             try:
-                ans = answer(line.rstrip("\n"), index, settings.top_k, settings.min_confidence, settings.actors_backend)
-                _print_json(answer_to_json(ans))
+                _print_json(answer_to_json(sanad.answer(line.rstrip("\n"))))
             except InputError as e:
                 _print_json({"question": line.rstrip("\n"), "answered": False, "results": [], "error": str(e)})
         return 0
-    ans = answer(args.question, index, settings.top_k, settings.min_confidence, settings.actors_backend)
+    ans = sanad.answer(args.question)
     if args.json:
         _print_json(answer_to_json(ans))
     else:
@@ -162,7 +168,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from dataclasses import replace
     from functools import partial
 
-    from retrieval.answer import answer, default_min_confidence
+    from retrieval.answer import default_min_confidence
     from retrieval.evaluation import holdout_sample, load_questions, outcome, report
 
     from .indexing import Progress, open_index
@@ -176,6 +182,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     select = partial(holdout_sample, holdout=args.holdout, seed=args.seed) if args.holdout else None
     index = open_index(settings, progress=Progress("indexing"), select=select)
     threshold = default_min_confidence() if settings.min_confidence is None else settings.min_confidence
+    sanad = _service(settings.model_copy(update={"min_confidence": threshold}), index)
     missing = sum(1 for q in questions if q.article_id and q.article_id not in index.articles)
     if missing and not args.holdout:
         sys.stderr.write(
@@ -187,7 +194,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     for n, q in enumerate(questions, start=1):
         gold = q if q.article_id in index.articles else replace(q, article_id="")  # not indexed: must be refused
         try:
-            ans = answer(q.question, index, settings.top_k, threshold, settings.actors_backend)
+            ans = sanad.answer(q.question)
         except InputError as e:
             raise InputError(f"{args.questions}:{q.line}: {e}") from None
         outcomes.append(outcome(gold, ans))
@@ -258,6 +265,8 @@ def cmd_tag(args: argparse.Namespace) -> int:
     from retrieval.errors import InputError
 
     settings = _settings(args)
+    if settings.actors_backend == "rules":
+        raise InputError("sanad tag evaluates a statistical tagger: set SANAD_ACTORS_BACKEND to auto, model or camel")
     tagger = get_tagger(settings.actors_backend)
     try:
         if args.conll == "-":
@@ -305,7 +314,7 @@ def cmd_telegram(args: argparse.Namespace) -> int:
     configure_logging(settings, secrets_=[token, webhook_secret])
 
     from .indexing import Progress, open_index
-    from .telegram.app import run_bot
+    from .telegram.lifecycle import run_bot
 
     index = open_index(settings, progress=Progress("indexing"))
     return run_bot(settings, index)

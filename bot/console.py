@@ -8,12 +8,19 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from retrieval.answer import answer
 from retrieval.errors import SanadError
+from retrieval.followup import Context
 from retrieval.index import Index
+from retrieval.service import Sanad
 
-from .render import print_answer, print_article, print_sources, wants_reshape
-from .settings import Settings
+from .render import (
+    print_answer,
+    print_article,
+    print_follow_up,
+    print_sources,
+    wants_reshape,
+)
+from .settings import Settings, options
 
 __all__ = ["run_console"]
 
@@ -26,6 +33,9 @@ Commands:
   :help          this help
   :sources       the articles Sanad answers from
   :article ID    one whole article (ID as in :sources; a unique prefix such as 002 is enough)
+  :new           forget the follow-up context (after a follow-up: ask its words on their own)
+A short question naming no one, such as  وماذا قال أيضاً؟  after a question about someone,
+is answered about the same person, with what was not shown yet.
   :quit          leave (also Ctrl-D)"""
 
 
@@ -61,18 +71,50 @@ def _save_history(path: Path | None) -> None:
         pass
 
 
-def find_article(index: Index, key: str):
-    """The article with id ``key``, or the only one whose id starts with it."""
-    if key in index.articles:
-        return index.articles[key]
-    matches = [index.articles[k] for k in index.articles if k.startswith(key)]
-    return matches[0] if len(matches) == 1 else None
+class _Session:
+    """One console conversation: the service, the follow-up context, the last follow-up's own words."""
+
+    def __init__(self, sanad: Sanad, console: Console, reshape: bool) -> None:
+        self.sanad = sanad
+        self.console = console
+        self.reshape = reshape
+        self.context: Context | None = None
+        self.last_follow_up: str | None = None
+
+    def ask(self, question: str, context: Context | None) -> None:
+        reply = self.sanad.ask(question, context)
+        self.context = reply.context
+        self.last_follow_up = reply.follow_up.question if reply.follow_up else None
+        if reply.follow_up is not None:
+            print_follow_up(reply.follow_up, self.console, self.reshape)
+        print_answer(reply.answer, self.console, self.reshape)
+
+    def command(self, cmd: str, arg: str) -> None:
+        console = self.console
+        if cmd in ("h", "help", "?"):
+            console.print(HELP)
+        elif cmd == "sources":
+            print_sources(self.sanad.sources(), console, self.reshape)
+        elif cmd == "article":
+            article = self.sanad.article(arg) if arg else None
+            if article is None:
+                console.print(Text(f"No article {arg!r}: see :sources for the ids.", style="red"))
+            else:
+                print_article(article, console, self.reshape)
+        elif cmd == "new":
+            question, self.context, self.last_follow_up = self.last_follow_up, None, None
+            if question is not None:
+                self.ask(question, None)
+            else:
+                console.print(Text("Context cleared: the next question is asked on its own.", style="dim"))
+        else:
+            console.print(Text(f"Unknown command :{cmd}. Type :help.", style="red"))
 
 
 def run_console(index: Index, settings: Settings, console: Console | None = None) -> int:
     """Read questions until :quit or end of input; returns the exit code."""
     console = console or Console()
-    reshape = wants_reshape(settings.console_reshape)
+    session = _Session(Sanad(index, options(settings)), console, wants_reshape(settings.console_reshape))
     history = _setup_history()
     console.print(
         Text(
@@ -93,27 +135,14 @@ def run_console(index: Index, settings: Settings, console: Console | None = None
                 break
             if not line:
                 continue
-            if line.startswith(":"):
-                cmd, _, arg = line[1:].partition(" ")
-                if cmd in ("q", "quit", "exit"):
-                    break
-                if cmd in ("h", "help", "?"):
-                    console.print(HELP)
-                elif cmd == "sources":
-                    print_sources(list(index.articles.values()), console, reshape)
-                elif cmd == "article":
-                    article = find_article(index, arg.strip()) if arg.strip() else None
-                    if article is None:
-                        console.print(Text(f"No article {arg.strip()!r}: see :sources for the ids.", style="red"))
-                    else:
-                        print_article(article, console, reshape)
-                else:
-                    console.print(Text(f"Unknown command :{cmd}. Type :help.", style="red"))
-                continue
             try:
-                print_answer(
-                    answer(line, index, settings.top_k, settings.min_confidence, settings.actors_backend), console, reshape
-                )
+                if line.startswith(":"):
+                    cmd, _, arg = line[1:].partition(" ")
+                    if cmd in ("q", "quit", "exit"):
+                        break
+                    session.command(cmd, arg.strip())
+                else:
+                    session.ask(line, session.context)
             except SanadError as e:
                 console.print(Text(str(e), style="red"))
     finally:

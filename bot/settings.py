@@ -13,8 +13,9 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from retrieval.errors import ConfigError
+from retrieval.options import ActorsBackend, Options
 
-__all__ = ["Settings", "load_settings"]
+__all__ = ["Settings", "load_settings", "options"]
 
 
 class Settings(BaseSettings):
@@ -41,10 +42,11 @@ class Settings(BaseSettings):
     console_reshape: Literal["auto", "on", "off"] = Field(
         "auto", description="Reshape and reorder Arabic for terminals without bidi support."
     )
-    actors_backend: Literal["auto", "model", "camel"] = Field(
+    actors_backend: ActorsBackend = Field(
         "auto",
         description="Actor tagger beside the rules: model (shipped CRF), camel (camel-tools NER, "
-        "if `camel_data -i ner-arabert` installed it), auto (camel when installed, else model).",
+        "if `camel_data -i ner-arabert` installed it), auto (camel when installed, else model), "
+        "rules (the rules alone: no statistical tagger).",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("WARNING", description="Log level.")
 
@@ -134,3 +136,8 @@ def load_settings(**overrides: object) -> Settings:
             name = "SANAD_" + "_".join(str(p) for p in err["loc"][:1]).upper()
             lines.append(f"{name}: {err['msg']} (got {err.get('input')!r})")
         raise ConfigError("invalid setting: " + "; ".join(lines)) from None
+
+
+def options(settings: Settings) -> Options:
+    """The answering options every front end hands to :class:`~retrieval.service.Sanad`."""
+    return Options(top_k=settings.top_k, min_confidence=settings.min_confidence, actors_backend=settings.actors_backend)

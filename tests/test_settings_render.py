@@ -73,11 +73,11 @@ def test_no_answer_rendering_is_honest(default_index) -> None:
 
 
 def test_telegram_refusal_names_the_closest_article_in_arabic(default_index) -> None:
-    from bot.render import tg_no_answer, tg_notes
+    from bot.telegram.render import no_answer, notes
     from retrieval.answer import answer
 
-    text = tg_no_answer(answer("ما هي عاصمة فرنسا؟", default_index, tagger=None))
+    text = no_answer(answer("ما هي عاصمة فرنسا؟", default_index, tagger=None))
     assert text.startswith("لم أجد") and "أقرب مقال" in text and "ساركوزي" in text
     assert "closest" not in text and "probability" not in text  # the English note is translated
-    notes = tg_notes(answer("ماذا قال كوبلرر عن الجيش الليبي؟", default_index, tagger=None).notes)
+    notes = notes(answer("ماذا قال كوبلرر عن الجيش الليبي؟", default_index, tagger=None).notes)
     assert notes == ["(الكلمة «كوبلرر» ليست في المقالات: بحثتُ عن «كوبلر».)"]

@@ -23,10 +23,11 @@ from pathlib import Path
 import pytest
 from fakebot import FakeBotAPI, plain_text
 
-from bot.render import TG_MAX_CHARS, tg_answer_page, tg_article_pages, tg_escape, tg_len
+from bot.telegram import render as tg
 from bot.settings import Settings
 from bot.telegram import EXAMPLES, build_application, running, serve
-from bot.telegram.state import LRU, Callback, RateLimiter, parse_callback
+from bot.telegram.callbacks import Action, Callback, parse, pattern
+from bot.telegram.state import LRU, RateLimiter
 from retrieval.answer import Answer, Quote, Result, answer
 from retrieval.corpus import Article
 from retrieval.errors import ConfigError
@@ -108,17 +109,17 @@ def test_question_gets_sourced_reply_in_html(default_index: Index) -> None:
     threads: list[str] = []
 
     async def scenario(server: FakeBotAPI, bot) -> None:
-        compute = bot._compute
+        compute = bot.sanad.ask
 
         def spy(*args):
             threads.append(threading.current_thread().name)
             return compute(*args)
 
-        bot._compute = spy
+        bot.sanad.ask = spy
         reply = await server.reply_to(Q_KOBLER)
         html_text = reply.params["text"]
         assert reply.params["parse_mode"] == "HTML"
-        assert tg_len(html_text) <= TG_MAX_CHARS and starts_arabic(html_text)
+        assert tg.length(html_text) <= tg.MAX_CHARS and starts_arabic(html_text)
         text = shown(html_text)
         result = expected.results[0]
         assert result.article.id in text
@@ -213,9 +214,9 @@ def test_long_article_is_paged_and_every_page_fits(default_articles) -> None:
         url="https://example.org/a?b=1&c=2",
     )
     index = Index.build([article])
-    pages = tg_article_pages(article)
+    pages = tg.article_pages(article)
     assert len(pages) >= 5
-    assert all(tg_len(p) <= TG_MAX_CHARS and starts_arabic(p) for p, _, _ in pages)
+    assert all(tg.length(p) <= tg.MAX_CHARS and starts_arabic(p) for p, _, _ in pages)
     assert "".join(long_text[s:e] for _, s, e in pages).replace(" ", "").replace("\n", "") == long_text.replace(
         " ", ""
     ).replace("\n", "")
@@ -312,7 +313,7 @@ def test_bad_inputs_get_polite_replies(default_index: Index) -> None:
 
         huge = ("ماذا قال كوبلر عن الجيش الليبي " * 400)[:10_000]
         reply = await server.reply_to(huge)
-        assert tg_len(reply.params["text"]) <= TG_MAX_CHARS and "قُطع سؤالك" in shown(reply.params["text"])
+        assert tg.length(reply.params["text"]) <= tg.MAX_CHARS and "قُطع سؤالك" in shown(reply.params["text"])
         reply = await server.reply_to("<b>" * 2000 + "&amp;" * 1000)
         assert starts_arabic(reply.params["text"])
 
@@ -335,8 +336,8 @@ def test_answer_pages_always_fit_even_with_huge_quotes() -> None:
     actors = tuple(Actor(f"فاعل & {i}", "person", 0, 1, "دور <طويل> " * 20) for i in range(20))
     result = Result(article, "x#0", 1.0, 1.0, quotes, actors)
     ans = Answer("q", True, (result,), ("x",), 1.0, ("question cut to its first 1000 characters", "unknown & <note>"))
-    page = tg_answer_page(ans, 0, header=["في سياق: <b>س</b>"])
-    assert tg_len(page) <= TG_MAX_CHARS and starts_arabic(page)
+    page = tg.answer_page(ans, 0, header=["في سياق: <b>س</b>"])
+    assert tg.length(page) <= tg.MAX_CHARS and starts_arabic(page)
     assert "javascript:" not in page and "(اختُصرت بعض الجمل" in shown(page)
     plain_text(page)  # valid Telegram HTML
 
@@ -417,12 +418,13 @@ def test_forged_and_stale_callbacks_get_a_polite_answer(default_index: Index) ->
         cases = [
             (first.result, button(first, "مارتن كوبلر")),  # evicted
             (second.result, "garbage"),
-            (second.result, "p:zzzz:0:0"),
-            (second.result, "p:" + button(second, "التالي").split(":")[1] + ":99:0"),
-            (second.result, "a:" + button(second, "التالي").split(":")[1] + ":0:99"),
-            (second.result, f"p:{view_of_other_chat}:1:0"),  # another chat's view
+            (second.result, "page:zzzz:0:0"),
+            (second.result, "page:" + button(second, "التالي").split(":")[1] + ":99:0"),
+            (second.result, "actor:" + button(second, "التالي").split(":")[1] + ":0:99"),
+            (second.result, f"page:{view_of_other_chat}:1:0"),  # another chat's view
             (second.result, "x" * 64),
-            (third.result, "p:-1:0:0"),
+            (second.result, "p:1:0:0"),  # the old single-letter data of earlier versions
+            (third.result, "page:-1:0:0"),
         ]
         for message, data in cases:
             answered = await server.press(message, data)
@@ -553,7 +555,7 @@ def test_errors_are_logged_with_context_and_the_user_is_told(default_index: Inde
         def broken(*args):
             raise RuntimeError("boom")
 
-        bot._compute = broken
+        bot.sanad.ask = broken
         reply = await server.reply_to(Q_KOBLER, chat_id=3)
         assert "حدث خطأ" in shown(reply.params["text"])
         bot.stats["errors"] = 0  # expected here
@@ -743,11 +745,15 @@ def test_webhook_mode_checks_the_secret(default_index: Index) -> None:
 
 # ------------------------------------------------------------------------------ state and rendering
 def test_callback_data_round_trip_and_limits() -> None:
-    cb = Callback("a", "zzzzzzzzzzzz", 999999, 9999)
-    assert len(cb.encode().encode()) <= 64 and parse_callback(cb.encode()) == cb
-    assert parse_callback("n") == Callback("n")
-    for bad in (None, "", "q:1:0:0", "p:1:0", "p:1:0:0:0", "p:A:0:0", "p:1:-1:0", "p:1:0:0\n", "x" * 100):
-        assert parse_callback(bad) is None, bad
+    for action in Action:
+        cb = Callback(action, "zzzzzzzzzzzzzzzz", 999999, 9999) if action is not Action.NOOP else Callback(action)
+        data = cb.encode()
+        assert len(data.encode()) <= 64 and parse(data) == cb and pattern(action).match(data), data
+        assert not any(pattern(other).match(data) for other in Action if other is not action), data
+    assert Callback(Action.ACTOR, "1a", 0, 3).encode() == "actor:1a:0:3"
+    for bad in (None, "", "n", "q:1:0:0", "page:1:0", "page:1:0:0:0", "page:A:0:0", "page:1:-1:0", "page:1:0:0\n",
+                "p:1:0:0", "noop:1:0:0", "x" * 100):
+        assert parse(bad) is None, bad
 
 
 def test_lru_and_rate_limiter_are_bounded() -> None:
@@ -763,12 +769,12 @@ def test_lru_and_rate_limiter_are_bounded() -> None:
     assert limiter.allow(1) == (True, False)
     for user in range(2, 10):
         limiter.allow(user)
-    assert len(limiter._buckets) == 2
+    assert len(limiter) == 2
     assert RateLimiter(0, 1).allow(1) == (True, False)
 
 
 def test_isolation_of_latin_runs_and_digits() -> None:
-    out = tg_escape("قال Martin Kobler إن 17 مقاتلا قتلوا في 2014-10-05 بنسبة 50% <b>&")
+    out = tg.escape("قال Martin Kobler إن 17 مقاتلا قتلوا في 2014-10-05 بنسبة 50% <b>&")
     assert "\u2066Martin Kobler\u2069" in out and "\u206617\u2069" in out and "\u20662014-10-05\u2069" in out
     assert "\u206650%\u2069" in out and "&lt;\u2066b\u2069&gt;&amp;" in out
     assert shown(out) == "قال Martin Kobler إن 17 مقاتلا قتلوا في 2014-10-05 بنسبة 50% <b>&"

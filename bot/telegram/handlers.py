@@ -1,0 +1,435 @@
+"""The bot's handlers: questions, commands, buttons, errors; :class:`SanadBot` installs them on an ``Application``.
+
+* a question (any text in a private chat; in groups only when the bot is mentioned, replied
+  to, or asked with ``/ask``) gets one message: one result per page, edited in place by the
+  inline buttons (:mod:`.pages`, :mod:`.actions`);
+* a short follow-up naming no actor ("وماذا قال أيضاً؟") is answered in the context of the
+  chat's previous answer (:mod:`retrieval.followup`), and the reply says so;
+* ``/start`` ``/help`` ``/sources`` ``/article ID`` ``/ask``; stickers, photos, voice get a
+  polite pointer in private chats; edited messages and channel posts are ignored on purpose.
+
+Answers come from one :class:`~retrieval.service.Sanad` (the same tagger and threshold as the
+CLI and the console), computed in a thread pool so the event loop keeps serving other chats.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import re
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeDefault,
+    Message,
+    MessageEntity,
+    Update,
+)
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from retrieval.charsets import DIGITS_TO_ASCII, FORMAT_MARKS_RE
+from retrieval.errors import InputError
+from retrieval.service import Reply, Sanad
+
+from ..settings import Settings
+from . import pages, render, texts
+from .actions import OPENERS
+from .callbacks import Action, Callback, parse, pattern
+from .config import api_host
+from .state import ChatContexts, RateLimiter
+from .transport import NO_PREVIEW, Transport
+from .views import AnswerView, SourcesView, View, ViewStore
+
+__all__ = ["SanadBot"]
+
+log = logging.getLogger("bot.telegram")
+T = TypeVar("T")
+
+#: Articles a /sources page lists.
+SOURCES_PER_PAGE = 10
+#: A button press costs this share of a question in the user's rate limit.
+BUTTON_COST = 0.25
+
+
+class SanadBot:
+    """Handlers and state of the bot. ``install(app)`` registers them on an ``Application``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sanad: Sanad,
+        *,
+        retry_base_delay: float = 0.5,
+        max_attempts: int = 6,
+        max_retry_after: float = 120.0,
+        view_capacity: int = 5000,
+        chat_capacity: int = 10_000,
+    ) -> None:
+        self.settings = settings
+        self.sanad = sanad
+        self.stats: Counter[str] = Counter()
+        self.transport = Transport(
+            self.stats, retry_base_delay=retry_base_delay, max_attempts=max_attempts, max_retry_after=max_retry_after
+        )
+        self.views = ViewStore(view_capacity)
+        self.contexts = ChatContexts(settings.telegram_context_minutes, chat_capacity)
+        self.limiter = RateLimiter(settings.telegram_user_rate, settings.telegram_user_burst)
+        self.allowed_chats = frozenset(settings.telegram_allowed_chats)
+        self.examples: tuple[str, ...] = texts.EXAMPLES
+        self.pool: ThreadPoolExecutor | None = None
+        self.bot_id: int | None = None
+        self.username: str = ""
+
+    # ------------------------------------------------------------------ wiring
+    def install(self, app: Application) -> None:
+        new = filters.UpdateType.MESSAGE  # new messages only: edits and channel posts are ignored
+        app.add_handler(TypeHandler(Update, self.gate), group=-1)
+        for name, callback in (
+            ("start", self.cmd_start),
+            ("help", self.cmd_help),
+            ("sources", self.cmd_sources),
+            ("article", self.cmd_article),
+            ("ask", self.cmd_ask),
+        ):
+            app.add_handler(CommandHandler(name, callback, filters=new))
+        app.add_handler(MessageHandler(new & filters.COMMAND, self.on_unknown_command))
+        app.add_handler(MessageHandler(new & filters.TEXT, self.on_text))
+        app.add_handler(CallbackQueryHandler(self.on_noop, pattern=pattern(Action.NOOP)))
+        for action in (Action.PAGE, *OPENERS):
+            app.add_handler(CallbackQueryHandler(self.on_button, pattern=pattern(action)))
+        app.add_handler(CallbackQueryHandler(self.on_forged_button))
+        app.add_handler(MessageHandler(new, self.on_other_message))
+        app.add_handler(TypeHandler(Update, self.on_ignored))
+        app.add_error_handler(self.on_error)
+
+    async def startup(self, app: Application) -> None:
+        """After ``Application.initialize``: threads, working examples, commands, a start-up log line."""
+        self.pool = ThreadPoolExecutor(self.settings.telegram_workers, thread_name_prefix="sanad-answer")
+        self.bot_id, self.username = app.bot.id, app.bot.username or ""
+        t0 = time.perf_counter()
+        self.examples = await self.run(self.sanad.working, texts.EXAMPLES)  # also warms up retrieval
+        warm_ms = 1000 * (time.perf_counter() - t0)
+        try:
+            for commands, scope in (
+                (texts.COMMANDS, BotCommandScopeDefault()),
+                (texts.GROUP_COMMANDS, BotCommandScopeAllGroupChats()),
+            ):
+                await self.transport.call(app.bot.set_my_commands, [BotCommand(c, d) for c, d in commands], scope=scope)
+        except TelegramError as e:  # the menu is a convenience: serve without it
+            log.warning("could not set the bot's command menu: %s", e)
+        index = self.sanad.index
+        log.info(
+            "Sanad Telegram bot @%s serving %d articles, %d passages (index built %s); API %s; warm-up %.0f ms",
+            self.username,
+            len(index.articles),
+            index.n_passages,
+            index.built_at,
+            api_host(self.settings),
+            warm_ms,
+        )
+
+    async def shutdown(self, app: Application) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = None
+        log.info("Sanad Telegram bot stopped: %s", dict(self.stats) or "no updates")
+
+    # ------------------------------------------------------------------ plumbing
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` in the retrieval thread pool: the event loop keeps serving other chats."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.pool, functools.partial(fn, *args))
+
+    async def send_view(self, message: Message, view: View) -> Message:
+        index = self.sanad.index
+        return await self.transport.send(message, pages.text(view, 0, index), pages.keyboard(view, 0, index))
+
+    def _user_id(self, update: Update) -> int:
+        if update.effective_user is not None:
+            return update.effective_user.id
+        if update.effective_message is not None and update.effective_message.sender_chat is not None:
+            return update.effective_message.sender_chat.id
+        return update.effective_chat.id if update.effective_chat else 0
+
+    async def _rate_limited(self, update: Update, message: Message) -> bool:
+        """True (after one polite reply per burst) when the user sends faster than the limit allows."""
+        user = self._user_id(update)
+        allowed, notify = self.limiter.allow(user)
+        if allowed:
+            return False
+        self.stats["rate_limited"] += 1
+        if notify:
+            wait = max(1, round(self.limiter.wait_seconds(user)))
+            await self.transport.send(message, texts.MSG_SLOW_DOWN.format(seconds=render.escape(str(wait))))
+        return True
+
+    def _example(self) -> str:
+        return (self.examples or texts.EXAMPLES)[0]
+
+    # ------------------------------------------------------------------ commands
+    async def gate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Runs first for every update: the chat allowlist."""
+        self.stats["updates"] += 1
+        chat = update.effective_chat
+        if not self.allowed_chats or chat is None or chat.id in self.allowed_chats:
+            return
+        self.stats["not_allowed"] += 1
+        log.info("update from chat %s ignored: not in SANAD_TELEGRAM_ALLOWED_CHATS", chat.id)
+        if update.callback_query is not None:
+            await self.transport.call(update.callback_query.answer, texts.MSG_NOT_ALLOWED)
+        elif update.message is not None and chat.type == ChatType.PRIVATE:
+            await self.transport.send(update.message, texts.MSG_NOT_ALLOWED)
+        raise ApplicationHandlerStop
+
+    async def cmd_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._help(update, greeting=True)
+
+    async def cmd_help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._help(update, greeting=False)
+
+    async def _help(self, update: Update, greeting: bool) -> None:
+        message = update.message
+        if not await self._rate_limited(update, message):
+            group = message.chat.type != ChatType.PRIVATE
+            await self.transport.send(message, texts.help_text(self.examples, self.username, greeting, group))
+
+    async def cmd_sources(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.message
+        if await self._rate_limited(update, message):
+            return
+        view = SourcesView(
+            id=self.views.new_id(),
+            chat_id=message.chat.id,
+            article_ids=tuple(self.sanad.index.articles),
+            per_page=SOURCES_PER_PAGE,
+        )
+        await self.send_view(message, self.views.add(view))
+
+    async def cmd_article(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.message
+        if await self._rate_limited(update, message):
+            return
+        key = FORMAT_MARKS_RE.sub("", _command_argument(message.text or "").translate(DIGITS_TO_ASCII)).strip()
+        if not key:
+            sources = self.sanad.sources()
+            example = render.escape(sources[0].id[:3] if len(sources) else "ID")
+            await self.transport.send(message, texts.MSG_ARTICLE_USAGE.format(example=example))
+            return
+        article = self.sanad.article(key)
+        if article is None:
+            await self.transport.send(message, texts.MSG_NO_ARTICLE.format(key=render.escape(key[:64])))
+            return
+        view = pages.article_view(self.views.new_id(), message.chat.id, self.sanad.index, article.id)
+        await self.send_view(message, self.views.add(view))
+
+    async def cmd_ask(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.message
+        question = _command_argument(message.text or "")
+        if self.username:
+            question = re.sub(rf"@{re.escape(self.username)}\b", " ", question, flags=re.IGNORECASE)
+        await self.ask(update, message, question)
+
+    async def on_unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.message
+        if message.chat.type == ChatType.PRIVATE and not await self._rate_limited(update, message):
+            await self.transport.send(message, texts.MSG_UNKNOWN_COMMAND)
+
+    async def on_other_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Stickers, photos, voice, files, service messages: a pointer in private chats, silence in groups."""
+        message = update.message
+        self.stats["not_text"] += 1
+        if message.chat.type == ChatType.PRIVATE and not await self._rate_limited(update, message):
+            await self.transport.send(message, texts.MSG_NOT_TEXT)
+
+    async def on_ignored(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Edited messages, channel posts and other update types: deliberately ignored."""
+        self.stats["ignored"] += 1
+        kind = next(
+            (k for k in ("edited_message", "channel_post", "edited_channel_post") if getattr(update, k, None)), "other"
+        )
+        log.debug("update %s ignored (%s)", update.update_id, kind)
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log the error with the update's context, then tell the user (best effort)."""
+        self.stats["errors"] += 1
+        err = context.error
+        log.error("error while handling %s: %s: %s", _describe(update), type(err).__name__, err, exc_info=err)
+        if not isinstance(update, Update):
+            return
+        with contextlib.suppress(Exception):
+            if update.callback_query is not None:
+                await update.callback_query.answer(texts.MSG_ERROR[:200])
+            elif update.effective_message is not None and update.effective_chat is not None:
+                await self.transport.call(
+                    context.bot.send_message,
+                    chat_id=update.effective_chat.id,
+                    text=texts.MSG_ERROR,
+                    parse_mode=ParseMode.HTML,
+                )
+
+    # ------------------------------------------------------------------ questions
+    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.message
+        text = message.text or ""
+        if message.chat.type != ChatType.PRIVATE:
+            addressed, text = _addressed(message, self.bot_id, self.username)
+            if not addressed:
+                self.stats["group_ignored"] += 1
+                return
+        await self.ask(update, message, text)
+
+    async def ask(self, update: Update, message: Message, question: str) -> None:
+        """Answer ``question`` in ``message``'s chat: one message, paged by buttons."""
+        if await self._rate_limited(update, message):
+            return
+        if not question.strip():
+            await self.transport.send(message, texts.MSG_EMPTY.format(example=render.escape(self._example())))
+            return
+        chat_id = message.chat.id
+        self.stats["questions"] += 1
+        async with self.transport.chat_lock(chat_id):
+            try:
+                reply: Reply = await self.run(self.sanad.ask, question, self.contexts.get(chat_id))
+            except InputError:  # no words to search: the chat's context still holds
+                await self.transport.send(message, texts.MSG_NO_WORDS.format(example=render.escape(self._example())))
+                return
+            self.stats["answered" if reply.answer.answered else "no_answer"] += 1
+            follow_up = reply.follow_up
+            view = AnswerView(
+                id=self.views.new_id(),
+                chat_id=chat_id,
+                answer=reply.answer,
+                header=render.follow_up_header(follow_up) if follow_up else (),
+                question=follow_up.question if follow_up else None,
+            )
+            self.contexts.put(chat_id, reply.context)
+            await self.send_view(message, self.views.add(view))
+
+    # ------------------------------------------------------------------ buttons
+    async def on_noop(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self.transport.call(update.callback_query.answer)
+
+    async def on_forged_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        self.stats["callbacks_forged"] += 1
+        await self.transport.call(update.callback_query.answer, texts.MSG_FORGED)
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A button press: edit the message in place; stale or forged data gets a polite answer."""
+        query = update.callback_query
+        cb = parse(query.data)
+        if cb is None:
+            await self.on_forged_button(update, context)
+            return
+        message = query.message
+        if not isinstance(message, Message):  # too old or inaccessible: nothing to edit
+            await self.transport.call(query.answer, texts.MSG_STALE)
+            return
+        allowed, _ = self.limiter.allow(self._user_id(update), cost=BUTTON_COST)
+        if not allowed:
+            self.stats["rate_limited"] += 1
+            await self.transport.call(query.answer, texts.MSG_SLOW_DOWN_BUTTON)
+            return
+        async with self.transport.chat_lock(message.chat.id):
+            view = self.views.get(cb.view, message.chat.id)
+            target = await self._resolve(view, cb) if view is not None else None
+            if target is None:
+                self.stats["callbacks_stale"] += 1
+                await self.transport.call(query.answer, texts.MSG_STALE)
+                return
+            await self._show(query, *target)
+        with contextlib.suppress(BadRequest):  # "query is too old" after long retries: the edit is done
+            await self.transport.call(query.answer)
+
+    async def _show(self, query: Any, view: View, page: int) -> None:
+        self.stats["callbacks"] += 1
+        index = self.sanad.index
+        try:
+            await self.transport.call(
+                query.edit_message_text,
+                pages.text(view, page, index),
+                parse_mode=ParseMode.HTML,
+                reply_markup=pages.keyboard(view, page, index),
+                link_preview_options=NO_PREVIEW,
+            )
+        except BadRequest as e:
+            if "not modified" not in str(e).lower():
+                raise
+
+    async def _resolve(self, view: View, cb: Callback) -> tuple[View, int] | None:
+        """The view and page a button leads to, or None when it points nowhere (stale or forged)."""
+        if not 0 <= cb.page < view.n_pages:
+            return None
+        if cb.action is Action.PAGE:
+            return view, cb.page
+        key = (cb.action, cb.page, cb.item)
+        child = self.views.get(view.children[key], view.chat_id) if key in view.children else None
+        if child is None:
+            child = await OPENERS[cb.action](self, view, cb)
+            if child is None:
+                return None
+            self.views.add(child)
+            view.children[key] = child.id
+        return child, child.first_page
+
+
+# ----------------------------------------------------------------------------------- helpers
+def _addressed(message: Message, bot_id: int | None, username: str) -> tuple[bool, str]:
+    """Whether a group message is for the bot (mention or reply), and its text without the mention."""
+    text = message.text or ""
+    addressed = False
+    reply = message.reply_to_message
+    if reply is not None and reply.from_user is not None and reply.from_user.id == bot_id:
+        addressed = True
+    for entity, value in message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION]).items():
+        if entity.type == MessageEntity.TEXT_MENTION and entity.user and entity.user.id == bot_id:
+            addressed = True
+            text = text.replace(value, " ")
+        elif entity.type == MessageEntity.MENTION and username and value.lower() == f"@{username.lower()}":
+            addressed = True
+    if username:
+        mention = re.compile(rf"@{re.escape(username)}\b", re.IGNORECASE)
+        if mention.search(text):
+            addressed = True
+            text = mention.sub(" ", text)
+    return addressed, text
+
+
+def _command_argument(text: str) -> str:
+    """What follows ``/command`` (or ``/command@bot``) in ``text``."""
+    parts = text.split(maxsplit=1)
+    return parts[1] if len(parts) > 1 and parts[0].startswith("/") else ("" if text.startswith("/") else text)
+
+
+def _describe(update: object) -> str:
+    if not isinstance(update, Update):
+        return f"a non-update event ({type(update).__name__})"
+    parts = [f"update {update.update_id}"]
+    if update.effective_chat is not None:
+        parts.append(f"chat {update.effective_chat.id} ({update.effective_chat.type})")
+    if update.effective_user is not None:
+        parts.append(f"user {update.effective_user.id}")
+    if update.callback_query is not None:
+        parts.append(f"button {update.callback_query.data!r}")
+    elif update.effective_message is not None and update.effective_message.text:
+        text = update.effective_message.text
+        parts.append(f"text {text[:80]!r}{'…' if len(text) > 80 else ''}")
+    return ", ".join(parts)

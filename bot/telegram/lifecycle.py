@@ -1,0 +1,204 @@
+"""Running the bot: the PTB ``Application`` (token, timeouts, flood limiter), polling or webhook, start and stop.
+
+``AIORateLimiter`` keeps outgoing messages under Telegram's flood limits; start-up errors become
+one-line :class:`~retrieval.errors.ConfigError`; the token is never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+import logging
+import signal
+import sys
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from telegram.error import InvalidToken, NetworkError, TimedOut
+from telegram.ext import AIORateLimiter, Application
+
+from retrieval.errors import ConfigError
+from retrieval.index import Index
+from retrieval.service import Sanad
+
+from ..settings import Settings, options
+from .config import (
+    api_host,
+    check_token,
+    protect_secrets,
+    quiet_http_loggers,
+    webhook_secret,
+)
+from .handlers import SanadBot
+
+__all__ = ["ALLOWED_UPDATES", "build_application", "run_bot", "running", "serve"]
+
+log = logging.getLogger("bot.telegram")
+
+#: Updates the bot asks Telegram for (edited messages, channel posts... are not even fetched).
+ALLOWED_UPDATES = ("message", "callback_query")
+
+
+def _remember_missing_sniffio() -> None:
+    """httpcore 1.0 tries ``import sniffio`` on every request; when sniffio is not installed (anyio 4
+    no longer needs it) each failed import scans sys.path, about 0.3 ms a request. A ``None`` in
+    ``sys.modules`` makes that import fail at once, which is all httpcore checks for."""
+    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
+        sys.modules["sniffio"] = None  # type: ignore[assignment]
+
+
+def build_application(settings: Settings, index: Index, **bot_options: Any) -> tuple[Application, SanadBot]:
+    """The PTB ``Application`` (token, base URL, timeouts, flood limiter, concurrency) and its :class:`SanadBot`."""
+    token = check_token(settings)
+    secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else ""
+    protect_secrets(token, secret)
+    quiet_http_loggers()
+    _remember_missing_sniffio()
+    bot = SanadBot(settings, Sanad(index, options(settings)), **bot_options)
+    timeout = settings.telegram_timeout
+    app = (
+        Application.builder()
+        .token(token)
+        .base_url(settings.telegram_base_url)
+        .rate_limiter(
+            AIORateLimiter(
+                overall_max_rate=settings.telegram_max_rate,
+                overall_time_period=1 if settings.telegram_max_rate else 0,
+                max_retries=3,
+            )
+        )
+        .concurrent_updates(256)
+        .connection_pool_size(settings.telegram_connections)  # PTB's 256 costs CPU: httpcore scans the pool
+        .connect_timeout(timeout)
+        .read_timeout(timeout)
+        .write_timeout(timeout)
+        .pool_timeout(timeout)
+        .get_updates_connect_timeout(timeout)
+        .get_updates_read_timeout(timeout)
+        .get_updates_write_timeout(timeout)
+        .get_updates_pool_timeout(timeout)
+        .post_init(bot.startup)
+        .post_shutdown(bot.shutdown)
+        .build()
+    )
+    bot.install(app)
+    return app, bot
+
+
+@contextlib.asynccontextmanager
+async def running(app: Application, settings: Settings) -> AsyncIterator[Application]:
+    """Start ``app`` (polling, or webhook when ``SANAD_TELEGRAM_WEBHOOK_URL`` is set); stop it on exit.
+
+    Start-up errors become one-line :class:`ConfigError`: a rejected token, an unreachable API,
+    webhook mode without its dependency. The token is never part of a message.
+    """
+    host = api_host(settings)
+    try:
+        await app.initialize()
+    except InvalidToken:
+        raise ConfigError(
+            f"SANAD_TELEGRAM_TOKEN was rejected by the Bot API at {host}: check the token @BotFather gave you"
+        ) from None
+    except (TimedOut, NetworkError) as e:
+        raise ConfigError(
+            f"cannot reach the Bot API at {host} ({type(e).__name__}): check SANAD_TELEGRAM_BASE_URL and the network"
+        ) from None
+    try:
+        if app.post_init:
+            await app.post_init(app)
+        if settings.telegram_webhook_url:
+            secret = webhook_secret(settings)
+            protect_secrets(secret)
+            url = settings.telegram_webhook_url
+            try:
+                await app.updater.start_webhook(
+                    listen=settings.telegram_listen,
+                    port=settings.telegram_port,
+                    url_path=urlsplit(url).path.lstrip("/"),
+                    webhook_url=url,
+                    secret_token=secret,
+                    allowed_updates=list(ALLOWED_UPDATES),
+                    bootstrap_retries=3,
+                )
+            except RuntimeError as e:
+                if "webhooks" in str(e):
+                    raise ConfigError(
+                        "webhook mode needs python-telegram-bot's webhooks extra: "
+                        "pip install 'python-telegram-bot[webhooks]' (or unset SANAD_TELEGRAM_WEBHOOK_URL to poll)"
+                    ) from None
+                raise
+            log.info(
+                "webhook mode: listening on %s:%d, Telegram posts to %s",
+                settings.telegram_listen,
+                settings.telegram_port,
+                urlsplit(url)._replace(query="", fragment="").geturl(),
+            )
+        else:
+            await app.updater.start_polling(
+                timeout=timedelta(seconds=settings.telegram_poll_timeout),
+                allowed_updates=list(ALLOWED_UPDATES),
+                bootstrap_retries=3,
+            )
+            log.info("polling mode: long polls of %g s", settings.telegram_poll_timeout)
+        await app.start()
+    except BaseException:
+        await _stop(app)
+        raise
+    try:
+        yield app
+    finally:
+        await _stop(app)
+
+
+async def _stop(app: Application) -> None:
+    with contextlib.suppress(Exception):
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+    with contextlib.suppress(Exception):
+        if app.running:
+            await app.stop()
+            if app.post_stop:
+                await app.post_stop(app)
+    with contextlib.suppress(Exception):
+        await app.shutdown()
+    if app.post_shutdown:
+        await app.post_shutdown(app)
+
+
+async def serve(settings: Settings, index: Index, stop: asyncio.Event) -> None:
+    """Run the bot until ``stop`` is set; refresh ``SANAD_HEARTBEAT_FILE`` (bot/health.py) while it serves."""
+    app, _ = build_application(settings, index)
+    async with running(app, settings):
+        heartbeat = getattr(settings, "heartbeat_file", None)
+        beat = None
+        if heartbeat is not None:
+            from ..health import bot_probe, clear_heartbeat, heartbeat_loop
+
+            beat = asyncio.create_task(
+                heartbeat_loop(heartbeat, settings.heartbeat_interval, lambda: bot_probe(app, settings))
+            )
+        try:
+            await stop.wait()
+        finally:
+            if beat is not None:
+                beat.cancel()
+                await asyncio.gather(beat, return_exceptions=True)
+                clear_heartbeat(heartbeat)
+
+
+def run_bot(settings: Settings, index: Index) -> int:
+    """``sanad telegram``: serve until SIGINT/SIGTERM; returns the exit code."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
+        await serve(settings, index, stop)
+
+    asyncio.run(main())
+    return 0

@@ -1,0 +1,314 @@
+"""Telegram HTML for answers, articles and the source list (parse mode "HTML").
+
+Every dynamic part goes through :func:`escape`; the only tags are <b>, <code> and <a>. Replies
+open with Arabic text, and every run of Latin letters or digits (ids, dates, numbers, Latin
+names) is wrapped in Unicode isolates (LRI ... PDI) so a right-to-left message keeps its layout.
+A message never exceeds :data:`MAX_CHARS`.
+"""
+
+from __future__ import annotations
+
+import html as _html
+import re as _re
+from collections.abc import Iterable
+
+from retrieval.answer import Answer, Quote, Result
+from retrieval.corpus import Article
+from retrieval.followup import FollowUp
+
+from ..render import TYPE_LABELS_AR
+
+__all__ = [
+    "MAX_CHARS",
+    "actor_label",
+    "answer_page",
+    "article_pages",
+    "escape",
+    "follow_up_header",
+    "length",
+    "no_answer",
+    "notes",
+    "quote",
+    "sources_page",
+]
+
+#: Telegram's limit on a message's text, in UTF-16 code units.
+MAX_CHARS = 4096
+LRI, PDI = "\u2066", "\u2069"
+_LATIN = "A-Za-z0-9\u00c0-\u024f"
+# A left-to-right run: Latin letters/digits, joined by URL-ish punctuation or single spaces,
+# starting and ending with a letter or digit (or a closing % or /). Never crosses a line.
+_LTR_RE = _re.compile(rf"[{_LATIN}](?:[{_LATIN}\-_.,:/?#=&+@~'’% ]*[{_LATIN}%/])?")
+_NOTES = (
+    (_re.compile(r"^question cut to its first (\d+) characters"), "(قُطع سؤالك الطويل إلى أول {0} حرفاً.)"),
+    (
+        _re.compile(r"^only the (\d+) most specific words"),
+        "(بحثتُ عن أكثر {0} كلمة تحديداً في سؤالك فقط.)",
+    ),
+    (
+        _re.compile(r"^the question has only question words and common words"),
+        "سؤالك لا يحوي إلا أدوات استفهام وكلمات شائعة: اذكر ما تسأل عنه (شخصاً أو جهة أو مكاناً أو حدثاً).",
+    ),
+    (_re.compile(r"^Sanad's corpus is Arabic"), "المقالات باللغة العربية: اطرح سؤالك بالعربية."),
+    (
+        _re.compile(r"^no passage of the corpus answers this question: the closest one holds (\d+)% .*\(probability ([\d.]+), ([\d.]+) needed\)"),
+        "(أقرب مقطع يحوي {0}% من الكلمات المحددة في سؤالك، وثقتي أنه يجيب {1} والمطلوب {2}.)",
+    ),
+    (_re.compile(r"^no passage of the corpus holds the words"), None),  # said by the reply itself
+    (_re.compile(r"^«(.+)» is not in the corpus: searched «(.+)» instead"), "(الكلمة «{0}» ليست في المقالات: بحثتُ عن «{1}».)"),
+)
+
+
+def length(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def escape(text: str) -> str:
+    """Escaped HTML for plain ``text``, with left-to-right runs isolated."""
+    return _markup(text, ())
+
+
+def _markup(text: str, bold: tuple[tuple[int, int], ...] | list[tuple[int, int]]) -> str:
+    """``text`` as HTML: ``bold`` spans (offsets in ``text``) in <b>, LTR runs isolated, all escaped."""
+    events: dict[int, list[tuple[int, str]]] = {}  # position -> (order, markup); closers first
+
+    def add(pos: int, order: int, markup: str) -> None:
+        events.setdefault(pos, []).append((order, markup))
+
+    for m in _LTR_RE.finditer(text):
+        add(m.start(), 3, LRI)
+        add(m.end(), 0, PDI)
+    for s, e in _merge(bold, len(text)):
+        add(s, 2, "<b>")
+        add(e, 1, "</b>")
+    out: list[str] = []
+    prev = 0
+    for pos in sorted(events):
+        out.append(_html.escape(text[prev:pos], quote=False))
+        out.extend(m for _, m in sorted(events[pos]))
+        prev = pos
+    out.append(_html.escape(text[prev:], quote=False))
+    return "".join(out)
+
+
+def _merge(spans, n: int) -> list[tuple[int, int]]:
+    """Sorted, clipped, non-overlapping spans."""
+    merged: list[list[int]] = []
+    for s, e in sorted((max(0, s), min(n, e)) for s, e in spans):
+        if e <= s:
+            continue
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    return [(s, e) for s, e in merged]
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` cut at a word boundary to at most ``limit`` characters (``…`` marks the cut)."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, max(1, limit - 1))
+    return text[: cut if cut > limit // 2 else max(1, limit - 1)].rstrip() + "…"
+
+
+def quote(q: Quote, limit: int | None = None) -> str:
+    """A verbatim quote as HTML, matched words in <b>; cut (marked ``…``) past ``limit`` characters."""
+    text = q.text
+    if limit is not None and len(text) > limit:
+        text = _cut(text, limit)
+    return f"« {_markup(text, [(s, e) for s, e in q.highlights if e <= len(text)])} »"
+
+
+def notes(lines: Iterable[str]) -> list[str]:
+    """Answer notes in Arabic, as HTML lines (unknown notes are shown as they are, escaped)."""
+    out = []
+    for note in lines:
+        for rx, ar in _NOTES:
+            m = rx.match(note)
+            if m:
+                if ar is not None:
+                    out.append(escape(ar.format(*m.groups())))
+                break
+        else:
+            out.append(f"({escape(note)})")
+    return out
+
+
+def actor_label(actor, with_role: bool = True) -> str:
+    """``name (type، role)`` as HTML."""
+    kind = TYPE_LABELS_AR.get(actor.type, actor.type)
+    role = f"، {actor.role}" if with_role and actor.role else ""
+    return f"{escape(actor.text)} ({escape(kind + role)})"
+
+
+def _article_meta(a: Article) -> list[str]:
+    parts = []
+    if a.source:
+        parts.append(f"الناشر: {escape(_cut(a.source, 80))}")
+    if a.date:
+        parts.append(f"التاريخ: {escape(_cut(a.date, 40))}")
+    if a.url and _re.match(r"^https?://\S+$", a.url) and len(a.url) <= 1000:
+        parts.append(f'<a href="{_html.escape(a.url, quote=True)}">رابط المقال</a>')
+    lines = [" · ".join(parts)] if parts else []
+    lines.append(f"المعرّف: {LRI}<code>{_html.escape(a.id, quote=False)}</code>{PDI}")
+    return lines
+
+
+def _title(a: Article, limit: int = 200) -> str:
+    return escape(_cut(a.title, limit)) + (" (عنوان مشتق)" if a.title_derived else "")
+
+
+def answer_page(
+    ans: Answer, page: int, header: list[str] | tuple[str, ...] = (), limit: int = MAX_CHARS
+) -> str:
+    """One result of an answer (``page``, from 0) as a Telegram HTML message of at most ``limit``.
+
+    ``header``: HTML lines shown first (they must open with Arabic text). Long quotes are cut at
+    a word boundary (marked ``…``) until the message fits; the full article is one button away.
+    """
+    r = ans.results[page]
+    n = len(ans.results)
+    quote_limit: int | None = None
+    actors = list(r.actors)
+    while True:
+        lines = list(header)
+        lines.append(f"<b>النتيجة {escape(str(page + 1))} من {escape(str(n))}: {_title(r.article)}</b>")
+        lines.extend(_article_meta(r.article))
+        lines.append(
+            f"الثقة: {escape(f'{round(100 * r.probability)}%')} · تطابق السؤال: {escape(f'{round(100 * r.coverage)}%')}"
+        )
+        if r.repeats:
+            lines.append("(مصدر آخر للجملة نفسها المقتبسة في نتيجة سابقة)")
+        lines.append("")
+        for q in r.quotes:
+            lines.append(quote(q, quote_limit))
+            lines.append("")
+        if actors:
+            shown = "، ".join(actor_label(x) for x in actors)
+            lines.append(f"الفاعلون المذكورون: {shown}")
+        if quote_limit is not None and any(len(q.text) > quote_limit for q in r.quotes):
+            lines.append("(اختُصرت بعض الجمل لطولها: اقرأها كاملة في المقال.)")
+        lines.extend(notes(ans.notes))
+        text = "\n".join(lines).strip("\n")
+        if length(text) <= limit:
+            return text
+        longest = max(len(q.text) for q in r.quotes)
+        if quote_limit is None or quote_limit > 60:
+            quote_limit = max(60, min(longest, quote_limit or longest) * 2 // 3)
+        elif len(actors) > 3:
+            actors = actors[:3]
+        elif header and len(header) > 1:
+            header = header[:1]
+        else:  # pathological metadata: drop the optional parts entirely
+            return _minimal(r, page, n, limit)
+
+
+def _minimal(r: Result, page: int, n: int, limit: int) -> str:
+    q_limit = 300
+    while True:
+        lines = [f"<b>النتيجة {escape(str(page + 1))} من {escape(str(n))}: {_title(r.article, 60)}</b>", ""]
+        lines += [quote(q, q_limit) for q in r.quotes[:3]]
+        text = "\n".join(lines)
+        if length(text) <= limit or q_limit <= 20:
+            return text
+        q_limit //= 2
+
+
+def no_answer(ans: Answer, header: list[str] | tuple[str, ...] = ()) -> str:
+    """The honest "no answer" reply, with the reason when known and a pointer to /sources."""
+    lines = list(header)
+    lines.append("لم أجد في المقالات المتاحة إجابة عن هذا السؤال.")
+    lines.extend(notes(ans.notes))
+    if ans.closest is not None:
+        lines.append(f"أقرب مقال (لا يجيب في تقديري): {_title(ans.closest.article, 120)}")
+    lines.append("")
+    lines.append("لا أكتب إجابات من عندي، بل أنقل ما في المقالات فقط. جرّب صياغة أخرى بكلمات أدق، أو اطّلع على المقالات التي أجيب منها: /sources")
+    return "\n".join(lines)
+
+
+def article_pages(
+    a: Article, bold: tuple[tuple[int, int], ...] | list[tuple[int, int]] = (), budget: int = 3000, limit: int = MAX_CHARS
+) -> list[tuple[str, int, int]]:
+    """A whole article as Telegram pages: ``[(html, start, end)]``, text offsets of each page.
+
+    Pages break between paragraphs, else after a sentence end, else between words; ``bold``
+    spans (article offsets, e.g. the quoted sentences) are shown in bold.
+    """
+    chunks = _chunks(a.text, budget)
+    pages: list[tuple[str, int, int]] = []
+    i = 0
+    while i < len(chunks):
+        s, e = chunks[i]
+        body = _markup(a.text[s:e], [(bs - s, be - s) for bs, be in bold if be > s and bs < e])
+        if length(body) > limit - 600 and e - s > 200:  # escaping blew it up: split this chunk
+            mid = _split_point(a.text, s, e, (e - s) // 2)
+            chunks[i : i + 1] = [(s, mid), (mid, e)]
+            continue
+        pages.append((body, s, e))
+        i += 1
+    total = len(pages)
+    out = []
+    for n, (body, s, e) in enumerate(pages, start=1):
+        head = [f"<b>المقال: {_title(a, 150)}</b>", f"الصفحة {escape(str(n))} من {escape(str(total))}"]
+        if n == 1:
+            head += _article_meta(a)
+        out.append(("\n".join(head) + "\n\n" + body, s, e))
+    return out
+
+
+def _split_point(text: str, s: int, e: int, size: int) -> int:
+    """Where to end a chunk starting at ``s`` of about ``size`` characters (``<= e``)."""
+    if e - s <= size:
+        return e
+    window = text[s : s + size]
+    for pattern in ("\n", ". ", "؟ ", "! ", "، ", " "):
+        cut = window.rfind(pattern)
+        if cut > size // 3:
+            return s + cut + len(pattern)
+    return s + size
+
+
+def _chunks(text: str, budget: int) -> list[tuple[int, int]]:
+    """Offsets of consecutive chunks of ``text`` of at most ``budget`` characters, trimmed."""
+    chunks = []
+    s, n = 0, len(text)
+    while s < n:
+        e = _split_point(text, s, n, budget)
+        cs, ce = s, e
+        while cs < ce and text[cs].isspace():
+            cs += 1
+        while ce > cs and text[ce - 1].isspace():
+            ce -= 1
+        if ce > cs:
+            chunks.append((cs, ce))
+        s = e
+    return chunks or [(0, 0)]
+
+
+def sources_page(
+    articles: list[Article], page: int, per_page: int, n_passages: int, built_at: str
+) -> str:
+    """One page of ``/sources``: the articles answered from, ``per_page`` at a time."""
+    total_pages = max(1, -(-len(articles) // per_page))
+    lines = [
+        f"<b>المقالات التي أجيب منها</b>: {escape(str(len(articles)))} مقالاً، "
+        f"{escape(str(n_passages))} مقطعاً (فهرس {escape(built_at[:10])}).",
+        f"الصفحة {escape(str(page + 1))} من {escape(str(total_pages))}. اختر مقالاً لقراءته كاملاً، أو أرسل /article مع معرّفه.",
+        "",
+    ]
+    for a in articles[page * per_page : (page + 1) * per_page]:
+        meta = [escape(_cut(p, 60)) for p in (a.source, a.date) if p]
+        meta.append(f"المعرّف: {LRI}<code>{_html.escape(a.id, quote=False)}</code>{PDI}")
+        lines.append(f"• <b>{_title(a, 160)}</b>")
+        lines.append("   " + " · ".join(meta))
+    return "\n".join(lines)
+
+
+def follow_up_header(follow_up: FollowUp) -> tuple[str, ...]:
+    """The lines opening an answer given in the previous question's context."""
+    lines = [f"في سياق سؤالك السابق عن: <b>{escape(follow_up.actor.text)}</b>"]
+    if follow_up.nothing_new:
+        lines.append("(لا مقاطع جديدة عنه: هذه ما عرضتُه من قبل.)")
+    return tuple(lines)

@@ -1,0 +1,77 @@
+"""What the bot says: commands, example questions, replies and the help text (Arabic first,
+so right-to-left clients lay every message out right)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .render import escape
+
+__all__ = ["COMMANDS", "EXAMPLES", "GROUP_COMMANDS", "ICONS", "help_text"]
+
+#: Example questions for /start and /help; those that do not answer on the served index are dropped.
+EXAMPLES = (
+    "ماذا طلب المجلس البلدي لمصراتة من بعثة الأمم المتحدة؟",
+    "ماذا قال كوبلر عن الجيش الليبي؟",
+    "كم عدد النازحين في ليبيا؟",
+)
+COMMANDS = (
+    ("start", "ما هو سند وكيف تسأله"),
+    ("help", "مساعدة وأمثلة"),
+    ("sources", "المقالات التي أجيب منها"),
+    ("article", "مقال كامل: /article ومعرّف المقال"),
+)
+GROUP_COMMANDS = (*COMMANDS, ("ask", "اسأل في المجموعة: /ask ثم سؤالك"))
+#: The icon before an actor's name on its button.
+ICONS = {"person": "👤", "organization": "🏛", "place": "📍"}
+
+MSG_STALE = "انتهت صلاحية هذه الرسالة (لم أعد أحتفظ بها). أرسل سؤالك من جديد."
+MSG_FORGED = "هذا الزر غير صالح."
+MSG_ERROR = "عذراً، حدث خطأ غير متوقع أثناء معالجة رسالتك. سُجّل الخطأ؛ حاول مجدداً بعد قليل."
+MSG_NOT_TEXT = (
+    "أقرأ الأسئلة النصية فقط (لا الملصقات ولا الصور ولا الرسائل الصوتية). اكتب سؤالك بالعربية، أو أرسل /help للأمثلة."
+)
+MSG_NOT_ALLOWED = "عذراً، هذا البوت غير متاح في هذه المحادثة."
+MSG_UNKNOWN_COMMAND = "لا أعرف هذا الأمر. الأوامر: /help و/sources و/article"
+MSG_EMPTY = "اكتب سؤالك بالعربية بعد الأمر، مثل: /ask {example}"
+MSG_NO_WORDS = "لم أجد في رسالتك كلمات أبحث عنها. اكتب سؤالك بكلمات عربية، مثل: «{example}»"
+MSG_SLOW_DOWN = "تمهّل قليلاً من فضلك: وصلتني رسائل كثيرة منك في وقت قصير. أعد المحاولة بعد {seconds} ثانية."
+MSG_SLOW_DOWN_BUTTON = "تمهّل قليلاً من فضلك، ثم أعد المحاولة."
+MSG_ARTICLE_USAGE = "اكتب معرّف المقال بعد الأمر، مثل: /article {example}\nالمعرّفات في /sources"
+MSG_NO_ARTICLE = "لا يوجد مقال بالمعرّف «{key}». المعرّفات في /sources (يكفي أول المعرّف إن لم يشترك فيه مقالان)."
+MSG_ACTOR_HEADER = "المقاطع التي تذكر: <b>{name}</b>"
+
+BUTTON_NEXT = "◀ التالي"
+BUTTON_PREVIOUS = "السابق ▶"
+BUTTON_ARTICLE = "📄 المقال كاملاً"
+BUTTON_PLAIN = "↺ دون سياق"
+BUTTON_BACK = "↩ رجوع"
+
+
+def help_text(examples: Sequence[str], username: str, greeting: bool, group: bool) -> str:
+    """/start (``greeting``) and /help, with the ``examples`` that answer; ``group`` adds how to ask in groups."""
+    lines = []
+    if greeting:
+        lines.append("أهلاً بك في <b>سند</b>: إجابات موثّقة من الأخبار العربية.")
+    else:
+        lines.append("<b>سند</b>: إجابات موثّقة من الأخبار العربية.")
+    lines.append(
+        "اكتب سؤالك بالعربية، فأجيبك بجمل منقولة حرفياً من المقالات، مع اسم المقال والفاعلين المذكورين فيها. "
+        "لا أكتب إجابة من عندي: إن لم تُجب المقالات عن سؤالك قلتُ ذلك."
+    )
+    if examples:
+        lines += ["", "<b>أمثلة</b>:"] + [f"• {escape(q)}" for q in examples]
+    lines += [
+        "",
+        "<b>الأوامر</b>:",
+        "• المقالات التي أجيب منها: /sources",
+        "• مقال كامل بمعرّفه: /article",
+        "• هذه المساعدة: /help",
+        "",
+        "تحت كل إجابة أزرار: «التالي» و«السابق» للتنقل بين النتائج، وزر لكل فاعل يعرض المقاطع التي تذكره، "
+        "وزر للمقال كاملاً. وتستطيع أن تتابع بسؤال قصير مثل «وماذا قال أيضاً؟» فأجيبه في سياق سؤالك السابق.",
+    ]
+    if group:
+        who = f"@{escape(username)}" if username else "البوت"
+        lines += ["", f"في المجموعات أجيب حين تذكرني ({who}) أو تردّ على رسالتي أو تكتب /ask ثم سؤالك."]
+    return "\n".join(lines)

@@ -1,0 +1,148 @@
+"""The one way into Sanad for every front end: :class:`Sanad` over an index and its options.
+
+The CLI, the console and the Telegram bot hold a ``Sanad`` and never call
+:func:`~retrieval.answer.answer` or :func:`~retrieval.actors.extract_actors` themselves, so
+every one of them answers with the same tagger, the same threshold and the same follow-up rules:
+
+    >>> sanad = Sanad(index, Options(top_k=3, actors_backend="model"))
+    >>> first = sanad.ask("ماذا قال كوبلر عن الجيش الليبي؟")
+    >>> more = sanad.ask("وماذا قال أيضاً؟", first.context)   # about مارتن كوبلر, new quotes only
+    >>> more.follow_up.actor.text
+    'مارتن كوبلر'
+
+``ask`` is safe to call from several threads at once (the tagger is locked, the index is
+read-only); a front end keeps each conversation's :class:`~retrieval.followup.Context`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from . import followup
+from .actors import Actor, LockedTagger, extract_actors, get_tagger
+from .answer import Answer, Quote, answer, clean_question
+from .corpus import Article
+from .errors import InputError
+from .followup import Context, FollowUp
+from .index import Index
+from .options import Options
+
+__all__ = ["Options", "Reply", "Sanad"]
+
+#: The actor button and ``about()`` show at least this many passages.
+ABOUT_TOP_K = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """An answer and what the conversation's context becomes after it.
+
+    ``context``: the context for the next question (None: none). ``follow_up``: set when the
+    question was answered in the previous context (its actor, the user's own words).
+    """
+
+    answer: Answer
+    context: Context | None
+    follow_up: FollowUp | None = None
+
+
+class Sanad:
+    """Answers, actors and articles of one index, with one set of :class:`Options`."""
+
+    def __init__(
+        self, index: Index, options: Options | None = None, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.index = index
+        self.options = options or Options()
+        self.clock = clock
+        self._tagger: LockedTagger | None = None
+        self._tagger_loaded = False
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ actors
+    @property
+    def tagger(self) -> LockedTagger | None:
+        """The statistical tagger of ``options.actors_backend`` (loaded on first use; None for ``rules``)."""
+        if not self._tagger_loaded:
+            with self._lock:
+                if not self._tagger_loaded:
+                    backend = self.options.actors_backend
+                    self._tagger = None if backend == "rules" else get_tagger(backend)
+                    self._tagger_loaded = True
+        return self._tagger
+
+    def actors_of(self, quotes: Sequence[Quote]) -> tuple[Actor, ...]:
+        """The actors named in ``quotes``, found over all of them so aliases merge."""
+        return tuple(extract_actors("\n".join(q.text for q in quotes), self.tagger))
+
+    def names_an_actor(self, text: str) -> bool:
+        return bool(extract_actors(text, self.tagger))
+
+    # ------------------------------------------------------------------ answers
+    def answer(self, question: str, top_k: int | None = None) -> Answer:
+        """The answer to ``question`` alone (no context). Raises :class:`InputError` for a question with no words."""
+        return answer(
+            question, self.index, top_k or self.options.top_k, self.options.min_confidence, self.tagger
+        )
+
+    def ask(self, question: str, context: Context | None = None) -> Reply:
+        """The answer to ``question``, in ``context`` when it is a short follow-up naming no actor.
+
+        An unanswered question keeps the context (the user may rephrase). Raises
+        :class:`InputError` for a question with no words.
+        """
+        text, _ = clean_question(question)
+        analyzer = self.index.analyzer
+        if context is not None and followup.is_follow_up(text, context, analyzer, self.names_an_actor):
+            reply = self._in_context(text, context)
+            if reply is not None:
+                return reply
+        ans = self.answer(question)
+        if not ans.answered:
+            return Reply(ans, context)
+        return Reply(ans, followup.context_after(analyzer, ans, self.clock()))
+
+    def _in_context(self, text: str, context: Context) -> Reply | None:
+        ans = self.answer(f"{text} {followup.actor_query(context.actor)}")
+        if not ans.answered:
+            return None
+        fresh = followup.drop_shown(ans, context.shown, self.actors_of)
+        shown = fresh or ans
+        new_context = followup.context_after(self.index.analyzer, shown, self.clock(), context)
+        return Reply(shown, new_context, FollowUp(context.actor, text, nothing_new=fresh is None))
+
+    def about(self, actor: Actor) -> Answer:
+        """The passages naming ``actor``: searched by the distinctive part of a person's name, else the name."""
+        top_k = max(self.options.top_k, ABOUT_TOP_K)
+        query = followup.actor_query(actor)
+        ans = self.answer(query, top_k)
+        if not ans.answered and query != actor.text:
+            ans = self.answer(actor.text, top_k)
+        return ans
+
+    def working(self, questions: Iterable[str]) -> tuple[str, ...]:
+        """The ``questions`` this index answers (example questions worth showing a user)."""
+        out = []
+        for q in questions:
+            try:
+                if self.answer(q).answered:
+                    out.append(q)
+            except InputError:
+                pass
+        return tuple(out)
+
+    # ------------------------------------------------------------------ articles
+    def sources(self) -> Sequence[Article]:
+        """Every article answered from, in index order: a lazy sequence (a page of it decompresses only its articles)."""
+        return self.index.articles.values()
+
+    def article(self, key: str) -> Article | None:
+        """The article with id ``key``, or the only one whose id starts with it (None otherwise)."""
+        articles = self.index.articles
+        if key in articles:
+            return articles[key]
+        matches = [k for k in articles if k.startswith(key)]
+        return articles[matches[0]] if len(matches) == 1 else None
