@@ -1,7 +1,7 @@
 """The ``sanad`` command: ``ask``, ``eval``, ``console``, ``index``, ``sources``, ``tag``, ``telegram``, ``health``.
 
 Exit codes: 0 answered (or done), 1 no answer in the corpus, 2 bad input or setting,
-3 corpus error, 4 index error, 130 interrupted. Errors are one line on stderr, never a traceback.
+3 corpus error, 4 index error, 5 model load error, 130 interrupted (see :mod:`retrieval.errors`). Errors are one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -31,18 +31,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--top-k", type=int, help="articles per answer (1-20, default 3); env SANAD_TOP_K")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="sanad",
-        description="Sanad (سند): sourced answers from Arabic news. Every sentence shown is a verbatim quote.",
-    )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    ask = sub.add_parser("ask", help="answer one question (or one per line from stdin with '-')")
-    ask.add_argument("question", help="the question, in Arabic; '-' reads one question per line from stdin")
-    ask.add_argument("--json", action="store_true", help="print one JSON object per question")
-    _common(ask)
-
+def _add_eval(sub: argparse._SubParsersAction) -> None:
     ev = sub.add_parser(
         "eval",
         help="measure Sanad on your own questions: R@1, R@5, MRR@10, refusals, calibration",
@@ -61,9 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     _common(ev)
 
-    console = sub.add_parser("console", help="interactive console (:help for commands)")
-    _common(console)
 
+def _add_index(sub: argparse._SubParsersAction) -> None:
     index = sub.add_parser(
         "index",
         help="build and save an index of a corpus (or --add articles to a saved one)",
@@ -76,6 +64,26 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--out", type=Path, required=True, help="directory to write the index to")
     index.add_argument("--add", action="store_true", help="add the articles to the index in --out instead of rebuilding it")
     index.add_argument("--strict", action="store_true", help="stop at the first bad file or line (default: skip it)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sanad",
+        description="Sanad (سند): sourced answers from Arabic news. Every sentence shown is a verbatim quote.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    ask = sub.add_parser("ask", help="answer one question (or one per line from stdin with '-')")
+    ask.add_argument("question", help="the question, in Arabic; '-' reads one question per line from stdin")
+    ask.add_argument("--json", action="store_true", help="print one JSON object per question")
+    _common(ask)
+
+    _add_eval(sub)
+
+    console = sub.add_parser("console", help="interactive console (:help for commands)")
+    _common(console)
+
+    _add_index(sub)
 
     tag = sub.add_parser(
         "tag",

@@ -105,6 +105,7 @@ class _Session:
             question, self.context, self.last_follow_up = self.last_follow_up, None, None
             if question is not None:
                 self.ask(question, None)
+                self.context = None  # forgotten: the next question is asked on its own too
             else:
                 console.print(Text("Context cleared: the next question is asked on its own.", style="dim"))
         else:

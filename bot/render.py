@@ -35,6 +35,9 @@ __all__ = [
 
 #: Actor types as shown to users (console and Telegram).
 TYPE_LABELS_AR = {"person": "شخص", "organization": "منظمة", "place": "مكان"}
+#: Reshaped lines are wrapped this much narrower than the terminal, and never narrower than the minimum.
+_RESHAPE_MARGIN = 4
+_RESHAPE_MIN_WIDTH = 20
 #: Terminals known to lay out right-to-left text themselves.
 _BIDI_TERMINAL_VARS = ("KONSOLE_VERSION", "MLTERM")
 
@@ -121,7 +124,7 @@ def _visual(text: str, width: int) -> list[str]:
     import arabic_reshaper
     from bidi import get_display
 
-    lines = textwrap.wrap(" ".join(text.split()), width=max(20, width)) or [""]
+    lines = textwrap.wrap(" ".join(text.split()), width=max(_RESHAPE_MIN_WIDTH, width)) or [""]
     return [get_display(arabic_reshaper.reshape(line), base_dir="R") for line in lines]
 
 
@@ -135,7 +138,7 @@ def _quote_text(q: Quote) -> Text:
 def _emit(console: Console, text: str | Text, reshape: bool, style: str = "") -> None:
     if reshape:
         plain = text.plain if isinstance(text, Text) else text
-        for line in _visual(plain, console.width - 4):
+        for line in _visual(plain, console.width - _RESHAPE_MARGIN):
             console.print(Text(line, style=style), justify="right")
     else:
         console.print(text if isinstance(text, Text) else Text(text, style=style))

@@ -1,4 +1,14 @@
-"""One error hierarchy for Sanad. Every message says what happened and what to do next."""
+"""One error hierarchy for Sanad. Every message says what happened and what to do next.
+
+The CLI prints the message on one line and exits with the class's ``exit_code``::
+
+    SanadError (1)
+    ├── InputError (2)        a question or command-line input Sanad cannot use
+    ├── ConfigError (2)       a SANAD_* setting (or the bot's token) that is wrong
+    ├── CorpusError (3)       corpus files missing, unreadable or malformed (--strict)
+    ├── IndexLoadError (4)    a saved index missing, corrupted or stale: carries ``path`` and ``reason``
+    └── ModelLoadError (5)    a tagger or model file that cannot be loaded
+"""
 
 from __future__ import annotations
 

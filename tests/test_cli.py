@@ -109,3 +109,23 @@ def test_sources_lists_the_default_corpus() -> None:
     out = sanad("sources", "--json")
     ids = [json.loads(line)["article_id"] for line in out.stdout.splitlines()]
     assert len(ids) == 5 and ids[0].startswith("000")
+
+
+def test_console_answers_follow_ups_in_context_and_new_drops_it(tmp_path: Path) -> None:
+    lines = [
+        "ماذا قال كوبلر عن الجيش الليبي؟",
+        "وماذا قال أيضاً؟",  # about Kobler: what was not shown yet
+        ":new",  # the same words on their own
+        "وماذا قال أيضاً؟",  # no context any more
+        ":quit",
+    ]
+    out = sanad("console", stdin="\n".join(lines) + "\n", env={"XDG_STATE_HOME": str(tmp_path), "COLUMNS": "400"})
+    assert out.returncode == 0, out.stderr
+    parts = out.stdout.split("في سياق سؤالك السابق عن:")
+    assert len(parts) == 2, out.stdout  # exactly one answer given in context
+    first, rest = parts
+    assert "بينما قال كوبلر إن من المهم جدا" in first
+    assert rest.lstrip().startswith("مارتن كوبلر")
+    in_context, plain, again = rest.split(":new asks")[1].split("سؤال>")[:3]
+    assert "ورأى كوبلر أن الوضع الإنساني" in in_context and "بينما قال كوبلر إن من المهم جدا" not in in_context
+    assert "ورأى كوبلر" not in plain and "ورأى كوبلر" not in again  # :new asked the words alone, then forgot

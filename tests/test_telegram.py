@@ -496,6 +496,29 @@ def test_follow_up_is_answered_in_the_previous_answers_context(default_index: In
     run_bot(default_index, scenario)
 
 
+@pytest.mark.parametrize(("backend", "has_hasi"), [("model", True), ("rules", False)])
+def test_bot_and_its_follow_ups_honour_sanad_actors_backend(monkeypatch, backend: str, has_hasi: bool) -> None:
+    from test_service import FOLLOW_UP, HEALTH, Q_TALKS, TALKS
+
+    from retrieval.corpus import make_article
+
+    index = Index.build(
+        [make_article(id="t01-talks", text=TALKS, title="استئناف الحوار"), make_article(id="t02", text=HEALTH, title="الأدوية")]
+    )
+    monkeypatch.setenv("SANAD_ACTORS_BACKEND", backend)
+
+    async def scenario(server: FakeBotAPI, bot) -> None:
+        direct = await server.reply_to("ماذا قال عمر الحاسي عن كوبلر؟")
+        assert any("عمر الحاسي" in b["text"] for b in buttons(direct)) is has_hasi
+        await server.reply_to(Q_TALKS)
+        follow = await server.reply_to(FOLLOW_UP)
+        assert shown(follow.params["text"]).startswith("في سياق سؤالك السابق عن: مارتن كوبلر")
+        assert ("عمر الحاسي (شخص)" in shown(follow.params["text"])) is has_hasi
+        assert any("عمر الحاسي" in b["text"] for b in buttons(follow)) is has_hasi
+
+    run_bot(index, scenario)
+
+
 # ------------------------------------------------------------------------------ robustness
 def _photo() -> dict:
     return {"file_id": "p1", "file_unique_id": "u1", "width": 10, "height": 10}

@@ -34,6 +34,20 @@ __all__ = [
 
 #: Telegram's limit on a message's text, in UTF-16 code units.
 MAX_CHARS = 4096
+#: The longest parts of a message, in characters, before they are cut (marked …).
+TITLE_CHARS = 200  # an answer's title
+ARTICLE_TITLE_CHARS = 150  # the title heading an article's pages
+SOURCES_TITLE_CHARS = 160  # a title in /sources
+CLOSEST_TITLE_CHARS = 120  # the closest article of a refusal
+SHORT_TITLE_CHARS = 60  # a title when the message must shrink to its minimum
+SOURCE_CHARS = 80  # a publisher
+DATE_CHARS = 40
+MAX_URL_CHARS = 1000  # longer links are not shown
+MIN_QUOTE_CHARS = 60  # quotes are cut to fit, never shorter than this
+MINIMAL_QUOTE_CHARS = 300  # the quotes of a minimal message start at this length
+#: An article page holds about this many characters of text, with room left for escaping and the header.
+PAGE_BUDGET = 3000
+PAGE_HEADROOM = 600
 LRI, PDI = "\u2066", "\u2069"
 _LATIN = "A-Za-z0-9\u00c0-\u024f"
 # A left-to-right run: Latin letters/digits, joined by URL-ish punctuation or single spaces,
@@ -146,17 +160,17 @@ def actor_label(actor, with_role: bool = True) -> str:
 def _article_meta(a: Article) -> list[str]:
     parts = []
     if a.source:
-        parts.append(f"الناشر: {escape(_cut(a.source, 80))}")
+        parts.append(f"الناشر: {escape(_cut(a.source, SOURCE_CHARS))}")
     if a.date:
-        parts.append(f"التاريخ: {escape(_cut(a.date, 40))}")
-    if a.url and _re.match(r"^https?://\S+$", a.url) and len(a.url) <= 1000:
+        parts.append(f"التاريخ: {escape(_cut(a.date, DATE_CHARS))}")
+    if a.url and _re.match(r"^https?://\S+$", a.url) and len(a.url) <= MAX_URL_CHARS:
         parts.append(f'<a href="{_html.escape(a.url, quote=True)}">رابط المقال</a>')
     lines = [" · ".join(parts)] if parts else []
     lines.append(f"المعرّف: {LRI}<code>{_html.escape(a.id, quote=False)}</code>{PDI}")
     return lines
 
 
-def _title(a: Article, limit: int = 200) -> str:
+def _title(a: Article, limit: int = TITLE_CHARS) -> str:
     return escape(_cut(a.title, limit)) + (" (عنوان مشتق)" if a.title_derived else "")
 
 
@@ -195,8 +209,8 @@ def answer_page(
         if length(text) <= limit:
             return text
         longest = max(len(q.text) for q in r.quotes)
-        if quote_limit is None or quote_limit > 60:
-            quote_limit = max(60, min(longest, quote_limit or longest) * 2 // 3)
+        if quote_limit is None or quote_limit > MIN_QUOTE_CHARS:
+            quote_limit = max(MIN_QUOTE_CHARS, min(longest, quote_limit or longest) * 2 // 3)
         elif len(actors) > 3:
             actors = actors[:3]
         elif header and len(header) > 1:
@@ -206,9 +220,9 @@ def answer_page(
 
 
 def _minimal(r: Result, page: int, n: int, limit: int) -> str:
-    q_limit = 300
+    q_limit = MINIMAL_QUOTE_CHARS
     while True:
-        lines = [f"<b>النتيجة {escape(str(page + 1))} من {escape(str(n))}: {_title(r.article, 60)}</b>", ""]
+        lines = [f"<b>النتيجة {escape(str(page + 1))} من {escape(str(n))}: {_title(r.article, SHORT_TITLE_CHARS)}</b>", ""]
         lines += [quote(q, q_limit) for q in r.quotes[:3]]
         text = "\n".join(lines)
         if length(text) <= limit or q_limit <= 20:
@@ -222,14 +236,14 @@ def no_answer(ans: Answer, header: list[str] | tuple[str, ...] = ()) -> str:
     lines.append("لم أجد في المقالات المتاحة إجابة عن هذا السؤال.")
     lines.extend(notes(ans.notes))
     if ans.closest is not None:
-        lines.append(f"أقرب مقال (لا يجيب في تقديري): {_title(ans.closest.article, 120)}")
+        lines.append(f"أقرب مقال (لا يجيب في تقديري): {_title(ans.closest.article, CLOSEST_TITLE_CHARS)}")
     lines.append("")
     lines.append("لا أكتب إجابات من عندي، بل أنقل ما في المقالات فقط. جرّب صياغة أخرى بكلمات أدق، أو اطّلع على المقالات التي أجيب منها: /sources")
     return "\n".join(lines)
 
 
 def article_pages(
-    a: Article, bold: tuple[tuple[int, int], ...] | list[tuple[int, int]] = (), budget: int = 3000, limit: int = MAX_CHARS
+    a: Article, bold: tuple[tuple[int, int], ...] | list[tuple[int, int]] = (), budget: int = PAGE_BUDGET, limit: int = MAX_CHARS
 ) -> list[tuple[str, int, int]]:
     """A whole article as Telegram pages: ``[(html, start, end)]``, text offsets of each page.
 
@@ -242,7 +256,7 @@ def article_pages(
     while i < len(chunks):
         s, e = chunks[i]
         body = _markup(a.text[s:e], [(bs - s, be - s) for bs, be in bold if be > s and bs < e])
-        if length(body) > limit - 600 and e - s > 200:  # escaping blew it up: split this chunk
+        if length(body) > limit - PAGE_HEADROOM and e - s > 200:  # escaping blew it up: split this chunk
             mid = _split_point(a.text, s, e, (e - s) // 2)
             chunks[i : i + 1] = [(s, mid), (mid, e)]
             continue
@@ -251,7 +265,7 @@ def article_pages(
     total = len(pages)
     out = []
     for n, (body, s, e) in enumerate(pages, start=1):
-        head = [f"<b>المقال: {_title(a, 150)}</b>", f"الصفحة {escape(str(n))} من {escape(str(total))}"]
+        head = [f"<b>المقال: {_title(a, ARTICLE_TITLE_CHARS)}</b>", f"الصفحة {escape(str(n))} من {escape(str(total))}"]
         if n == 1:
             head += _article_meta(a)
         out.append(("\n".join(head) + "\n\n" + body, s, e))
@@ -299,9 +313,9 @@ def sources_page(
         "",
     ]
     for a in articles[page * per_page : (page + 1) * per_page]:
-        meta = [escape(_cut(p, 60)) for p in (a.source, a.date) if p]
+        meta = [escape(_cut(p, SHORT_TITLE_CHARS)) for p in (a.source, a.date) if p]
         meta.append(f"المعرّف: {LRI}<code>{_html.escape(a.id, quote=False)}</code>{PDI}")
-        lines.append(f"• <b>{_title(a, 160)}</b>")
+        lines.append(f"• <b>{_title(a, SOURCES_TITLE_CHARS)}</b>")
         lines.append("   " + " · ".join(meta))
     return "\n".join(lines)
 
