@@ -40,8 +40,11 @@ __all__ = [
     "FORMAT_MARKS_CLASS",
     "FORMAT_MARKS_RE",
     "HARAKAT",
+    "LATIN_CLASS",
     "LETTER_FOLDS",
+    "LRI",
     "NORMALIZED_LETTERS",
+    "PDI",
     "PREPOSITION_PROCLITICS",
     "PROCLITICS",
     "PROCLITIC_ARTICLE_PREFIXES",
@@ -147,8 +150,16 @@ FORMAT_MARKS_CHARSET = _charset(FORMAT_MARKS_CLASS)
 FORMAT_MARKS_RE = re.compile(f"[{FORMAT_MARKS_CLASS}]")
 #: Control characters but tab and newline (C0 U+0000-U+0008, U+000B-U+001F; DEL and C1
 #: U+007F-U+009F) and the format marks: what a typed question is cleaned of.
+#: The left-to-right isolate and its closing pop (U+2066, U+2069): a run of Latin letters or
+#: digits wrapped in them keeps its order inside right-to-left text.
+LRI = "\u2066"
+PDI = "\u2069"
 CONTROL_CLASS = "\x00-\x08\x0b-\x1f\x7f-\x9f" + FORMAT_MARKS_CLASS
 CONTROL_RE = re.compile(f"[{CONTROL_CLASS}]")
+
+#: Letters written left to right in Arabic news: ASCII letters and digits, Latin-1 and Latin
+#: Extended-A/B letters (U+00C0-U+024F: ``Müller``, ``Ségolène``).
+LATIN_CLASS = "A-Za-z0-9\u00c0-\u024f"
 
 # -- digits ---------------------------------------------------------------------------------
 

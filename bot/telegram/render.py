@@ -13,6 +13,7 @@ import re as _re
 from collections.abc import Iterable
 
 from retrieval.answer import Answer, Quote, Result
+from retrieval.charsets import LATIN_CLASS, LRI, PDI
 from retrieval.corpus import Article
 from retrieval.followup import FollowUp
 
@@ -48,11 +49,9 @@ MINIMAL_QUOTE_CHARS = 300  # the quotes of a minimal message start at this lengt
 #: An article page holds about this many characters of text, with room left for escaping and the header.
 PAGE_BUDGET = 3000
 PAGE_HEADROOM = 600
-LRI, PDI = "\u2066", "\u2069"
-_LATIN = "A-Za-z0-9\u00c0-\u024f"
 # A left-to-right run: Latin letters/digits, joined by URL-ish punctuation or single spaces,
 # starting and ending with a letter or digit (or a closing % or /). Never crosses a line.
-_LTR_RE = _re.compile(rf"[{_LATIN}](?:[{_LATIN}\-_.,:/?#=&+@~'’% ]*[{_LATIN}%/])?")
+_LTR_RE = _re.compile(rf"[{LATIN_CLASS}](?:[{LATIN_CLASS}\-_.,:/?#=&+@~'’% ]*[{LATIN_CLASS}%/])?")
 _NOTES = (
     (_re.compile(r"^question cut to its first (\d+) characters"), "(قُطع سؤالك الطويل إلى أول {0} حرفاً.)"),
     (
