@@ -1,4 +1,4 @@
-"""The ``sanad`` command: ``ask``, ``eval``, ``console``, ``index``, ``sources``, ``tag``, ``telegram``, ``health``.
+"""The ``sanad`` command: ``ask``, ``eval``, ``console``, ``index``, ``actors``, ``sources``, ``tag``, ``telegram``, ``health``.
 
 Exit codes: 0 answered (or done), 1 no answer in the corpus, 2 bad input or setting,
 3 corpus error, 4 index error, 5 model load error, 130 interrupted (see :mod:`retrieval.errors`). Errors are one line on stderr, never a traceback.
@@ -93,6 +93,19 @@ def build_parser() -> argparse.ArgumentParser:
         "ORG, LOC, MISC. Uses SANAD_ACTORS_BACKEND (model or camel).",
     )
     tag.add_argument("--conll", required=True, help="input file, or - for stdin")
+
+    actors = sub.add_parser(
+        "actors",
+        help="the corpus's most-named actors, or one actor: aliases, roles, dates, who is named with it, its sentences",
+        description="Without NAME: the most-named people, organisations and places (by articles). With NAME: "
+        "the actor it names (a family name is enough: حفتر), its aliases and roles, how many articles and "
+        "when, the actors named in the same articles, and every sentence naming it, best first.",
+    )
+    actors.add_argument("name", nargs="?", help="an actor's name, in Arabic")
+    actors.add_argument("--type", choices=("person", "organization", "place"), help="only actors of this type")
+    actors.add_argument("--limit", type=int, default=20, help="actors listed, or sentences shown (default 20)")
+    actors.add_argument("--json", action="store_true", help="one JSON object")
+    _common(actors)
 
     sources = sub.add_parser("sources", help="list the articles of the corpus")
     sources.add_argument("--json", action="store_true", help="one JSON object per article")
@@ -292,6 +305,37 @@ def cmd_tag(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_actors(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from . import render
+
+    settings, index = _open(args)
+    sanad = _service(settings, index)
+    console, reshape = Console(), render.wants_reshape(settings.console_reshape)
+    if args.name is None:
+        entries = sanad.actors.top(args.type, max(1, args.limit))
+        if args.json:
+            _print_json({"actors": [render.actor_entry_json(e) for e in entries]})
+        else:
+            render.print_actors(entries, console, reshape)
+        return 0
+    report = sanad.actor(args.name, args.type)
+    if report is None:
+        if args.json:
+            _print_json({"name": args.name, "found": False})
+        else:
+            sys.stdout.write(f"no actor named {args.name!r} in the corpus: `sanad actors` lists the most-named ones\n")
+        return EXIT_NO_ANSWER
+    if args.json:
+        _print_json({"found": True, **render.actor_report_json(report, index.articles)})
+    else:
+        render.print_actor_header(report, console, reshape)
+        console.print()
+        render.print_actor_sentences(report.sentences[: max(1, args.limit)], index.articles, console, reshape)
+    return 0
+
+
 def cmd_sources(args: argparse.Namespace) -> int:
     from .render import article_meta_json, print_sources, wants_reshape
 
@@ -346,6 +390,7 @@ def cmd_health(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {
+    "actors": cmd_actors,
     "ask": cmd_ask,
     "eval": cmd_eval,
     "console": cmd_console,

@@ -8,6 +8,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
+from retrieval.actor_index import ActorSentence
 from retrieval.errors import SanadError
 from retrieval.followup import Context
 from retrieval.index import Index
@@ -24,6 +25,9 @@ from .settings import Settings, options
 
 __all__ = ["run_console"]
 
+#: An actor's sentences are shown this many at a time (:more for the next).
+SENTENCES_PER_PAGE = 5
+
 HELP = """\
 Type a question in Arabic and press Enter, e.g.
   ماذا طلب المجلس البلدي لمصراتة من بعثة الأمم المتحدة؟
@@ -33,6 +37,8 @@ Commands:
   :help          this help
   :sources       the articles Sanad answers from
   :article ID    one whole article (ID as in :sources; a unique prefix such as 002 is enough)
+  :actor NAME    an actor across the corpus: aliases, roles, dates, who is named with it, its sentences
+  :more          the next sentences of that actor
   :new           forget the follow-up context (after a follow-up: ask its words on their own)
 A short question naming no one, such as  وماذا قال أيضاً؟  after a question about someone,
 is answered about the same person, with what was not shown yet.
@@ -80,6 +86,7 @@ class _Session:
         self.reshape = reshape
         self.context: Context | None = None
         self.last_follow_up: str | None = None
+        self.pending: list[ActorSentence] = []  # an actor's sentences not shown yet (:more)
 
     def ask(self, question: str, context: Context | None) -> None:
         reply = self.sanad.ask(question, context)
@@ -101,6 +108,10 @@ class _Session:
                 console.print(Text(f"No article {arg!r}: see :sources for the ids.", style="red"))
             else:
                 print_article(article, console, self.reshape)
+        elif cmd == "actor":
+            self.actor(arg)
+        elif cmd == "more":
+            self.more()
         elif cmd == "new":
             question, self.context, self.last_follow_up = self.last_follow_up, None, None
             if question is not None:
@@ -110,6 +121,27 @@ class _Session:
                 console.print(Text("Context cleared: the next question is asked on its own.", style="dim"))
         else:
             console.print(Text(f"Unknown command :{cmd}. Type :help.", style="red"))
+
+
+    def actor(self, name: str) -> None:
+        report = self.sanad.actor(name) if name else None
+        if report is None:
+            what = f"No actor named {name!r} in the corpus." if name else "Give a name: :actor حفتر"
+            self.console.print(Text(what, style="red"))
+            return
+        print_actor_header(report, self.console, self.reshape)
+        self.console.print()
+        self.pending = list(report.sentences)
+        self.more()
+
+    def more(self) -> None:
+        page, self.pending = self.pending[:SENTENCES_PER_PAGE], self.pending[SENTENCES_PER_PAGE:]
+        if not page:
+            self.console.print(Text("Nothing more: :actor NAME shows an actor's sentences.", style="dim"))
+            return
+        print_actor_sentences(page, self.sanad.index.articles, self.console, self.reshape)
+        if self.pending:
+            self.console.print(Text(f":more for {len(self.pending)} more sentences", style="dim"))
 
 
 def run_console(index: Index, settings: Settings, console: Console | None = None) -> int:

@@ -10,19 +10,26 @@ from __future__ import annotations
 import os
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rich.console import Console
 from rich.text import Text
 
+from retrieval.actor_index import ActorEntry, ActorSentence
 from retrieval.answer import Answer, Quote, Result
 from retrieval.corpus import Article
 from retrieval.evaluation import Report
 from retrieval.followup import FollowUp
+from retrieval.service import ActorReport
 
 __all__ = [
     "TYPE_LABELS_AR",
+    "actor_entry_json",
+    "actor_report_json",
+    "print_actor_header",
+    "print_actor_sentences",
+    "print_actors",
     "answer_to_json",
     "article_meta_json",
     "eval_to_text",
@@ -204,3 +211,68 @@ def print_article(a: Article, console: Console, reshape: bool = False) -> None:
     for para in a.text.splitlines():
         if para.strip():
             _emit(console, para.strip(), reshape)
+
+
+# ------------------------------------------------------------------------------- actors
+def actor_entry_json(e: ActorEntry) -> dict[str, Any]:
+    """An actor of the actor index (``sanad actors --json``)."""
+    return {
+        "name": e.name,
+        "type": e.type,
+        "aliases": list(e.aliases),
+        "roles": list(e.roles),
+        "articles": len(e.articles),
+        "mentions": e.mentions,
+        "first_date": e.first_date,
+        "last_date": e.last_date,
+    }
+
+
+def actor_report_json(report: ActorReport, articles: Mapping[str, Article]) -> dict[str, Any]:
+    """``sanad actors NAME --json``: the actor, the actors named with it, and every sentence naming it."""
+    return {
+        **actor_entry_json(report.entry),
+        "article_ids": list(report.entry.articles),
+        "co_actors": [{"name": e.name, "type": e.type, "articles": n} for e, n in report.co_actors],
+        "sentences": [
+            {**article_meta_json(articles[s.article_id]), "sentence": s.text, "offsets": [s.start, s.end]}
+            for s in report.sentences
+        ],
+        "other_matches": [actor_entry_json(e) for e in report.others],
+    }
+
+
+def actor_label(e: ActorEntry) -> str:
+    """``name (type)``, in Arabic."""
+    return f"{e.name} ({TYPE_LABELS_AR[e.type]})"
+
+
+def print_actors(entries: Sequence[ActorEntry], console: Console, reshape: bool = False) -> None:
+    """The most-named actors: one line each, with how many articles and mentions."""
+    for e in entries:
+        _emit(console, f"{actor_label(e)}: {len(e.articles)} مقالاً، {e.mentions} ذكراً", reshape)
+
+
+def print_actor_header(report: ActorReport, console: Console, reshape: bool = False) -> None:
+    """An actor's card: name, aliases, roles, articles and dates, the actors named with it."""
+    e = report.entry
+    _emit(console, actor_label(e), reshape, "bold cyan")
+    if len(e.aliases) > 1:
+        _emit(console, "يُذكر أيضاً: " + "، ".join(a for a in e.aliases if a != e.name), reshape, "dim")
+    if e.roles:
+        _emit(console, "الصفة: " + "، ".join(e.roles), reshape)
+    dates = f" · {e.first_date[:10]} – {e.last_date[:10]}" if e.first_date and e.last_date else ""
+    console.print(Text(f"{len(e.articles)} articles, {e.mentions} mentions, {len(report.sentences)} sentences{dates}", style="dim"))
+    if report.co_actors:
+        _emit(console, "يُذكر معه: " + "، ".join(f"{c.name} ({n})" for c, n in report.co_actors), reshape, "green")
+    if report.others:
+        _emit(console, "وقد يعني الاسم أيضاً: " + "، ".join(actor_label(o) for o in report.others[:5]), reshape, "dim")
+
+
+def print_actor_sentences(
+    sentences: Sequence[ActorSentence], articles: Mapping[str, Article], console: Console, reshape: bool = False
+) -> None:
+    """Sentences naming an actor, verbatim, each with its article's id, source and date."""
+    for s in sentences:
+        console.print(Text(_source_line(articles[s.article_id]), style="dim"))
+        _emit(console, f"« {s.text} »", reshape)

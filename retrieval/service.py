@@ -22,7 +22,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from . import followup
-from .actors import Actor, LockedTagger, extract_actors, get_tagger
+from .actor_index import ActorEntry, ActorIndex, ActorSentence
+from .actors import Actor, ActorType, LockedTagger, extract_actors, get_tagger
 from .answer import Answer, Quote, answer, clean_question
 from .corpus import Article
 from .errors import InputError
@@ -30,10 +31,21 @@ from .followup import Context, FollowUp
 from .index import Index
 from .options import Options
 
-__all__ = ["Options", "Reply", "Sanad"]
+__all__ = ["ActorReport", "Options", "Reply", "Sanad"]
 
 #: The actor button and ``about()`` show at least this many passages.
 ABOUT_TOP_K = 5
+
+
+@dataclass(frozen=True, slots=True)
+class ActorReport:
+    """An actor of the actor index, every sentence naming it (best first), the actors named with it
+    (and in how many articles), and the other actors the looked-up name could mean."""
+
+    entry: ActorEntry
+    sentences: tuple[ActorSentence, ...]
+    co_actors: tuple[tuple[ActorEntry, int], ...]
+    others: tuple[ActorEntry, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +73,7 @@ class Sanad:
         self._tagger: LockedTagger | None = None
         self._tagger_loaded = False
         self._lock = threading.Lock()
+        self._actors: ActorIndex | None = None
 
     # ------------------------------------------------------------------ actors
     @property
@@ -133,6 +146,31 @@ class Sanad:
             except InputError:
                 pass
         return tuple(out)
+
+    # ------------------------------------------------------------------ the actor index
+    @property
+    def actors(self) -> ActorIndex:
+        """The corpus's actors across articles (built from the stored mentions on first use)."""
+        if self._actors is None:
+            with self._lock:
+                if self._actors is None:
+                    self._actors = ActorIndex.build(self.index)
+        return self._actors
+
+    def actor(self, name: str, type: ActorType | None = None) -> ActorReport | None:
+        """What the corpus says of the actor ``name`` names (the best match, of ``type`` if given),
+        None when it names none. Raises :class:`InputError` for a name too short or too long to look up.
+        """
+        found = [e for e in self.actors.find(name) if type is None or e.type == type]
+        return self.report(found[0], tuple(found[1:])) if found else None
+
+    def report(self, entry: ActorEntry, others: tuple[ActorEntry, ...] = ()) -> ActorReport:
+        return ActorReport(entry, tuple(self.actors.sentences(entry)), tuple(self.actors.co_actors(entry)), others)
+
+    def about_actor(self, actor: Actor) -> ActorReport | None:
+        """The actor index's report on an answer's ``actor`` (the actor buttons), None if it has none."""
+        entry = self.actors.of_actor(actor.text, actor.type)
+        return None if entry is None else self.report(entry)
 
     # ------------------------------------------------------------------ articles
     def sources(self) -> Sequence[Article]:

@@ -168,20 +168,40 @@ def test_paging_edits_one_message_in_place(default_index: Index) -> None:
     run_bot(default_index, scenario)
 
 
-def test_actor_button_shows_passages_naming_the_actor_and_back(default_index: Index) -> None:
+def test_actor_button_is_answered_from_the_actor_index_and_back(default_index: Index) -> None:
     async def scenario(server: FakeBotAPI, bot) -> None:
         reply = await server.reply_to(Q_KOBLER)
         message = reply.result
         await server.press(message, button(reply, "مارتن كوبلر"))
         actor_page = await edited(server, message["message_id"], 0)
-        text = shown(actor_page.params["text"])
-        assert text.startswith("المقاطع التي تذكر: مارتن كوبلر")
-        assert "<b>كوبلر</b>" in actor_page.params["text"]
-        assert "ورأى كوبلر أن الوضع الإنساني ليس جيدا أبدا في ليبيا" in text  # a passage the question did not quote
+        html_text = actor_page.params["text"]
+        text = shown(html_text)
+        assert text.startswith("مارتن كوبلر (شخص)") and "الصفة: المبعوث الدولي الخاص إلى ليبيا" in text
+        assert "<b>كوبلر</b>" in html_text or "<b>مارتن كوبلر</b>" in html_text  # the mention in bold
+        assert "ورأى كوبلر أن الوضع الإنساني ليس جيدا أبدا في ليبيا" in text  # a sentence the question did not quote
+        assert "002_09255eaf65b40f2d" in text  # the article of each sentence
+        assert tg.length(html_text) <= tg.MAX_CHARS and starts_arabic(html_text)
+        report = bot.sanad.actor("كوبلر")
+        sentences = [s.text for s in report.sentences]
+        assert all(s in text for s in sentences[:3])
 
         await server.press(message, button(actor_page, "رجوع"))
         back = await edited(server, message["message_id"], 1)
         assert back.params["text"] == reply.params["text"]
+
+    run_bot(default_index, scenario)
+
+
+def test_actor_command(default_index: Index) -> None:
+    async def scenario(server: FakeBotAPI, bot) -> None:
+        leon = shown((await server.reply_to("/actor ليون")).params["text"])
+        assert leon.startswith("برناردينو ليون (شخص)") and "003_" in leon and "004_" in leon
+        haftar = shown((await server.reply_to("/actor حفتر")).params["text"])
+        assert haftar.startswith("خليفة حفتر (شخص)") and "اللواء المتقاعد" in haftar
+        for text, expected in (("/actor", "اكتب اسم الفاعل"), ("/actor ح", "بحرفين على الأقل"),
+                               ("/actor زيدان الخرافي", "لا أجد في المقالات فاعلاً")):
+            reply = await server.reply_to(text)
+            assert shown(reply.params["text"]).startswith(expected), text
 
     run_bot(default_index, scenario)
 

@@ -30,7 +30,6 @@ from telegram import (
     BotCommandScopeAllGroupChats,
     BotCommandScopeDefault,
     Message,
-    MessageEntity,
     Update,
 )
 from telegram.constants import ChatType, ParseMode
@@ -52,9 +51,10 @@ from retrieval.service import Reply, Sanad
 
 from ..settings import Settings
 from . import pages, render, texts
-from .actions import OPENERS
+from .actions import OPENERS, actor_view
 from .callbacks import Action, Callback, parse, pattern
 from .config import api_host
+from .incoming import addressed, command_argument
 from .state import ChatContexts, RateLimiter
 from .transport import NO_PREVIEW, Transport
 from .views import AnswerView, SourcesView, View, ViewStore
@@ -108,6 +108,7 @@ class SanadBot:
             ("help", self.cmd_help),
             ("sources", self.cmd_sources),
             ("article", self.cmd_article),
+            ("actor", self.cmd_actor),
             ("ask", self.cmd_ask),
         ):
             app.add_handler(CommandHandler(name, callback, filters=new))
@@ -228,7 +229,7 @@ class SanadBot:
         message = update.message
         if await self._rate_limited(update, message):
             return
-        key = FORMAT_MARKS_RE.sub("", _command_argument(message.text or "").translate(DIGITS_TO_ASCII)).strip()
+        key = FORMAT_MARKS_RE.sub("", command_argument(message.text or "").translate(DIGITS_TO_ASCII)).strip()
         if not key:
             sources = self.sanad.sources()
             example = render.escape(sources[0].id[:3] if len(sources) else "ID")
@@ -241,9 +242,28 @@ class SanadBot:
         view = pages.article_view(self.views.new_id(), message.chat.id, self.sanad.index, article.id)
         await self.send_view(message, self.views.add(view))
 
+    async def cmd_actor(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """``/actor NAME``: the actor across the corpus, from the actor index."""
+        message = update.message
+        if await self._rate_limited(update, message):
+            return
+        name = command_argument(message.text or "").strip()
+        if not name:
+            await self.transport.send(message, texts.MSG_ACTOR_USAGE)
+            return
+        try:
+            report = await self.run(self.sanad.actor, name)
+        except InputError:  # one letter, or a paragraph
+            await self.transport.send(message, texts.MSG_ACTOR_BAD_NAME)
+            return
+        if report is None:
+            await self.transport.send(message, texts.MSG_NO_ACTOR.format(name=render.escape(name[:64])))
+            return
+        await self.send_view(message, self.views.add(actor_view(self, message.chat.id, report)))
+
     async def cmd_ask(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.message
-        question = _command_argument(message.text or "")
+        question = command_argument(message.text or "")
         if self.username:
             question = re.sub(rf"@{re.escape(self.username)}\b", " ", question, flags=re.IGNORECASE)
         await self.ask(update, message, question)
@@ -291,8 +311,8 @@ class SanadBot:
         message = update.message
         text = message.text or ""
         if message.chat.type != ChatType.PRIVATE:
-            addressed, text = _addressed(message, self.bot_id, self.username)
-            if not addressed:
+            for_bot, text = addressed(message, self.bot_id, self.username)
+            if not for_bot:
                 self.stats["group_ignored"] += 1
                 return
         await self.ask(update, message, text)
@@ -392,33 +412,6 @@ class SanadBot:
 
 
 # ----------------------------------------------------------------------------------- helpers
-def _addressed(message: Message, bot_id: int | None, username: str) -> tuple[bool, str]:
-    """Whether a group message is for the bot (mention or reply), and its text without the mention."""
-    text = message.text or ""
-    addressed = False
-    reply = message.reply_to_message
-    if reply is not None and reply.from_user is not None and reply.from_user.id == bot_id:
-        addressed = True
-    for entity, value in message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION]).items():
-        if entity.type == MessageEntity.TEXT_MENTION and entity.user and entity.user.id == bot_id:
-            addressed = True
-            text = text.replace(value, " ")
-        elif entity.type == MessageEntity.MENTION and username and value.lower() == f"@{username.lower()}":
-            addressed = True
-    if username:
-        mention = re.compile(rf"@{re.escape(username)}\b", re.IGNORECASE)
-        if mention.search(text):
-            addressed = True
-            text = mention.sub(" ", text)
-    return addressed, text
-
-
-def _command_argument(text: str) -> str:
-    """What follows ``/command`` (or ``/command@bot``) in ``text``."""
-    parts = text.split(maxsplit=1)
-    return parts[1] if len(parts) > 1 and parts[0].startswith("/") else ("" if text.startswith("/") else text)
-
-
 def _describe(update: object) -> str:
     if not isinstance(update, Update):
         return f"a non-update event ({type(update).__name__})"

@@ -29,7 +29,7 @@ def text(view: View, page: int, index: Index) -> str:
         return render.answer_page(view.answer, page, view.header)
     if isinstance(view, SourcesView):
         return render.sources_page(index.articles.values(), page, view.per_page, index.n_passages, index.built_at)
-    return view.pages[page]
+    return view.pages[page]  # ArticleView, ActorView: pre-rendered
 
 
 def article_view(

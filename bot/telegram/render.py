@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import html as _html
 import re as _re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
+from retrieval.actor_index import ActorSentence
 from retrieval.answer import Answer, Quote, Result
 from retrieval.charsets import LATIN_CLASS, LRI, PDI
 from retrieval.corpus import Article
 from retrieval.followup import FollowUp
+from retrieval.service import ActorReport
 
 from ..render import TYPE_LABELS_AR
 
 __all__ = [
     "MAX_CHARS",
     "actor_label",
+    "actor_pages",
     "answer_page",
     "article_pages",
     "escape",
@@ -325,3 +328,41 @@ def follow_up_header(follow_up: FollowUp) -> tuple[str, ...]:
     if follow_up.nothing_new:
         lines.append("(لا مقاطع جديدة عنه: هذه ما عرضتُه من قبل.)")
     return tuple(lines)
+
+
+def actor_pages(report: ActorReport, articles: Mapping[str, Article], budget: int = PAGE_BUDGET) -> list[str]:
+    """An actor of the actor index as Telegram pages: its card, then every sentence naming it
+    (verbatim, best first) with the article, publisher and date of each."""
+    e = report.entry
+    card = [f"<b>{escape(_cut(e.name, TITLE_CHARS))}</b> ({escape(TYPE_LABELS_AR.get(e.type, e.type))})"]
+    if len(e.aliases) > 1:
+        card.append("يُذكر أيضاً: " + escape(_cut("، ".join(a for a in e.aliases if a != e.name), TITLE_CHARS)))
+    if e.roles:
+        card.append("الصفة: " + escape(_cut("، ".join(e.roles), TITLE_CHARS)))
+    when = f" بين {escape(e.first_date[:10])} و{escape(e.last_date[:10])}" if e.first_date and e.last_date else ""
+    card.append(f"في {escape(str(len(e.articles)))} مقالاً، {escape(str(len(report.sentences)))} جملة{when}.")
+    if report.co_actors:
+        names = "، ".join(f"{c.name} ({n})" for c, n in report.co_actors[:6])
+        card.append("يُذكر معه: " + escape(_cut(names, TITLE_CHARS)))
+    blocks = [_actor_sentence(s, articles[s.article_id]) for s in report.sentences] or ["(لا جمل مقتبسة.)"]
+    pages: list[list[str]] = [[]]
+    size = 0
+    for block in blocks:
+        if pages[-1] and size + len(block) > budget:
+            pages.append([])
+            size = 0
+        pages[-1].append(block)
+        size += len(block)
+    total = len(pages)
+    head = "\n".join(card)
+    return [
+        f"{head}\nالصفحة {escape(str(n))} من {escape(str(total))}\n\n" + "\n\n".join(body)
+        for n, body in enumerate(pages, start=1)
+    ]
+
+
+def _actor_sentence(s: ActorSentence, a: Article) -> str:
+    quote = f"« {_markup(_cut(s.text, PAGE_BUDGET // 2), [(s.mention[0] - s.start, s.mention[1] - s.start)])} »"
+    meta = [_title(a, SHORT_TITLE_CHARS)] + [escape(_cut(p, SHORT_TITLE_CHARS)) for p in (a.source, a.date) if p]
+    meta.append(f"{LRI}<code>{_html.escape(a.id, quote=False)}</code>{PDI}")
+    return quote + "\n— " + " · ".join(meta)

@@ -20,6 +20,7 @@ COMMANDS = (
     ("help", "مساعدة وأمثلة"),
     ("sources", "المقالات التي أجيب منها"),
     ("article", "مقال كامل: /article ومعرّف المقال"),
+    ("actor", "فاعل في كل المقالات: /actor ثم الاسم"),
 )
 GROUP_COMMANDS = (*COMMANDS, ("ask", "اسأل في المجموعة: /ask ثم سؤالك"))
 #: The icon before an actor's name on its button.
@@ -32,13 +33,16 @@ MSG_NOT_TEXT = (
     "أقرأ الأسئلة النصية فقط (لا الملصقات ولا الصور ولا الرسائل الصوتية). اكتب سؤالك بالعربية، أو أرسل /help للأمثلة."
 )
 MSG_NOT_ALLOWED = "عذراً، هذا البوت غير متاح في هذه المحادثة."
-MSG_UNKNOWN_COMMAND = "لا أعرف هذا الأمر. الأوامر: /help و/sources و/article"
+MSG_UNKNOWN_COMMAND = "لا أعرف هذا الأمر. الأوامر: /help و/sources و/article و/actor"
 MSG_EMPTY = "اكتب سؤالك بالعربية بعد الأمر، مثل: /ask {example}"
 MSG_NO_WORDS = "لم أجد في رسالتك كلمات أبحث عنها. اكتب سؤالك بكلمات عربية، مثل: «{example}»"
 MSG_SLOW_DOWN = "تمهّل قليلاً من فضلك: وصلتني رسائل كثيرة منك في وقت قصير. أعد المحاولة بعد {seconds} ثانية."
 MSG_SLOW_DOWN_BUTTON = "تمهّل قليلاً من فضلك، ثم أعد المحاولة."
 MSG_ARTICLE_USAGE = "اكتب معرّف المقال بعد الأمر، مثل: /article {example}\nالمعرّفات في /sources"
 MSG_NO_ARTICLE = "لا يوجد مقال بالمعرّف «{key}». المعرّفات في /sources (يكفي أول المعرّف إن لم يشترك فيه مقالان)."
+MSG_ACTOR_BAD_NAME = "اكتب اسم الفاعل بحرفين على الأقل وبما لا يزيد على 100 حرف، مثل: /actor حفتر"
+MSG_ACTOR_USAGE = "اكتب اسم الفاعل بعد الأمر، مثل: /actor حفتر"
+MSG_NO_ACTOR = "لا أجد في المقالات فاعلاً بالاسم «{name}». جرّب اسم العائلة وحده، أو اطّلع على المقالات: /sources"
 MSG_ACTOR_HEADER = "المقاطع التي تذكر: <b>{name}</b>"
 
 BUTTON_NEXT = "◀ التالي"
@@ -66,6 +70,7 @@ def help_text(examples: Sequence[str], username: str, greeting: bool, group: boo
         "<b>الأوامر</b>:",
         "• المقالات التي أجيب منها: /sources",
         "• مقال كامل بمعرّفه: /article",
+        "• فاعل في كل المقالات (جمله وصفاته ومن يُذكر معه): /actor",
         "• هذه المساعدة: /help",
         "",
         "تحت كل إجابة أزرار: «التالي» و«السابق» للتنقل بين النتائج، وزر لكل فاعل يعرض المقاطع التي تذكره، "

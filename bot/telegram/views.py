@@ -5,6 +5,7 @@ belongs to another chat is "stale" and answered politely.
 
 * :class:`AnswerView`: an answer, one result a page;
 * :class:`ArticleView`: one whole article, pre-rendered pages;
+* :class:`ActorView`: an actor of the actor index, pre-rendered pages;
 * :class:`SourcesView`: the article list, ``per_page`` articles a page.
 
 ``parent`` is the view and page a "back" button returns to; ``start_page`` is where a button
@@ -22,7 +23,7 @@ from retrieval.answer import Answer
 
 from .state import LRU
 
-__all__ = ["AnswerView", "ArticleView", "SourcesView", "View", "ViewStore"]
+__all__ = ["ActorView", "AnswerView", "ArticleView", "SourcesView", "View", "ViewStore"]
 
 
 @dataclass(slots=True, kw_only=True)
@@ -72,6 +73,17 @@ class ArticleView(_View):
 
 
 @dataclass(slots=True, kw_only=True)
+class ActorView(_View):
+    """An actor of the actor index: pre-rendered pages (its card and the sentences naming it)."""
+
+    pages: tuple[str, ...]
+
+    @property
+    def n_pages(self) -> int:
+        return len(self.pages)
+
+
+@dataclass(slots=True, kw_only=True)
 class SourcesView(_View):
     """The articles answered from (their ids), ``per_page`` a page."""
 
@@ -83,7 +95,7 @@ class SourcesView(_View):
         return max(1, -(-len(self.article_ids) // self.per_page))
 
 
-View: TypeAlias = AnswerView | ArticleView | SourcesView
+View: TypeAlias = AnswerView | ArticleView | ActorView | SourcesView
 
 
 class ViewStore:
