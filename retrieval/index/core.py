@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -61,28 +62,16 @@ class Index:
         return cls(store, PassageStore.empty(store.ids), Postings.empty(params), frozenset(), build_time())
 
     @classmethod
-    def build(
-        cls,
-        articles: Iterable[Article],
-        params: BM25Params = DEFAULT_PARAMS,
-        progress: ProgressFn | None = None,
-        sources: Sequence[str] = (),
-        total: int | None = None,
-        problems: list[Problem] | None = None,
-        tagger: TaggerSpec = "auto",
-        workers: int | None = None,
-    ) -> Index:
-        """Segment, analyse, index and tag ``articles`` (an iterable, read once).
+    def build(cls, articles: Iterable[Article], params: BM25Params = DEFAULT_PARAMS, **options: Any) -> Index:
+        """Segment, analyse, index and tag ``articles`` (an iterable, read once) into a new index.
 
-        ``progress(done, total, stage)`` is called per article while reading, indexing and
-        tagging. Duplicate ids keep the first article (reported in ``problems`` when given).
-        ``tagger`` finds actors beside the rules: a backend name (``auto``, ``model``, ``camel``),
-        a loaded tagger, or ``rules``/``None`` for the rules alone; ``workers`` bounds the
-        processes that tag a large corpus (:mod:`retrieval.index.tagging`).
+        ``options`` are :meth:`add`'s: ``progress(done, total, stage)`` is called per article
+        while reading, indexing and tagging; duplicate ids keep the first article (reported in
+        ``problems`` when given); ``tagger`` finds actors beside the rules (a backend name
+        ``auto``, ``model``, ``camel``, a loaded tagger, or ``rules``/``None`` for the rules
+        alone); ``workers`` bounds the processes that tag a large corpus.
         """
-        index = cls.empty(params).add(
-            articles, progress=progress, sources=sources, total=total, problems=problems, tagger=tagger, workers=workers
-        )
+        index = cls.empty(params).add(articles, **options)
         index.history = [h | {"build": True} for h in index.history[-1:]]
         return index
 
@@ -101,8 +90,9 @@ class Index:
         Only the new articles are read, segmented and analysed (:mod:`retrieval.index.builder`);
         the lexicon grows with their words and the BM25 statistics are recomputed over all
         passages. An article whose id is already indexed is skipped (reported in ``problems``):
-        rebuild to replace an article. The new articles' actors are tagged with ``tagger``
-        (see :meth:`build`) and their mentions appended.
+        rebuild to replace an article. The new articles' actors are tagged with ``tagger`` (a
+        backend name, a loaded tagger, or ``rules``/``None`` for the rules alone) on up to
+        ``workers`` processes (:mod:`retrieval.index.tagging`) and their mentions appended.
         """
         problems = problems if problems is not None else []
         reading = builder.read_pass(self, articles, progress, total, problems)

@@ -20,7 +20,7 @@ Files (columns of :mod:`retrieval.index.columns`, memory-mapped at load, checksu
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +29,7 @@ import numpy as np
 from ..actors.backend import LockedTagger
 from ..actors.extract import article_actors
 from ..actors.model import Actor, ActorType
-from .columns import StringColumn, StringTable, load_array, save_array
+from .columns import Rows, StringColumn, StringTable, load_array, save_array
 
 __all__ = ["MENTION_FIELDS", "TYPES", "ArticleGroups", "MentionStore", "StoredMention", "Tagged", "groups_of"]
 
@@ -101,7 +101,7 @@ class Tagged:
         self.group_ptr.append(g0 + len(groups))
 
 
-class MentionStore(Sequence[StoredMention]):
+class MentionStore(Rows[StoredMention]):
     """Every stored mention, in corpus order (articles in index order, each in source order)."""
 
     def __init__(
@@ -153,13 +153,8 @@ class MentionStore(Sequence[StoredMention]):
     def __len__(self) -> int:
         return len(self.rows)
 
-    def __getitem__(self, i):  # type: ignore[override]
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        n = len(self.rows)
-        if not -n <= i < n:
-            raise IndexError(i)
-        return self._mention(*self.rows[i % n].tolist())
+    def _item(self, i: int) -> StoredMention:
+        return self._mention(*self.rows[i].tolist())
 
     def __iter__(self) -> Iterator[StoredMention]:
         step = 1 << 16
