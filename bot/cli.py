@@ -248,7 +248,8 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     base = Index.load(args.out) if args.add else None
     progress = Progress("indexing")
-    report = build_index(args.paths, base=base, strict=args.strict, progress=progress)
+    tagger = _settings(args).actors_backend  # the actors of every new article are tagged now, once
+    report = build_index(args.paths, base=base, strict=args.strict, progress=progress, tagger=tagger)
     progress.close()
     report_problems(report.problems)
     index = report.index

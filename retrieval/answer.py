@@ -24,9 +24,10 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from .actors import Actor, LockedTagger, extract_actors, get_tagger
+from .actors import Actor, LockedTagger
 from .answerability import Model, load_model
 from .charsets import ARABIC_SCRIPT_RE, CONTROL_RE
 from .corpus import Article
@@ -51,6 +52,7 @@ __all__ = [
     "Candidate",
     "Quote",
     "Result",
+    "actors_of",
     "answer",
     "article_quotes",
     "candidates",
@@ -314,14 +316,14 @@ def answer(
     """Answer ``question`` from ``index`` with verbatim, sourced sentences.
 
     ``min_confidence`` is the probability a candidate needs (default: the shipped model's
-    threshold). ``tagger`` finds actors beside the rules: a backend name (``auto``, ``model``,
-    ``camel``), a loaded tagger, or ``None`` for rules only. Raises :class:`InputError` for a
-    question with no words at all.
+    threshold). A result's actors are those the index stored for its article (tagged once when
+    it was indexed, :mod:`retrieval.index.mentions`) inside its quotes: no tagger runs here, and
+    ``tagger`` is ignored (kept for callers that still pass one). Raises :class:`InputError` for
+    a question with no words at all.
     """
+    del tagger  # the actors were tagged when the index was built
     model = model or load_model()
     threshold = model.threshold if min_confidence is None else min_confidence
-    if isinstance(tagger, str):
-        tagger = get_tagger(tagger)  # type: ignore[arg-type]
     asked, cands = candidates(question, index)
     text, notes, terms = asked.text, list(asked.notes), asked.terms
     if not terms:
@@ -353,7 +355,7 @@ def answer(
         if p < threshold:
             continue
         results.append(result)
-    results = [replace(r, actors=tuple(_actors_of(r.quotes, tagger))) for r in results]
+    results = [replace(r, actors=actors_of(index, r.article.id, r.quotes)) for r in results]
     if results:
         return Answer(text, True, tuple(results), tuple(terms), confidence=results[0].probability, notes=tuple(notes))
     if closest is None:
@@ -392,6 +394,8 @@ def _fresh(
     return list(quotes[:_SENTENCES_PER_ARTICLE]), tuple(dict.fromkeys(repeated_from))
 
 
-def _actors_of(quotes: tuple[Quote, ...], tagger: LockedTagger | None) -> list[Actor]:
-    """Actors named in the quotes, extracted over all of them so aliases merge (``أسامة بادي`` / ``بادي``)."""
-    return extract_actors("\n".join(q.text for q in quotes), tagger)
+def actors_of(index: Index, article_id: str, quotes: Sequence[Quote]) -> tuple[Actor, ...]:
+    """The actors named in ``quotes`` of the article: the mentions the index stored inside them, one
+    actor per group of aliases of the whole article (a quote's ``كوبلر`` is ``مارتن كوبلر``, with
+    his role), in order of first mention there."""
+    return index.mentions.actors(article_id, [(q.start, q.end) for q in quotes])

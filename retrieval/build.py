@@ -29,6 +29,7 @@ from .corpus import (
     read_articles,
 )
 from .index import DEFAULT_PARAMS, BM25Params, Index, ProgressFn
+from .index.tagging import TaggerSpec
 
 __all__ = ["BuildReport", "Select", "build_index", "count_articles", "open_index"]
 
@@ -89,13 +90,17 @@ def build_index(
     progress: ProgressFn | None = None,
     params: BM25Params = DEFAULT_PARAMS,
     select: Select | None = None,
+    tagger: TaggerSpec = "auto",
+    workers: int | None = None,
 ) -> BuildReport:
     """Index the articles under ``paths``, streaming them from disk.
 
     With ``base``, the articles are added to it (:meth:`Index.add`) instead of starting afresh.
     With ``select``, every article is read first and only those ``select`` returns are indexed.
     ``strict``: a :class:`~retrieval.errors.CorpusError` at the first bad file or line instead
-    of skipping it. Raises :class:`~retrieval.errors.CorpusError` when no path holds any article.
+    of skipping it. ``tagger`` tags the actors of every new article beside the rules (a backend
+    name, ``rules`` for the rules alone, or a loaded tagger) on up to ``workers`` processes.
+    Raises :class:`~retrieval.errors.CorpusError` when no path holds any article.
     """
     t0 = time.perf_counter()
     sources = [str(Path(p)) for p in paths]
@@ -104,15 +109,13 @@ def build_index(
             raise ValueError("select chooses the articles of a new index: no base")
         load = load_corpus(paths, strict=strict)
         kept = select(load.articles)
-        index = Index.build(kept, params, progress=progress, sources=sources, total=len(kept))
+        index = Index.build(kept, params, progress=progress, sources=sources, total=len(kept), tagger=tagger, workers=workers)
         return BuildReport(index, tuple(load.problems), len(kept), time.perf_counter() - t0)
     problems: list[Problem] = []
     total = count_articles(paths) if progress is not None else None
     articles = read_articles(paths, problems, strict)
-    if base is None:
-        index = Index.build(articles, params, progress=progress, sources=sources, total=total, problems=problems)
-    else:
-        index = base.add(articles, progress=progress, sources=sources, total=total, problems=problems)
+    how = {"progress": progress, "sources": sources, "total": total, "problems": problems, "tagger": tagger, "workers": workers}
+    index = Index.build(articles, params, **how) if base is None else base.add(articles, **how)
     added = index.last_add.articles if index.last_add else 0
     if not added and not (base is not None and problems):
         raise no_articles_error(paths, problems)
@@ -126,11 +129,13 @@ def open_index(
     progress: ProgressFn | None = None,
     strict: bool = False,
     select: Select | None = None,
+    tagger: TaggerSpec = "auto",
 ) -> BuildReport:
     """The index to answer from: the saved index in ``index_dir`` if given, else an index of
     ``corpus_paths``, else of the default corpus (the five embedded Libya articles).
 
-    ``select`` (an index built here, not a saved one) chooses the articles to index.
+    ``select`` (an index built here, not a saved one) chooses the articles to index, ``tagger``
+    tags their actors (a saved index holds the mentions it was built with).
     """
     t0 = time.perf_counter()
     if index_dir is not None:
@@ -138,9 +143,9 @@ def open_index(
             raise ValueError("select chooses the articles of an index built here, not of a saved one")
         return BuildReport(Index.load(index_dir), (), 0, time.perf_counter() - t0)
     if corpus_paths:
-        return build_index(corpus_paths, strict=strict, progress=progress, select=select)
+        return build_index(corpus_paths, strict=strict, progress=progress, select=select, tagger=tagger)
     articles = load_default_corpus()
     if select is not None:
         articles = list(select(articles))
-    index = Index.build(articles, progress=progress, total=len(articles))
+    index = Index.build(articles, progress=progress, total=len(articles), tagger=tagger)
     return BuildReport(index, (), len(articles), time.perf_counter() - t0)

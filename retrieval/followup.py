@@ -117,12 +117,12 @@ def main_actor(analyzer: Analyzer, ans: Answer) -> Actor | None:
 
 
 def drop_shown(
-    ans: Answer, shown: Iterable[QuoteKey], actors_of: Callable[[tuple[Quote, ...]], tuple[Actor, ...]]
+    ans: Answer, shown: Iterable[QuoteKey], actors_of: Callable[[str, tuple[Quote, ...]], tuple[Actor, ...]]
 ) -> Answer | None:
     """``ans`` without the quotes already ``shown`` (None if nothing new is left).
 
-    A result that loses some quotes gets its actors again from ``actors_of`` (the same tagger as
-    the answer's), so a follow-up lists the actors of what it shows.
+    A result that loses some quotes gets its actors again from ``actors_of(article_id, quotes)``
+    (the index's mentions, as the answer's), so a follow-up lists the actors of what it shows.
     """
     seen = frozenset(shown)
     results: list[Result] = []
@@ -131,7 +131,7 @@ def drop_shown(
         if not quotes:
             continue
         if len(quotes) != len(r.quotes):
-            r = replace(r, quotes=quotes, actors=actors_of(quotes))
+            r = replace(r, quotes=quotes, actors=actors_of(r.article.id, quotes))
         results.append(r)
     return replace(ans, results=tuple(results)) if results else None
 

@@ -2,7 +2,7 @@
 
 The CLI, the console and the Telegram bot hold a ``Sanad`` and never call
 :func:`~retrieval.answer.answer` or :func:`~retrieval.actors.extract_actors` themselves, so
-every one of them answers with the same tagger, the same threshold and the same follow-up rules:
+every one of them answers with the same actors, the same threshold and the same follow-up rules:
 
     >>> sanad = Sanad(index, Options(top_k=3, actors_backend="model"))
     >>> first = sanad.ask("ماذا قال كوبلر عن الجيش الليبي؟")
@@ -10,8 +10,10 @@ every one of them answers with the same tagger, the same threshold and the same 
     >>> more.follow_up.actor.text
     'مارتن كوبلر'
 
-``ask`` is safe to call from several threads at once (the tagger is locked, the index is
-read-only); a front end keeps each conversation's :class:`~retrieval.followup.Context`.
+A result's actors are the mentions the index stored when it was built (the backend acts at index
+time); the service's tagger only tells whether a follow-up question names an actor. ``ask`` is
+safe to call from several threads at once (the tagger is locked, the index is read-only); a front
+end keeps each conversation's :class:`~retrieval.followup.Context`.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from . import followup
 from .actor_index import ActorEntry, ActorIndex, ActorSentence
 from .actors import Actor, ActorType, LockedTagger, extract_actors, get_tagger
 from .answer import Answer, Quote, answer, clean_question
+from .answer import actors_of as stored_actors
 from .corpus import Article
 from .errors import InputError
 from .followup import Context, FollowUp
@@ -78,7 +81,8 @@ class Sanad:
     # ------------------------------------------------------------------ actors
     @property
     def tagger(self) -> LockedTagger | None:
-        """The statistical tagger of ``options.actors_backend`` (loaded on first use; None for ``rules``)."""
+        """The statistical tagger of ``options.actors_backend`` (loaded on first use; None for
+        ``rules``): it tells whether a question names an actor (:meth:`names_an_actor`)."""
         if not self._tagger_loaded:
             with self._lock:
                 if not self._tagger_loaded:
@@ -87,9 +91,9 @@ class Sanad:
                     self._tagger_loaded = True
         return self._tagger
 
-    def actors_of(self, quotes: Sequence[Quote]) -> tuple[Actor, ...]:
-        """The actors named in ``quotes``, found over all of them so aliases merge."""
-        return tuple(extract_actors("\n".join(q.text for q in quotes), self.tagger))
+    def actors_of(self, article_id: str, quotes: Sequence[Quote]) -> tuple[Actor, ...]:
+        """The actors named in ``quotes`` of the article, as the index stored them (as an answer's)."""
+        return stored_actors(self.index, article_id, quotes)
 
     def names_an_actor(self, text: str) -> bool:
         return bool(extract_actors(text, self.tagger))
@@ -97,9 +101,7 @@ class Sanad:
     # ------------------------------------------------------------------ answers
     def answer(self, question: str, top_k: int | None = None) -> Answer:
         """The answer to ``question`` alone (no context). Raises :class:`InputError` for a question with no words."""
-        return answer(
-            question, self.index, top_k or self.options.top_k, self.options.min_confidence, self.tagger
-        )
+        return answer(question, self.index, top_k or self.options.top_k, self.options.min_confidence)
 
     def ask(self, question: str, context: Context | None = None) -> Reply:
         """The answer to ``question``, in ``context`` when it is a short follow-up naming no actor.

@@ -101,6 +101,14 @@ def test_answers_name_actors_of_their_quotes(default_index) -> None:
     ans = answer("ماذا قال كوبلر عن الجيش الليبي؟", default_index)
     names = {a.text for r in ans.results for a in r.actors}
     assert "كوبلر" in " ".join(names)
+    # The actors are the index's stored mentions inside the quotes, one per group, in order of first mention.
+    for r in ans.results:
+        assert r.actors == default_index.mentions.actors(r.article.id, [(q.start, q.end) for q in r.quotes])
+        assert all(any(q.start <= a.start and a.end <= q.end for q in r.quotes) for a in r.actors)
+        assert [a.start for a in r.actors] == sorted(a.start for a in r.actors)
+        assert len({a.text for a in r.actors}) == len(r.actors)
+    kobler = next(a for a in ans.results[0].actors if a.text == "مارتن كوبلر")
+    assert kobler.role == "المبعوث الدولي الخاص إلى ليبيا"
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\n\t"])

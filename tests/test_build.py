@@ -109,13 +109,20 @@ def test_open_index_with_a_held_out_sample(tmp_path: Path) -> None:
         open_index(built.index.save(tmp_path / "idx"), [], select=keep)
 
 
-def test_the_same_corpus_gives_the_same_index_bytes(tmp_path: Path) -> None:
+def test_the_same_corpus_gives_the_same_index_bytes(tmp_path: Path, monkeypatch) -> None:
+    import retrieval.index.tagging
+
     news = _corpus(tmp_path)
     dirs = [build_index([news]).index.save(tmp_path / name) for name in ("one", "two")]
+    # The same corpus tagged by a pool of two processes (as a large corpus is) gives the same bytes.
+    monkeypatch.setattr(retrieval.index.tagging, "POOL_MIN_ARTICLES", 2)
+    monkeypatch.setattr(retrieval.index.tagging, "_CHUNK", 1)  # one article per task: order across tasks
+    dirs.append(build_index([news], workers=2).index.save(tmp_path / "pooled"))
     files = sorted(p.name for p in dirs[0].iterdir())
-    assert files == sorted(p.name for p in dirs[1].iterdir()) and len(files) == 30
-    for name in files:
-        a, b = ((d / name).read_bytes() for d in dirs)
+    assert all(files == sorted(p.name for p in d.iterdir()) for d in dirs[1:]) and len(files) == 38
+    assert json.loads((dirs[0] / "manifest.json").read_text())["counts"]["mentions"] > 0
+    for name, d in ((n, d) for n in files for d in dirs[1:]):
+        a, b = ((x / name).read_bytes() for x in (dirs[0], d))
         if name == "manifest.json":  # the build dates differ, nothing else
             a, b = (json.loads(x) for x in (a, b))
             for m in (a, b):

@@ -12,7 +12,7 @@ import pytest
 
 from retrieval.corpus import load_corpus
 from retrieval.errors import CorpusError, IndexLoadError
-from retrieval.index import Index
+from retrieval.index import FORMAT_VERSION, Index
 
 ARTICLE = "قال المبعوث الدولي إلى ليبيا مارتن كوبلر إنه التقى اللواء خليفة حفتر في القاهرة. وأكد أن الحوار مهم."
 
@@ -110,13 +110,21 @@ def test_index_load_error_carries_path_and_reason_and_the_rebuild_command(defaul
     assert str(err.value).endswith(f". Build one with `sanad index CORPUS_PATH --out {tmp_path / 'nope'}`.")
 
 
-def test_index_of_another_format_version_is_rejected(default_index, tmp_path: Path) -> None:
+@pytest.mark.parametrize("version", [2, 999])  # 2: the format before the actors' mentions
+def test_index_of_another_format_version_is_rejected(default_index, tmp_path: Path, version: int) -> None:
+    assert FORMAT_VERSION == 3
     d = default_index.save(tmp_path / "idx")
     manifest = json.loads((d / "manifest.json").read_text())
-    manifest["format_version"] = 999
+    manifest["format_version"] = version
+    manifest["sources"] = ["corpus/libya-news"]
+    if version == 2:  # what a version-2 index holds: no mention files
+        for name in [f for f in manifest["files"] if f.startswith(("mentions", "article_mentions", "actor_", "article_actors"))]:
+            (d / name).unlink()
+            del manifest["files"][name]
     (d / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(IndexLoadError, match="format version 999, this Sanad reads 2. Rebuild it with `sanad index"):
+    with pytest.raises(IndexLoadError, match=f"format version {version}, this Sanad reads 3. Rebuild it with `sanad index") as err:
         Index.load(d)
+    assert err.value.path == d and str(err.value).endswith(f"Rebuild it with `sanad index corpus/libya-news --out {d}`.")
     shutil.rmtree(d)
 
 

@@ -26,13 +26,14 @@ HEALTH = (
 Q_TALKS = "أين سيستأنف الحوار الليبي؟"
 
 
-@pytest.fixture(scope="module")
-def talks_index() -> Index:
+def talks_index(backend: str) -> Index:
+    """The talks corpus, its actors tagged with ``backend`` (``SANAD_ACTORS_BACKEND`` acts at index time)."""
     return Index.build(
         [
             make_article(id="t01-talks", text=TALKS, title="استئناف الحوار الليبي في جنيف"),
             make_article(id="t02-health", text=HEALTH, title="نقص الأدوية في بنغازي"),
-        ]
+        ],
+        tagger=backend,
     )
 
 
@@ -69,15 +70,15 @@ def test_unanswered_and_wordless_questions_keep_the_context(default_index: Index
 
 
 @pytest.mark.parametrize(("backend", "has_hasi"), [("model", True), ("rules", False)])
-def test_answers_and_follow_ups_use_the_configured_tagger(talks_index: Index, backend: str, has_hasi: bool) -> None:
-    sanad = Sanad(talks_index, Options(actors_backend=backend))
+def test_answers_and_follow_ups_use_the_configured_tagger(backend: str, has_hasi: bool) -> None:
+    sanad = Sanad(talks_index(backend), Options(actors_backend=backend))
     direct = sanad.answer("ماذا قال عمر الحاسي عن كوبلر؟")
     assert ("عمر الحاسي" in sum(_names(direct), [])) is has_hasi
     first = sanad.ask(Q_TALKS)
     assert first.context is not None and first.context.actor.text == "مارتن كوبلر"
     more = sanad.ask(FOLLOW_UP, first.context)
     assert more.follow_up is not None
-    # The follow-up's result lost the quote already shown: its actors are found again, with the same tagger.
+    # The follow-up's result lost the quote already shown: its actors are read again from the index.
     assert [q.text[:9] for r in more.answer.results for q in r.quotes] == ["وقال عمر "]
     assert ("عمر الحاسي" in sum(_names(more), [])) is has_hasi
     assert "طرابلس" in sum(_names(more), [])

@@ -13,6 +13,8 @@ Every step is linear in the number of tokens (spans are at most a few tokens lon
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..charsets import COMMAS, QUOTATION_MARKS
 from .backend import LockedTagger, model_mentions
 from .doc import PRIO_LOCAL, Doc, Mention
@@ -23,7 +25,7 @@ from .rules import candidates, gazetteer_at
 from .spans import Analysis, tokens
 from .words import NAME_PARTICLES, TRIGGER_WORDS
 
-__all__ = ["extract_actors", "mentions"]
+__all__ = ["ActorMentions", "article_actors", "extract_actors", "mentions"]
 
 _RULE_ORDER = {"title": 0, "quoted": 1, "apposition": 2, "org": 3, "place": 4, "gazetteer": 5, "local": 6,
                "first-name": 7}
@@ -146,8 +148,22 @@ def _merge_key(doc: Doc, m: Mention) -> tuple[str, ...]:
     return m.key
 
 
+@dataclass(frozen=True, slots=True)
+class ActorMentions:
+    """One group of aliases of a text: the :class:`Actor` :func:`merge` gives for it, and the
+    ``(start, end)`` of every mention of the group in the text (source order, clitics included)."""
+
+    actor: Actor
+    spans: tuple[tuple[int, int], ...]
+
+
 def merge(doc: Doc, found: list[Mention]) -> list[Actor]:
-    """One actor per group of aliases, in order of first mention.
+    """One actor per group of aliases, in order of first mention (:func:`merge_groups`)."""
+    return [g.actor for g in merge_groups(doc, found)]
+
+
+def merge_groups(doc: Doc, found: list[Mention]) -> list[ActorMentions]:
+    """One actor per group of aliases, in order of first mention, with the group's mentions.
 
     Mentions are taken longest first; a shorter one joins the single group whose key it
     matches without spaces (``عبدالجليل``), ends (persons: ``حفتر`` of ``خليفة حفتر``) or
@@ -168,18 +184,11 @@ def merge(doc: Doc, found: list[Mention]) -> list[Actor]:
             g = len(groups)
             groups.append({"type": m.type, "key": key, "mentions": []})
             by_glued[(m.type, "".join(key))] = g
-            parts: list[tuple[str, ...]] = []
-            if m.type == "person":
-                parts = [key[-n:] for n in range(1, len(key))]
-            elif m.type == "organization":
-                parts = [key[:n] for n in range(2, len(key))]
-                if key[0] == "وكاله" and len(key) > 1:
-                    parts.append(key[1:])  # رويترز of وكالة رويترز
-            for part in parts:
+            for part in _key_parts(m.type, key):
                 by_part.setdefault((m.type, part), set()).add(g)
         groups[g]["mentions"].append(m)
 
-    actors: list[tuple[int, Actor]] = []
+    actors: list[tuple[int, ActorMentions]] = []
     for grp in groups:
         ms = sorted(grp["mentions"], key=lambda m: m.i)
         texts = {id(m): doc.display(m.i, m.j, m.a).strip(_PUNCT) for m in ms}
@@ -188,10 +197,35 @@ def merge(doc: Doc, found: list[Mention]) -> list[Actor]:
         if len(text.replace(" ", "")) < 2:
             continue
         role = next((m.role for m in ms if m.role), None)
+        spans = tuple((doc.toks[m.i].start, doc.toks[m.j - 1].end) for m in ms)
         start, end = doc.toks[rep.i].start, doc.toks[rep.j - 1].end
-        actors.append((ms[0].i, Actor(text, grp["type"], start, end, role)))
+        actors.append((ms[0].i, ActorMentions(Actor(text, grp["type"], start, end, role), spans)))
     actors.sort(key=lambda x: x[0])
     return [a for _, a in actors]
+
+
+def _key_parts(kind: str, key: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """The shorter keys that join a group of ``key``: a person's last words, an organisation's first ones."""
+    parts: list[tuple[str, ...]] = []
+    if kind == "person":
+        parts = [key[-n:] for n in range(1, len(key))]
+    elif kind == "organization":
+        parts = [key[:n] for n in range(2, len(key))]
+        if key[0] == "وكاله" and len(key) > 1:
+            parts.append(key[1:])  # رويترز of وكالة رويترز
+    return parts
+
+
+def article_actors(text: str, tagger: LockedTagger | None = None) -> list[ActorMentions]:
+    """:func:`extract_actors`'s actors of ``text``, each with the spans of all its mentions.
+
+    What an index stores for every article (:mod:`retrieval.index.mentions`): the actors are
+    exactly :func:`extract_actors`'s, in the same order.
+    """
+    if not text or not text.strip():
+        return []
+    doc, found = mentions(text, tagger)
+    return merge_groups(doc, found)
 
 
 def extract_actors(text: str, tagger: LockedTagger | None = None) -> list[Actor]:
@@ -202,7 +236,4 @@ def extract_actors(text: str, tagger: LockedTagger | None = None) -> list[Actor]
     Aliases are merged into their longest form (``خليفة حفتر`` for ``حفتر``/``لحفتر``);
     proclitics are stripped from the display text but kept in the offsets.
     """
-    if not text or not text.strip():
-        return []
-    doc, found = mentions(text, tagger)
-    return merge(doc, found)
+    return [g.actor for g in article_actors(text, tagger)]

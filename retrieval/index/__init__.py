@@ -5,7 +5,9 @@ One module per job:
 * :mod:`~retrieval.index.postings`: the postings and their BM25 statistics (:class:`Postings`);
 * :mod:`~retrieval.index.columns`: the generic saved columns (strings, blobs, arrays) and
   :mod:`~retrieval.index.stores`: the article and passage tables made of them;
-* :mod:`~retrieval.index.builder`: adding articles, in two passes (read, then analyse);
+* :mod:`~retrieval.index.builder`: adding articles, in three passes (read, analyse, tag actors);
+* :mod:`~retrieval.index.mentions`: the actors' mentions found at index time (:class:`MentionStore`)
+  and :mod:`~retrieval.index.tagging`: tagging them, on several cores for a large corpus;
 * :mod:`~retrieval.index.query`: searching and query expansion;
 * :mod:`~retrieval.index.manifest`: the manifest, saving and loading;
 * :mod:`~retrieval.index.core`: :class:`Index`, which ties them together.
@@ -15,7 +17,7 @@ Scoring is rank-bm25's ``BM25Okapi`` (Robertson/Sparck Jones IDF, negative IDF f
 floating-point operations, so scores are rank-bm25's own (``tests/test_bm25_parity.py``) at a
 fraction of the cost: a query touches only the postings of its terms.
 
-A saved index is a directory of plain files, never a pickle (format version 2):
+A saved index is a directory of plain files, never a pickle (format version 3):
 
 * ``manifest.json``: format version, analyzer version, BM25 parameters, counts, build date,
   the corpus paths it was built from (and what was added later), and the SHA-256 of every
@@ -29,7 +31,10 @@ A saved index is a directory of plain files, never a pickle (format version 2):
   ``sentence_ptr.npy`` and ``sentences.npy`` (start, end, paragraph of every sentence);
 * postings: ``vocab.*`` (terms in first-occurrence order), ``df.npy``, ``post_docs.npy``,
   ``post_tf.npy`` (term-major: the passages and term frequencies of term 0, then term 1, ...),
-  ``doc_len.npy`` (tokens per passage), ``idf.npy`` (BM25Okapi IDF per term).
+  ``doc_len.npy`` (tokens per passage), ``idf.npy`` (BM25Okapi IDF per term);
+* actors: ``mentions.npy`` (article, start, end, group of every mention), ``article_mentions.npy``,
+  ``actor_types.npy``, ``article_actors.npy``, ``actor_texts.*``, ``actor_roles.*`` (per group of
+  aliases: see :mod:`~retrieval.index.mentions`).
 
 Arrays are ``.npy`` files memory-mapped at load (``allow_pickle=False``): loading costs a
 checksum pass and no parsing, and a serving process keeps in memory what its queries touch.
@@ -37,7 +42,7 @@ checksum pass and no parsing, and a serving process keeps in memory what its que
 Incremental additions (:meth:`Index.add`): new articles are segmented and analysed, appended
 after the existing passages, and the BM25 statistics (document frequencies, IDF, average
 length) are recomputed for the whole index, so scores are exactly those of a BM25Okapi over all
-stored passages. The lexicon grows with the new articles' words; passages already indexed keep
+stored passages; the new articles are tagged and their mentions appended. The lexicon grows with the new articles' words; passages already indexed keep
 the analysis they got, so an extended index can differ slightly from a full rebuild where a
 new article makes a clitic form attested for the first time (see the README's "Scale" section).
 """
@@ -45,6 +50,7 @@ new article makes a clitic form attested for the first time (see the README's "S
 from .builder import AddReport, ProgressFn, passage_text
 from .core import Index
 from .manifest import FORMAT_VERSION, read_manifest
+from .mentions import MentionStore, StoredMention
 from .postings import DEFAULT_PARAMS, BM25Params, DocFreq, Postings
 from .query import Hit
 from .stores import ArticleStore, PassageStore
@@ -60,9 +66,11 @@ __all__ = [
     "DocFreq",
     "Hit",
     "Index",
+    "MentionStore",
     "PassageStore",
     "Postings",
     "ProgressFn",
+    "StoredMention",
     "passage_text",
     "read_manifest",
 ]

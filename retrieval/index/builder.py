@@ -5,9 +5,11 @@
    segments :func:`~retrieval.corpus.make_article` computed: an article is segmented once) and
    collects every word form, from which the lexicon is built: which clitic forms are attested
    must be known before any word is analysed;
-2. :func:`analyse_pass` analyses each new passage (a real title first) into term ids.
+2. :func:`analyse_pass` analyses each new passage (a real title first) into term ids;
+3. :func:`tag_pass` tags each new article's actors once (:mod:`retrieval.index.tagging`, on
+   several cores for a large corpus) and keeps every mention (:mod:`retrieval.index.mentions`).
 
-:meth:`Index.add <retrieval.index.Index.add>` runs both, then :func:`combine` computes the BM25
+:meth:`Index.add <retrieval.index.Index.add>` runs them, then :func:`combine` computes the BM25
 statistics of the whole index again and makes the new index.
 """
 
@@ -24,13 +26,27 @@ import numpy as np
 from ..corpus import DUPLICATE_ID, Article, Problem
 from ..normalize import WORD_RE, Analyzer, build_lexicon
 from ..segment import Passage, passages, segment_article
+from .mentions import Tagged
 from .stores import SPAN_FIELDS
+from .tagging import backend_name, tag_texts
 
 if TYPE_CHECKING:
+    from ..actors.backend import LockedTagger
     from .columns import StringTable
     from .core import Index
 
-__all__ = ["AddReport", "Analysis", "ProgressFn", "Reading", "analyse_pass", "build_time", "combine", "passage_text", "read_pass"]
+__all__ = [
+    "AddReport",
+    "Analysis",
+    "ProgressFn",
+    "Reading",
+    "analyse_pass",
+    "build_time",
+    "combine",
+    "passage_text",
+    "read_pass",
+    "tag_pass",
+]
 
 #: Called as ``progress(done, total, stage)`` while building (``total`` may be ``None``);
 #: ``progress(0, None, stage)`` announces a step that has no count.
@@ -189,8 +205,26 @@ def analyse_pass(base: Index, reading: Reading, progress: ProgressFn | None) -> 
     return Analysis(term_ids.new_terms, tokens, lens)
 
 
-def combine(base: Index, reading: Reading, analysis: Analysis, sources: Sequence[str], progress: ProgressFn | None) -> Index:
-    """A new index: ``base`` and the new passages, BM25 statistics computed over all of them."""
+def tag_pass(
+    base: Index, reading: Reading, tagger: LockedTagger | None, workers: int | None, progress: ProgressFn | None
+) -> Tagged:
+    """Pass 3: every mention of an actor in the new articles (the rules, and ``tagger`` beside them)."""
+    tagged = Tagged.after(base.mentions)
+    a_old, n = len(base.articles), len(reading.articles)
+    if progress is not None:
+        progress(0, n, "tagging actors")
+    for i, groups in enumerate(tag_texts([a.text for a in reading.articles], tagger, workers)):
+        tagged.add(a_old + i, groups)
+        if progress is not None:
+            progress(i + 1, n, "tagging actors")
+    tagged.backend = backend_name(tagger)
+    return tagged
+
+
+def combine(
+    base: Index, reading: Reading, analysis: Analysis, tagged: Tagged, sources: Sequence[str], progress: ProgressFn | None
+) -> Index:
+    """A new index: ``base`` and the new passages and mentions, BM25 statistics computed over all passages."""
     if progress is not None:
         progress(0, None, "computing BM25 statistics")
     lens = analysis.lens
@@ -199,8 +233,10 @@ def combine(base: Index, reading: Reading, analysis: Analysis, sources: Sequence
     )
     store = base.articles.extend(reading.articles)
     pstore = base.passages.extend(store.ids, reading.spans, reading.sentence_ptr, reading.sentences, reading.article_first)
+    mstore = base.mentions.extend(store.ids, tagged)
     at = build_time()
-    step = {"at": at, "articles": len(reading.articles), "passages": len(lens), "sources": list(sources)}
+    step = {"at": at, "articles": len(reading.articles), "passages": len(lens), "mentions": len(mstore) - len(base.mentions),
+            "actors": tagged.backend, "sources": list(sources)}
     index = type(base)(
         store,
         pstore,
@@ -209,6 +245,7 @@ def combine(base: Index, reading: Reading, analysis: Analysis, sources: Sequence
         at,
         base.sources + [s for s in sources if s not in base.sources],
         base.history + [step],
+        mstore,
     )
     index.last_add = AddReport(len(reading.articles), len(lens), tuple(reading.no_passage))
     return index

@@ -26,11 +26,13 @@ from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import pairwise
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
 __all__ = [
     "BlobColumn",
+    "Rows",
     "StringColumn",
     "StringTable",
     "compress_text",
@@ -39,6 +41,8 @@ __all__ = [
     "save_array",
     "string_hash",
 ]
+
+T = TypeVar("T")
 
 _HASH_BYTES = 8  # BLAKE2b-64: the keys of a StringTable are uint64
 _ZLIB_LEVEL = 6  # zlib's default level (Z_DEFAULT_COMPRESSION): Arabic news text shrinks to about a third
@@ -65,6 +69,22 @@ def load_array(path: Path, mmap: bool = True) -> np.ndarray:
         raise ValueError(f"{path.name} holds Python objects")
     # A plain ndarray view of the map: numpy.memmap's slicing costs microseconds per call.
     return arr.view(np.ndarray) if isinstance(arr, np.memmap) else arr
+
+
+class Rows(Sequence[T]):
+    """A read-only sequence whose items are made when asked for: subclasses give ``__len__`` and
+    ``_item(i)`` (``0 <= i < len``); negative indexes and slices are handled here."""
+
+    def _item(self, i: int) -> T:
+        raise NotImplementedError
+
+    def __getitem__(self, i):  # type: ignore[override]
+        n = len(self)
+        if isinstance(i, slice):
+            return [self._item(j) for j in range(*i.indices(n))]
+        if not -n <= i < n:
+            raise IndexError(i)
+        return self._item(i % n)
 
 
 class BlobColumn:

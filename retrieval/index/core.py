@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -12,15 +13,18 @@ from ..corpus import Article, Problem
 from ..normalize import Analyzer
 from . import builder, manifest, query
 from .builder import AddReport, ProgressFn, build_time
+from .mentions import MentionStore
 from .postings import DEFAULT_PARAMS, BM25Params, DocFreq, Postings
 from .query import Hit
 from .stores import ArticleStore, PassageStore
+from .tagging import TaggerSpec, resolve_tagger
 
 __all__ = ["Index"]
 
 
 class Index:
-    """Articles, their passages, and BM25Okapi postings over the passages' analysed terms."""
+    """Articles, their passages, BM25Okapi postings over the passages' analysed terms, and the
+    mentions of actors found in the articles when they were indexed (:attr:`mentions`)."""
 
     def __init__(
         self,
@@ -31,12 +35,17 @@ class Index:
         built_at: str,
         sources: Sequence[str] = (),
         history: Sequence[dict] = (),
+        mentions: MentionStore | None = None,
     ) -> None:
         if postings.n_docs != len(passage_store):
             raise ValueError("passages and postings differ in number")
+        if mentions is not None and len(mentions.mention_ptr) != len(store) + 1:
+            raise ValueError("mentions and articles differ in number")
         self.articles: ArticleStore = store
         self.passages: PassageStore = passage_store
         self.postings = postings
+        #: Every mention of an actor, found when the articles were indexed (None given: no mentions).
+        self.mentions: MentionStore = mentions if mentions is not None else MentionStore.empty(store.ids)
         self.params = postings.params
         self.analyzer = Analyzer(lexicon)
         self.df = DocFreq(postings)
@@ -53,21 +62,16 @@ class Index:
         return cls(store, PassageStore.empty(store.ids), Postings.empty(params), frozenset(), build_time())
 
     @classmethod
-    def build(
-        cls,
-        articles: Iterable[Article],
-        params: BM25Params = DEFAULT_PARAMS,
-        progress: ProgressFn | None = None,
-        sources: Sequence[str] = (),
-        total: int | None = None,
-        problems: list[Problem] | None = None,
-    ) -> Index:
-        """Segment, analyse and index ``articles`` (an iterable, read once).
+    def build(cls, articles: Iterable[Article], params: BM25Params = DEFAULT_PARAMS, **options: Any) -> Index:
+        """Segment, analyse, index and tag ``articles`` (an iterable, read once) into a new index.
 
-        ``progress(done, total, stage)`` is called per article while reading and indexing.
-        Duplicate ids keep the first article (reported in ``problems`` when given).
+        ``options`` are :meth:`add`'s: ``progress(done, total, stage)`` is called per article
+        while reading, indexing and tagging; duplicate ids keep the first article (reported in
+        ``problems`` when given); ``tagger`` finds actors beside the rules (a backend name
+        ``auto``, ``model``, ``camel``, a loaded tagger, or ``rules``/``None`` for the rules
+        alone); ``workers`` bounds the processes that tag a large corpus.
         """
-        index = cls.empty(params).add(articles, progress=progress, sources=sources, total=total, problems=problems)
+        index = cls.empty(params).add(articles, **options)
         index.history = [h | {"build": True} for h in index.history[-1:]]
         return index
 
@@ -78,18 +82,23 @@ class Index:
         sources: Sequence[str] = (),
         total: int | None = None,
         problems: list[Problem] | None = None,
+        tagger: TaggerSpec = "auto",
+        workers: int | None = None,
     ) -> Index:
         """A new index: this one plus ``articles`` (this one stays usable).
 
         Only the new articles are read, segmented and analysed (:mod:`retrieval.index.builder`);
         the lexicon grows with their words and the BM25 statistics are recomputed over all
         passages. An article whose id is already indexed is skipped (reported in ``problems``):
-        rebuild to replace an article.
+        rebuild to replace an article. The new articles' actors are tagged with ``tagger`` (a
+        backend name, a loaded tagger, or ``rules``/``None`` for the rules alone) on up to
+        ``workers`` processes (:mod:`retrieval.index.tagging`) and their mentions appended.
         """
         problems = problems if problems is not None else []
         reading = builder.read_pass(self, articles, progress, total, problems)
         analysis = builder.analyse_pass(self, reading, progress)
-        return builder.combine(self, reading, analysis, sources, progress)
+        tagged = builder.tag_pass(self, reading, resolve_tagger(tagger), workers, progress)
+        return builder.combine(self, reading, analysis, tagged, sources, progress)
 
     # ----------------------------------------------------------------- searching
     @property

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from .. import __version__
 from ..errors import IndexLoadError
 from ..normalize import ANALYZER_VERSION
+from .mentions import MentionStore
 from .postings import BM25Params, Postings
 from .stores import ArticleStore, PassageStore
 
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FORMAT_VERSION", "MANIFEST", "load_index", "read_manifest", "save_index"]
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: the actors' mentions (retrieval.index.mentions)
 MANIFEST = "manifest.json"
 _FORMAT = "sanad-index"  # the manifest's "format": what marks a directory as a Sanad index
 _LEXICON = "lexicon.txt"
@@ -72,7 +73,7 @@ def save_index(index: Index, directory: str | Path) -> Path:
 
 def _write_files(index: Index, d: Path) -> list[str]:
     """Every file of the index but the manifest, written to ``d``; returns their names."""
-    files = index.articles.save(d) + index.passages.save(d) + index.postings.save(d)
+    files = index.articles.save(d) + index.passages.save(d) + index.postings.save(d) + index.mentions.save(d)
     (d / _LEXICON).write_text("\n".join(sorted(index.analyzer.lexicon)), encoding="utf-8")
     return files + [_LEXICON]
 
@@ -90,6 +91,7 @@ def _manifest(index: Index, checksums: dict[str, str]) -> dict:
             "passages": len(index.passages),
             "terms": len(index.postings.vocab),
             "postings": len(index.postings.docs),
+            "mentions": len(index.mentions),
         },
         "sources": index.sources,
         "history": index.history,
@@ -160,11 +162,12 @@ def load_index(make: Callable[..., Index], directory: str | Path, verify: bool =
         store = ArticleStore.load(d)
         pstore = PassageStore.load(d, store.ids)
         postings = Postings.load(d, params)
+        mstore = MentionStore.load(d, store.ids)
         lexicon = frozenset((d / _LEXICON).read_text(encoding="utf-8").split("\n")) - {""}
         counts = manifest["counts"]
-        if counts["articles"] != len(store) or counts["passages"] != len(pstore):
+        if counts["articles"] != len(store) or counts["passages"] != len(pstore) or counts["mentions"] != len(mstore):
             raise ValueError("counts differ from the manifest")
         return make(store, pstore, postings, lexicon, manifest["built_at"], manifest.get("sources", []),
-                    manifest.get("history", []))
+                    manifest.get("history", []), mstore)
     except (OSError, ValueError, KeyError, TypeError, EOFError) as e:
         raise IndexLoadError(d, f"index at {d} cannot be read ({e})", sources=_sources(manifest)) from e

@@ -14,6 +14,7 @@ from ..corpus import Article
 from ..segment import Passage, Segment
 from .columns import (
     BlobColumn,
+    Rows,
     StringColumn,
     StringTable,
     compress_text,
@@ -139,7 +140,7 @@ class ArticleStore(Mapping[str, Article]):
         )
 
 
-class _ArticleValues(Sequence[Article]):
+class _ArticleValues(Rows[Article]):
     """``articles.values()``: the articles in corpus order, a lazy sequence (``len``, index, slice):
     a page of a listing decompresses only the articles on it."""
 
@@ -149,19 +150,14 @@ class _ArticleValues(Sequence[Article]):
     def __len__(self) -> int:
         return len(self._s)
 
-    def __getitem__(self, i):  # type: ignore[override]
-        if isinstance(i, slice):
-            return [self._s.at(j) for j in range(*i.indices(len(self._s)))]
-        n = len(self._s)
-        if not -n <= i < n:
-            raise IndexError(i)
-        return self._s.at(i % n)
+    def _item(self, i: int) -> Article:
+        return self._s.at(i)
 
     def __iter__(self) -> Iterator[Article]:
         return (self._s.at(i) for i in range(len(self._s)))
 
 
-class PassageStore(Sequence[Passage]):
+class PassageStore(Rows[Passage]):
     """The passages, as arrays; a :class:`Passage` is made when one is asked for."""
 
     def __init__(
@@ -205,13 +201,7 @@ class PassageStore(Sequence[Passage]):
     def __len__(self) -> int:
         return len(self.spans)
 
-    def __getitem__(self, i):  # type: ignore[override]
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        n = len(self.spans)
-        if not -n <= i < n:
-            raise IndexError(i)
-        i %= n
+    def _item(self, i: int) -> Passage:
         art, start, end = self.spans[i].tolist()
         a, b = self.sentence_ptr[i : i + 2].tolist()
         segs = tuple(Segment("sentence", s, e, p) for s, e, p in self.sentences[a:b].tolist())

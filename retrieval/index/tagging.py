@@ -1,0 +1,85 @@
+"""Tagging the new articles' actors at index time, on several cores for a large corpus.
+
+Every article is tagged once (:func:`~retrieval.index.mentions.groups_of`: the rules plus the
+configured tagger). A corpus of :data:`POOL_MIN_ARTICLES` articles or more is tagged by a pool of
+``workers`` processes (``spawn``: no state inherited from the parent, safe next to threads) over
+chunks of articles, each worker loading its own tagger by backend name; results are taken in
+article order, so the index is the same byte for byte whatever the number of workers. A smaller
+corpus (the tests build many) is tagged in this process: no pool to start.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from itertools import islice
+
+from ..actors.backend import LockedTagger, get_tagger
+from .mentions import ArticleGroups, groups_of
+
+__all__ = ["DEFAULT_WORKERS", "POOL_MIN_ARTICLES", "TaggerSpec", "backend_name", "resolve_tagger", "tag_texts"]
+
+#: A tagger as building takes it: a backend name (``auto``, ``model``, ``camel``; ``rules`` or
+#: ``None`` for the rules alone) or a loaded tagger.
+TaggerSpec = LockedTagger | str | None
+#: Processes that tag a large corpus unless told otherwise.
+DEFAULT_WORKERS = max(1, min(8, os.cpu_count() or 1))
+#: Fewer new articles than this are tagged in this process.
+POOL_MIN_ARTICLES = 300
+_CHUNK = 32  # articles per task
+_BACKENDS = ("auto", "model", "camel")
+
+_worker_tagger: LockedTagger | None = None  # a pool worker's own tagger
+
+
+def resolve_tagger(tagger: TaggerSpec) -> LockedTagger | None:
+    """The tagger of a :data:`TaggerSpec` (``None``: the rules alone)."""
+    if tagger is None or tagger == "rules":
+        return None
+    if isinstance(tagger, str):
+        return get_tagger(tagger)  # type: ignore[arg-type]
+    return tagger
+
+
+def backend_name(tagger: LockedTagger | None) -> str:
+    """What an index records of the tagger it was built with: its backend, or ``rules``."""
+    return "rules" if tagger is None else tagger.name
+
+
+def _init_worker(backend: str | None) -> None:
+    global _worker_tagger
+    _worker_tagger = None if backend is None else get_tagger(backend)  # type: ignore[arg-type]
+
+
+def _tag_chunk(texts: list[str]) -> list[ArticleGroups]:
+    return [groups_of(t, _worker_tagger) for t in texts]
+
+
+def _pooled(texts: Sequence[str], backend: str | None, workers: int) -> Iterator[list[ArticleGroups]]:
+    """Chunks of results in order; at most two chunks per worker are in flight (bounded memory)."""
+    chunks = (list(texts[i : i + _CHUNK]) for i in range(0, len(texts), _CHUNK))
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(backend,)) as pool:
+        pending: deque[Future] = deque(pool.submit(_tag_chunk, c) for c in islice(chunks, 2 * workers))
+        while pending:
+            done = pending.popleft().result()
+            nxt = next(chunks, None)
+            if nxt is not None:
+                pending.append(pool.submit(_tag_chunk, nxt))
+            yield done
+
+
+def tag_texts(texts: Sequence[str], tagger: LockedTagger | None, workers: int | None = None) -> Iterator[ArticleGroups]:
+    """The groups of each of ``texts``, in order: in a pool of ``workers`` processes for
+    :data:`POOL_MIN_ARTICLES` texts or more (and a tagger a worker can load by name), else here."""
+    workers = DEFAULT_WORKERS if workers is None else max(1, workers)
+    backend = None if tagger is None else tagger.name
+    if workers < 2 or len(texts) < POOL_MIN_ARTICLES or (backend is not None and backend not in _BACKENDS):
+        for t in texts:
+            yield groups_of(t, tagger)
+        return
+    for chunk in _pooled(texts, backend, workers):
+        yield from chunk
