@@ -15,6 +15,8 @@ from retrieval.index import Index
 from retrieval.service import Sanad
 
 from .render import (
+    print_actor_header,
+    print_actor_sentences,
     print_answer,
     print_article,
     print_follow_up,

@@ -39,7 +39,10 @@ def open_index(
 ) -> Index:
     """The index to answer from: ``settings.index`` if set, else ``settings.corpus``, else the
     default corpus; what a corpus had to skip is printed on stderr."""
-    report = build.open_index(settings.index, settings.corpus or (), progress=progress, strict=strict, select=select)
+    report = build.open_index(
+        settings.index, settings.corpus or (), progress=progress, strict=strict, select=select,
+        tagger=settings.actors_backend,
+    )
     if isinstance(progress, Progress):
         progress.close()
     report_problems(report.problems)

@@ -77,6 +77,7 @@ class ActorIndex:
 
     def __init__(self, index, groups: Sequence[_Group]) -> None:
         self.index = index
+        self._dates: dict[int, str] = {}
         keyed = _assign_keys(groups)
         self._groups: dict[str, list[_Group]] = defaultdict(list)
         for key, g in keyed:
@@ -171,12 +172,19 @@ class ActorIndex:
         return [(self._entries[k], c) for k, c in ranked[:n]]
 
     # ------------------------------------------------------------------ building
+    def _date(self, position: int) -> str:
+        """The date of the article at ``position`` ("" when it has none), without reading its text."""
+        date = self._dates.get(position)
+        if date is None:
+            date = self._dates[position] = self.index.articles.field_at(position, "date") or ""
+        return date
+
     def _entry(self, key: str, groups: list[_Group]) -> ActorEntry:
         forms = Counter(g.text for g in groups)
         name = max(forms, key=lambda f: (len(_key_words(f)), forms[f], len(f), f))
         roles = Counter(g.role for g in groups if g.role)
         articles = tuple(dict.fromkeys(g.article_id for g in groups))
-        dates = sorted(d for d in (self.index.articles[a].date or "" for a in articles) if _ISO_DATE_RE.match(d))
+        dates = sorted({d for d in (self._date(g.position) for g in groups) if _ISO_DATE_RE.match(d)})
         return ActorEntry(
             key=key,
             name=name,

@@ -85,6 +85,11 @@ class ArticleStore(Mapping[str, Article]):
     def position(self, article_id: str) -> int:
         return self.ids.find(article_id)
 
+    def field_at(self, i: int, name: str) -> str | None:
+        """One optional field (``source``, ``date``, ``url``...) of the ``i``-th article, without its text."""
+        j = OPTIONAL_FIELDS.index(name)
+        return self.optional[name][i] if self.flags[i][1 + j] else None
+
     def at(self, i: int) -> Article:
         """The ``i``-th article (corpus order)."""
         a = self._cache.get(i)
