@@ -321,7 +321,7 @@ def cmd_actors(args: argparse.Namespace) -> int:
         else:
             render.print_actors(entries, console, reshape)
         return 0
-    report = sanad.actor(args.name, args.type)
+    report = sanad.actor(args.name, args.type, limit=max(1, args.limit))
     if report is None:
         if args.json:
             _print_json({"name": args.name, "found": False})
@@ -333,7 +333,7 @@ def cmd_actors(args: argparse.Namespace) -> int:
     else:
         render.print_actor_header(report, console, reshape)
         console.print()
-        render.print_actor_sentences(report.sentences[: max(1, args.limit)], index.articles, console, reshape)
+        render.print_actor_sentences(report.sentences, index.articles, console, reshape)
     return 0
 
 

@@ -262,7 +262,7 @@ def print_actor_header(report: ActorReport, console: Console, reshape: bool = Fa
     if e.roles:
         _emit(console, "الصفة: " + "، ".join(e.roles), reshape)
     dates = f" · {e.first_date[:10]} – {e.last_date[:10]}" if e.first_date and e.last_date else ""
-    console.print(Text(f"{len(e.articles)} articles, {e.mentions} mentions, {len(report.sentences)} sentences{dates}", style="dim"))
+    console.print(Text(f"{len(e.articles)} articles, {e.mentions} mentions{dates}", style="dim"))
     if report.co_actors:
         _emit(console, "يُذكر معه: " + "، ".join(f"{c.name} ({n})" for c, n in report.co_actors), reshape, "green")
     if report.others:

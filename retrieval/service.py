@@ -38,6 +38,8 @@ __all__ = ["ActorReport", "Options", "Reply", "Sanad"]
 
 #: The actor button and ``about()`` show at least this many passages.
 ABOUT_TOP_K = 5
+#: An actor report holds at most this many sentences (the best first).
+REPORT_SENTENCES = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,15 +161,19 @@ class Sanad:
                     self._actors = ActorIndex.build(self.index)
         return self._actors
 
-    def actor(self, name: str, type: ActorType | None = None) -> ActorReport | None:
+    def actor(self, name: str, type: ActorType | None = None, limit: int = REPORT_SENTENCES) -> ActorReport | None:
         """What the corpus says of the actor ``name`` names (the best match, of ``type`` if given),
         None when it names none. Raises :class:`InputError` for a name too short or too long to look up.
         """
         found = [e for e in self.actors.find(name) if type is None or e.type == type]
-        return self.report(found[0], tuple(found[1:])) if found else None
+        return self.report(found[0], tuple(found[1:]), limit) if found else None
 
-    def report(self, entry: ActorEntry, others: tuple[ActorEntry, ...] = ()) -> ActorReport:
-        return ActorReport(entry, tuple(self.actors.sentences(entry)), tuple(self.actors.co_actors(entry)), others)
+    def report(
+        self, entry: ActorEntry, others: tuple[ActorEntry, ...] = (), limit: int = REPORT_SENTENCES
+    ) -> ActorReport:
+        """``entry``'s first ``limit`` sentences (best first) and the actors named with it."""
+        sentences = tuple(self.actors.sentences(entry, limit))
+        return ActorReport(entry, sentences, tuple(self.actors.co_actors(entry)), others)
 
     def about_actor(self, actor: Actor) -> ActorReport | None:
         """The actor index's report on an answer's ``actor`` (the actor buttons), None if it has none."""

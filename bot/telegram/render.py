@@ -340,7 +340,7 @@ def actor_pages(report: ActorReport, articles: Mapping[str, Article], budget: in
     if e.roles:
         card.append("الصفة: " + escape(_cut("، ".join(e.roles), TITLE_CHARS)))
     when = f" بين {escape(e.first_date[:10])} و{escape(e.last_date[:10])}" if e.first_date and e.last_date else ""
-    card.append(f"في {escape(str(len(e.articles)))} مقالاً، {escape(str(len(report.sentences)))} جملة{when}.")
+    card.append(f"في {escape(str(len(e.articles)))} مقالاً، {escape(str(e.mentions))} ذِكراً{when}.")
     if report.co_actors:
         names = "، ".join(f"{c.name} ({n})" for c, n in report.co_actors[:6])
         card.append("يُذكر معه: " + escape(_cut(names, TITLE_CHARS)))
