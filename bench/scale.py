@@ -6,7 +6,9 @@ For 10%, 50% and 100% of the archive (times ``--fraction``) this measures, in on
   peak RSS; the saved index's size on disk;
 * cold start: ``sanad ask --json --index DIR QUESTION`` as a fresh process, to its first answer
   (median of 3; the index files are in the OS page cache, as on a server that just built them);
-* serving: a fresh process loads the index and calls ``answer()`` (retrieve + sentences + actors)
+* serving: a fresh process loads the index and calls ``answer()`` (retrieve + sentences; actors are
+  read from the index since format 3, so the "of which actors" column reads 0 for this version;
+  ``bench/archive.py`` is the archive benchmark the README reports)
   on 500 questions, cold caches first: p50/p95/p99 latency, search-only latency
   (``expand`` + ``search``), and the process's RSS after the 500 answers;
 * the reference: ``rank_bm25.BM25Okapi`` over the same passages (the bags of terms the index

@@ -96,8 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     actors = sub.add_parser(
         "actors",
-        help="the corpus's most-named actors, or one actor: aliases, roles, dates, who is named with it, its sentences",
-        description="Without NAME: the most-named people, organisations and places (by articles). With NAME: "
+        help="the corpus's most-named actors by type, or one actor: aliases, roles, dates, who is named with it, its sentences",
+        description="Without NAME: the most-named people, organisations and places (by articles), --limit of each type. With NAME: "
         "the actor it names (a family name is enough: حفتر), its aliases and roles, how many articles and "
         "when, the actors named in the same articles, and every sentence naming it, best first.",
     )
@@ -314,12 +314,16 @@ def cmd_actors(args: argparse.Namespace) -> int:
     settings, index = _open(args)
     sanad = _service(settings, index)
     console, reshape = Console(), render.wants_reshape(settings.console_reshape)
-    if args.name is None:
-        entries = sanad.actors.top(args.type, max(1, args.limit))
+    if args.name is None:  # the most-named, by type
+        types = (args.type,) if args.type else ("person", "organization", "place")
+        by_type = {t: sanad.actors.top(t, max(1, args.limit)) for t in types}
         if args.json:
-            _print_json({"actors": [render.actor_entry_json(e) for e in entries]})
+            _print_json({t: [render.actor_entry_json(e) for e in es] for t, es in by_type.items()})
         else:
-            render.print_actors(entries, console, reshape)
+            for t, entries in by_type.items():
+                console.print(f"[bold]{render.TYPE_LABELS_AR[t]}[/bold]")
+                render.print_actors(entries, console, reshape)
+                console.print()
         return 0
     report = sanad.actor(args.name, args.type, limit=max(1, args.limit))
     if report is None:

@@ -70,8 +70,10 @@ def test_sanad_actors_cli() -> None:
     data = json.loads(sanad("actors", "ليون", "--json").stdout)
     assert data["found"] and data["name"] == "برناردينو ليون"
     assert {s["article_id"][:3] for s in data["sentences"]} >= {"003", "004"}
-    top = json.loads(sanad("actors", "--type", "person", "--limit", "3", "--json").stdout)["actors"]
-    assert len(top) == 3 and all(a["type"] == "person" for a in top)
+    top = json.loads(sanad("actors", "--type", "person", "--limit", "3", "--json").stdout)
+    assert list(top) == ["person"] and len(top["person"]) == 3 and all(a["type"] == "person" for a in top["person"])
+    every = json.loads(sanad("actors", "--json").stdout)
+    assert list(every) == ["person", "organization", "place"] and "ليبيا" in [a["name"] for a in every["place"]]
     missing = sanad("actors", "زيدان الخرافي")
     assert missing.returncode == 1 and "no actor named" in missing.stdout
     short = sanad("actors", "ح")
