@@ -27,7 +27,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from .actors import Actor, LockedTagger
+from .actors import Actor
 from .answerability import Model, load_model
 from .charsets import ARABIC_SCRIPT_RE, CONTROL_RE
 from .corpus import Article
@@ -310,18 +310,15 @@ def answer(
     index: Index,
     top_k: int = 3,
     min_confidence: float | None = None,
-    tagger: LockedTagger | str | None = "auto",
     model: Model | None = None,
 ) -> Answer:
     """Answer ``question`` from ``index`` with verbatim, sourced sentences.
 
     ``min_confidence`` is the probability a candidate needs (default: the shipped model's
     threshold). A result's actors are those the index stored for its article (tagged once when
-    it was indexed, :mod:`retrieval.index.mentions`) inside its quotes: no tagger runs here, and
-    ``tagger`` is ignored (kept for callers that still pass one). Raises :class:`InputError` for
-    a question with no words at all.
+    it was indexed, :mod:`retrieval.index.mentions`) inside its quotes: no tagger runs here.
+    Raises :class:`InputError` for a question with no words at all.
     """
-    del tagger  # the actors were tagged when the index was built
     model = model or load_model()
     threshold = model.threshold if min_confidence is None else min_confidence
     asked, cands = candidates(question, index)
