@@ -41,6 +41,7 @@ FORMAT = 1
 MAX_CHARS = 24  # characters of a token the CNN reads (a longer token is cut)
 MAX_LEN = 256  # a longer sentence is tagged in pieces
 BATCH = 64  # sentences per batch
+THREADS = 2  # BLAS threads while tagging (threadpoolctl, when installed, bounds them)
 PAD, UNK = 0, 1
 _SHAPES = ("E", "Q", "P", "M") + tuple(f"{s}{k}" for s in "ALD" for k in "1234")
 FLAGS = tuple(name for name, _ in _TRIGGERS) + ("stop", "for")
@@ -293,8 +294,17 @@ class NeuralTagger:
         return self.tag_sentences([tokens])[0]
 
     def tag_sentences(self, sentences: Iterable[Sequence[str]]) -> list[list[str]]:
-        """Tags of each sentence (batched by length; empty sentences get no tags)."""
+        """Tags of each sentence (batched by length; empty sentences get no tags), on at most
+        :data:`THREADS` BLAS threads."""
         sents = [list(s) for s in sentences]
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:  # optional: without it NumPy's own thread setting applies
+            return self._tag(sents)
+        with threadpool_limits(THREADS):
+            return self._tag(sents)
+
+    def _tag(self, sents: list[list[str]]) -> list[list[str]]:
         pieces: list[tuple[int, int, list[str]]] = []  # sentence, offset, tokens
         for i, s in enumerate(sents):
             pieces.extend((i, k, s[k : k + MAX_LEN]) for k in range(0, len(s), MAX_LEN))

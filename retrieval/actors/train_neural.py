@@ -59,8 +59,8 @@ from .train import (
 
 REBUILD = "python -m retrieval.actors.train_neural"
 TAG_LIST = ["O"] + sorted(TAGS - {"O"})
-DIMS = {"word": 64, "stem": 48, "char": 24, "filters": 48, "kernel": 3, "hidden": 100}
-SETTINGS = {"epochs": 12, "lr": 2e-3, "batch": 16, "dropout": 0.4, "unk_singletons": 0.5, "chunk": 100, "seed": 12}
+DIMS = {"word": 100, "stem": 48, "char": 24, "filters": 48, "kernel": 3, "hidden": 150}
+SETTINGS = {"epochs": 25, "lr": 2e-3, "batch": 16, "dropout": 0.5, "unk_singletons": 0.5, "chunk": 100, "seed": 12}
 
 Sentence = tuple[list[str], list[str]]
 VOCAB_KEYS = ("words", "stems", "chars", "places", "stats", "stem_stats")
@@ -234,6 +234,8 @@ def train_run(args: tuple) -> str:
     t0 = time.perf_counter()
     for ep in range(1, epochs + 1):
         net.train()
+        for group in opt.param_groups:  # linear decay: the last epochs settle instead of jumping
+            group["lr"] = SETTINGS["lr"] * (1 - (ep - 1) / epochs)
         total = 0.0
         for bi in rng.permutation(len(batches)):
             batch = batches[bi]
