@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -41,7 +42,9 @@ FORMAT = 1
 MAX_CHARS = 24  # characters of a token the CNN reads (a longer token is cut)
 MAX_LEN = 256  # a longer sentence is tagged in pieces
 BATCH = 64  # sentences per batch
-THREADS = 2  # BLAS threads while tagging (threadpoolctl, when installed, bounds them)
+#: BLAS threads while tagging (bounded with threadpoolctl when installed): at most 2, and never
+#: more than the cores this process may use (more threads than cores spin: 50x slower).
+THREADS = max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1))
 PAD, UNK = 0, 1
 _SHAPES = ("E", "Q", "P", "M") + tuple(f"{s}{k}" for s in "ALD" for k in "1234")
 FLAGS = tuple(name for name, _ in _TRIGGERS) + ("stop", "for")
