@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 
 from retrieval.actors import extract_actors, get_tagger
+from retrieval.actors.backend import _beats_crf
 from retrieval.actors.backend import get_tagger as cached_get_tagger
+from retrieval.actors.neural import NeuralTagger
+
+
+def _auto_without_camel() -> str:
+    """What ``auto`` gives without camel-tools: the neural tagger if it beats the CRF on dev."""
+    return "neural" if _beats_crf(NeuralTagger.load().meta) else "model"
 
 
 def test_model_backend_adds_to_the_rules_without_losing_or_junk(default_articles) -> None:
@@ -25,17 +32,17 @@ def test_model_backend_adds_to_the_rules_without_losing_or_junk(default_articles
         assert not any(t.startswith(("وقال", "قال", "وأكد", "أكد")) for t, _ in both)
 
 
-def test_auto_falls_back_to_the_model_when_camel_is_missing_or_broken(
+def test_auto_falls_back_when_camel_is_missing_or_broken(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setenv("CAMELTOOLS_DATA", str(tmp_path))
-    assert cached_get_tagger.__wrapped__("auto").name == "model"
+    assert cached_get_tagger.__wrapped__("auto").name == _auto_without_camel()
     broken = tmp_path / "data" / "ner" / "arabert"
     broken.mkdir(parents=True)
     (broken / "config.json").write_text("{broken")
     (tmp_path / "catalogue.json").write_text(json.dumps({"version": "1.6", "packages": {}, "components": {}}))
     with caplog.at_level(logging.WARNING, logger="retrieval.actors.backend"):
-        assert cached_get_tagger.__wrapped__("auto").name == "model"
+        assert cached_get_tagger.__wrapped__("auto").name == _auto_without_camel()
     assert sum("camel-tools NER unavailable" in r.getMessage() for r in caplog.records) == 1
 
 

@@ -4,8 +4,12 @@
 
 * ``model``: the CRF trained on ANERcorp and shipped in ``data/`` (:mod:`.tagger`);
 * ``camel``: camel-tools' AraBERT NER when ``camel_data -i ner-arabert`` installed it (:mod:`.camel`);
-* ``auto``: ``camel`` when its data is present, else ``model``. A camel install that fails to load
-  falls back to ``model`` with one log line.
+* ``neural``: the character-aware BiLSTM-CRF trained on ANERcorp and shipped in ``data/``
+  (:mod:`.neural`, NumPy inference);
+* ``auto``: ``camel`` when its data is present, else ``neural`` when its weights load *and* its
+  recorded dev micro-F1 beats the CRF's (:data:`CRF_DEV_MICRO_F1`) *and* its side file does not
+  mark it ``auto: false``, else ``model``. A camel or neural model that fails to load falls back
+  with one log line.
 
 The rules (gazetteer, titles, appositions, organisation and place heads) stay first: they give
 clean spans and roles. The tagger's spans are added where no rule matched, so a name the
@@ -27,11 +31,14 @@ from .doc import PRIO_WEAK, Doc, Mention
 from .spans import clitic_analyses
 from .tagger import token_spans
 
-__all__ = ["Backend", "TokenTagger", "get_tagger", "model_mentions"]
+__all__ = ["BACKENDS", "CRF_DEV_MICRO_F1", "Backend", "TokenTagger", "get_tagger", "model_mentions"]
 
 log = logging.getLogger(__name__)
 
-Backend = Literal["auto", "model", "camel"]
+Backend = Literal["auto", "model", "camel", "neural"]
+BACKENDS = ("auto", "model", "camel", "neural")
+#: Dev micro-F1 (PERS+ORG+LOC) of the shipped CRF, from ``python -m retrieval.actors.train --eval-only``.
+CRF_DEV_MICRO_F1 = 0.7286
 _TYPES = {"PERS": "person", "ORG": "organization", "LOC": "place"}
 
 
@@ -62,8 +69,8 @@ class LockedTagger:
 @lru_cache(maxsize=4)
 def get_tagger(backend: Backend = "auto") -> LockedTagger:
     """The tagger of ``backend`` (loaded once). Raises :class:`ModelLoadError` if the shipped model is broken."""
-    if backend not in ("auto", "model", "camel"):
-        raise ModelLoadError(f"unknown actors backend {backend!r}: use auto, model or camel")
+    if backend not in BACKENDS:
+        raise ModelLoadError(f"unknown actors backend {backend!r}: use auto, model, camel or neural")
     if backend in ("auto", "camel"):
         from .camel import CamelTagger, camel_ner_path
 
@@ -72,9 +79,30 @@ def get_tagger(backend: Backend = "auto") -> LockedTagger:
                 return LockedTagger(CamelTagger(), "camel")
             except ModelLoadError as e:
                 log.warning("actors: camel-tools NER unavailable, using the shipped model instead: %s", e)
+    if backend in ("auto", "neural"):
+        from .neural import NeuralTagger
+
+        if backend == "neural":
+            return LockedTagger(NeuralTagger.load(), "neural")
+        try:
+            neural = NeuralTagger.load()
+        except ModelLoadError as e:
+            log.warning("actors: neural NER unavailable, using the CRF instead: %s", e)
+        else:
+            if _beats_crf(neural.meta):
+                return LockedTagger(neural, "neural")
     from .tagger import Tagger
 
     return LockedTagger(Tagger.load(), "model")
+
+
+def _beats_crf(meta: dict) -> bool:
+    """Whether ``auto`` should prefer the neural model of side file ``meta`` over the CRF."""
+    try:
+        f1 = float(meta["dev"]["micro"]["f1"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    return meta.get("auto", True) is not False and f1 > CRF_DEV_MICRO_F1
 
 
 def model_mentions(doc: Doc, tagger: LockedTagger, taken: bytearray) -> list[Mention]:

@@ -22,7 +22,7 @@ from .mentions import ArticleGroups, groups_of
 
 __all__ = ["DEFAULT_WORKERS", "POOL_MIN_ARTICLES", "TaggerSpec", "backend_name", "resolve_tagger", "tag_texts"]
 
-#: A tagger as building takes it: a backend name (``auto``, ``model``, ``camel``; ``rules`` or
+#: A tagger as building takes it: a backend name (``auto``, ``model``, ``camel``, ``neural``; ``rules`` or
 #: ``None`` for the rules alone) or a loaded tagger.
 TaggerSpec = LockedTagger | str | None
 #: Processes that tag a large corpus unless told otherwise.
@@ -30,7 +30,7 @@ DEFAULT_WORKERS = max(1, min(8, os.cpu_count() or 1))
 #: Fewer new articles than this are tagged in this process.
 POOL_MIN_ARTICLES = 300
 _CHUNK = 32  # articles per task
-_BACKENDS = ("auto", "model", "camel")
+_BACKENDS = ("auto", "model", "camel", "neural")
 
 _worker_tagger: LockedTagger | None = None  # a pool worker's own tagger
 

@@ -1,0 +1,109 @@
+"""The neural NER tagger (:mod:`retrieval.actors.neural`): shipped weights, bad input, side file, backends."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from retrieval.actors import extract_actors
+from retrieval.actors.backend import CRF_DEV_MICRO_F1
+from retrieval.actors.backend import get_tagger as cached_get_tagger
+from retrieval.actors.neural import DEFAULT_WEIGHTS, NeuralTagger
+from retrieval.actors.tagger import tokenize
+from retrieval.errors import ModelLoadError
+
+KOBLER = "قال المبعوث الأممي مارتن كوبلر إن الحوار سيستأنف في جنيف"
+
+
+@pytest.fixture(scope="module")
+def tagger() -> NeuralTagger:
+    return NeuralTagger.load()
+
+
+def test_tags_a_known_name_and_a_place(tagger: NeuralTagger) -> None:
+    toks = tokenize(KOBLER)
+    tags = tagger.tag(toks)
+    assert len(tags) == len(toks)
+    assert tags[toks.index("مارتن")] == "B-PERS" and tags[toks.index("كوبلر")] == "I-PERS"
+    assert tags[toks.index("جنيف")] == "B-LOC"
+    assert tags[toks.index("قال")] == "O"
+
+
+def test_deterministic_and_batch_independent(tagger: NeuralTagger) -> None:
+    sents = [tokenize(KOBLER), tokenize("وصل معمر القذافي إلى طرابلس"), ["ليبيا"]]
+    once = tagger.tag_sentences(sents)
+    assert once == tagger.tag_sentences(sents)
+    assert once == [tagger.tag(s) for s in sents]
+    assert NeuralTagger.load().tag_sentences(sents) == once
+
+
+def test_bad_input(tagger: NeuralTagger) -> None:
+    sents = [[], ["ا" * 5000], ["Kobler", "2011", "F16", "ب52"], ["☃", "𝔸", "\u200f", ""], ["."] * 600]
+    out = tagger.tag_sentences(sents)
+    assert [len(t) for t in out] == [len(s) for s in sents]
+    valid = set(tagger.tags)
+    assert all(t in valid for s in out for t in s)
+    assert tagger.tag_sentences([]) == []
+
+
+def test_side_file_fields() -> None:
+    meta = json.loads(DEFAULT_WEIGHTS.with_suffix(".json").read_text(encoding="utf-8"))
+    for key in ("format", "version", "weights_sha256", "tags", "vocab", "command", "dev", "dims", "settings"):
+        assert key in meta, key
+    assert set(meta["tags"]) == {"O"} | {f"{p}-{t}" for p in "BI" for t in ("PERS", "ORG", "LOC", "MISC")}
+    assert meta["command"].startswith("python -m retrieval.actors.train_neural")
+    assert 0 < meta["dev"]["micro"]["f1"] <= 1 and {"PERS", "ORG", "LOC"} <= set(meta["dev"])
+    assert DEFAULT_WEIGHTS.stat().st_size <= 25_000_000
+
+
+def test_corrupted_weights_are_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "neural.npz"
+    shutil.copy(DEFAULT_WEIGHTS.with_suffix(".json"), bad.with_suffix(".json"))
+    bad.write_bytes(DEFAULT_WEIGHTS.read_bytes()[:1000])
+    with pytest.raises(ModelLoadError, match="train_neural"):
+        NeuralTagger.load(bad)
+    with pytest.raises(ModelLoadError):
+        NeuralTagger.load(tmp_path / "missing.npz")
+
+
+def test_neural_backend_explicit_and_auto(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("CAMELTOOLS_DATA", str(tmp_path))  # no camel-tools NER data
+    tagger = cached_get_tagger.__wrapped__("neural")
+    assert tagger.name == "neural"
+    assert tagger.tag(tokenize(KOBLER))[tokenize(KOBLER).index("كوبلر")] == "I-PERS"
+    meta = json.loads(DEFAULT_WEIGHTS.with_suffix(".json").read_text(encoding="utf-8"))
+    wins = meta["dev"]["micro"]["f1"] > CRF_DEV_MICRO_F1 and meta.get("auto", True) is not False
+    assert cached_get_tagger.__wrapped__("auto").name == ("neural" if wins else "model")
+
+
+def test_auto_falls_back_to_the_crf_when_neural_is_broken(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from retrieval.actors import neural
+
+    monkeypatch.setenv("CAMELTOOLS_DATA", str(tmp_path))
+    monkeypatch.setattr(neural, "DEFAULT_WEIGHTS", tmp_path / "missing.npz")
+    assert cached_get_tagger.__wrapped__("auto").name == "model"
+    with pytest.raises(ModelLoadError):
+        cached_get_tagger.__wrapped__("neural")
+
+
+def test_neural_backend_beside_the_rules(default_articles, tagger: NeuralTagger) -> None:
+    locked = cached_get_tagger("neural")
+    for a in default_articles:
+        rules = {(x.text, x.type) for x in extract_actors(a.text)}
+        both = [(x.text, x.type) for x in extract_actors(a.text, locked)]
+        assert rules <= set(both)
+        assert len(both) == len(set(both))
+        assert not any(t.startswith(("وقال", "قال", "وأكد", "أكد")) for t, _ in both)
+
+
+def test_index_workers_load_the_neural_backend(default_articles) -> None:
+    from retrieval.index import tagging
+    from retrieval.index.mentions import groups_of
+
+    texts = [a.text for a in default_articles[:2]] + [KOBLER + "."]
+    pooled = [g for chunk in tagging._pooled(texts, "neural", 2) for g in chunk]
+    assert pooled == [groups_of(t, cached_get_tagger("neural")) for t in texts]
+    assert any("كوبلر" in name for _, name, _, _ in pooled[-1])
