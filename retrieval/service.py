@@ -25,7 +25,8 @@ from dataclasses import dataclass
 
 from . import followup
 from .actor_index import ActorEntry, ActorIndex, ActorSentence
-from .actors import Actor, ActorType, LockedTagger, extract_actors, get_tagger
+from .actors import Actor, ActorType, LockedTagger, extract_actors
+from .actors.backend import resolve_tagger
 from .answer import Answer, Quote, answer, clean_question
 from .answer import actors_of as stored_actors
 from .corpus import Article
@@ -88,8 +89,7 @@ class Sanad:
         if not self._tagger_loaded:
             with self._lock:
                 if not self._tagger_loaded:
-                    backend = self.options.actors_backend
-                    self._tagger = None if backend == "rules" else get_tagger(backend)
+                    self._tagger = resolve_tagger(self.options.actors_backend)
                     self._tagger_loaded = True
         return self._tagger
 
@@ -158,7 +158,7 @@ class Sanad:
         if self._actors is None:
             with self._lock:
                 if self._actors is None:
-                    self._actors = ActorIndex.build(self.index)
+                    self._actors = ActorIndex(self.index)
         return self._actors
 
     def actor(self, name: str, type: ActorType | None = None, limit: int = REPORT_SENTENCES) -> ActorReport | None:

@@ -23,20 +23,31 @@ import logging
 import threading
 from collections import Counter
 from functools import lru_cache
-from typing import Literal, Protocol
+from typing import Protocol, get_args
 
 from ..errors import ModelLoadError
+from ..options import TaggerBackend
 from ..segment import split_sentences
 from .doc import PRIO_WEAK, Doc, Mention
 from .spans import clitic_analyses
 from .tagger import token_spans
 
-__all__ = ["BACKENDS", "CRF_DEV_MICRO_F1", "Backend", "TokenTagger", "get_tagger", "model_mentions"]
+__all__ = [
+    "BACKENDS",
+    "CRF_DEV_MICRO_F1",
+    "Backend",
+    "TaggerSpec",
+    "TokenTagger",
+    "get_tagger",
+    "model_mentions",
+    "resolve_tagger",
+]
 
 log = logging.getLogger(__name__)
 
-Backend = Literal["auto", "model", "camel", "neural"]
-BACKENDS = ("auto", "model", "camel", "neural")
+#: The statistical taggers :func:`get_tagger` loads (one home: :data:`retrieval.options.TaggerBackend`).
+Backend = TaggerBackend
+BACKENDS: tuple[str, ...] = get_args(TaggerBackend)
 #: Dev micro-F1 (PERS+ORG+LOC) of the shipped CRF, from ``python -m retrieval.actors.train --eval-only``.
 CRF_DEV_MICRO_F1 = 0.7286
 _TYPES = {"PERS": "person", "ORG": "organization", "LOC": "place"}
@@ -66,6 +77,11 @@ class LockedTagger:
             return [list(t) for t in self.tagger.tag_sentences(sentences)]  # type: ignore[attr-defined]
 
 
+#: A tagger as building and the service take it: a backend name (``rules`` or ``None``: the rules
+#: alone) or a loaded tagger.
+TaggerSpec = LockedTagger | str | None
+
+
 @lru_cache(maxsize=4)
 def get_tagger(backend: Backend = "auto") -> LockedTagger:
     """The tagger of ``backend`` (loaded once). Raises :class:`ModelLoadError` if the shipped model is broken."""
@@ -80,20 +96,27 @@ def get_tagger(backend: Backend = "auto") -> LockedTagger:
             except ModelLoadError as e:
                 log.warning("actors: camel-tools NER unavailable, using the shipped model instead: %s", e)
     if backend in ("auto", "neural"):
-        from .neural import NeuralTagger
+        from .neural import NeuralTagger, read_side
 
         if backend == "neural":
             return LockedTagger(NeuralTagger.load(), "neural")
-        try:
-            neural = NeuralTagger.load()
+        try:  # the side file's dev figure decides: the weights are loaded only when they are used
+            if _beats_crf(read_side()):
+                return LockedTagger(NeuralTagger.load(), "neural")
         except ModelLoadError as e:
             log.warning("actors: neural NER unavailable, using the CRF instead: %s", e)
-        else:
-            if _beats_crf(neural.meta):
-                return LockedTagger(neural, "neural")
     from .tagger import Tagger
 
     return LockedTagger(Tagger.load(), "model")
+
+
+def resolve_tagger(tagger: TaggerSpec) -> LockedTagger | None:
+    """The tagger a :data:`TaggerSpec` names (``None``: the rules alone)."""
+    if tagger is None or tagger == "rules":
+        return None
+    if isinstance(tagger, str):
+        return get_tagger(tagger)  # type: ignore[arg-type]
+    return tagger
 
 
 def _beats_crf(meta: dict) -> bool:

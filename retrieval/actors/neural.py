@@ -33,7 +33,7 @@ from ..errors import ModelLoadError
 from .features import _TRIGGERS, is_modifier, normalize, shape, stem, trigger_flags
 from .spans import clitic_analyses
 
-__all__ = ["DEFAULT_WEIGHTS", "FORMAT", "Encoder", "NeuralTagger", "viterbi"]
+__all__ = ["DEFAULT_WEIGHTS", "FORMAT", "Encoder", "NeuralTagger", "read_side", "viterbi"]
 
 DATA = Path(__file__).resolve().parent / "data"
 DEFAULT_WEIGHTS = DATA / "neural.npz"
@@ -237,6 +237,27 @@ def emissions(w: dict[str, np.ndarray], arr: dict[str, np.ndarray]) -> np.ndarra
     return np.concatenate([fwd, bwd], -1) @ w["out_w"].T + w["out_b"]
 
 
+def _load_error(what: str, cause: BaseException | None = None) -> ModelLoadError:
+    err = ModelLoadError(f"neural NER model {what}. Rebuild it with `{REBUILD}`.")
+    err.__cause__ = cause
+    return err
+
+
+def read_side(path: str | Path | None = None) -> dict:
+    """The side file of the weights at ``path`` (default: the shipped ones), without the weights:
+    vocabularies, tags, dev figures. :class:`ModelLoadError` if it is missing or corrupted."""
+    side = (Path(path) if path is not None else DEFAULT_WEIGHTS).with_suffix(".json")
+    try:
+        meta = json.loads(side.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise _load_error(f"file {e.filename} cannot be read ({e.strerror or e})", e) from e
+    except (UnicodeDecodeError, ValueError) as e:
+        raise _load_error(f"side file {side} is corrupted ({e})", e) from e
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise _load_error(f"side file {side} has an unknown format")
+    return meta
+
+
 class NeuralTagger:
     """A loaded neural tagger; build it with :meth:`load`."""
 
@@ -261,35 +282,19 @@ class NeuralTagger:
         either is missing, corrupted, or does not match the other."""
         path = Path(path) if path is not None else DEFAULT_WEIGHTS
         side = path.with_suffix(".json")
-
-        def fail(what: str, cause: BaseException | None = None) -> ModelLoadError:
-            err = ModelLoadError(
-                f"neural NER model {what}. Rebuild it with `{REBUILD}`."
-            )
-            err.__cause__ = cause
-            return err
-
+        meta = read_side(path)
         try:
             data = path.read_bytes()
-            meta = json.loads(side.read_text(encoding="utf-8"))
         except OSError as e:
-            raise fail(
-                f"file {e.filename} cannot be read ({e.strerror or e})", e
-            ) from e
-        except (UnicodeDecodeError, ValueError) as e:
-            raise fail(f"side file {side} is corrupted ({e})", e) from e
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-            raise fail(f"side file {side} has an unknown format")
+            raise _load_error(f"file {e.filename} cannot be read ({e.strerror or e})", e) from e
         if hashlib.sha256(data).hexdigest() != meta.get("weights_sha256"):
-            raise fail(
-                f"file {path} is corrupted (its checksum does not match {side.name})"
-            )
+            raise _load_error(f"file {path} is corrupted (its checksum does not match {side.name})")
         try:
             with np.load(io.BytesIO(data), allow_pickle=False) as z:
                 weights = {k: z[k].astype(np.float32) for k in z.files}
             tagger = cls(weights, meta, path)
         except (KeyError, TypeError, ValueError, OSError) as e:
-            raise fail(f"file {path} or {side.name} is corrupted ({e})", e) from e
+            raise _load_error(f"file {path} or {side.name} is corrupted ({e})", e) from e
         return tagger
 
     def tag(self, tokens: Sequence[str]) -> list[str]:

@@ -17,31 +17,24 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import islice
 
-from ..actors.backend import LockedTagger, get_tagger
+from ..actors.backend import (
+    BACKENDS,
+    LockedTagger,
+    TaggerSpec,
+    get_tagger,
+    resolve_tagger,
+)
 from .mentions import ArticleGroups, groups_of
 
 __all__ = ["DEFAULT_WORKERS", "POOL_MIN_ARTICLES", "TaggerSpec", "backend_name", "resolve_tagger", "tag_texts"]
 
-#: A tagger as building takes it: a backend name (``auto``, ``model``, ``camel``, ``neural``; ``rules`` or
-#: ``None`` for the rules alone) or a loaded tagger.
-TaggerSpec = LockedTagger | str | None
 #: Processes that tag a large corpus unless told otherwise.
 DEFAULT_WORKERS = max(1, min(8, os.cpu_count() or 1))
 #: Fewer new articles than this are tagged in this process.
 POOL_MIN_ARTICLES = 300
 _CHUNK = 32  # articles per task
-_BACKENDS = ("auto", "model", "camel", "neural")
 
 _worker_tagger: LockedTagger | None = None  # a pool worker's own tagger
-
-
-def resolve_tagger(tagger: TaggerSpec) -> LockedTagger | None:
-    """The tagger of a :data:`TaggerSpec` (``None``: the rules alone)."""
-    if tagger is None or tagger == "rules":
-        return None
-    if isinstance(tagger, str):
-        return get_tagger(tagger)  # type: ignore[arg-type]
-    return tagger
 
 
 def backend_name(tagger: LockedTagger | None) -> str:
@@ -77,7 +70,7 @@ def tag_texts(texts: Sequence[str], tagger: LockedTagger | None, workers: int | 
     :data:`POOL_MIN_ARTICLES` texts or more (and a tagger a worker can load by name), else here."""
     workers = DEFAULT_WORKERS if workers is None else max(1, workers)
     backend = None if tagger is None else tagger.name
-    if workers < 2 or len(texts) < POOL_MIN_ARTICLES or (backend is not None and backend not in _BACKENDS):
+    if workers < 2 or len(texts) < POOL_MIN_ARTICLES or (backend is not None and backend not in BACKENDS):
         for t in texts:
             yield groups_of(t, tagger)
         return
