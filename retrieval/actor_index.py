@@ -7,7 +7,7 @@ first name) joins the one person of the corpus whose name ends with that word, w
 exactly one. Namesakes of different types (``ليبيا`` the place, an organisation of the same
 words) stay apart, and names match word by word: ``ليون`` is never the one inside ``مليون``.
 
-Built once per index in memory, linear in the number of mentions (see ``bench/actors.py``).
+Built once per index in memory, linear in the number of mentions (timed by ``bench/archive.py``).
 """
 
 from __future__ import annotations
@@ -96,11 +96,6 @@ class ActorIndex:
         self._entries: dict[str, ActorEntry] = {}
         self._dates: dict[int, str] = {}
 
-    @classmethod
-    def build(cls, index) -> ActorIndex:
-        """The actor index of ``index`` (its stored mentions grouped as the extractor grouped them)."""
-        return cls(index)
-
     def __len__(self) -> int:
         return len(self._groups)
 
@@ -156,7 +151,7 @@ class ActorIndex:
         for g in groups:
             pos = self._position[g]
             article = self.index.articles.at(pos)
-            bounds = _sentence_bounds(self.index, pos)
+            bounds = self.index.passages.article_sentences(pos)
             seen: set[int] = set()
             for s, e in self._spans[self._span_ptr[g] : self._span_ptr[g + 1]].tolist():
                 sent = next(((a, b) for a, b in bounds if a <= s < b), None)
@@ -250,11 +245,3 @@ def _check_name(name: str) -> tuple[str, ...]:
     if sum(c.isalpha() for c in name) < MIN_NAME_CHARS:
         raise InputError(f"give an actor's name of at least {MIN_NAME_CHARS} letters, e.g. حفتر or الأمم المتحدة")
     return _key_words(name)
-
-
-def _sentence_bounds(index, position: int) -> list[tuple[int, int]]:
-    """The sentence spans of the article at ``position``, from its passages."""
-    ps = index.passages
-    first, last = int(ps.article_first[position]), int(ps.article_first[position + 1])
-    a, b = int(ps.sentence_ptr[first]), int(ps.sentence_ptr[last])
-    return [(s, e) for s, e, _ in ps.sentences[a:b].tolist()]

@@ -10,16 +10,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from retrieval.service import ActorReport
-
 from . import pages, render, texts
 from .callbacks import Action, Callback
-from .views import ActorView, AnswerView, SourcesView, View
+from .views import AnswerView, SourcesView, View
 
 if TYPE_CHECKING:
     from .handlers import SanadBot
 
-__all__ = ["OPENERS", "actor_view"]
+__all__ = ["OPENERS"]
 
 Opener = Callable[["SanadBot", View, Callback], Awaitable[View | None]]
 
@@ -34,16 +32,10 @@ async def actor_passages(bot: SanadBot, view: View, cb: Callback) -> View | None
     actor = actors[cb.item]
     report = await bot.run(bot.sanad.about_actor, actor)
     if report is not None:
-        return actor_view(bot, view.chat_id, report, (view.id, cb.page))
+        return pages.actor_view(bot.views.new_id(), view.chat_id, bot.sanad.index, report, (view.id, cb.page))
     ans = await bot.run(bot.sanad.about, actor)  # not in the actor index: search its name
     header = (texts.MSG_ACTOR_HEADER.format(name=render.escape(actor.text)),)
     return AnswerView(id=bot.views.new_id(), chat_id=view.chat_id, answer=ans, header=header, parent=(view.id, cb.page))
-
-
-def actor_view(bot: SanadBot, chat_id: int, report: ActorReport, parent: tuple[str, int] | None = None) -> ActorView:
-    """The actor index's pages on one actor."""
-    pages_ = tuple(render.actor_pages(report, bot.sanad.index.articles))
-    return ActorView(id=bot.views.new_id(), chat_id=chat_id, pages=pages_, parent=parent)
 
 
 async def full_article(bot: SanadBot, view: View, cb: Callback) -> View | None:

@@ -51,7 +51,7 @@ from retrieval.service import Reply, Sanad
 
 from ..settings import Settings
 from . import pages, render, texts
-from .actions import OPENERS, actor_view
+from .actions import OPENERS
 from .callbacks import Action, Callback, parse, pattern
 from .config import api_host
 from .incoming import addressed, command_argument
@@ -259,7 +259,8 @@ class SanadBot:
         if report is None:
             await self.transport.send(message, texts.MSG_NO_ACTOR.format(name=render.escape(name[:64])))
             return
-        await self.send_view(message, self.views.add(actor_view(self, message.chat.id, report)))
+        view = pages.actor_view(self.views.new_id(), message.chat.id, self.sanad.index, report)
+        await self.send_view(message, self.views.add(view))
 
     async def cmd_ask(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.message

@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from retrieval.index import Index
+from retrieval.service import ActorReport
 
 from . import render, texts
 from .callbacks import Action, Callback
-from .views import AnswerView, ArticleView, SourcesView, View
+from .views import ActorView, AnswerView, ArticleView, SourcesView, View
 
-__all__ = ["MAX_ACTOR_BUTTONS", "article_view", "keyboard", "text"]
+__all__ = ["MAX_ACTOR_BUTTONS", "actor_view", "article_view", "keyboard", "text"]
 
 #: Actor buttons under one result (two a row).
 MAX_ACTOR_BUTTONS = 8
@@ -49,6 +50,13 @@ def article_view(
         spans=tuple((s, e) for _, s, e in pages),
         parent=parent,
     )
+
+
+def actor_view(
+    view_id: str, chat_id: int, index: Index, report: ActorReport, parent: tuple[str, int] | None = None
+) -> ActorView:
+    """An actor of the actor index, paged: its card and the sentences naming it."""
+    return ActorView(id=view_id, chat_id=chat_id, pages=tuple(render.actor_pages(report, index.articles)), parent=parent)
 
 
 def keyboard(view: View, page: int, index: Index) -> InlineKeyboardMarkup | None:

@@ -168,8 +168,18 @@ def _article_meta(a: Article) -> list[str]:
     if a.url and _re.match(r"^https?://\S+$", a.url) and len(a.url) <= MAX_URL_CHARS:
         parts.append(f'<a href="{_html.escape(a.url, quote=True)}">رابط المقال</a>')
     lines = [" · ".join(parts)] if parts else []
-    lines.append(f"المعرّف: {LRI}<code>{_html.escape(a.id, quote=False)}</code>{PDI}")
+    lines.append(f"المعرّف: {_article_id(a)}")
     return lines
+
+
+def _article_id(a: Article) -> str:
+    """The article's id as code, isolated left to right."""
+    return f"{LRI}<code>{_html.escape(a.id, quote=False)}</code>{PDI}"
+
+
+def _source_and_date(a: Article) -> list[str]:
+    """The publisher and the date, when given, short."""
+    return [escape(_cut(p, SHORT_TITLE_CHARS)) for p in (a.source, a.date) if p]
 
 
 def _title(a: Article, limit: int = TITLE_CHARS) -> str:
@@ -315,8 +325,7 @@ def sources_page(
         "",
     ]
     for a in articles[page * per_page : (page + 1) * per_page]:
-        meta = [escape(_cut(p, SHORT_TITLE_CHARS)) for p in (a.source, a.date) if p]
-        meta.append(f"المعرّف: {LRI}<code>{_html.escape(a.id, quote=False)}</code>{PDI}")
+        meta = [*_source_and_date(a), f"المعرّف: {_article_id(a)}"]
         lines.append(f"• <b>{_title(a, SOURCES_TITLE_CHARS)}</b>")
         lines.append("   " + " · ".join(meta))
     return "\n".join(lines)
@@ -363,6 +372,5 @@ def actor_pages(report: ActorReport, articles: Mapping[str, Article], budget: in
 
 def _actor_sentence(s: ActorSentence, a: Article) -> str:
     quote = f"« {_markup(_cut(s.text, PAGE_BUDGET // 2), [(s.mention[0] - s.start, s.mention[1] - s.start)])} »"
-    meta = [_title(a, SHORT_TITLE_CHARS)] + [escape(_cut(p, SHORT_TITLE_CHARS)) for p in (a.source, a.date) if p]
-    meta.append(f"{LRI}<code>{_html.escape(a.id, quote=False)}</code>{PDI}")
+    meta = [_title(a, SHORT_TITLE_CHARS), *_source_and_date(a), _article_id(a)]
     return quote + "\n— " + " · ".join(meta)

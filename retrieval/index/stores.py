@@ -206,6 +206,12 @@ class PassageStore(Rows[Passage]):
     def __len__(self) -> int:
         return len(self.spans)
 
+    def article_sentences(self, position: int) -> list[tuple[int, int]]:
+        """The ``(start, end)`` of every indexed sentence of the article at ``position``, in order."""
+        first, last = self.article_first[position : position + 2].tolist()
+        a, b = int(self.sentence_ptr[first]), int(self.sentence_ptr[last])
+        return [(s, e) for s, e, _ in self.sentences[a:b].tolist()]
+
     def _item(self, i: int) -> Passage:
         art, start, end = self.spans[i].tolist()
         a, b = self.sentence_ptr[i : i + 2].tolist()
