@@ -19,6 +19,7 @@ reuse a built index and skip step 1).
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import resource
@@ -38,11 +39,7 @@ LIBYA = REPO.parent / "shared" / "corpus" / "libya-news"
 
 
 def _me(args: list[str]) -> dict:
-    out = subprocess.run([sys.executable, str(Path(__file__).resolve()), *args], capture_output=True, text=True, cwd=REPO)
-    if out.returncode != 0:
-        sys.stderr.write(out.stderr[-3000:])
-        raise SystemExit(f"child {args[0]} failed ({out.returncode})")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return scale._child(args, script=Path(__file__).resolve())
 
 
 def child_cold(index_dir: str) -> None:
@@ -115,8 +112,6 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     load0 = os.getloadavg()[0]
     index, build = (args.index, None) if args.index else _build(work)
-    import gzip
-
     with gzip.open(scale.ARCHIVE, "rb") as fh:
         lines = fh.read().splitlines()
     qs = scale._questions(lines, 2 * args.questions, args.seed)

@@ -79,10 +79,10 @@ def _du(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
-def _child(args: list[str], env: dict | None = None) -> dict:
-    """Run ``scale.py _MODE ...`` in a fresh interpreter; returns the JSON it prints last."""
+def _child(args: list[str], env: dict | None = None, script: Path | None = None) -> dict:
+    """Run ``SCRIPT _MODE ...`` (default: this ``scale.py``) in a fresh interpreter; returns the JSON it prints last."""
     out = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), *args],
+        [sys.executable, str(script or Path(__file__).resolve()), *args],
         capture_output=True, text=True, cwd=REPO, env={**os.environ, **(env or {})},
     )
     if out.returncode != 0:
