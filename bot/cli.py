@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="tag a CoNLL file with the actor tagger (token<TAB>tag per line)",
         description="Read one token per line (a second tab-separated column is ignored; blank lines "
         "separate sentences) and write token<TAB>tag with the same lines: tags O or B-/I- with PERS, "
-        "ORG, LOC, MISC. Uses SANAD_ACTORS_BACKEND (auto, model, neural or camel).",
+        "ORG, LOC, MISC. Uses SANAD_ACTORS_BACKEND (auto, model, neural, ensemble or camel).",
     )
     tag.add_argument("--conll", required=True, help="input file, or - for stdin")
 
@@ -288,7 +288,7 @@ def cmd_tag(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     if settings.actors_backend == "rules":
-        raise InputError("sanad tag evaluates a statistical tagger: set SANAD_ACTORS_BACKEND to auto, model, neural or camel")
+        raise InputError("sanad tag evaluates a statistical tagger: set SANAD_ACTORS_BACKEND to auto, model, neural, ensemble or camel")
     tagger = get_tagger(settings.actors_backend)
     try:
         if args.conll == "-":

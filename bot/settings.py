@@ -44,9 +44,10 @@ class Settings(BaseSettings):
     )
     actors_backend: ActorsBackend = Field(
         "auto",
-        description="Actor tagger beside the rules: model (shipped CRF), neural (shipped BiLSTM-CRF), camel "
-        "(camel-tools NER, if `camel_data -i ner-arabert` installed it), auto (camel when installed, else the "
-        "neural tagger if it scores above the CRF, else the CRF), rules (the rules alone: no statistical tagger).",
+        description="Actor tagger beside the rules: model (shipped CRF), neural (shipped BiLSTM-CRF), ensemble "
+        "(the CRF's spans, then the neural tagger's where the CRF found none), camel (camel-tools NER, if "
+        "`camel_data -i ner-arabert` installed it), auto (camel when installed, else whichever of model, neural "
+        "and ensemble scores best on the dev tenth), rules (the rules alone: no statistical tagger).",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("WARNING", description="Log level.")
 

@@ -12,9 +12,9 @@ from typing import Literal
 __all__ = ["ActorsBackend", "Options", "TaggerBackend"]
 
 #: The statistical taggers :func:`retrieval.actors.get_tagger` loads.
-TaggerBackend = Literal["auto", "model", "camel", "neural"]
+TaggerBackend = Literal["auto", "model", "camel", "neural", "ensemble"]
 #: ``SANAD_ACTORS_BACKEND``: a statistical tagger beside the rules, or ``rules`` alone.
-ActorsBackend = Literal["auto", "model", "camel", "neural", "rules"]
+ActorsBackend = Literal["auto", "model", "camel", "neural", "ensemble", "rules"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,8 @@ from retrieval.actors.conll import (
     tag_conll,
 )
 from retrieval.actors.tagger import DEFAULT_MODEL, REBUILD, Tagger, tokenize
-from retrieval.actors.train import evaluate, spans
+from retrieval.actors.conll import bio_spans
+from retrieval.actors.train import evaluate
 from retrieval.errors import ModelLoadError
 
 ARTICLES = Path(__file__).resolve().parents[1] / "retrieval" / "data" / "libya-news"
@@ -44,7 +45,7 @@ def tagger() -> Tagger:
 
 
 def _entities(toks: list[str], tags: list[str]) -> set[tuple[str, str]]:
-    return {(t, " ".join(toks[a:b])) for a, b, t in spans(tags)}
+    return {(t, " ".join(toks[a:b])) for a, b, t in bio_spans(tags)}
 
 
 def test_sentences_are_verbatim_from_the_articles():
@@ -71,7 +72,7 @@ def test_finds_a_place(tagger):
 def test_finds_an_organisation(tagger):
     toks = SECURITY_COUNCIL.split()
     tags = tagger.tag(toks)
-    orgs = [toks[a:b] for a, b, t in spans(tags) if t == "ORG"]
+    orgs = [toks[a:b] for a, b, t in bio_spans(tags) if t == "ORG"]
     assert any(o[:2] == ["مجلس", "الأمن"] for o in orgs), list(zip(toks, tags))
 
 
@@ -258,12 +259,12 @@ def test_shipped_files_have_a_licence_note():
 
 
 def test_spans_read_bio_as_conlleval():
-    assert spans(["B-PERS", "I-PERS", "O", "I-LOC", "I-LOC", "B-LOC", "I-ORG"]) == {
+    assert bio_spans(["B-PERS", "I-PERS", "O", "I-LOC", "I-LOC", "B-LOC", "I-ORG"]) == [
         (0, 2, "PERS"),
         (3, 5, "LOC"),
         (5, 6, "LOC"),
         (6, 7, "ORG"),
-    }
+    ]
 
 
 def test_evaluate_exact_spans_and_micro_without_misc():

@@ -6,10 +6,12 @@
 * ``camel``: camel-tools' AraBERT NER when ``camel_data -i ner-arabert`` installed it (:mod:`.camel`);
 * ``neural``: the character-aware BiLSTM-CRF trained on ANERcorp and shipped in ``data/``
   (:mod:`.neural`, NumPy inference);
-* ``auto``: ``camel`` when its data is present, else ``neural`` when its weights load *and* its
-  recorded dev micro-F1 beats the CRF's (:data:`CRF_DEV_MICRO_F1`) *and* its side file does not
-  mark it ``auto: false``, else ``model``. A camel or neural model that fails to load falls back
-  with one log line.
+* ``ensemble``: the CRF's spans, then the neural tagger's where the CRF found none (:mod:`.ensemble`);
+* ``auto``: ``camel`` when its data is present, else whichever of ``model``, ``neural`` and
+  ``ensemble`` has the best dev micro-F1 on record (the CRF's :data:`CRF_DEV_MICRO_F1`, the others'
+  in ``neural.json``, which ``auto`` reads before loading any weights; the CRF on a tie, or when the
+  side file marks the neural model ``auto: false``). A camel or neural model that fails to load
+  falls back to the CRF with one log line; named explicitly, it fails with :class:`ModelLoadError`.
 
 The rules (gazetteer, titles, appositions, organisation and place heads) stay first: they give
 clean spans and roles. The tagger's spans are added where no rule matched, so a name the
@@ -38,6 +40,7 @@ __all__ = [
     "Backend",
     "TaggerSpec",
     "TokenTagger",
+    "auto_choice",
     "get_tagger",
     "model_mentions",
     "resolve_tagger",
@@ -86,7 +89,7 @@ TaggerSpec = LockedTagger | str | None
 def get_tagger(backend: Backend = "auto") -> LockedTagger:
     """The tagger of ``backend`` (loaded once). Raises :class:`ModelLoadError` if the shipped model is broken."""
     if backend not in BACKENDS:
-        raise ModelLoadError(f"unknown actors backend {backend!r}: use auto, model, camel or neural")
+        raise ModelLoadError(f"unknown actors backend {backend!r}: use one of {', '.join(BACKENDS)}")
     if backend in ("auto", "camel"):
         from .camel import CamelTagger, camel_ner_path
 
@@ -95,19 +98,31 @@ def get_tagger(backend: Backend = "auto") -> LockedTagger:
                 return LockedTagger(CamelTagger(), "camel")
             except ModelLoadError as e:
                 log.warning("actors: camel-tools NER unavailable, using the shipped model instead: %s", e)
-    if backend in ("auto", "neural"):
-        from .neural import NeuralTagger, read_side
+    if backend in ("auto", "neural", "ensemble"):
+        from .neural import read_side
 
-        if backend == "neural":
-            return LockedTagger(NeuralTagger.load(), "neural")
-        try:  # the side file's dev figure decides: the weights are loaded only when they are used
-            if _beats_crf(read_side()):
-                return LockedTagger(NeuralTagger.load(), "neural")
+        if backend != "auto":
+            return _neural_tagger(backend)
+        try:  # the side file's dev figures decide: the weights are loaded only when they are used
+            choice = auto_choice(read_side())
+            if choice != "model":
+                return _neural_tagger(choice)
         except ModelLoadError as e:
             log.warning("actors: neural NER unavailable, using the CRF instead: %s", e)
     from .tagger import Tagger
 
     return LockedTagger(Tagger.load(), "model")
+
+
+def _neural_tagger(backend: str) -> LockedTagger:
+    from .neural import NeuralTagger
+
+    if backend == "neural":
+        return LockedTagger(NeuralTagger.load(), "neural")
+    from .ensemble import EnsembleTagger
+    from .tagger import Tagger
+
+    return LockedTagger(EnsembleTagger(Tagger.load(), NeuralTagger.load()), "ensemble")
 
 
 def resolve_tagger(tagger: TaggerSpec) -> LockedTagger | None:
@@ -119,13 +134,20 @@ def resolve_tagger(tagger: TaggerSpec) -> LockedTagger | None:
     return tagger
 
 
-def _beats_crf(meta: dict) -> bool:
-    """Whether ``auto`` should prefer the neural model of side file ``meta`` over the CRF."""
-    try:
-        f1 = float(meta["dev"]["micro"]["f1"])
-    except (KeyError, TypeError, ValueError):
-        return False
-    return meta.get("auto", True) is not False and f1 > CRF_DEV_MICRO_F1
+def auto_choice(meta: dict) -> str:
+    """What ``auto`` picks without camel-tools: ``model``, ``neural`` or ``ensemble``, whichever has
+    the best dev micro-F1 on record (neural side file ``meta``; the CRF on a tie)."""
+    if meta.get("auto", True) is False:
+        return "model"
+    best, best_f1 = "model", CRF_DEV_MICRO_F1
+    for name, key in (("neural", "dev"), ("ensemble", "ensemble_dev")):
+        try:
+            f1 = float(meta[key]["micro"]["f1"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if f1 > best_f1:
+            best, best_f1 = name, f1
+    return best
 
 
 def model_mentions(doc: Doc, tagger: LockedTagger, taken: bytearray) -> list[Mention]:

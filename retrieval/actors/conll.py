@@ -15,18 +15,39 @@ every blank line where it was.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from .tagger import Tagger
 
-__all__ = ["MAX_SENTENCE", "TAGS", "iter_conll", "read_conll", "read_tagged_conll", "tag_conll"]
+__all__ = ["MAX_SENTENCE", "TAGS", "bio_spans", "iter_conll", "read_conll", "read_tagged_conll", "tag_conll"]
 
 #: Longest run of tokens tagged at once (a file without blank lines is still streamed).
 MAX_SENTENCE = 1000
 #: Tags of a training file (BIO over ANERcorp's four types).
 TAGS = frozenset({"O"} | {f"{p}-{t}" for p in "BI" for t in ("PERS", "LOC", "ORG", "MISC")})
+
+
+def bio_spans(tags: Sequence[str]) -> list[tuple[int, int, str]]:
+    """Entity spans ``(start, end, type)`` of a BIO sequence, in order, as conlleval reads them.
+
+    A span starts at ``B-X``, or at ``I-X`` that does not continue an ``X`` span, and goes on
+    over the following ``I-X`` tags.
+
+        >>> bio_spans(["B-PERS", "I-PERS", "O", "I-LOC"])
+        [(0, 2, 'PERS'), (3, 4, 'LOC')]
+    """
+    out: list[tuple[int, int, str]] = []
+    start, typ = -1, ""
+    for i, tag in enumerate([*tags, "O"]):
+        p, t = (tag[0], tag[2:]) if tag != "O" else ("O", "")
+        if typ and (p != "I" or t != typ):
+            out.append((start, i, typ))
+            start, typ = -1, ""
+        if p == "B" or (p == "I" and not typ):
+            start, typ = i, t
+    return out
 
 
 def _split(line: str, lineno: int, tagged: bool) -> list[str] | None:

@@ -36,10 +36,10 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from .conll import read_tagged_conll
+from .conll import bio_spans, read_tagged_conll
 from .features import FEATURE_GROUPS, Featurizer, normalize
 
-__all__ = ["evaluate", "main", "spans", "split", "train_model", "word_stats"]
+__all__ = ["evaluate", "main", "split", "train_job", "train_model", "word_stats"]
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONLL = ROOT.parent / "shared" / "ner" / "anercorp-train.conll"
@@ -183,31 +183,13 @@ def side_path(model_path: Path) -> Path:
 # --- evaluation ------------------------------------------------------------------------------
 
 
-def spans(tags: Sequence[str]) -> set[tuple[int, int, str]]:
-    """Entity spans ``(start, end, type)`` of a BIO sequence, as conlleval reads them.
-
-    A span starts at ``B-X``, or at ``I-X`` that does not continue an ``X`` span, and goes on
-    over the following ``I-X`` tags.
-    """
-    out = set()
-    start, typ = -1, ""
-    for i, tag in enumerate(list(tags) + ["O"]):
-        p, t = (tag[0], tag[2:]) if tag != "O" else ("O", "")
-        if typ and (p != "I" or t != typ):
-            out.add((start, i, typ))
-            start, typ = -1, ""
-        if p == "B" or (p == "I" and not typ):
-            start, typ = i, t
-    return out
-
-
 def evaluate(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> dict[str, dict[str, float]]:
     """Exact-span precision, recall and F1 per type, plus ``micro`` over PERS+ORG+LOC."""
     tp: Counter[str] = Counter()
     n_gold: Counter[str] = Counter()
     n_pred: Counter[str] = Counter()
     for g, p in zip(gold, pred):
-        gs, ps = spans(g), spans(p)
+        gs, ps = set(bio_spans(g)), set(bio_spans(p))
         for s in gs:
             n_gold[s[2]] += 1
         for s in ps:
@@ -268,7 +250,7 @@ def _pin_one_core() -> None:
         pass
 
 
-def _train_job(args: tuple) -> tuple[float, float]:
+def train_job(args: tuple) -> tuple[float, float]:
     """Train one model (in a worker process): ``(wall s, CPU s)``."""
     sents, path, c1, c2, max_iterations, groups, folds = args
     t0, c0 = time.perf_counter(), time.process_time()
@@ -367,7 +349,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.eval_only:
             jobs.append((sents, ship_model, args.c1, args.c2, args.max_iterations, groups, args.folds))
         with get_context("fork").Pool(len(jobs)) as pool:
-            times = pool.map(_train_job, jobs)
+            times = pool.map(train_job, jobs)
 
         _pin_one_core()
         load_s, tok_cpu, tok_wall, pred = _speed(dev_model, [t for t, _ in dev])

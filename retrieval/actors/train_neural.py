@@ -9,10 +9,13 @@ Usage::
    micro-F1 after every epoch as progress) and, unless ``--eval-only``, train on *all*
    sentences with the same settings and epoch count (no early stopping: dev never picks the
    shipped weights).
+   Beside them, a CRF (:mod:`.train`, shipped settings) is trained on the same 90 %.
 3. Tag dev with the 90 % model through the NumPy inference code of :mod:`.neural` (what ships)
-   and print :func:`.train.evaluate`'s exact-span table, tokens/s, load time and size.
+   and print :func:`.train.evaluate`'s exact-span table, tokens/s, load time and size; then the
+   same table for ``ensemble`` (:mod:`.ensemble`: the 90 % CRF's spans, then the neural ones
+   where the CRF found none).
 4. Write ``data/neural.npz`` (the all-data weights) and ``data/neural.json`` (vocabularies,
-   tag set, dimensions, settings, dev figures, checksum).
+   tag set, dimensions, settings, dev figures of ``neural`` and ``ensemble``, checksum).
 
 Deterministic: fixed seeds, ``torch.use_deterministic_algorithms(True)``, one thread per
 process, data order from a seeded generator.
@@ -34,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from .conll import TAGS
-from .features import normalize, stem, stem_statistics
+from .features import FEATURE_GROUPS, normalize, stem, stem_statistics
 from .neural import (
     DATA,
     FORMAT,
@@ -46,9 +49,14 @@ from .neural import (
     NeuralTagger,
     pack,
 )
+from .ensemble import fill_tags
 from .train import (
+    C1,
+    C2,
     DEFAULT_CONLL,
     FOLDS,
+    MAX_ITERATIONS,
+    train_job,
     curated_places,
     evaluate,
     load,
@@ -276,6 +284,20 @@ def speed(path: Path, sents: Sequence[list[str]]) -> tuple[float, float, list[li
     return load_s, sum(map(len, sents)) / (time.perf_counter() - t0), pred
 
 
+def ensemble_dev(crf_path: Path, dev: Sequence[Sentence], neural_pred: Sequence[list[str]]) -> dict:
+    """:func:`.train.evaluate` of the ensemble on ``dev``: the CRF at ``crf_path``, filled by ``neural_pred``."""
+    from .tagger import Tagger
+
+    crf = Tagger.load(crf_path)
+    pred = [fill_tags(list(crf.tag(t)), p) for (t, _), p in zip(dev, neural_pred)]
+    return evaluate([g for _, g in dev], pred)
+
+
+def rounded(res: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    """An evaluation with its ratios rounded to 4 places (as the side file keeps them)."""
+    return {t: {k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()} for t, r in res.items()}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog=REBUILD, description=__doc__.split("\n")[0])
     ap.add_argument("--conll", type=Path, default=DEFAULT_CONLL)
@@ -297,27 +319,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="sanad-neural-") as tmp:
         dev_path = Path(tmp) / "neural-dev.npz"
         full_path = Path(tmp) / "neural.npz"
+        crf_path = Path(tmp) / "crf-dev" / "ner-crf.crfsuite"
         jobs = [(train, dev, str(dev_path), args.epochs, "90 %", DIMS, SETTINGS)]
         if not args.eval_only:
             jobs.append((sents, [], str(full_path), args.epochs, "all", DIMS, SETTINGS))
-        with get_context("spawn").Pool(len(jobs)) as pool:
+        with get_context("spawn").Pool(2) as pool:
+            crf_job = pool.apply_async(train_job, ((train, crf_path, C1, C2, MAX_ITERATIONS, FEATURE_GROUPS, FOLDS),))
             pool.map(train_run, jobs, chunksize=1)
+            crf_job.get()
         load_s, tps, pred = speed(dev_path, [t for t, _ in dev])
         res = evaluate([g for _, g in dev], pred)
+        ens = ensemble_dev(crf_path, dev, pred)
         train_s = json.loads(dev_path.with_suffix(".json").read_text(encoding="utf-8"))["train_seconds"]
         extra = [("tokens/s (batched)", f"{tps:,.0f}"), ("load", f"{load_s * 1000:.0f} ms"),
                  ("weights", f"{dev_path.stat().st_size / 1e6:.1f} MB"), ("training (90 %)", f"{train_s:.0f} s")]  # fmt: skip
         print(table(res, extra))
+        print("\nensemble (CRF spans, then neural spans where the CRF found none), same dev tenth:\n")
+        print(table(ens, []))
         if args.eval_only:
             return 0
         full = json.loads(full_path.with_suffix(".json").read_text(encoding="utf-8"))
         weights = dict(np.load(full_path, allow_pickle=False))
-        dev_fig = {t: {k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()} for t, r in res.items()}
+        dev_fig, ens_fig = rounded(res), rounded(ens)
         vocab = {k: full["vocab"][k] for k in VOCAB_KEYS}
         side = write_model(weights, vocab, args.out, {
             "version": 1, "command": " ".join([REBUILD, *(sys.argv[1:] if argv is None else argv)]),
             "trained_on": f"{args.conll.name}: all {len(sents)} sentences",
-            "dev": dev_fig, "dev_split": "last 10 % of the sentences, model trained on the first 90 %",
+            "dev": dev_fig, "ensemble_dev": ens_fig, "dev_split": "last 10 % of the sentences, model trained on the first 90 %",
             "train_seconds": full["train_seconds"],
         })  # fmt: skip
         print(f"wrote {args.out} and {side}", file=sys.stderr)
