@@ -372,9 +372,11 @@ def cmd_telegram(args: argparse.Namespace) -> int:
 
     from .indexing import Progress, open_index
     from .telegram.lifecycle import run_bot
+    from .telegram.store import open_store
 
+    store = open_store(settings.state_url, context_minutes=settings.telegram_context_minutes)  # before indexing too
     index = open_index(settings, progress=Progress("indexing"))
-    return run_bot(settings, index)
+    return run_bot(settings, index, store)
 
 
 def cmd_health(args: argparse.Namespace) -> int:

@@ -86,6 +86,20 @@ class Settings(BaseSettings):
         30.0, ge=0.0, description="How long a chat's last answer gives context to short follow-ups; 0: no follow-ups."
     )
 
+    index_watch_seconds: float = Field(
+        5.0,
+        ge=0.0,
+        description="`sanad telegram` with SANAD_INDEX: seconds between looks at the index's manifest; a rebuilt or "
+        "extended index is swapped in without a restart (SIGHUP: look now); 0: only on SIGHUP.",
+    )
+    state_url: str | None = Field(
+        None,
+        description="Where the Telegram bot keeps buttons, follow-up contexts, rate limits and answered update ids: "
+        "sqlite:///PATH (one process; sqlite:////abs/path; default: sqlite:///$XDG_STATE_HOME/sanad/telegram.sqlite3, "
+        "~/.local/state without XDG_STATE_HOME; the image: /data/state/telegram.sqlite3), redis://HOST:PORT/DB "
+        "(several replicas), memory:// (this process only).",
+    )
+
     # Health of the running bot (`sanad health`, a container's HEALTHCHECK): see bot/health.py.
     heartbeat_file: Path | None = Field(
         None, description="File the Telegram bot refreshes while it serves; unset: no heartbeat (the image sets it)."
@@ -110,6 +124,18 @@ class Settings(BaseSettings):
         if isinstance(value, int):
             return [value]
         return value
+
+    @field_validator("state_url")
+    @classmethod
+    def _state_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        from .telegram.store import check_url
+
+        try:
+            return check_url(value)
+        except ConfigError as e:
+            raise ValueError(str(e).removeprefix("SANAD_STATE_URL: ")) from None
 
     @field_validator("min_coverage", mode="before")
     @classmethod

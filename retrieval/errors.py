@@ -7,7 +7,8 @@ The CLI prints the message on one line and exits with the class's ``exit_code``:
     ├── ConfigError (2)       a SANAD_* setting (or the bot's token) that is wrong
     ├── CorpusError (3)       corpus files missing, unreadable or malformed (--strict)
     ├── IndexLoadError (4)    a saved index missing, corrupted or stale: carries ``path`` and ``reason``
-    └── ModelLoadError (5)    a tagger or model file that cannot be loaded
+    ├── ModelLoadError (5)    a tagger or model file that cannot be loaded
+    └── StateUnavailable (6)  the bot's state store (SANAD_STATE_URL) cannot be reached now: carries ``url``
 """
 
 from __future__ import annotations
@@ -75,6 +76,19 @@ class ModelLoadError(SanadError):
     """A model file (actor tagger, answerability model) that is missing, corrupted or of another version."""
 
     exit_code = 5
+
+
+class StateUnavailable(SanadError):
+    """The bot's state store cannot be reached or written now (Redis down, SQLite file locked or
+    unwritable). ``url`` is the store's address without its password. The bot keeps answering
+    new questions without it and says "try again" for buttons it cannot look up."""
+
+    exit_code = 6
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"bot state at {url} unavailable: {reason}. Check SANAD_STATE_URL and that the store is running.")
 
 
 def _rebuild_command(path: str | Path, sources: Iterable[str] = ()) -> str:

@@ -26,3 +26,10 @@ def default_index(default_articles: list[Article]) -> Index:
 def article_text(default_articles: list[Article]):
     by_prefix = {a.id[:3]: a.text for a in default_articles}
     return lambda prefix: by_prefix[prefix]
+
+
+@pytest.fixture(autouse=True)
+def _private_state_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bot's default SQLite state (``$XDG_STATE_HOME/sanad``) goes to a fresh directory per
+    test (and the processes tests start inherit it): nothing is written to the user's home."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state-home")))

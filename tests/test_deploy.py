@@ -145,6 +145,7 @@ def test_compose_file_is_valid_and_says_what_a_deployment_needs(tmp_path: Path) 
     assert re.search(r"^\s+env_file: sanad\.env$", (DEPLOY / "compose.yaml").read_text(), re.M)
     assert bot["environment"]["SANAD_CORPUS"] == "/data/corpus"
     assert bot["environment"]["SANAD_INDEX"].startswith("/data/state/")  # inside the volume: saved beside it
+    assert bot["environment"]["SANAD_STATE_URL"].startswith("sqlite:////data/state/")  # the bot's state too
     mounts = {v["target"]: v for v in bot["volumes"]}
     assert mounts["/data/corpus"]["read_only"] and mounts["/data/state"]["type"] == "volume"
     assert bot["read_only"] is True and any(t.startswith("/tmp") for t in bot["tmpfs"])

@@ -27,7 +27,7 @@ from bot.telegram import render as tg
 from bot.settings import Settings
 from bot.telegram import EXAMPLES, build_application, running, serve
 from bot.telegram.callbacks import Action, Callback, parse, pattern
-from bot.telegram.state import LRU, RateLimiter
+from bot.telegram.store import LRU, MemoryStore
 from retrieval.answer import Answer, Quote, Result, answer
 from retrieval.corpus import Article
 from retrieval.errors import ConfigError
@@ -73,6 +73,7 @@ def make_settings(server: FakeBotAPI, **overrides) -> Settings:
         "telegram_timeout": 5,
         "telegram_user_rate": 0,  # no per-user limit unless a test sets one
         "telegram_max_rate": 0,
+        "state_url": "memory://",  # tests that restart the bot name a SQLite file
         **overrides,
     }
     return Settings(_env_file=None, **values)
@@ -803,15 +804,19 @@ def test_lru_and_rate_limiter_are_bounded() -> None:
         lru.put(i, i)
     assert len(lru) == 3 and lru.get(0) is None and lru.get(9) == 9
     now = [0.0]
-    limiter = RateLimiter(per_minute=60, burst=2, capacity=2, clock=lambda: now[0])
-    assert limiter.allow(1) == (True, False) and limiter.allow(1) == (True, False)
-    assert limiter.allow(1) == (False, True) and limiter.allow(1) == (False, False)  # one notice per run
+    store = MemoryStore(user_capacity=2, clock=lambda: now[0])
+
+    def allow(user: int) -> tuple[bool, bool]:
+        take = asyncio.run(store.take(user, per_minute=60, burst=2))
+        return take.allowed, take.notify
+
+    assert allow(1) == (True, False) and allow(1) == (True, False)
+    assert allow(1) == (False, True) and allow(1) == (False, False)  # one notice per run
     now[0] = 1.0
-    assert limiter.allow(1) == (True, False)
+    assert allow(1) == (True, False)
     for user in range(2, 10):
-        limiter.allow(user)
-    assert len(limiter) == 2
-    assert RateLimiter(0, 1).allow(1) == (True, False)
+        allow(user)
+    assert len(store._buckets) == 2
 
 
 def test_isolation_of_latin_runs_and_digits() -> None:

@@ -7,7 +7,7 @@
 * :mod:`bot.telegram.views`: what a message shows, one dataclass per kind, and their store;
 * :mod:`bot.telegram.pages`: a view's page as text and keyboard;
 * :mod:`bot.telegram.actions`: what each button opens;
-* :mod:`bot.telegram.state`: bounded in-memory state (chat contexts, rate limits);
+* :mod:`bot.telegram.store`: the state store behind SANAD_STATE_URL (views, contexts, rate limits, answered updates);
 * :mod:`bot.telegram.transport`: retried Bot API calls, per-chat order, sending;
 * :mod:`bot.telegram.handlers`: the handlers (:class:`SanadBot`);
 * :mod:`bot.telegram.lifecycle`: the PTB ``Application``, polling or webhook, start and stop.

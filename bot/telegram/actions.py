@@ -32,10 +32,10 @@ async def actor_passages(bot: SanadBot, view: View, cb: Callback) -> View | None
     actor = actors[cb.item]
     report = await bot.run(bot.sanad.about_actor, actor)
     if report is not None:
-        return pages.actor_view(bot.views.new_id(), view.chat_id, bot.sanad.index, report, (view.id, cb.page))
+        return pages.actor_view(await bot.views.new_id(), view.chat_id, bot.sanad.index, report, (view.id, cb.page))
     ans = await bot.run(bot.sanad.about, actor)  # not in the actor index: search its name
     header = (texts.MSG_ACTOR_HEADER.format(name=render.escape(actor.text)),)
-    return AnswerView(id=bot.views.new_id(), chat_id=view.chat_id, answer=ans, header=header, parent=(view.id, cb.page))
+    return AnswerView(id=await bot.views.new_id(), chat_id=view.chat_id, answer=ans, header=header, parent=(view.id, cb.page))
 
 
 async def full_article(bot: SanadBot, view: View, cb: Callback) -> View | None:
@@ -45,7 +45,7 @@ async def full_article(bot: SanadBot, view: View, cb: Callback) -> View | None:
     result = view.answer.results[cb.page]
     bold = [(q.start, q.end) for q in result.quotes]
     child = pages.article_view(
-        bot.views.new_id(), view.chat_id, bot.sanad.index, result.article.id, bold, (view.id, cb.page)
+        await bot.views.new_id(), view.chat_id, bot.sanad.index, result.article.id, bold, (view.id, cb.page)
     )
     first = min((q.start for q in result.quotes), default=0)
     child.start_page = next((i for i, (s, e) in enumerate(child.spans) if s <= first < e), 0)
@@ -57,7 +57,7 @@ async def open_source(bot: SanadBot, view: View, cb: Callback) -> View | None:
     if not isinstance(view, SourcesView) or cb.item >= len(view.article_ids):
         return None
     parent = (view.id, cb.item // view.per_page)
-    return pages.article_view(bot.views.new_id(), view.chat_id, bot.sanad.index, view.article_ids[cb.item], (), parent)
+    return pages.article_view(await bot.views.new_id(), view.chat_id, bot.sanad.index, view.article_ids[cb.item], (), parent)
 
 
 async def without_context(bot: SanadBot, view: View, cb: Callback) -> View | None:
@@ -65,7 +65,7 @@ async def without_context(bot: SanadBot, view: View, cb: Callback) -> View | Non
     if not isinstance(view, AnswerView) or view.question is None:
         return None
     ans = await bot.run(bot.sanad.answer, view.question)
-    return AnswerView(id=bot.views.new_id(), chat_id=view.chat_id, answer=ans, parent=(view.id, cb.page))
+    return AnswerView(id=await bot.views.new_id(), chat_id=view.chat_id, answer=ans, parent=(view.id, cb.page))
 
 
 #: The actions whose buttons open a new view.

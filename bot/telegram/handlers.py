@@ -46,7 +46,9 @@ from telegram.ext import (
 )
 
 from retrieval.charsets import DIGITS_TO_ASCII, FORMAT_MARKS_RE
-from retrieval.errors import InputError
+from retrieval.errors import InputError, StateUnavailable
+from retrieval.followup import Context
+from retrieval.index import Index
 from retrieval.service import Reply, Sanad
 
 from ..settings import Settings
@@ -55,7 +57,9 @@ from .actions import OPENERS
 from .callbacks import Action, Callback, parse, pattern
 from .config import api_host
 from .incoming import addressed, command_argument
-from .state import ChatContexts, RateLimiter
+from .store import StateStore, open_store
+from .store.codec import context_from_json, context_to_json
+from .store.guard import Guarded
 from .transport import NO_PREVIEW, Transport
 from .views import AnswerView, SourcesView, View, ViewStore
 
@@ -82,7 +86,7 @@ class SanadBot:
         max_attempts: int = 6,
         max_retry_after: float = 120.0,
         view_capacity: int = 5000,
-        chat_capacity: int = 10_000,
+        store: StateStore | None = None,
     ) -> None:
         self.settings = settings
         self.sanad = sanad
@@ -90,9 +94,11 @@ class SanadBot:
         self.transport = Transport(
             self.stats, retry_base_delay=retry_base_delay, max_attempts=max_attempts, max_retry_after=max_retry_after
         )
-        self.views = ViewStore(view_capacity)
-        self.contexts = ChatContexts(settings.telegram_context_minutes, chat_capacity)
-        self.limiter = RateLimiter(settings.telegram_user_rate, settings.telegram_user_burst)
+        minutes = settings.telegram_context_minutes
+        store = store or open_store(settings.state_url, view_capacity=view_capacity, context_minutes=minutes)
+        self.state = Guarded(store)
+        self.views = ViewStore(self.state, lambda: self.sanad.index.articles)
+        self._in_flight: set[str] = set()  # update ids being answered by this process
         self.allowed_chats = frozenset(settings.telegram_allowed_chats)
         self.examples: tuple[str, ...] = texts.EXAMPLES
         self.pool: ThreadPoolExecutor | None = None
@@ -120,6 +126,7 @@ class SanadBot:
         app.add_handler(CallbackQueryHandler(self.on_forged_button))
         app.add_handler(MessageHandler(new, self.on_other_message))
         app.add_handler(TypeHandler(Update, self.on_ignored))
+        app.add_handler(TypeHandler(Update, self.finish), group=1)
         app.add_error_handler(self.on_error)
 
     async def startup(self, app: Application) -> None:
@@ -128,6 +135,7 @@ class SanadBot:
         self.bot_id, self.username = app.bot.id, app.bot.username or ""
         t0 = time.perf_counter()
         self.examples = await self.run(self.sanad.working, texts.EXAMPLES)  # also warms up retrieval
+        await self.state.is_done("0:0")  # a store that is down says so now, in one log line
         warm_ms = 1000 * (time.perf_counter() - t0)
         try:
             for commands, scope in (
@@ -139,12 +147,13 @@ class SanadBot:
             log.warning("could not set the bot's command menu: %s", e)
         index = self.sanad.index
         log.info(
-            "Sanad Telegram bot @%s serving %d articles, %d passages (index built %s); API %s; warm-up %.0f ms",
+            "Sanad Telegram bot @%s serving %d articles, %d passages (index built %s); API %s; state %s; warm-up %.0f ms",
             self.username,
             len(index.articles),
             index.n_passages,
             index.built_at,
             api_host(self.settings),
+            self.state.store.describe(),
             warm_ms,
         )
 
@@ -152,17 +161,36 @@ class SanadBot:
         if self.pool is not None:
             self.pool.shutdown(wait=False, cancel_futures=True)
             self.pool = None
+        await self.state.close()
         log.info("Sanad Telegram bot stopped: %s", dict(self.stats) or "no updates")
 
     # ------------------------------------------------------------------ plumbing
+    def swap_index(self, index: Index) -> None:
+        """Answer from ``index`` from now on; answers already running finish on the previous one."""
+        self.sanad = Sanad(index, self.sanad.options)
+
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)`` in the retrieval thread pool: the event loop keeps serving other chats."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.pool, functools.partial(fn, *args))
 
     async def send_view(self, message: Message, view: View) -> Message:
+        """Send ``view``'s first page as a new message, then keep the view, tied to that message."""
         index = self.sanad.index
-        return await self.transport.send(message, pages.text(view, 0, index), pages.keyboard(view, 0, index))
+        sent = await self.transport.send(message, pages.text(view, 0, index), pages.keyboard(view, 0, index))
+        view.message_id = getattr(sent, "message_id", None)
+        await self.views.add(view)
+        return sent
+
+    async def context_of(self, chat_id: int) -> Context | None:
+        """The chat's follow-up context, if it is still fresh."""
+        ctx = context_from_json(await self.state.get_context(chat_id))
+        minutes = self.settings.telegram_context_minutes
+        return ctx if ctx is not None and ctx.fresh(time.time(), minutes) else None
+
+    def _update_key(self, update: Update) -> str:
+        """``BOT_ID:UPDATE_ID``: update ids count per bot, and a state file may outlive a token."""
+        return f"{self.bot_id}:{update.update_id}"
 
     def _user_id(self, update: Update) -> int:
         if update.effective_user is not None:
@@ -173,13 +201,13 @@ class SanadBot:
 
     async def _rate_limited(self, update: Update, message: Message) -> bool:
         """True (after one polite reply per burst) when the user sends faster than the limit allows."""
-        user = self._user_id(update)
-        allowed, notify = self.limiter.allow(user)
-        if allowed:
+        s = self.settings
+        take = await self.state.take(self._user_id(update), s.telegram_user_rate, s.telegram_user_burst)
+        if take.allowed:
             return False
         self.stats["rate_limited"] += 1
-        if notify:
-            wait = max(1, round(self.limiter.wait_seconds(user)))
+        if take.notify:
+            wait = max(1, round(take.wait_s))
             await self.transport.send(message, texts.MSG_SLOW_DOWN.format(seconds=render.escape(str(wait))))
         return True
 
@@ -188,18 +216,32 @@ class SanadBot:
 
     # ------------------------------------------------------------------ commands
     async def gate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Runs first for every update: the chat allowlist."""
+        """Runs first for every update: an update answered already (Telegram delivered it twice) is
+        dropped; then the chat allowlist."""
         self.stats["updates"] += 1
+        key = self._update_key(update)
+        if key in self._in_flight or await self.state.is_done(key):
+            self.stats["duplicates"] += 1
+            log.info("update %s dropped: answered already", update.update_id)
+            raise ApplicationHandlerStop
+        self._in_flight.add(key)
         chat = update.effective_chat
         if not self.allowed_chats or chat is None or chat.id in self.allowed_chats:
             return
         self.stats["not_allowed"] += 1
+        self._in_flight.discard(key)
         log.info("update from chat %s ignored: not in SANAD_TELEGRAM_ALLOWED_CHATS", chat.id)
         if update.callback_query is not None:
             await self.transport.call(update.callback_query.answer, texts.MSG_NOT_ALLOWED)
         elif update.message is not None and chat.type == ChatType.PRIVATE:
             await self.transport.send(update.message, texts.MSG_NOT_ALLOWED)
         raise ApplicationHandlerStop
+
+    async def finish(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Runs last for every update the gate let through: record it as answered."""
+        key = self._update_key(update)
+        await self.state.done(key)
+        self._in_flight.discard(key)
 
     async def cmd_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._help(update, greeting=True)
@@ -218,12 +260,12 @@ class SanadBot:
         if await self._rate_limited(update, message):
             return
         view = SourcesView(
-            id=self.views.new_id(),
+            id=await self.views.new_id(),
             chat_id=message.chat.id,
             article_ids=tuple(self.sanad.index.articles),
             per_page=SOURCES_PER_PAGE,
         )
-        await self.send_view(message, self.views.add(view))
+        await self.send_view(message, view)
 
     async def cmd_article(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.message
@@ -239,8 +281,8 @@ class SanadBot:
         if article is None:
             await self.transport.send(message, texts.MSG_NO_ARTICLE.format(key=render.escape(key[:64])))
             return
-        view = pages.article_view(self.views.new_id(), message.chat.id, self.sanad.index, article.id)
-        await self.send_view(message, self.views.add(view))
+        view = pages.article_view(await self.views.new_id(), message.chat.id, self.sanad.index, article.id)
+        await self.send_view(message, view)
 
     async def cmd_actor(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """``/actor NAME``: the actor across the corpus, from the actor index."""
@@ -259,8 +301,8 @@ class SanadBot:
         if report is None:
             await self.transport.send(message, texts.MSG_NO_ACTOR.format(name=render.escape(name[:64])))
             return
-        view = pages.actor_view(self.views.new_id(), message.chat.id, self.sanad.index, report)
-        await self.send_view(message, self.views.add(view))
+        view = pages.actor_view(await self.views.new_id(), message.chat.id, self.sanad.index, report)
+        await self.send_view(message, view)
 
     async def cmd_ask(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.message
@@ -329,21 +371,21 @@ class SanadBot:
         self.stats["questions"] += 1
         async with self.transport.chat_lock(chat_id):
             try:
-                reply: Reply = await self.run(self.sanad.ask, question, self.contexts.get(chat_id))
+                reply: Reply = await self.run(self.sanad.ask, question, await self.context_of(chat_id))
             except InputError:  # no words to search: the chat's context still holds
                 await self.transport.send(message, texts.MSG_NO_WORDS.format(example=render.escape(self._example())))
                 return
             self.stats["answered" if reply.answer.answered else "no_answer"] += 1
             follow_up = reply.follow_up
             view = AnswerView(
-                id=self.views.new_id(),
+                id=await self.views.new_id(),
                 chat_id=chat_id,
                 answer=reply.answer,
                 header=render.follow_up_header(follow_up) if follow_up else (),
                 question=follow_up.question if follow_up else None,
             )
-            self.contexts.put(chat_id, reply.context)
-            await self.send_view(message, self.views.add(view))
+            await self.state.put_context(chat_id, context_to_json(reply.context) if reply.context else None)
+            await self.send_view(message, view)
 
     # ------------------------------------------------------------------ buttons
     async def on_noop(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -364,14 +406,20 @@ class SanadBot:
         if not isinstance(message, Message):  # too old or inaccessible: nothing to edit
             await self.transport.call(query.answer, texts.MSG_STALE)
             return
-        allowed, _ = self.limiter.allow(self._user_id(update), cost=BUTTON_COST)
-        if not allowed:
+        s = self.settings
+        take = await self.state.take(self._user_id(update), s.telegram_user_rate, s.telegram_user_burst, BUTTON_COST)
+        if not take.allowed:
             self.stats["rate_limited"] += 1
             await self.transport.call(query.answer, texts.MSG_SLOW_DOWN_BUTTON)
             return
         async with self.transport.chat_lock(message.chat.id):
-            view = self.views.get(cb.view, message.chat.id)
-            target = await self._resolve(view, cb) if view is not None else None
+            try:
+                view = await self.views.get(cb.view, message.chat.id, message.message_id)
+                target = await self._resolve(view, cb) if view is not None else None
+            except StateUnavailable:
+                self.stats["callbacks_unavailable"] += 1
+                await self.transport.call(query.answer, texts.MSG_TRY_AGAIN)
+                return
             if target is None:
                 self.stats["callbacks_stale"] += 1
                 await self.transport.call(query.answer, texts.MSG_STALE)
@@ -402,13 +450,15 @@ class SanadBot:
         if cb.action is Action.PAGE:
             return view, cb.page
         key = (cb.action, cb.page, cb.item)
-        child = self.views.get(view.children[key], view.chat_id) if key in view.children else None
+        child = await self.views.get(view.children[key], view.chat_id) if key in view.children else None
         if child is None:
             child = await OPENERS[cb.action](self, view, cb)
             if child is None:
                 return None
-            self.views.add(child)
+            child.message_id = view.message_id  # it edits the same message
+            await self.views.add(child)
             view.children[key] = child.id
+            await self.views.add(view)
         return child, child.first_page
 
 

@@ -14,6 +14,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,6 +34,8 @@ from .config import (
     webhook_secret,
 )
 from .handlers import SanadBot
+from .reload import IndexWatcher
+from .store import StateStore
 
 __all__ = ["ALLOWED_UPDATES", "build_application", "run_bot", "running", "serve"]
 
@@ -168,28 +171,34 @@ async def _stop(app: Application) -> None:
         await app.post_shutdown(app)
 
 
-async def serve(settings: Settings, index: Index, stop: asyncio.Event) -> None:
+async def serve(settings: Settings, index: Index, stop: asyncio.Event, store: StateStore | None = None) -> None:
     """Run the bot until ``stop`` is set; refresh ``SANAD_HEARTBEAT_FILE`` (bot/health.py) while it serves."""
-    app, _ = build_application(settings, index)
+    app, bot = build_application(settings, index, store=store)
     async with running(app, settings):
+        tasks = []
         heartbeat = getattr(settings, "heartbeat_file", None)
-        beat = None
         if heartbeat is not None:
             from ..health import bot_probe, clear_heartbeat, heartbeat_loop
 
-            beat = asyncio.create_task(
+            tasks.append(asyncio.create_task(
                 heartbeat_loop(heartbeat, settings.heartbeat_interval, lambda: bot_probe(app, settings))
-            )
+            ))  # fmt: skip
+        if settings.index is not None:
+            watcher = IndexWatcher(bot, Path(settings.index), settings.index_watch_seconds)
+            tasks.append(asyncio.create_task(watcher.run()))
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, watcher.now.set)
         try:
             await stop.wait()
         finally:
-            if beat is not None:
-                beat.cancel()
-                await asyncio.gather(beat, return_exceptions=True)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if heartbeat is not None:
                 clear_heartbeat(heartbeat)
 
 
-def run_bot(settings: Settings, index: Index) -> int:
+def run_bot(settings: Settings, index: Index, store: StateStore | None = None) -> int:
     """``sanad telegram``: serve until SIGINT/SIGTERM; returns the exit code."""
 
     async def main() -> None:
@@ -198,7 +207,7 @@ def run_bot(settings: Settings, index: Index) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, stop.set)
-        await serve(settings, index, stop)
+        await serve(settings, index, stop, store)
 
     asyncio.run(main())
     return 0

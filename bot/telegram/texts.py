@@ -26,6 +26,7 @@ GROUP_COMMANDS = (*COMMANDS, ("ask", "اسأل في المجموعة: /ask ثم 
 #: The icon before an actor's name on its button.
 ICONS = {"person": "👤", "organization": "🏛", "place": "📍"}
 
+MSG_TRY_AGAIN = "تعذّر الوصول إلى ذاكرة البوت الآن. حاول بعد قليل."
 MSG_STALE = "انتهت صلاحية هذه الرسالة (لم أعد أحتفظ بها). أرسل سؤالك من جديد."
 MSG_FORGED = "هذا الزر غير صالح."
 MSG_ERROR = "عذراً، حدث خطأ غير متوقع أثناء معالجة رسالتك. سُجّل الخطأ؛ حاول مجدداً بعد قليل."

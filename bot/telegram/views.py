@@ -1,7 +1,8 @@
 """What a bot message shows, page by page: one dataclass per kind of view, and the store of views.
 
-Inline buttons name a view by ``id`` (:mod:`.callbacks`); a press whose view was forgotten (LRU) or
-belongs to another chat is "stale" and answered politely.
+Inline buttons name a view by ``id`` (:mod:`.callbacks`); views are kept in the bot's state store
+(``SANAD_STATE_URL``), and a press whose view was forgotten, belongs to another chat or to another
+message is "stale" and answered politely.
 
 * :class:`AnswerView`: an answer, one result a page;
 * :class:`ArticleView`: one whole article, pre-rendered pages;
@@ -15,13 +16,15 @@ the views opened from this one (actor passages, full articles) so pressing a but
 
 from __future__ import annotations
 
-import itertools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from retrieval.answer import Answer
+from retrieval.corpus import Article
 
-from .state import LRU
+if TYPE_CHECKING:
+    from .store.guard import Guarded
 
 __all__ = ["ActorView", "AnswerView", "ArticleView", "SourcesView", "View", "ViewStore"]
 
@@ -30,6 +33,7 @@ __all__ = ["ActorView", "AnswerView", "ArticleView", "SourcesView", "View", "Vie
 class _View:
     id: str
     chat_id: int
+    message_id: int | None = None  # the message it is shown in, once sent (children share it)
     parent: tuple[str, int] | None = None
     start_page: int = 0
     children: dict[tuple, str] = field(default_factory=dict)
@@ -99,33 +103,36 @@ View: TypeAlias = AnswerView | ArticleView | ActorView | SourcesView
 
 
 class ViewStore:
-    """Views by short id, least recently used forgotten beyond ``capacity``."""
+    """Views by id, kept in the bot's state store (:mod:`.store`) as JSON, so a button works after
+    a restart and on another replica.
 
-    def __init__(self, capacity: int = 5000) -> None:
-        self._views: LRU[str, View] = LRU(capacity)
-        self._ids = itertools.count(1)
+    ``articles`` is the index's article map the stored answers are read back against (a view
+    whose article left the index reads back as stale).
+    """
 
-    def new_id(self) -> str:
-        return _base36(next(self._ids))
+    def __init__(self, store: Guarded, articles: Callable[[], Mapping[str, Article]]) -> None:
+        self.store = store
+        self.articles = articles
 
-    def add(self, view: View) -> View:
-        self._views.put(view.id, view)
+    async def new_id(self) -> str:
+        """An id no other view of this store ever had (across restarts and replicas)."""
+        return await self.store.next_id()
+
+    async def add(self, view: View) -> View:
+        from .store.codec import view_to_json
+
+        await self.store.put_view(view.id, view_to_json(view))
         return view
 
-    def get(self, view_id: str, chat_id: int) -> View | None:
-        """The view, only for the chat it was made in (a forged id from another chat is stale)."""
-        view = self._views.get(view_id)
-        return view if view is not None and view.chat_id == chat_id else None
+    async def get(self, view_id: str, chat_id: int, message_id: int | None = None) -> View | None:
+        """The view, only for the chat and the message it was made for (an id from another chat or
+        message is stale). Raises :class:`~retrieval.errors.StateUnavailable` while the store is down."""
+        from .store.codec import view_from_json
 
-    def __len__(self) -> int:
-        return len(self._views)
-
-
-def _base36(n: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    out = ""
-    while True:
-        n, r = divmod(n, 36)
-        out = digits[r] + out
-        if n == 0:
-            return out
+        data = await self.store.get_view(view_id)
+        view = view_from_json(data, self.articles()) if data is not None else None
+        if view is None or view.chat_id != chat_id:
+            return None
+        if message_id is not None and view.message_id is not None and view.message_id != message_id:
+            return None
+        return view
