@@ -109,10 +109,13 @@ async def running(app: Application, settings: Settings) -> AsyncIterator[Applica
         raise ConfigError(
             f"cannot reach the Bot API at {host} ({type(e).__name__}): check SANAD_TELEGRAM_BASE_URL and the network"
         ) from None
+    replicas = None
     try:
         if app.post_init:
             await app.post_init(app)
-        if settings.telegram_webhook_url:
+        if replica_mode(settings):
+            replicas = await _start_replica(app, settings)
+        elif settings.telegram_webhook_url:
             secret = webhook_secret(settings)
             protect_secrets(secret)
             url = settings.telegram_webhook_url
@@ -148,12 +151,52 @@ async def running(app: Application, settings: Settings) -> AsyncIterator[Applica
             log.info("polling mode: long polls of %g s", settings.telegram_poll_timeout)
         await app.start()
     except BaseException:
+        await _stop_replica(replicas)
         await _stop(app)
         raise
     try:
         yield app
     finally:
+        await _stop_replica(replicas)
         await _stop(app)
+
+
+def replica_mode(settings: Settings) -> bool:
+    """Several replicas behind one webhook, sharing Redis (:mod:`.replicas`)."""
+    return bool(settings.telegram_webhook_url) and (settings.state_url or "").startswith(("redis://", "rediss://"))
+
+
+async def _start_replica(app: Application, settings: Settings) -> tuple:
+    from .replicas import ReplicaQueue
+    from .webhook import start_receiver
+
+    if settings.telegram_webhook_secret is None:
+        raise ConfigError(
+            "replica mode (a webhook URL and a redis:// SANAD_STATE_URL) needs SANAD_TELEGRAM_WEBHOOK_SECRET, "
+            "the same for every replica"
+        )
+    secret = webhook_secret(settings)
+    url = settings.telegram_webhook_url or ""
+    queue = ReplicaQueue(settings.state_url or "", app)
+    await app.bot.set_webhook(url, secret_token=secret, allowed_updates=list(ALLOWED_UPDATES))
+    server = start_receiver(queue, settings.telegram_listen, settings.telegram_port, urlsplit(url).path, secret)
+    runner = asyncio.create_task(queue.run())
+    from .store.redis import redact
+
+    log.info(
+        "replica mode: %s listening on %s:%d, updates shared through %s", queue.id, settings.telegram_listen,
+        settings.telegram_port, redact(queue.url),
+    )  # fmt: skip
+    return server, runner
+
+
+async def _stop_replica(replicas: tuple | None) -> None:
+    if replicas is None:
+        return
+    server, runner = replicas
+    server.stop()
+    runner.cancel()
+    await asyncio.gather(runner, return_exceptions=True)
 
 
 async def _stop(app: Application) -> None:

@@ -1,0 +1,65 @@
+"""The webhook receiver of replica mode: Telegram's POSTs go into the shared streams (:mod:`.replicas`).
+
+A tornado server (tornado comes with PTB's webhooks extra) on ``SANAD_TELEGRAM_LISTEN:PORT``:
+
+* ``POST <path of SANAD_TELEGRAM_WEBHOOK_URL>`` with the right ``X-Telegram-Bot-Api-Secret-Token``:
+  the update is appended to its stream, then 200; 503 when Redis cannot take it (Telegram retries);
+  403 without the secret; 400 for a body that is not a JSON update;
+* ``GET /healthz``: 200 while this replica's Redis answers (the reverse proxy's and compose's check).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+
+from retrieval.errors import StateUnavailable
+
+from .replicas import ReplicaQueue
+
+__all__ = ["start_receiver"]
+
+log = logging.getLogger("bot.telegram.webhook")
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def start_receiver(queue: ReplicaQueue, listen: str, port: int, path: str, secret: str):  # type: ignore[no-untyped-def]
+    """Start the receiver on the running event loop; returns the tornado ``HTTPServer`` (``.stop()``)."""
+    import tornado.web
+    from tornado.httpserver import HTTPServer
+
+    class Hook(tornado.web.RequestHandler):
+        async def post(self) -> None:
+            if not hmac.compare_digest(self.request.headers.get(SECRET_HEADER, ""), secret):
+                self.set_status(403)
+                return
+            try:
+                update = json.loads(self.request.body)
+                if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
+                    raise ValueError("no update_id")
+            except ValueError:
+                self.set_status(400)
+                return
+            try:
+                await queue.enqueue(update)
+            except StateUnavailable as e:
+                log.warning("update %s refused with 503 (Telegram retries it): %s", update["update_id"], e)
+                self.set_status(503)
+                return
+            self.set_status(200)
+
+    class Health(tornado.web.RequestHandler):
+        async def get(self) -> None:
+            try:
+                await queue._r.ping()
+            except queue._errors:
+                self.set_status(503)
+                self.write("redis unavailable\n")
+                return
+            self.write("ok\n")
+
+    app = tornado.web.Application([(r"/healthz", Health), (rf"/{path.strip('/')}", Hook)])
+    server = HTTPServer(app, xheaders=True)
+    server.listen(port, address=listen)
+    return server
