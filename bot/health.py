@@ -110,7 +110,10 @@ async def bot_probe(app: Any, settings: Any) -> dict:
     if not getattr(app, "running", False):
         raise RuntimeError("the application is not running")
     updater = getattr(app, "updater", None)
-    if updater is None or not updater.running:
+    replica = getattr(settings, "telegram_webhook_url", None) and str(getattr(settings, "state_url", None) or "").startswith(
+        ("redis://", "rediss://")
+    )  # replica mode: its own receiver (bot/telegram/webhook.py), no PTB updater
+    if not replica and (updater is None or not updater.running):
         raise RuntimeError("the updater is not running (no polling, no webhook)")
     await app.bot.get_me()
     mode = "polling"

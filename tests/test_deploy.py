@@ -124,7 +124,7 @@ def _compose(tmp_path: Path, *files: str, env_file: bool = True) -> subprocess.C
     """``docker-compose config`` on copies of the deploy files (with a sanad.env made from the example)."""
     work = tmp_path / "deploy"
     work.mkdir(exist_ok=True)
-    for f in ("compose.yaml", "compose.webhook.yaml", "sanad.env.example"):
+    for f in ("compose.yaml", "compose.webhook.yaml", "compose.replicas.yaml", "Caddyfile.replicas", "sanad.env.example"):
         shutil.copy(DEPLOY / f, work / f)
     if env_file:
         (work / "sanad.env").write_text((DEPLOY / "sanad.env.example").read_text())
@@ -160,6 +160,23 @@ def test_compose_webhook_variant_is_valid(tmp_path: Path) -> None:
     bot = json.loads(out.stdout)["services"]["bot"]
     assert bot["environment"]["SANAD_TELEGRAM_LISTEN"] == "0.0.0.0"
     assert bot["ports"][0]["target"] == 8443 and bot["ports"][0]["host_ip"] == "127.0.0.1"
+
+
+def test_compose_replicas_variant_is_valid_and_health_checked(tmp_path: Path) -> None:
+    out = _compose(tmp_path, "compose.replicas.yaml")
+    assert out.returncode == 0, out.stderr
+    services = json.loads(out.stdout)["services"]
+    assert set(services) == {"redis", "bot1", "bot2", "proxy"}
+    assert "--appendonly" in services["redis"]["command"] and "yes" in services["redis"]["command"]
+    for name in ("bot1", "bot2"):
+        bot = services[name]
+        assert bot["environment"]["SANAD_STATE_URL"].startswith("redis://redis:")
+        assert bot["depends_on"]["redis"]["condition"] == "service_healthy"
+        assert "healthz" in " ".join(bot["healthcheck"]["test"])
+    assert all(services[s].get("healthcheck") for s in services)
+    assert {services["proxy"]["depends_on"][b]["condition"] for b in ("bot1", "bot2")} == {"service_healthy"}
+    caddy = (DEPLOY / "Caddyfile.replicas").read_text()
+    assert "bot1:8443 bot2:8443" in caddy and "health_uri /healthz" in caddy
 
 
 def test_compose_binary_exit_code_means_something(tmp_path: Path) -> None:

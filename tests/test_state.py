@@ -319,3 +319,37 @@ def test_a_rebuilt_index_is_swapped_in_while_questions_flow(tmp_path: Path) -> N
             assert bot.stats["errors"] == 0
 
     _restart_run(Index.load(out), scenario)
+
+
+def test_flood_limits_are_shared_by_replicas(redis_server) -> None:
+    """Two replicas' limiters on one Redis send at the global rate together, not each."""
+    import redis
+
+    from bot.telegram.flood import SharedRateLimiter
+
+    redis.Redis(port=redis_server.port, db=3).flushdb()
+    url = f"redis://127.0.0.1:{redis_server.port}/3"
+
+    async def main() -> tuple[float, float]:
+        a, b = SharedRateLimiter(url, per_second=50), SharedRateLimiter(url, per_second=50)
+        t0 = time.monotonic()
+        await asyncio.gather(*(x.wait_for_slot(1) for x in (a, b) for _ in range(40)))
+        together = time.monotonic() - t0
+        c = SharedRateLimiter(url, per_second=0, group_per_minute=3)  # a group: 3 at once, then one per 20 s
+        t0 = time.monotonic()
+        await asyncio.gather(*(c.wait_for_slot(-100) for _ in range(3)))
+        fourth = asyncio.create_task(c.wait_for_slot(-100))
+        done, _ = await asyncio.wait({fourth}, timeout=1.0)
+        group = time.monotonic() - t0
+        assert not done  # waits its turn
+        fourth.cancel()
+        assert await asyncio.wait_for(c.wait_for_slot(1), 1.0) == 0.0  # a private chat is not held up
+        await c.shutdown()
+        await a.shutdown()
+        await b.shutdown()
+        return together, group
+
+    together, group = asyncio.run(main())
+    assert together >= (80 - 50) / 50 * 0.9  # 80 requests, burst 50, 50/s over both replicas
+    assert together < 3.0
+    assert group < 2.0

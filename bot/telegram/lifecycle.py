@@ -53,6 +53,19 @@ def _remember_missing_sniffio() -> None:
         sys.modules["sniffio"] = None  # type: ignore[assignment]
 
 
+def flood_limiter(settings: Settings):  # type: ignore[no-untyped-def]
+    """Telegram's outgoing limits: shared through Redis in replica mode, else PTB's ``AIORateLimiter``."""
+    if replica_mode(settings):
+        from .flood import SharedRateLimiter
+
+        return SharedRateLimiter(settings.state_url or "", settings.telegram_max_rate)
+    return AIORateLimiter(
+        overall_max_rate=settings.telegram_max_rate,
+        overall_time_period=1 if settings.telegram_max_rate else 0,
+        max_retries=3,
+    )
+
+
 def build_application(settings: Settings, index: Index, **bot_options: Any) -> tuple[Application, SanadBot]:
     """The PTB ``Application`` (token, base URL, timeouts, flood limiter, concurrency) and its :class:`SanadBot`."""
     token = check_token(settings)
@@ -66,13 +79,7 @@ def build_application(settings: Settings, index: Index, **bot_options: Any) -> t
         Application.builder()
         .token(token)
         .base_url(settings.telegram_base_url)
-        .rate_limiter(
-            AIORateLimiter(
-                overall_max_rate=settings.telegram_max_rate,
-                overall_time_period=1 if settings.telegram_max_rate else 0,
-                max_retries=3,
-            )
-        )
+        .rate_limiter(flood_limiter(settings))
         .concurrent_updates(256)
         .connection_pool_size(settings.telegram_connections)  # PTB's 256 costs CPU: httpcore scans the pool
         .connect_timeout(timeout)
