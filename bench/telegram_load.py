@@ -8,6 +8,8 @@ A question with no reply once the queue has drained is lost.
 
     python bench/telegram_load.py                       # 200 users x 5 questions at 100/s
     python bench/telegram_load.py --max-rate 0,30       # without, then with Telegram's 30 msg/s flood limit
+    python bench/telegram_load.py --replicas            # 2 replicas + redis-server, one SIGKILLed halfway,
+                                                        # then one process on SQLite for comparison
 
 Prints one markdown table row per ``--max-rate`` value (SANAD_TELEGRAM_MAX_RATE: 0 = no
 outgoing limit). Only the loopback interface is used; every loop is bounded in count and time.
@@ -18,8 +20,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import signal
+import socket
 import sys
+import tempfile
 import time
 from collections import defaultdict, deque
 from pathlib import Path
@@ -59,8 +64,15 @@ def _percentile(values: list[float], q: float) -> float:
     return values[k]
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 async def run_once(
-    users: int, questions: int, rate: float, max_rate: float, drain: float, workers: int, connections: int
+    users: int, questions: int, rate: float, max_rate: float, drain: float, workers: int, connections: int,
+    state_url: str = "memory://",
 ) -> dict:
     total = users * questions
     pending: dict[int, deque[float]] = defaultdict(deque)
@@ -85,6 +97,7 @@ async def run_once(
             SANAD_TELEGRAM_WORKERS=str(workers),
             SANAD_TELEGRAM_CONNECTIONS=str(connections),
             SANAD_LOG_LEVEL="WARNING",
+            SANAD_STATE_URL=state_url,
         )
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot.cli", "telegram", env=env, cwd=ROOT, stderr=asyncio.subprocess.PIPE
@@ -132,7 +145,114 @@ async def run_once(
         "lost": total - len(latencies),
         "cpu_ms": 1000 * cpu / total,
         "errors": len(errors),
+        "duplicated": 0,
+        "shape": "1 process, long polling, " + state_url.split(":", 1)[0],
     }
+
+
+async def run_replicas(users: int, questions: int, rate: float, drain: float, workdir: Path) -> dict:
+    """Two webhook replicas on a redis-server started here; replica 1 is SIGKILLed halfway and its
+    share of the posts then goes to replica 2 (what the reverse proxy does once its check fails)."""
+    import aiohttp
+
+    total = users * questions
+    sent_at: dict[int, deque[float]] = defaultdict(deque)
+    replies: dict[int, int] = defaultdict(int)
+    latencies: list[float] = []
+    first_push = last_reply = 0.0
+
+    def on_call(call) -> None:
+        nonlocal last_reply
+        if call.method == "sendMessage" and call.status == 200:
+            chat = call.params.get("chat_id")
+            replies[chat] += 1
+            if sent_at.get(chat):
+                latencies.append(call.done_at - sent_at[chat].popleft())
+                last_reply = call.done_at
+
+    redis_port = _free_port()
+    redis = await asyncio.create_subprocess_exec(
+        shutil.which("redis-server") or "redis-server", "--port", str(redis_port), "--bind", "127.0.0.1",
+        "--dir", str(workdir), "--save", "", "--appendonly", "no", stdout=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    secret = "load-test-secret"
+    procs, ports = [], [_free_port(), _free_port()]
+    async with FakeBotAPI(TOKEN) as server, aiohttp.ClientSession() as http:
+        server.on_call = on_call
+        try:
+            for port in ports:
+                env = {k: v for k, v in os.environ.items() if not k.startswith("SANAD_")}
+                env.update(
+                    SANAD_TELEGRAM_TOKEN=TOKEN, SANAD_TELEGRAM_BASE_URL=server.base_url, SANAD_TELEGRAM_MAX_RATE="0",
+                    SANAD_TELEGRAM_WEBHOOK_URL="https://bot.example/hook", SANAD_TELEGRAM_WEBHOOK_SECRET=secret,
+                    SANAD_TELEGRAM_LISTEN="127.0.0.1", SANAD_TELEGRAM_PORT=str(port),
+                    SANAD_STATE_URL=f"redis://127.0.0.1:{redis_port}/0", SANAD_LOG_LEVEL="WARNING",
+                )  # fmt: skip
+                procs.append(await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "bot.cli", "telegram", env=env, cwd=ROOT, stderr=asyncio.subprocess.PIPE))
+            await server.wait_for(lambda: len(server.of("setWebhook")) >= 2, 120)
+            await asyncio.sleep(3)  # the streams split between the two
+            alive = [0, 1]
+
+            async def post(update: dict) -> None:
+                for _ in range(20):
+                    port = ports[alive[update["update_id"] % len(alive)]]
+                    try:
+                        async with http.post(f"http://127.0.0.1:{port}/hook", json=update,
+                                             headers={"X-Telegram-Bot-Api-Secret-Token": secret}) as r:  # fmt: skip
+                            if r.status == 200:
+                                return
+                    except aiohttp.ClientError:
+                        pass
+                    await asyncio.sleep(0.05)
+
+            t0 = first_push = time.monotonic()
+            posts = []
+            for k in range(total):
+                delay = t0 + k / rate - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                if k == total // 2:
+                    procs[0].send_signal(signal.SIGKILL)
+                    alive.remove(0)
+                user, turn = k % users, k // users
+                chat = 10_000 + user
+                sent_at[chat].append(time.monotonic())
+                message = server.make_message(QUESTIONS[(user + turn) % len(QUESTIONS)], chat_id=chat)
+                posts.append(asyncio.create_task(post({"update_id": 1 + k, "message": message})))
+            await asyncio.gather(*posts)
+            push_seconds = time.monotonic() - t0
+            try:
+                await server.wait_for(lambda: len(latencies) >= total, drain)
+            except TimeoutError:
+                pass
+            await asyncio.sleep(2)  # late duplicates, if any
+        finally:
+            for proc in procs:
+                if proc.returncode is None:
+                    proc.send_signal(signal.SIGINT)
+            for proc in procs:
+                try:
+                    await asyncio.wait_for(proc.communicate(), 30)
+                except TimeoutError:
+                    proc.kill()
+            redis.kill()
+            await redis.wait()
+    asked: dict[int, int] = defaultdict(int)
+    for k in range(total):
+        asked[10_000 + k % users] += 1
+    span = (last_reply - first_push) if last_reply else float("nan")
+    return {
+        "users": users, "questions": questions, "updates": total, "max_rate": 0,
+        "offered": total / push_seconds if push_seconds > 0 else float("inf"),
+        "throughput": len(latencies) / span if span and span > 0 else float("nan"),
+        "p50": 1000 * _percentile(latencies, 0.50), "p95": 1000 * _percentile(latencies, 0.95),
+        "max": 1000 * max(latencies, default=float("nan")),
+        "lost": sum(max(0, asked[c] - replies[c]) for c in asked),
+        "duplicated": sum(max(0, replies[c] - asked[c]) for c in replies),
+        "cpu_ms": float("nan"), "errors": 0,
+        "shape": "2 replicas + Redis, webhook, replica 1 SIGKILLed halfway",
+    }  # fmt: skip
 
 
 def main() -> int:
@@ -148,6 +268,7 @@ def main() -> int:
     p.add_argument(
         "--drain", type=float, default=0, help="seconds to wait for replies after the last update (default: auto)"
     )
+    p.add_argument("--replicas", action="store_true", help="2 replicas + Redis with a SIGKILL, then 1 process on SQLite")
     args = p.parse_args()
     if not (1 <= args.users <= 10_000 and 1 <= args.questions <= 100):
         p.error("--users 1..10000, --questions 1..100")
@@ -159,26 +280,34 @@ def main() -> int:
         file=sys.stderr,
     )
     rows = []
-    for value in (float(v) for v in args.max_rate.split(",")):
-        total = args.users * args.questions
-        drain = args.drain or max(20.0, 1.5 * total / value if value else 0.0)
-        rows.append(
-            asyncio.run(run_once(args.users, args.questions, args.rate, value, drain, args.workers, args.connections))
-        )
+    if args.replicas:
+        with tempfile.TemporaryDirectory(prefix="sanad-load-") as tmp:
+            drain = args.drain or 60.0
+            rows.append(asyncio.run(run_replicas(args.users, args.questions, args.rate, drain, Path(tmp))))
+            rows.append(asyncio.run(run_once(args.users, args.questions, args.rate, 0, drain, args.workers,
+                                             args.connections, f"sqlite:///{Path(tmp) / 'state.sqlite3'}")))  # fmt: skip
+    else:
+        for value in (float(v) for v in args.max_rate.split(",")):
+            total = args.users * args.questions
+            drain = args.drain or max(20.0, 1.5 * total / value if value else 0.0)
+            rows.append(
+                asyncio.run(run_once(args.users, args.questions, args.rate, value, drain, args.workers, args.connections))
+            )
 
     print(
-        "| users × questions | updates | offered/s | outgoing limit | replies/s | p50 ms | p95 ms | max ms | lost | bot CPU ms/update |"
+        "| shape | users × questions | updates | offered/s | outgoing limit | replies/s | p50 ms | p95 ms | max ms | lost | duplicated | bot CPU ms/update |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         limit = f"{r['max_rate']:g} msg/s" if r["max_rate"] else "none"
         print(
-            f"| {r['users']} × {r['questions']} | {r['updates']} | {r['offered']:.0f} | {limit} | {r['throughput']:.0f} "
-            f"| {r['p50']:.0f} | {r['p95']:.0f} | {r['max']:.0f} | {r['lost']} | {r['cpu_ms']:.1f} |"
+            f"| {r['shape']} | {r['users']} × {r['questions']} | {r['updates']} | {r['offered']:.0f} | {limit} "
+            f"| {r['throughput']:.0f} | {r['p50']:.0f} | {r['p95']:.0f} | {r['max']:.0f} | {r['lost']} | {r['duplicated']} "
+            f"| {r['cpu_ms']:.1f} |"
         )
     if any(r["errors"] for r in rows):
         print(f"\n(bot logged {sum(r['errors'] for r in rows)} ERROR lines)")
-    return 1 if any(r["lost"] for r in rows) else 0
+    return 1 if any(r["lost"] or r["duplicated"] for r in rows) else 0
 
 
 if __name__ == "__main__":

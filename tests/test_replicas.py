@@ -157,3 +157,25 @@ def test_an_update_of_a_killed_replica_is_answered_by_the_other(replicas) -> Non
     assert "مصراتة" in shown(reply.params["text"]) and taken_over < 15
     time.sleep(1)
     assert len(st.server.sent(chat)) == 1  # answered once
+
+
+def test_replicas_keep_answering_while_redis_is_down(replicas, redis_server) -> None:  # noqa: F811
+    st, (a, b), _ = replicas
+    redis_server.stop()
+    try:
+        assert a.post({"update_id": 7000, "message": _message(st, Q_MISRATA, 21)}) == 200
+        (down,) = _sent(st, 21, 1)
+        assert "مصراتة" in shown(down.params["text"])
+    finally:
+        redis_server.start()  # back, empty (this test's Redis does not persist)
+    time.sleep(1.5)
+    assert b.post({"update_id": 7001, "message": _message(st, Q_MISRATA, 22)}) == 200
+    (again,) = _sent(st, 22, 1)
+    before = len(st.server.of("editMessageText"))
+    press = {"update_id": 7002, "callback_query": {
+        "id": "q7002", "from": {"id": 22, "is_bot": False, "first_name": "u"}, "chat_instance": "22",
+        "message": again.result, "data": button(again, "التالي")}}  # fmt: skip
+    assert a.post(press) == 200
+    st.do(st.server.wait_for(lambda: st.server.of("editMessageText")[before:], 20), 25)
+    logs = a.log.read_text() + b.log.read_text()
+    assert "until Redis is back" in logs and "Redis is back" in logs

@@ -97,6 +97,7 @@ class ReplicaQueue:
         self.owned: dict[int, asyncio.Task] = {}
         self.leaving: set[int] = set()  # streams to let go after their current batch
         self.handled = 0
+        self.degraded = False  # Redis refused an update: the receiver answers updates itself
 
     # ------------------------------------------------------------------ receiving
     async def enqueue(self, update: dict[str, Any]) -> None:
@@ -106,12 +107,13 @@ class ReplicaQueue:
         except self._errors as e:
             raise StateUnavailable(self.url, f"{type(e).__name__}: {e}") from None
 
+    async def handle_now(self, update: dict[str, Any]) -> None:
+        """Answer ``update`` in this process, bypassing the streams (while Redis is down)."""
+        await self.app.process_update(Update.de_json(update, self.app.bot))
+
     # ------------------------------------------------------------------ consuming
     async def run(self) -> None:
         """Hold this replica's share of the streams and consume them, until cancelled."""
-        for s in range(self.shards):
-            with contextlib.suppress(self._response_error, *self._errors):  # BUSYGROUP: it exists
-                await self._r.xgroup_create(PREFIX + str(s), GROUP, id="0", mkstream=True)
         try:
             while True:
                 try:
@@ -162,6 +164,8 @@ class ReplicaQueue:
 
     async def _consume(self, shard: int) -> None:
         key = PREFIX + str(shard)
+        with contextlib.suppress(self._response_error):  # BUSYGROUP: it exists (a Redis restarted empty: not)
+            await self._r.xgroup_create(key, GROUP, id="0", mkstream=True)
         start = "0-0"
         while True:  # first what earlier holders took and did not finish, in order
             start, entries, *_ = await self._r.xautoclaim(key, GROUP, self.id, 0, start_id=start, count=BATCH)

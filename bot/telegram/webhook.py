@@ -3,7 +3,9 @@
 A tornado server (tornado comes with PTB's webhooks extra) on ``SANAD_TELEGRAM_LISTEN:PORT``:
 
 * ``POST <path of SANAD_TELEGRAM_WEBHOOK_URL>`` with the right ``X-Telegram-Bot-Api-Secret-Token``:
-  the update is appended to its stream, then 200; 503 when Redis cannot take it (Telegram retries);
+  the update is appended to its stream, then 200; while Redis cannot take it, the update is
+  answered here and then 200 (one log line when that starts and one when Redis is back), 503 if
+  even that fails (Telegram retries);
   403 without the secret; 400 for a body that is not a JSON update;
 * ``GET /healthz``: 200 while this replica's Redis answers (the reverse proxy's and compose's check).
 """
@@ -44,9 +46,20 @@ def start_receiver(queue: ReplicaQueue, listen: str, port: int, path: str, secre
             try:
                 await queue.enqueue(update)
             except StateUnavailable as e:
-                log.warning("update %s refused with 503 (Telegram retries it): %s", update["update_id"], e)
-                self.set_status(503)
-                return
+                # Redis is down: answer it here and now (no shared order or re-take while it lasts)
+                if not queue.degraded:
+                    log.warning("%s; answering updates on the replica that receives them until Redis is back", e)
+                queue.degraded = True
+                try:
+                    await queue.handle_now(update)
+                except Exception:  # noqa: BLE001 - Telegram must retry rather than lose it
+                    log.exception("update %s could not be answered; 503 (Telegram retries it)", update["update_id"])
+                    self.set_status(503)
+                    return
+            else:
+                if queue.degraded:
+                    log.warning("Redis is back: updates go through the shared streams again")
+                queue.degraded = False
             self.set_status(200)
 
     class Health(tornado.web.RequestHandler):
