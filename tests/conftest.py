@@ -28,8 +28,15 @@ def article_text(default_articles: list[Article]):
     return lambda prefix: by_prefix[prefix]
 
 
+@pytest.fixture(scope="session")
+def _cache_home(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return str(tmp_path_factory.mktemp("cache-home"))
+
+
 @pytest.fixture(autouse=True)
-def _private_state_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _private_state_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, _cache_home: str) -> None:
     """The bot's default SQLite state (``$XDG_STATE_HOME/sanad``) goes to a fresh directory per
-    test (and the processes tests start inherit it): nothing is written to the user's home."""
+    test, and the cached default index (``$XDG_CACHE_HOME/sanad``) to one directory for the session
+    (the processes tests start inherit both): nothing is written to the user's home."""
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state-home")))
+    monkeypatch.setenv("XDG_CACHE_HOME", _cache_home)

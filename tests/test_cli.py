@@ -73,7 +73,9 @@ def test_bad_questions_get_one_clear_line_and_exit_2(question: str, needle: str)
     out = sanad("ask", "--json", question)
     assert out.returncode == 2
     assert needle in out.stderr and "Traceback" not in out.stderr
-    assert out.stderr.count("\n") == 1
+    lines = out.stderr.splitlines()  # one message; before it at most the start-up progress lines
+    assert len([x for x in lines if x.startswith("sanad:")]) == 1 and lines[-1].startswith("sanad: error:")
+    assert all(x.startswith(("computing BM25", "tagging actors", "indexing")) for x in lines[:-1])
 
 
 def test_invalid_setting_is_named(tmp_path: Path) -> None:
@@ -129,3 +131,17 @@ def test_console_answers_follow_ups_in_context_and_new_drops_it(tmp_path: Path) 
     in_context, plain, again = rest.split(":new asks")[1].split("سؤال>")[:3]
     assert "ورأى كوبلر أن الوضع الإنساني" in in_context and "بينما قال كوبلر إن من المهم جدا" not in in_context
     assert "ورأى كوبلر" not in plain and "ورأى كوبلر" not in again  # :new asked the words alone, then forgot
+
+
+def test_the_embedded_corpus_index_is_cached_between_starts(tmp_path: Path) -> None:
+    env = {"XDG_CACHE_HOME": str(tmp_path)}
+    first = sanad("ask", "--json", Q_MISRATA, env=env)
+    (cache,) = (tmp_path / "sanad").iterdir()
+    assert first.returncode == 0 and (cache / "manifest.json").is_file()
+    second = sanad("ask", "--json", Q_MISRATA, env=env)
+    assert second.stdout == first.stdout and "tagging actors" not in second.stderr
+    other = sanad("ask", "--json", Q_MISRATA, env=env | {"SANAD_ACTORS_BACKEND": "rules"})
+    assert other.returncode == 0 and len(list((tmp_path / "sanad").iterdir())) == 2  # one cache per tagger
+    (cache / "manifest.json").write_text("{damaged")
+    again = sanad("ask", "--json", Q_MISRATA, env=env)
+    assert again.stdout == first.stdout and json.loads((cache / "manifest.json").read_text())  # rebuilt
