@@ -84,12 +84,17 @@ class Sanad:
     # ------------------------------------------------------------------ actors
     @property
     def tagger(self) -> LockedTagger | None:
-        """The statistical tagger of ``options.actors_backend`` (loaded on first use; None for
-        ``rules``): it tells whether a question names an actor (:meth:`names_an_actor`)."""
+        """The statistical tagger of ``options.actors_backend`` for questions (loaded on first use;
+        None for ``rules``): it tells whether a question names an actor (:meth:`names_an_actor`).
+        For ``ensemble`` that is its CRF half: a question is a few words, where the neural
+        tagger's fill adds nothing measurable and costs CPU on every message of the bot."""
         if not self._tagger_loaded:
             with self._lock:
                 if not self._tagger_loaded:
-                    self._tagger = resolve_tagger(self.options.actors_backend)
+                    tagger = resolve_tagger(self.options.actors_backend)
+                    if tagger is not None and tagger.name == "ensemble":
+                        tagger = resolve_tagger("model")
+                    self._tagger = tagger
                     self._tagger_loaded = True
         return self._tagger
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import functools
 import logging
 import re
@@ -70,6 +71,9 @@ T = TypeVar("T")
 
 #: Articles a /sources page lists.
 SOURCES_PER_PAGE = 10
+#: The update being handled (``BOT_ID:UPDATE_ID``): its task records it as answered as soon as
+#: its reply has gone out, before any bookkeeping (see :meth:`SanadBot.answered`).
+_UPDATE: contextvars.ContextVar[str | None] = contextvars.ContextVar("sanad_update", default=None)
 #: A button press costs this share of a question in the user's rate limit.
 BUTTON_COST = 0.25
 
@@ -178,6 +182,7 @@ class SanadBot:
         """Send ``view``'s first page as a new message, then keep the view, tied to that message."""
         index = self.sanad.index
         sent = await self.transport.send(message, pages.text(view, 0, index), pages.keyboard(view, 0, index))
+        await self.answered()
         view.message_id = getattr(sent, "message_id", None)
         await self.views.add(view)
         return sent
@@ -225,6 +230,7 @@ class SanadBot:
             log.info("update %s dropped: answered already", update.update_id)
             raise ApplicationHandlerStop
         self._in_flight.add(key)
+        _UPDATE.set(key)
         chat = update.effective_chat
         if not self.allowed_chats or chat is None or chat.id in self.allowed_chats:
             return
@@ -237,10 +243,20 @@ class SanadBot:
             await self.transport.send(update.message, texts.MSG_NOT_ALLOWED)
         raise ApplicationHandlerStop
 
+    async def answered(self) -> None:
+        """Record the update being handled as answered, right after its reply went out: a replica
+        killed after this point is not answered again (the window left is the call itself)."""
+        key = _UPDATE.get()
+        if key is not None:
+            _UPDATE.set(None)
+            await self.state.done(key)
+
     async def finish(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Runs last for every update the gate let through: record it as answered."""
+        """Runs last for every update the gate let through: record it as answered (if its reply did not already)."""
         key = self._update_key(update)
-        await self.state.done(key)
+        if _UPDATE.get() is not None:
+            _UPDATE.set(None)
+            await self.state.done(key)
         self._in_flight.discard(key)
 
     async def cmd_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -442,6 +458,7 @@ class SanadBot:
         except BadRequest as e:
             if "not modified" not in str(e).lower():
                 raise
+        await self.answered()
 
     async def _resolve(self, view: View, cb: Callback) -> tuple[View, int] | None:
         """The view and page a button leads to, or None when it points nowhere (stale or forged)."""

@@ -44,6 +44,8 @@ MAX_LEN = 256  # a longer sentence is tagged in pieces
 BATCH = 64  # sentences per batch
 #: BLAS threads while tagging (bounded with threadpoolctl when installed): at most 2, and never
 #: more than the cores this process may use (more threads than cores spin: 50x slower).
+#: Inputs shorter than this (tokens) are tagged on one BLAS thread.
+SMALL_INPUT = 512
 THREADS = max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1))
 PAD, UNK = 0, 1
 _SHAPES = ("E", "Q", "P", "M") + tuple(f"{s}{k}" for s in "ALD" for k in "1234")
@@ -303,13 +305,15 @@ class NeuralTagger:
 
     def tag_sentences(self, sentences: Iterable[Sequence[str]]) -> list[list[str]]:
         """Tags of each sentence (batched by length; empty sentences get no tags), on at most
-        :data:`THREADS` BLAS threads."""
+        :data:`THREADS` BLAS threads, and on one below :data:`SMALL_INPUT` tokens (a question:
+        its matrices are too small to share, and idle BLAS threads spinning beside the bot's
+        answer threads cost more CPU than the tagging itself)."""
         sents = [list(s) for s in sentences]
         try:
             from threadpoolctl import threadpool_limits
         except ImportError:  # optional: without it NumPy's own thread setting applies
             return self._tag(sents)
-        with threadpool_limits(THREADS):
+        with threadpool_limits(1 if sum(map(len, sents)) < SMALL_INPUT else THREADS):
             return self._tag(sents)
 
     def _tag(self, sents: list[list[str]]) -> list[list[str]]:
