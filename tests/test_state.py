@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import shutil
 import socket
 import subprocess
@@ -353,3 +354,40 @@ def test_flood_limits_are_shared_by_replicas(redis_server) -> None:
     assert together >= (80 - 50) / 50 * 0.9  # 80 requests, burst 50, 50/s over both replicas
     assert together < 3.0
     assert group < 2.0
+
+
+def test_sighup_makes_sanad_telegram_serve_the_rebuilt_index(tmp_path: Path) -> None:
+    from test_telegram import _ServerThread
+
+    corpus = ROOT / "retrieval" / "data" / "libya-news"
+    small, out = tmp_path / "small", tmp_path / "index"
+    small.mkdir()
+    shutil.copy(corpus / "000_5f3d3eafb9d575e6.txt", small)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SANAD_")} | {"SANAD_ACTORS_BACKEND": "rules"}
+    index_cmd = [sys.executable, "-m", "bot.cli", "index"]
+    subprocess.run([*index_cmd, str(small), "--out", str(out)], env=env, cwd=ROOT, check=True, capture_output=True)
+    with _ServerThread() as st:
+        bot_env = env | {"SANAD_TELEGRAM_TOKEN": TOKEN, "SANAD_TELEGRAM_BASE_URL": st.server.base_url,
+                         "SANAD_TELEGRAM_POLL_TIMEOUT": "1", "SANAD_INDEX": str(out), "SANAD_INDEX_WATCH_SECONDS": "0"}
+        proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "telegram"], env=bot_env, cwd=ROOT,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        try:
+            st.do(st.server.wait_for(lambda: st.server.of("getUpdates"), 60), 65)
+
+            def reply(n: int) -> str:
+                st.push(Q_KOBLER)
+                return shown(st.do(st.server.wait_for(lambda: st.server.sent(1)[n:], 20), 25)[0].params["text"])
+
+            assert "مارتن كوبلر" not in reply(0)
+            subprocess.run([*index_cmd, str(corpus), "--out", str(out)], env=env, cwd=ROOT, check=True, capture_output=True)
+            assert "مارتن كوبلر" not in reply(1)  # watching is off: the old index until SIGHUP
+            proc.send_signal(signal.SIGHUP)
+            deadline, n = time.monotonic() + 20, 2
+            while "مارتن كوبلر" not in reply(n):
+                n += 1
+                assert time.monotonic() < deadline, "SIGHUP did not reload the index"
+                time.sleep(0.3)
+            assert proc.poll() is None  # SIGHUP reloads, it does not stop the bot
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(30)
