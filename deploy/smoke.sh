@@ -156,8 +156,10 @@ say "sanad ask --json on the embedded corpus (read-only root filesystem)"
 python3 - "$RUN_DIR/ask.json" "$EXPECT_ARTICLE" <<'EOF' || fail "wrong answer: $(cat "$RUN_DIR/ask.json")"
 import json, sys
 ans = json.load(open(sys.argv[1], encoding="utf-8"))
-first = ans["results"][0]
-assert ans["answered"] and first["article_id"] == sys.argv[2], ans
+# the article whose sentence says what was asked ("طلب من بعثة الأمم المتحدة") is among the results
+# (since the evidence model, 004's report of the same meeting ranks first: README notes)
+first = next((r for r in ans["results"] if r["article_id"] == sys.argv[2]), None)
+assert ans["answered"] and first is not None, ans
 assert any("مصراتة" in s for s in first["sentences"]), first["sentences"]
 print(f"ok: answered from {first['article_id']}: {first['sentences'][0][:80]}...", file=sys.stderr)
 EOF
@@ -230,14 +232,14 @@ bot_run() {
   fi
   say "the bot ($mode) in the container against a fake Bot API server on the host"
   "$PYTHON" deploy/smoke_bot.py --token "$TOKEN" --port-file "$RUN_DIR/port" --result-file "$RUN_DIR/bot.json" \
-    --question "$QUESTION" --expect "$EXPECT_ARTICLE" --timeout 240 "${driver_args[@]}" &
+    --question "$QUESTION" --expect "المجلس البلدي" --timeout 240 "${driver_args[@]}" &
   driver=$!
   for _ in $(seq 100); do [ -s "$RUN_DIR/port" ] && break; sleep 0.1; done
   [ -s "$RUN_DIR/port" ] || fail "the fake Bot API server did not start"
   port=$(cat "$RUN_DIR/port")
   t0=$(now)
   # (podman prints that it cannot schedule the health check without systemd: it is run by hand below)
-  "$ENGINE" run -d --name "$BOT" --init --network host "${RO[@]}" \
+  "$ENGINE" run -d --name "$BOT" --init --network host "${RO[@]}" -v "$VOLUME:/data/state" -e "SANAD_STATE_URL=sqlite:////data/state/telegram-$mode.sqlite3" \
     -e SANAD_TELEGRAM_TOKEN="$TOKEN" -e SANAD_TELEGRAM_BASE_URL="http://127.0.0.1:$port/bot" \
     -e SANAD_TELEGRAM_POLL_TIMEOUT=10 -e SANAD_HEARTBEAT_INTERVAL=5 -e SANAD_LOG_LEVEL=INFO "${extra[@]}" \
     "$IMAGE" >/dev/null 2>"$RUN_DIR/run.err" || fail "podman run: $(cat "$RUN_DIR/run.err")"
@@ -254,7 +256,7 @@ print(("ok: " if r["ok"] else "FAIL: ") + r["why"] + f" ({r['reply_s']} s after 
 print(r["reply"][:300], file=sys.stderr)
 sys.exit(0 if r["ok"] else 1)
 EOF2
-  report "bot ($mode): replied naming $EXPECT_ARTICLE $(since "$t0") s after \`run\` (container start, index, warm-up, question)"
+  report "bot ($mode): replied quoting the Misrata council $(since "$t0") s after \`run\` (container start, index, warm-up, question)"
 
   if grep -rqs 'heartbeat' bot/telegram/; then
     health=""

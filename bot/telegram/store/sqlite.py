@@ -55,7 +55,10 @@ class SQLiteStore(StateStore):
             self._db.executescript(_SCHEMA)
             (version,) = self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
         except (OSError, sqlite3.Error) as e:
-            raise ConfigError(f"SANAD_STATE_URL: cannot open the SQLite state file {self.path}: {e}") from None
+            raise ConfigError(
+                f"SANAD_STATE_URL: cannot open the SQLite state file {self.path}: {e} (make its directory writable, "
+                "e.g. mount the state volume at /data/state in a container, or set SANAD_STATE_URL=memory:// to keep no state)"
+            ) from None
         if version != SCHEMA_VERSION:
             raise ConfigError(
                 f"SANAD_STATE_URL: {self.path} holds bot state of schema {version}, this Sanad writes {SCHEMA_VERSION}: "
