@@ -253,11 +253,8 @@ class SanadBot:
 
     async def finish(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Runs last for every update the gate let through: record it as answered (if its reply did not already)."""
-        key = self._update_key(update)
-        if _UPDATE.get() is not None:
-            _UPDATE.set(None)
-            await self.state.done(key)
-        self._in_flight.discard(key)
+        await self.answered()
+        self._in_flight.discard(self._update_key(update))
 
     async def cmd_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._help(update, greeting=True)

@@ -69,12 +69,16 @@ return 0
 """
 
 
-def shard_of(update: dict[str, Any], shards: int = SHARDS) -> int:
-    """The stream of an update: its chat's (a message's or a pressed button's), else its id's."""
+def chat_of(update: dict[str, Any]) -> int:
+    """The chat of an update (a message's or a pressed button's), else its id: what orders updates."""
     message = update.get("message") or update.get("edited_message") or (update.get("callback_query") or {}).get("message")
     chat = (message or {}).get("chat", {}).get("id")
-    key = chat if isinstance(chat, int) else update.get("update_id", 0)
-    return int(key) % shards
+    return chat if isinstance(chat, int) else int(update.get("update_id", 0))
+
+
+def shard_of(update: dict[str, Any], shards: int = SHARDS) -> int:
+    """The stream of an update: its chat's (:func:`chat_of`) modulo ``shards``."""
+    return chat_of(update) % shards
 
 
 class ReplicaQueue:
@@ -106,6 +110,14 @@ class ReplicaQueue:
             await self._r.xadd(PREFIX + str(shard_of(update, self.shards)), {"u": json.dumps(update, ensure_ascii=False)})
         except self._errors as e:
             raise StateUnavailable(self.url, f"{type(e).__name__}: {e}") from None
+
+    async def healthy(self) -> bool:
+        """Whether Redis answers (the receiver's ``/healthz``)."""
+        try:
+            await self._r.ping()
+        except self._errors:
+            return False
+        return True
 
     async def handle_now(self, update: dict[str, Any]) -> None:
         """Answer ``update`` in this process, bypassing the streams (while Redis is down)."""
@@ -187,7 +199,7 @@ class ReplicaQueue:
                 log.warning("stream %s: entry %s is not an update; dropped", key, entry_id)
                 await self._r.xack(key, GROUP, entry_id)
                 continue
-            by_chat[shard_of(update, 1 << 62)].append((entry_id, update))
+            by_chat[chat_of(update)].append((entry_id, update))
 
         async def chat(items: list[tuple[Any, dict]]) -> None:
             for entry_id, update in items:

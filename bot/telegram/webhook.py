@@ -64,9 +64,7 @@ def start_receiver(queue: ReplicaQueue, listen: str, port: int, path: str, secre
 
     class Health(tornado.web.RequestHandler):
         async def get(self) -> None:
-            try:
-                await queue._r.ping()
-            except queue._errors:
+            if not await queue.healthy():
                 self.set_status(503)
                 self.write("redis unavailable\n")
                 return
