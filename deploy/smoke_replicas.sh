@@ -64,6 +64,7 @@ services:
       start_period: 10s
   bot1:
     network_mode: host
+    depends_on: !reset {}
     environment:
 $bot_env
       SANAD_TELEGRAM_PORT: "18443"
@@ -71,6 +72,7 @@ $bot_env
       test: ["CMD", "python", "-c", "import urllib.request as u; u.urlopen('http://127.0.0.1:18443/healthz', timeout=3)"]
   bot2:
     network_mode: host
+    depends_on: !reset {}
     environment:
 $bot_env
       SANAD_TELEGRAM_PORT: "18444"
@@ -79,6 +81,7 @@ $bot_env
   proxy:
     image: localhost/sanad-caddy:smoke
     network_mode: host
+    depends_on: !reset {}
     command: ["caddy", "run", "--config", "/etc/caddy/Caddyfile", "--adapter", "caddyfile"]
     ports: !reset []
     healthcheck:
@@ -91,8 +94,9 @@ service=$!
 trap 'kill $service 2>/dev/null || true' EXIT
 for _ in $(seq 50); do [ -S "$RUN_DIR/podman.sock" ] && break; sleep 0.1; done
 export DOCKER_HOST="unix://$RUN_DIR/podman.sock" SANAD_IMAGE="$IMAGE" COMPOSE_PROJECT_NAME="sanad-replicas-$$"
-# Without systemd podman does not schedule health checks: run them here, so that depends_on's
-# service_healthy conditions (and Caddy's view of the replicas) see real results.
+# Without systemd podman does not schedule health checks, so compose's service_healthy conditions
+# never turn true: the override drops depends_on (the replicas retry Redis, Caddy checks the
+# replicas itself) and the health checks are run here, so that `compose ps` shows real results.
 ( while true; do
     for c in $(podman ps --filter "label=com.docker.compose.project=$COMPOSE_PROJECT_NAME" --format '{{.ID}}'); do
       podman healthcheck run "$c" >/dev/null 2>&1 || true
