@@ -26,11 +26,15 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
+
+import numpy as np
 
 from .actors import Actor
 from .answerability import Model, load_model
 from .charsets import ARABIC_SCRIPT_RE, CONTROL_RE
 from .corpus import Article
+from .dates import DateIntent, DateRange, date_intent
 from .errors import InputError
 from .evidence import (
     Evidence,
@@ -44,6 +48,7 @@ from .evidence import (
 from .index import Hit, Index
 from .normalize import tokenize
 from .spelling import correct
+from .stories import NO_DAY
 
 __all__ = [
     "MAX_QUESTION_CHARS",
@@ -66,6 +71,11 @@ MAX_QUESTION_CHARS = 1000
 MAX_QUERY_TERMS = 32
 #: Passages BM25 returns for one question; their articles are the candidates.
 CANDIDATE_PASSAGES = 20
+#: Passages searched when the newest reports come first (the newest answer may rank lower).
+LATEST_PASSAGES = 60
+#: Reports of one story whose coverage of the question's words differs by less than this match
+#: the question alike: the earliest of them is quoted.
+STORY_TIE = 0.05
 _SENTENCES_PER_ARTICLE = 3
 _SENTENCE_KEEP = 0.5  # keep sentences scoring at least this share of the passage's best
 # A sentence opening with a demonstrative within its first words refers back to the previous one.
@@ -91,6 +101,8 @@ class Result:
     ``coverage`` the IDF-weighted share of the question's words found around the best sentence.
     When every quote repeats a sentence an earlier result quotes, ``repeats`` names those
     results' article ids (front ends show the sentence once and this article as another source).
+    ``also_reported_in``: the other articles of the same story (:mod:`retrieval.stories`: the
+    same report in other outlets, earliest first); they are folded into this result.
     """
 
     article: Article
@@ -101,6 +113,7 @@ class Result:
     actors: tuple[Actor, ...] = ()
     probability: float = 0.0
     repeats: tuple[str, ...] = ()  # earlier results whose sentences these quotes repeat (see _fresh)
+    also_reported_in: tuple[Article, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +143,7 @@ class Asked:
     terms: tuple[str, ...]
     q: QuestionTerms | None = None
     slot: dict[str, int] = field(default_factory=dict)
+    when: DateIntent = DateIntent()
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,30 +279,67 @@ def article_quotes(index: Index, asked: Asked, c: Candidate) -> tuple[Quote, ...
     return tuple(sorted((qt for _, qt in chosen), key=lambda qt: qt.start))
 
 
-def candidates(question: str, index: Index) -> tuple[Asked, list[Candidate]]:
+def _time_of(index: Index, text: str, period: DateRange, latest: bool) -> tuple[DateIntent, str]:
+    """What the question (and the caller's ``period``/``latest``) asks of time, and the question's
+    text without the words that say it (they name no content). An undated corpus ignores both."""
+    if not index.dated:
+        return DateIntent(), text
+    days = index.days[index.days != NO_DAY]
+    years = tuple(sorted({date.fromordinal(int(d)).year for d in (days.min(), days.max())}))
+    intent = date_intent(text, years=years)
+    for s, e in intent.spans:
+        text = text[:s] + " " * (e - s) + text[e:]
+    explicit = intent.period.intersect(period) if intent.period and period else (period or intent.period)
+    return DateIntent(intent.latest or latest, explicit, intent.spans), text
+
+
+def _allowed(index: Index, period: DateRange) -> np.ndarray | None:
+    """Which passages belong to articles dated inside ``period`` (None: every passage)."""
+    if not period:
+        return None
+    days = index.days
+    ok = (days != NO_DAY)
+    if period.since is not None:
+        ok &= days >= period.since.toordinal()
+    if period.until is not None:
+        ok &= days <= period.until.toordinal()
+    return ok[index.passage_articles]
+
+
+def candidates(
+    question: str, index: Index, period: DateRange = DateRange(), latest: bool = False
+) -> tuple[Asked, list[Candidate]]:
     """The analysed question and its candidate articles in BM25 order.
 
-    Raises :class:`InputError` for a question with no words at all.
+    On a dated corpus, a period (``period``, or named in the question: «في أكتوبر 2015») keeps
+    only articles dated inside it, and the words that name it or ask for the latest reports are
+    not searched for. Raises :class:`InputError` for a question with no words at all.
     """
     text, notes = clean_question(question)
     if not text:
         raise InputError("the question is empty: type a question in Arabic, e.g. «ماذا قال كوبلر عن الجيش الليبي؟»")
     if not tokenize(text):
         raise InputError("the question has no words (only punctuation or symbols): ask in Arabic words")
-    terms, corrected, tokens = _query_terms(index, text, notes)
+    when, searched = _time_of(index, text, period, latest)
+    if when.period:
+        notes.append(f"only reports dated {when.period.label()}")
+    if when.latest:
+        notes.append("newest reports first")
+    terms, corrected, tokens = _query_terms(index, searched, notes)
     if not terms:
         notes.append("the question has only question words and common words: name what you are asking about")
-        return Asked(text, tuple(notes), ()), []
+        return Asked(text, tuple(notes), (), when=when), []
     if not ARABIC_SCRIPT_RE.search(text):
         notes.append("Sanad's corpus is Arabic: questions are best asked in Arabic")
-    q = _question(index, text, terms, corrected, tokens)
+    q = _question(index, searched, terms, corrected, tokens)
     position = {t: i for i, t in enumerate(terms)}
     alias = index.expand(terms)
     slot = {s: position[t] for s, t in alias.items()}
-    asked = Asked(text, tuple(notes), tuple(terms), q, slot)
+    asked = Asked(text, tuple(notes), tuple(terms), q, slot, when)
 
     by_article: dict[str, list[Hit]] = {}
-    for hit in index.search(list(alias), k=CANDIDATE_PASSAGES):
+    k = LATEST_PASSAGES if when.latest else CANDIDATE_PASSAGES
+    for hit in index.search(list(alias), k=k, allowed=_allowed(index, when.period)):
         by_article.setdefault(hit.passage.article_id, []).append(hit)
     groups = list(by_article.values())
     top_score = max(groups[0][0].score, 0.0) if groups else 0.0
@@ -311,23 +362,36 @@ def answer(
     top_k: int = 3,
     min_confidence: float | None = None,
     model: Model | None = None,
+    period: DateRange = DateRange(),
+    latest: bool = False,
 ) -> Answer:
     """Answer ``question`` from ``index`` with verbatim, sourced sentences.
 
     ``min_confidence`` is the probability a candidate needs (default: the shipped model's
     threshold). A result's actors are those the index stored for its article (tagged once when
     it was indexed, :mod:`retrieval.index.mentions`) inside its quotes: no tagger runs here.
-    Raises :class:`InputError` for a question with no words at all.
+
+    One result per story: reports of the same story in other outlets are folded into the one
+    that matches best (the earliest of those that match alike) as ``also_reported_in``. On a
+    dated corpus, ``period`` (or a period the question names) keeps the articles dated inside
+    it, and ``latest`` (or «آخر/أحدث/مؤخرا» in the question) orders the answering results
+    newest first. Raises :class:`InputError` for a question with no words at all.
     """
     model = model or load_model()
     threshold = model.threshold if min_confidence is None else min_confidence
-    asked, cands = candidates(question, index)
+    asked, cands = candidates(question, index, period, latest)
     text, notes, terms = asked.text, list(asked.notes), asked.terms
     if not terms:
         return Answer(text, False, notes=tuple(notes))
     # Candidates in order of their probability: the BM25 rank and score ratio are among its
     # signals, so it re-orders them where what the passages say disagrees (ties keep BM25 order).
     scored = sorted(((model.probability(c.evidence), c) for c in cands), key=lambda pc: (-pc[0], pc[1].rank))
+    scored = _one_per_story(index, scored)
+    if asked.when.latest:  # the answering candidates newest first; the rest keep their order
+        days = index.days
+        ok = [pc for pc in scored if pc[0] >= threshold]
+        ok.sort(key=lambda pc: (-int(days[index.articles.position(pc[1].hit.passage.article_id)]), -pc[0]))
+        scored = ok + [pc for pc in scored if pc[0] < threshold]
 
     results: list[Result] = []
     seen_quotes: list[tuple[set[str], str]] = []
@@ -344,6 +408,7 @@ def answer(
             quotes=tuple(quotes),
             probability=round(p, 3),
             repeats=repeats,
+            also_reported_in=tuple(index.also_reported(c.hit.passage.article_id)),
         )
         if closest is None:
             closest = result
@@ -355,6 +420,9 @@ def answer(
     results = [replace(r, actors=actors_of(index, r.article.id, r.quotes)) for r in results]
     if results:
         return Answer(text, True, tuple(results), tuple(terms), confidence=results[0].probability, notes=tuple(notes))
+    if closest is None and asked.when.period:
+        notes.append(f"no report dated {asked.when.period.label()} holds the words of this question")
+        return Answer(text, False, terms=tuple(terms), notes=tuple(notes))
     if closest is None:
         notes.append("no passage of the corpus holds the words of this question")
         return Answer(text, False, terms=tuple(terms), notes=tuple(notes))
@@ -364,6 +432,27 @@ def answer(
         f"{threshold:.2f} needed)"
     )
     return Answer(text, False, terms=tuple(terms), confidence=closest.probability, notes=tuple(notes), closest=closest)
+
+
+def _one_per_story(index: Index, scored: list[tuple[float, Candidate]]) -> list[tuple[float, Candidate]]:
+    """One candidate per story, in the order of each story's best probability, with that
+    probability (copies of one text compete for BM25 rank, which the probability weighs: the
+    story answers as well as its best report). The report quoted is the one holding most of the
+    question's words (coverage), the earliest of those within :data:`STORY_TIE` of it."""
+    if not len(index.stories):
+        return scored
+    groups: dict[int, list[tuple[float, Candidate, int]]] = {}
+    for p, c in scored:
+        pos = index.articles.position(c.hit.passage.article_id)
+        groups.setdefault(int(index.stories.story[pos]), []).append((p, c, pos))
+    days = index.days
+    out = []
+    for group in groups.values():  # dicts keep insertion order: the order of each story's best
+        best = max(g[1].evidence.cov_window for g in group)
+        close = [g for g in group if g[1].evidence.cov_window >= best - STORY_TIE]
+        _, c, _ = min(close, key=lambda g: (days[g[2]] == NO_DAY, int(days[g[2]]), g[1].rank))
+        out.append((group[0][0], c))
+    return out
 
 
 def _fresh(

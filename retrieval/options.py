@@ -7,6 +7,7 @@ before anything heavy loads.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 __all__ = ["ActorsBackend", "Options", "TaggerBackend"]
@@ -19,8 +20,12 @@ ActorsBackend = Literal["auto", "model", "camel", "neural", "ensemble", "rules"]
 
 @dataclass(frozen=True, slots=True)
 class Options:
-    """Answers per question, the probability needed to answer (None: the model's threshold), the actor tagger."""
+    """Answers per question, the probability needed to answer (None: the model's threshold), the
+    actor tagger, and the dates answers are taken from (``since``/``until``, both included; on a
+    corpus with dates)."""
 
     top_k: int = 3
     min_confidence: float | None = None
     actors_backend: ActorsBackend = "auto"
+    since: date | None = None
+    until: date | None = None

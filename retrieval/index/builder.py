@@ -5,12 +5,13 @@
    segments :func:`~retrieval.corpus.make_article` computed: an article is segmented once) and
    collects every word form, from which the lexicon is built: which clitic forms are attested
    must be known before any word is analysed;
-2. :func:`analyse_pass` analyses each new passage (a real title first) into term ids;
+2. :func:`analyse_pass` analyses each new passage (a real title first) into term ids, and takes
+   each new article's MinHash signature from its terms (:mod:`retrieval.stories`);
 3. :func:`tag_pass` tags each new article's actors once (:mod:`retrieval.index.tagging`, on
    several cores for a large corpus) and keeps every mention (:mod:`retrieval.index.mentions`).
 
 :meth:`Index.add <retrieval.index.Index.add>` runs them, then :func:`combine` computes the BM25
-statistics of the whole index again and makes the new index.
+statistics of the whole index again, folds the new articles into stories, and makes the new index.
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ import numpy as np
 from ..corpus import DUPLICATE_ID, Article, Problem
 from ..normalize import WORD_RE, Analyzer, build_lexicon
 from ..segment import Passage, passages, segment_article
+from ..stories import NUM_PERM, signature
 from .mentions import Tagged
 from .stores import SPAN_FIELDS
+from .stories import days_of
 from .tagging import backend_name, tag_texts
 
 if TYPE_CHECKING:
@@ -180,11 +183,13 @@ class _TermIds:
 
 class Analysis(NamedTuple):
     """What :func:`analyse_pass` gives: the terms the base vocabulary lacks (in id order), the new
-    passages' term ids one after the other, and the number of tokens of each passage."""
+    passages' term ids one after the other, the number of tokens of each passage, and each new
+    article's story signature."""
 
     new_terms: list[str]
     tokens: array
     lens: array
+    signatures: np.ndarray
 
 
 def analyse_pass(base: Index, reading: Reading, progress: ProgressFn | None) -> Analysis:
@@ -193,16 +198,20 @@ def analyse_pass(base: Index, reading: Reading, progress: ProgressFn | None) -> 
     tokens = array("i")
     lens = array("i")
     n = len(reading.articles)
+    sigs = np.zeros((n, NUM_PERM), dtype=np.uint32)
     for i, a in enumerate(reading.articles):
         prefix = [] if a.title_derived else term_ids(a.title)
+        body = array("i")
         for start, end in reading.passage_bounds(i):
-            before = len(tokens)
+            ids = term_ids(a.text, start, end)
             tokens.extend(prefix)
-            tokens.extend(term_ids(a.text, start, end))
-            lens.append(len(tokens) - before)
+            tokens.extend(ids)
+            body.extend(ids)
+            lens.append(len(prefix) + len(ids))
+        sigs[i] = signature(np.frombuffer(body, dtype=np.int32))
         if progress is not None:
             progress(i + 1, n, "indexing")
-    return Analysis(term_ids.new_terms, tokens, lens)
+    return Analysis(term_ids.new_terms, tokens, lens, sigs)
 
 
 def tag_pass(
@@ -234,6 +243,10 @@ def combine(
     store = base.articles.extend(reading.articles)
     pstore = base.passages.extend(store.ids, reading.spans, reading.sentence_ptr, reading.sentences, reading.article_first)
     mstore = base.mentions.extend(store.ids, tagged)
+    if progress is not None:
+        progress(0, None, "folding stories")
+    outlets = [store.field_at(i, "source") for i in range(len(store))]
+    stories = base.stories.extend(analysis.signatures, outlets, days_of(store.field_at(i, "date") for i in range(len(store))))
     at = build_time()
     step = {"at": at, "articles": len(reading.articles), "passages": len(lens), "mentions": len(mstore) - len(base.mentions),
             "actors": tagged.backend, "sources": list(sources)}
@@ -246,6 +259,7 @@ def combine(
         base.sources + [s for s in sources if s not in base.sources],
         base.history + [step],
         mstore,
+        stories,
     )
     index.last_add = AddReport(len(reading.articles), len(lens), tuple(reading.no_passage))
     return index

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -11,12 +12,14 @@ import numpy as np
 from ..bm25 import lucene_idf
 from ..corpus import Article, Problem
 from ..normalize import Analyzer
+from ..stories import NO_DAY
 from . import builder, manifest, query
 from .builder import AddReport, ProgressFn, build_time
 from .mentions import MentionStore
 from .postings import DEFAULT_PARAMS, BM25Params, DocFreq, Postings
 from .query import Hit
 from .stores import ArticleStore, PassageStore
+from .stories import StoryStore, days_of
 from .tagging import TaggerSpec, resolve_tagger
 
 __all__ = ["Index"]
@@ -36,16 +39,21 @@ class Index:
         sources: Sequence[str] = (),
         history: Sequence[dict] = (),
         mentions: MentionStore | None = None,
+        stories: StoryStore | None = None,
     ) -> None:
         if postings.n_docs != len(passage_store):
             raise ValueError("passages and postings differ in number")
         if mentions is not None and len(mentions.mention_ptr) != len(store) + 1:
             raise ValueError("mentions and articles differ in number")
+        if stories is not None and len(stories) != len(store):
+            raise ValueError("stories and articles differ in number")
         self.articles: ArticleStore = store
         self.passages: PassageStore = passage_store
         self.postings = postings
         #: Every mention of an actor, found when the articles were indexed (None given: no mentions).
         self.mentions: MentionStore = mentions if mentions is not None else MentionStore.empty(store.ids)
+        #: The story of every article: the same report in several outlets (:mod:`retrieval.stories`).
+        self.stories: StoryStore = stories if stories is not None else StoryStore.empty()
         self.params = postings.params
         self.analyzer = Analyzer(lexicon)
         self.df = DocFreq(postings)
@@ -100,6 +108,27 @@ class Index:
         tagged = builder.tag_pass(self, reading, resolve_tagger(tagger), workers, progress)
         return builder.combine(self, reading, analysis, tagged, sources, progress)
 
+    # ----------------------------------------------------------------- dates and stories
+    @cached_property
+    def days(self) -> np.ndarray:
+        """Each article's date as a day ordinal (``int32``; :data:`~retrieval.stories.NO_DAY`: none or unparsable)."""
+        return np.asarray(days_of(self.articles.field_at(i, "date") for i in range(len(self.articles))), dtype=np.int32)
+
+    @property
+    def dated(self) -> bool:
+        """Whether any article has a date that parses (a corpus without dates keeps undated answers)."""
+        return bool(len(self.days)) and bool(np.any(self.days != NO_DAY))
+
+    def also_reported(self, article_id: str) -> list[Article]:
+        """The other articles of ``article_id``'s story, earliest first (undated last, then index order)."""
+        pos = self.articles.position(article_id)
+        if pos < 0 or len(self.stories) != len(self.articles):
+            return []
+        others = self.stories.others(pos)
+        days = self.days
+        order = sorted(others, key=lambda i: (days[i] == NO_DAY, int(days[i]), i))
+        return [self.articles.at(i) for i in order]
+
     # ----------------------------------------------------------------- searching
     @property
     def n_passages(self) -> int:
@@ -133,10 +162,17 @@ class Index:
         """BM25Okapi score of every passage (``rank_bm25.BM25Okapi.get_scores`` on the passages' terms)."""
         return self.postings.scores(query_terms)
 
-    def search(self, query_terms: Sequence[str], k: int = 10) -> list[Hit]:
+    def search(self, query_terms: Sequence[str], k: int = 10, allowed: np.ndarray | None = None) -> list[Hit]:
         """The ``k`` best passages containing any of ``query_terms``, best first, ties in corpus
-        order (:func:`retrieval.index.query.search`)."""
-        return query.search(self.postings, self.passages, query_terms, k)
+        order (:func:`retrieval.index.query.search`); with ``allowed`` (a flag per passage) only
+        those flagged."""
+        return query.search(self.postings, self.passages, query_terms, k, allowed)
+
+    @cached_property
+    def passage_articles(self) -> np.ndarray:
+        """The article position of every passage."""
+        spans = np.asarray(self.passages.spans)
+        return spans.reshape(-1, 3)[:, 0].astype(np.int64) if len(spans) else np.zeros(0, np.int64)
 
     def passage_terms(self, i: int) -> list[str]:
         """The terms passage ``i`` is scored with, as the postings hold them (a bag of words:

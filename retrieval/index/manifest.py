@@ -17,19 +17,22 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from .. import __version__
 from ..errors import IndexLoadError
 from ..normalize import ANALYZER_VERSION
 from .mentions import MentionStore
 from .postings import BM25Params, Postings
 from .stores import ArticleStore, PassageStore
+from .stories import StoryStore
 
 if TYPE_CHECKING:
     from .core import Index
 
 __all__ = ["FORMAT_VERSION", "MANIFEST", "load_index", "read_manifest", "save_index"]
 
-FORMAT_VERSION = 3  # 3: the actors' mentions (retrieval.index.mentions)
+FORMAT_VERSION = 4  # 3: the actors' mentions (retrieval.index.mentions); 4: stories (retrieval.index.stories)
 MANIFEST = "manifest.json"
 _FORMAT = "sanad-index"  # the manifest's "format": what marks a directory as a Sanad index
 _LEXICON = "lexicon.txt"
@@ -73,7 +76,8 @@ def save_index(index: Index, directory: str | Path) -> Path:
 
 def _write_files(index: Index, d: Path) -> list[str]:
     """Every file of the index but the manifest, written to ``d``; returns their names."""
-    files = index.articles.save(d) + index.passages.save(d) + index.postings.save(d) + index.mentions.save(d)
+    files = (index.articles.save(d) + index.passages.save(d) + index.postings.save(d) + index.mentions.save(d)
+             + index.stories.save(d))
     (d / _LEXICON).write_text("\n".join(sorted(index.analyzer.lexicon)), encoding="utf-8")
     return files + [_LEXICON]
 
@@ -92,6 +96,7 @@ def _manifest(index: Index, checksums: dict[str, str]) -> dict:
             "terms": len(index.postings.vocab),
             "postings": len(index.postings.docs),
             "mentions": len(index.mentions),
+            "stories": len(set(np.asarray(index.stories.story).tolist())),
         },
         "sources": index.sources,
         "history": index.history,
@@ -163,11 +168,12 @@ def load_index(make: Callable[..., Index], directory: str | Path, verify: bool =
         pstore = PassageStore.load(d, store.ids)
         postings = Postings.load(d, params)
         mstore = MentionStore.load(d, store.ids)
+        stories = StoryStore.load(d)
         lexicon = frozenset((d / _LEXICON).read_text(encoding="utf-8").split("\n")) - {""}
         counts = manifest["counts"]
         if counts["articles"] != len(store) or counts["passages"] != len(pstore) or counts["mentions"] != len(mstore):
             raise ValueError("counts differ from the manifest")
         return make(store, pstore, postings, lexicon, manifest["built_at"], manifest.get("sources", []),
-                    manifest.get("history", []), mstore)
+                    manifest.get("history", []), mstore, stories)
     except (OSError, ValueError, KeyError, TypeError, EOFError) as e:
         raise IndexLoadError(d, f"index at {d} cannot be read ({e})", sources=_sources(manifest)) from e

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
+import numpy as np
+
 from ..bm25 import top_k
 from ..normalize import QUERY_PROCLITICS
 from ..segment import Passage
@@ -20,16 +22,21 @@ class Hit(NamedTuple):
     score: float
 
 
-def search(postings: Postings, passages: Sequence[Passage], query_terms: Sequence[str], k: int) -> list[Hit]:
-    """The ``k`` best passages containing any of ``query_terms``, best first, ties in corpus order.
+def search(
+    postings: Postings, passages: Sequence[Passage], query_terms: Sequence[str], k: int, allowed: np.ndarray | None = None
+) -> list[Hit]:
+    """The ``k`` best passages containing any of ``query_terms``, best first, ties in corpus order;
+    with ``allowed`` (a flag per passage: a date filter) only the passages flagged.
 
-    Scores are rank-bm25's BM25Okapi. On tiny corpora its floored IDF can be negative (every
-    term in more than half the passages), so a match is a non-zero score, not a positive one.
+    Scores are rank-bm25's BM25Okapi (over every passage: a filter never changes a score). On tiny
+    corpora its floored IDF can be negative (every term in more than half the passages), so a
+    match is a non-zero score, not a positive one.
     """
     if not query_terms or not len(passages):
         return []
     scores = postings.scores(query_terms)
-    best = top_k(scores, k).tolist()
+    ranked = scores if allowed is None else np.where(allowed, scores, 0.0)
+    best = top_k(ranked, k).tolist()
     if len(best) < k:
         # A passage can hold a query term and still score exactly 0 (BM25Okapi's IDF is 0 for a
         # term in exactly half the passages of a tiny corpus): it still matches, after the rest.
@@ -37,7 +44,7 @@ def search(postings: Postings, passages: Sequence[Passage], query_terms: Sequenc
         for i in postings.matching(query_terms):
             if len(best) >= k:
                 break
-            if i not in seen:
+            if i not in seen and (allowed is None or allowed[i]):
                 seen.add(i)
                 best.append(i)
     return [Hit(passages[i], float(scores[i])) for i in best]
