@@ -31,6 +31,23 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--top-k", type=int, help="articles per answer (1-20, default 3); env SANAD_TOP_K")
 
 
+def _day(text: str):
+    """An argparse type: a date as ``sanad ask --since`` takes it (ISO, or an Arabic form)."""
+    from retrieval.dates import parse_date
+
+    d = parse_date(text)
+    if d is None:
+        raise argparse.ArgumentTypeError(f"not a date: {text!r} (give it as 2015-10-01, or «1 أكتوبر 2015»)")
+    return d
+
+
+def _dates(p: argparse.ArgumentParser, latest: bool = True) -> None:
+    p.add_argument("--since", type=_day, help="only articles dated on or after this day (2015-10-01)")
+    p.add_argument("--until", type=_day, help="only articles dated on or before this day (2015-10-31)")
+    if latest:
+        p.add_argument("--latest", action="store_true", help="the newest answering reports first")
+
+
 def _add_eval(sub: argparse._SubParsersAction) -> None:
     ev = sub.add_parser(
         "eval",
@@ -77,11 +94,25 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", help="the question, in Arabic; '-' reads one question per line from stdin")
     ask.add_argument("--json", action="store_true", help="print one JSON object per question")
     _common(ask)
+    _dates(ask)
 
     _add_eval(sub)
 
+    tl = sub.add_parser(
+        "timeline",
+        help="reports per week of an actor or a question: a sparkline, and a PNG chart with --out",
+        description="Count the dated reports naming an actor (one the actor index knows), or holding a "
+        "question's most specific words, week by week over the archive; print a one-line sparkline, and "
+        "with --out draw the chart as a PNG (right to left, Arabic labels).",
+    )
+    tl.add_argument("query", help="an actor's name or a question, in Arabic")
+    tl.add_argument("--out", type=Path, help="write the chart to this PNG file")
+    tl.add_argument("--json", action="store_true", help="print the weeks as one JSON object")
+    _common(tl)
+
     console = sub.add_parser("console", help="interactive console (:help for commands)")
     _common(console)
+    _dates(console, latest=False)
 
     _add_index(sub)
 
@@ -153,29 +184,34 @@ def _print_json(obj: object) -> None:
     sys.stdout.flush()
 
 
-def _service(settings, index):
+def _service(settings, index, args: argparse.Namespace | None = None):
+    from dataclasses import replace
+
     from retrieval.service import Sanad
 
     from .settings import options
 
-    return Sanad(index, options(settings))
+    since, until = getattr(args, "since", None), getattr(args, "until", None)
+    if since and until and since > until:
+        raise InputError(f"--since {since} is after --until {until}: give the earlier day first")
+    return Sanad(index, replace(options(settings), since=since, until=until))
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from .render import answer_to_json, print_answer, wants_reshape
 
     settings, index = _open(args)
-    sanad = _service(settings, index)
+    sanad = _service(settings, index, args)
     if args.question == "-":
         for line in sys.stdin:
             if not line.strip():
                 continue
             try:
-                _print_json(answer_to_json(sanad.answer(line.rstrip("\n"))))
+                _print_json(answer_to_json(sanad.answer(line.rstrip("\n"), latest=args.latest)))
             except InputError as e:
                 _print_json({"question": line.rstrip("\n"), "answered": False, "results": [], "error": str(e)})
         return 0
-    ans = sanad.answer(args.question)
+    ans = sanad.answer(args.question, latest=args.latest)
     if args.json:
         _print_json(answer_to_json(ans))
     else:
@@ -355,11 +391,47 @@ def cmd_sources(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_timeline(args: argparse.Namespace) -> int:
+    from .render import print_timeline, timeline_json, wants_reshape
+
+    settings, index = _open(args)
+    tl = _service(settings, index).timeline(args.query)
+    if args.json:
+        _print_json(timeline_json(tl))
+    else:
+        from rich.console import Console
+
+        print_timeline(tl, Console(), reshape=wants_reshape(settings.console_reshape))
+    if tl.total == 0:
+        return EXIT_NO_ANSWER
+    if args.out is not None:
+        from .chart import timeline_png
+
+        _write_file(args.out, timeline_png(tl))
+        print(f"chart written to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary sibling (never a half-written file)."""
+    import os
+
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise InputError(f"cannot write {path}: {e.strerror or e} (choose a writable --out path)") from e
+
+
 def cmd_console(args: argparse.Namespace) -> int:
     from .console import run_console
 
     settings, index = _open(args)
-    return run_console(index, settings)
+    if args.since and args.until and args.since > args.until:
+        raise InputError(f"--since {args.since} is after --until {args.until}: give the earlier day first")
+    return run_console(index, settings, since=args.since, until=args.until)
 
 
 def cmd_telegram(args: argparse.Namespace) -> int:
@@ -401,6 +473,7 @@ COMMANDS = {
     "ask": cmd_ask,
     "eval": cmd_eval,
     "console": cmd_console,
+    "timeline": cmd_timeline,
     "index": cmd_index,
     "sources": cmd_sources,
     "tag": cmd_tag,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 from rich.console import Console
@@ -15,6 +17,7 @@ from retrieval.index import Index
 from retrieval.service import Sanad
 
 from .render import (
+    print_timeline,
     print_actor_header,
     print_actor_sentences,
     print_answer,
@@ -42,6 +45,8 @@ Commands:
   :actor NAME    an actor across the corpus: aliases, roles, dates, who is named with it, its sentences
   :more          the next sentences of that actor
   :new           forget the follow-up context (after a follow-up: ask its words on their own)
+  :latest Q      the question Q answered with the newest reports first (a corpus with dates)
+  :timeline Q    reports per week of an actor or a question, as a one-line chart
 A short question naming no one, such as  وماذا قال أيضاً؟  after a question about someone,
 is answered about the same person, with what was not shown yet.
   :quit          leave (also Ctrl-D)"""
@@ -114,6 +119,13 @@ class _Session:
             self.actor(arg)
         elif cmd == "more":
             self.more()
+        elif cmd == "latest":
+            if not arg:
+                console.print(Text("Give a question: :latest ماذا قال الجبير؟", style="red"))
+            else:
+                print_answer(self.sanad.answer(arg, latest=True), console, self.reshape)
+        elif cmd == "timeline":
+            self.timeline(arg)
         elif cmd == "new":
             question, self.context, self.last_follow_up = self.last_follow_up, None, None
             if question is not None:
@@ -124,6 +136,12 @@ class _Session:
         else:
             console.print(Text(f"Unknown command :{cmd}. Type :help.", style="red"))
 
+
+    def timeline(self, query: str) -> None:
+        if not query:
+            self.console.print(Text("Give an actor or a question: :timeline الحوثيين", style="red"))
+            return
+        print_timeline(self.sanad.timeline(query), self.console, self.reshape)
 
     def actor(self, name: str) -> None:
         report = self.sanad.actor(name) if name else None
@@ -146,10 +164,14 @@ class _Session:
             self.console.print(Text(f":more for {len(self.pending)} more sentences", style="dim"))
 
 
-def run_console(index: Index, settings: Settings, console: Console | None = None) -> int:
-    """Read questions until :quit or end of input; returns the exit code."""
+def run_console(
+    index: Index, settings: Settings, console: Console | None = None, since: date | None = None, until: date | None = None
+) -> int:
+    """Read questions until :quit or end of input (answers from articles dated ``since``-``until``
+    when given); returns the exit code."""
     console = console or Console()
-    session = _Session(Sanad(index, options(settings)), console, wants_reshape(settings.console_reshape))
+    sanad = Sanad(index, replace(options(settings), since=since, until=until))
+    session = _Session(sanad, console, wants_reshape(settings.console_reshape))
     history = _setup_history()
     console.print(
         Text(

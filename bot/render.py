@@ -19,9 +19,11 @@ from rich.text import Text
 from retrieval.actor_index import ActorEntry, ActorSentence
 from retrieval.answer import Answer, Quote, Result
 from retrieval.corpus import Article
+from retrieval.dates import parse_date
 from retrieval.evaluation import Report
 from retrieval.followup import FollowUp
 from retrieval.service import ActorReport
+from retrieval.timeline import Timeline, sparkline
 
 __all__ = [
     "TYPE_LABELS_AR",
@@ -37,6 +39,10 @@ __all__ = [
     "print_article",
     "print_follow_up",
     "print_sources",
+    "display_date",
+    "print_timeline",
+    "reported_in",
+    "timeline_json",
     "wants_reshape",
 ]
 
@@ -69,6 +75,10 @@ def _result_json(r: Result) -> dict[str, Any]:
         "probability": r.probability,
         "coverage": r.coverage,
         "repeats": list(r.repeats),
+        "also_reported_in": [
+            {"article_id": a.id, "source": a.source, "date": a.date, "day": _day(a), "title": a.title, "url": a.url}
+            for a in r.also_reported_in
+        ],
         "sentences": [q.text for q in r.quotes],
         "offsets": [[q.start, q.end] for q in r.quotes],
         "actors": [
@@ -107,8 +117,27 @@ def article_meta_json(a: Article) -> dict[str, Any]:
         "title_derived": a.title_derived,
         "source": a.source,
         "date": a.date,
+        "day": _day(a),
         "url": a.url,
     }
+
+
+def _day(a: Article) -> str | None:
+    """The article's date as ISO ``YYYY-MM-DD`` when it parses (``date`` keeps the text as given)."""
+    d = parse_date(a.date)
+    return d.isoformat() if d is not None else None
+
+
+def display_date(a: Article) -> str | None:
+    """The date shown with a result: ISO when it parses, else the text as given (never dropped)."""
+    return _day(a) or a.date
+
+
+def reported_in(articles: Sequence[Article], limit: int = 6) -> str:
+    """``also reported in`` line: ``okaz (2015-07-21)، alriyadh (2015-07-22)`` and how many more."""
+    shown = [f"{a.source or a.id}" + (f" ({d})" if (d := display_date(a)) else "") for a in articles[:limit]]
+    more = f" و{len(articles) - limit} غيرها" if len(articles) > limit else ""
+    return "، ".join(shown) + more
 
 
 def wants_reshape(setting: str, stream: Any = None) -> bool:
@@ -152,7 +181,7 @@ def _emit(console: Console, text: str | Text, reshape: bool, style: str = "") ->
 
 
 def _source_line(a: Article) -> str:
-    parts = [p for p in (a.source, a.date, a.url) if p]
+    parts = [p for p in (a.source, display_date(a), a.url) if p]
     return " · ".join([f"[{a.id}]"] + parts)
 
 
@@ -179,6 +208,8 @@ def print_answer(ans: Answer, console: Console, reshape: bool = False) -> None:
                 _emit(console, f"« {q.text} »", reshape)
             else:
                 console.print(Text("« ") + _quote_text(q) + Text(" »"))
+        if r.also_reported_in:
+            _emit(console, f"نُشر أيضاً في: {reported_in(r.also_reported_in)}", reshape, "yellow")
         if r.actors:
             names = "، ".join(
                 f"{x.text} ({TYPE_LABELS_AR[x.type]}{'، ' + x.role if x.role else ''})" for x in r.actors
@@ -211,6 +242,35 @@ def print_article(a: Article, console: Console, reshape: bool = False) -> None:
     for para in a.text.splitlines():
         if para.strip():
             _emit(console, para.strip(), reshape)
+
+
+# ------------------------------------------------------------------------------- timelines
+def timeline_json(tl: Timeline) -> dict[str, Any]:
+    """``sanad timeline --json``: what was counted and the reports of every week."""
+    return {
+        "query": tl.query,
+        "kind": tl.kind,
+        "label": tl.label,
+        "terms": list(tl.terms),
+        "total": tl.total,
+        "undated": tl.undated,
+        "weeks": [{"start": w.start.isoformat(), "count": w.count} for w in tl.weeks],
+    }
+
+
+def print_timeline(tl: Timeline, console: Console, reshape: bool = False) -> None:
+    """A timeline in one line: the sparkline (oldest week first, left to right), then the span and the peak."""
+    if tl.total == 0:
+        what = "لا يذكر أيّ تقرير مؤرَّخ" if tl.kind == "actor" else "لا تقارير مؤرَّخة عن"
+        _emit(console, f"{what} «{tl.query}».", reshape, "red")
+        return
+    what = "ذكر" if tl.kind == "actor" else "تقارير عن"
+    _emit(console, f"{what} «{tl.label}»: {tl.total} تقريراً", reshape, "bold cyan")
+    peak = tl.peak
+    console.print(Text(f"{tl.weeks[0].start.isoformat()} {sparkline(tl)} {tl.weeks[-1].start.isoformat()}"))
+    if peak is not None:
+        console.print(Text(f"peak: week of {peak.start.isoformat()} ({peak.count} reports); one block per week, "
+                           f"oldest on the left" + (f"; {tl.undated} undated not counted" if tl.undated else ""), style="dim"))
 
 
 # ------------------------------------------------------------------------------- actors

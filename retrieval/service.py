@@ -33,7 +33,9 @@ from .corpus import Article
 from .errors import InputError
 from .followup import Context, FollowUp
 from .index import Index
+from .dates import DateRange
 from .options import Options
+from .timeline import Timeline, timeline
 
 __all__ = ["ActorReport", "Options", "Reply", "Sanad"]
 
@@ -106,11 +108,14 @@ class Sanad:
         return bool(extract_actors(text, self.tagger))
 
     # ------------------------------------------------------------------ answers
-    def answer(self, question: str, top_k: int | None = None) -> Answer:
-        """The answer to ``question`` alone (no context). Raises :class:`InputError` for a question with no words."""
-        return answer(question, self.index, top_k or self.options.top_k, self.options.min_confidence)
+    def answer(self, question: str, top_k: int | None = None, latest: bool = False) -> Answer:
+        """The answer to ``question`` alone (no context), from the options' dates, the newest
+        reports first with ``latest``. Raises :class:`InputError` for a question with no words."""
+        o = self.options
+        return answer(question, self.index, top_k or o.top_k, o.min_confidence, period=DateRange(o.since, o.until),
+                      latest=latest)
 
-    def ask(self, question: str, context: Context | None = None) -> Reply:
+    def ask(self, question: str, context: Context | None = None, latest: bool = False) -> Reply:
         """The answer to ``question``, in ``context`` when it is a short follow-up naming no actor.
 
         An unanswered question keeps the context (the user may rephrase). Raises
@@ -122,7 +127,7 @@ class Sanad:
             reply = self._in_context(text, context)
             if reply is not None:
                 return reply
-        ans = self.answer(question)
+        ans = self.answer(question, latest=latest)
         if not ans.answered:
             return Reply(ans, context)
         return Reply(ans, followup.context_after(analyzer, ans, self.clock()))
@@ -186,6 +191,11 @@ class Sanad:
         return None if entry is None else self.report(entry)
 
     # ------------------------------------------------------------------ articles
+    def timeline(self, query: str) -> Timeline:
+        """Reports per week of an actor (one the actor index knows) or of a question's words
+        (:func:`retrieval.timeline.timeline`). Raises :class:`InputError` (no words, or no dates)."""
+        return timeline(self.index, query, self.actors)
+
     def sources(self) -> Sequence[Article]:
         """Every article answered from, in index order: a lazy sequence (a page of it decompresses only its articles)."""
         return self.index.articles.values()

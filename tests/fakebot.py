@@ -309,7 +309,13 @@ class FakeBotAPI:
         form = await request.post()
         params: dict[str, Any] = {}
         for key, value in form.items():
-            value = value if isinstance(value, str) else value.file.read().decode()  # type: ignore[union-attr]
+            if not isinstance(value, str):  # a file part: text as str, anything else (a photo) as bytes
+                raw = value.file.read()  # type: ignore[union-attr]
+                try:
+                    value = raw.decode()
+                except UnicodeDecodeError:
+                    params[key] = raw
+                    continue
             if key in _JSON_FIELDS:
                 with _suppress():
                     value = json.loads(value)
@@ -415,6 +421,28 @@ class FakeBotAPI:
         if isinstance(params.get("reply_markup"), dict) and "inline_keyboard" in params["reply_markup"]:
             message["reply_markup"] = params["reply_markup"]
         self.messages[(chat_id, message["message_id"])] = dict(message, _html=params.get("text"))
+        return message
+
+    async def _m_sendPhoto(self, params: dict) -> dict:
+        """A photo upload: the bytes are kept in the call's params (``photo``), the caption checked like a text."""
+        chat_id = params["chat_id"]
+        if chat_id not in self.chats:
+            raise BadRequestError("chat not found")
+        photo = params.get("photo")
+        if not isinstance(photo, bytes) or not photo:
+            raise BadRequestError("there is no photo in the request")
+        if "caption" in params and len(params["caption"]) > 1024:
+            raise BadRequestError("message caption is too long")
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": self.chats[chat_id],
+            "from": self.bot_user,
+            "photo": [{"file_id": f"photo-{len(self.calls)}", "file_unique_id": f"u{len(self.calls)}",
+                       "width": 800, "height": 360, "file_size": len(photo)}],
+            **({"caption": params["caption"]} if params.get("caption") else {}),
+        }
+        self.messages[(chat_id, message["message_id"])] = dict(message)
         return message
 
     async def _m_editMessageText(self, params: dict) -> dict | bool:

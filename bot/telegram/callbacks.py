@@ -25,6 +25,7 @@ class Action(str, Enum):
     ARTICLE = "article"  # the full article of the page's result
     OPEN = "open"  # open article ``item`` of a sources view
     PLAIN = "plain"  # answer a follow-up again, without its context
+    TIMELINE = "timeline"  # send the chart of an actor view's actor, week by week, as a photo
     NOOP = "noop"  # the page counter: nothing to do
 
 

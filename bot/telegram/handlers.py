@@ -53,7 +53,8 @@ from retrieval.index import Index
 from retrieval.service import Reply, Sanad
 
 from ..settings import Settings
-from . import pages, render, texts
+from ..chart import ChartGate
+from . import charts, pages, render, texts
 from .actions import OPENERS
 from .callbacks import Action, Callback, parse, pattern
 from .config import api_host
@@ -107,6 +108,7 @@ class SanadBot:
         self.examples: tuple[str, ...] = texts.EXAMPLES
         self.pool: ThreadPoolExecutor | None = None
         self.bot_id: int | None = None
+        self.charts = ChartGate(1)  # charts drawn at once (bot.telegram.charts)
         self.username: str = ""
 
     # ------------------------------------------------------------------ wiring
@@ -120,11 +122,14 @@ class SanadBot:
             ("article", self.cmd_article),
             ("actor", self.cmd_actor),
             ("ask", self.cmd_ask),
+            ("latest", self.cmd_latest),
+            ("timeline", functools.partial(charts.cmd_timeline, self)),
         ):
             app.add_handler(CommandHandler(name, callback, filters=new))
         app.add_handler(MessageHandler(new & filters.COMMAND, self.on_unknown_command))
         app.add_handler(MessageHandler(new & filters.TEXT, self.on_text))
         app.add_handler(CallbackQueryHandler(self.on_noop, pattern=pattern(Action.NOOP)))
+        app.add_handler(CallbackQueryHandler(functools.partial(charts.on_timeline_button, self), pattern=pattern(Action.TIMELINE)))
         for action in (Action.PAGE, *OPENERS):
             app.add_handler(CallbackQueryHandler(self.on_button, pattern=pattern(action)))
         app.add_handler(CallbackQueryHandler(self.on_forged_button))
@@ -317,6 +322,15 @@ class SanadBot:
         view = pages.actor_view(await self.views.new_id(), message.chat.id, self.sanad.index, report)
         await self.send_view(message, view)
 
+    async def cmd_latest(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """``/latest QUESTION``: the answer with the newest answering reports first."""
+        message = update.message
+        question = command_argument(message.text or "")
+        if not question.strip():
+            await self.transport.send(message, texts.MSG_LATEST_USAGE.format(example=render.escape(self._example())))
+            return
+        await self.ask(update, message, question, latest=True)
+
     async def cmd_ask(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.message
         question = command_argument(message.text or "")
@@ -373,8 +387,9 @@ class SanadBot:
                 return
         await self.ask(update, message, text)
 
-    async def ask(self, update: Update, message: Message, question: str) -> None:
-        """Answer ``question`` in ``message``'s chat: one message, paged by buttons."""
+    async def ask(self, update: Update, message: Message, question: str, latest: bool = False) -> None:
+        """Answer ``question`` in ``message``'s chat: one message, paged by buttons (the newest
+        reports first with ``latest``)."""
         if await self._rate_limited(update, message):
             return
         if not question.strip():
@@ -384,7 +399,7 @@ class SanadBot:
         self.stats["questions"] += 1
         async with self.transport.chat_lock(chat_id):
             try:
-                reply: Reply = await self.run(self.sanad.ask, question, await self.context_of(chat_id))
+                reply: Reply = await self.run(self.sanad.ask, question, await self.context_of(chat_id), latest)
             except InputError:  # no words to search: the chat's context still holds
                 await self.transport.send(message, texts.MSG_NO_WORDS.format(example=render.escape(self._example())))
                 return

@@ -56,7 +56,10 @@ def actor_view(
     view_id: str, chat_id: int, index: Index, report: ActorReport, parent: tuple[str, int] | None = None
 ) -> ActorView:
     """An actor of the actor index, paged: its card and the sentences naming it."""
-    return ActorView(id=view_id, chat_id=chat_id, pages=tuple(render.actor_pages(report, index.articles)), parent=parent)
+    return ActorView(
+        id=view_id, chat_id=chat_id, pages=tuple(render.actor_pages(report, index.articles)), parent=parent,
+        name=report.entry.name,
+    )
 
 
 def keyboard(view: View, page: int, index: Index) -> InlineKeyboardMarkup | None:
@@ -71,6 +74,8 @@ def keyboard(view: View, page: int, index: Index) -> InlineKeyboardMarkup | None
         rows.append(_paging(view, page))
     if isinstance(view, AnswerView):
         rows.extend(_answer_rows(view, page))
+    if isinstance(view, ActorView) and view.name and index.dated:
+        rows.append([_button(texts.BUTTON_TIMELINE, Callback(Action.TIMELINE, view.id, page))])
     if view.parent is not None:
         rows.append([_button(texts.BUTTON_BACK, Callback(Action.PAGE, view.parent[0], view.parent[1]))])
     return InlineKeyboardMarkup(rows) if rows else None

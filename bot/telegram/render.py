@@ -19,7 +19,7 @@ from retrieval.corpus import Article
 from retrieval.followup import FollowUp
 from retrieval.service import ActorReport
 
-from ..render import TYPE_LABELS_AR
+from ..render import TYPE_LABELS_AR, display_date, reported_in
 
 __all__ = [
     "MAX_CHARS",
@@ -164,7 +164,7 @@ def _article_meta(a: Article) -> list[str]:
     if a.source:
         parts.append(f"الناشر: {escape(_cut(a.source, SOURCE_CHARS))}")
     if a.date:
-        parts.append(f"التاريخ: {escape(_cut(a.date, DATE_CHARS))}")
+        parts.append(f"التاريخ: {escape(_cut(display_date(a), DATE_CHARS))}")
     if a.url and _re.match(r"^https?://\S+$", a.url) and len(a.url) <= MAX_URL_CHARS:
         parts.append(f'<a href="{_html.escape(a.url, quote=True)}">رابط المقال</a>')
     lines = [" · ".join(parts)] if parts else []
@@ -179,7 +179,7 @@ def _article_id(a: Article) -> str:
 
 def _source_and_date(a: Article) -> list[str]:
     """The publisher and the date, when given, short."""
-    return [escape(_cut(p, SHORT_TITLE_CHARS)) for p in (a.source, a.date) if p]
+    return [escape(_cut(p, SHORT_TITLE_CHARS)) for p in (a.source, display_date(a)) if p]
 
 
 def _title(a: Article, limit: int = TITLE_CHARS) -> str:
@@ -207,6 +207,8 @@ def answer_page(
         )
         if r.repeats:
             lines.append("(مصدر آخر للجملة نفسها المقتبسة في نتيجة سابقة)")
+        if r.also_reported_in:
+            lines.append(f"نُشر أيضاً في: {escape(reported_in(r.also_reported_in))}")
         lines.append("")
         for q in r.quotes:
             lines.append(quote(q, quote_limit))

@@ -21,6 +21,8 @@ COMMANDS = (
     ("sources", "المقالات التي أجيب منها"),
     ("article", "مقال كامل: /article ومعرّف المقال"),
     ("actor", "فاعل في كل المقالات: /actor ثم الاسم"),
+    ("latest", "أحدث التقارير أولاً: /latest ثم سؤالك"),
+    ("timeline", "رسم بياني أسبوعي لفاعل أو سؤال: /timeline ثم الاسم"),
 )
 GROUP_COMMANDS = (*COMMANDS, ("ask", "اسأل في المجموعة: /ask ثم سؤالك"))
 #: The icon before an actor's name on its button.
@@ -34,7 +36,7 @@ MSG_NOT_TEXT = (
     "أقرأ الأسئلة النصية فقط (لا الملصقات ولا الصور ولا الرسائل الصوتية). اكتب سؤالك بالعربية، أو أرسل /help للأمثلة."
 )
 MSG_NOT_ALLOWED = "عذراً، هذا البوت غير متاح في هذه المحادثة."
-MSG_UNKNOWN_COMMAND = "لا أعرف هذا الأمر. الأوامر: /help و/sources و/article و/actor"
+MSG_UNKNOWN_COMMAND = "لا أعرف هذا الأمر. الأوامر: /help و/sources و/article و/actor و/latest و/timeline"
 MSG_EMPTY = "اكتب سؤالك بالعربية بعد الأمر، مثل: /ask {example}"
 MSG_NO_WORDS = "لم أجد في رسالتك كلمات أبحث عنها. اكتب سؤالك بكلمات عربية، مثل: «{example}»"
 MSG_SLOW_DOWN = "تمهّل قليلاً من فضلك: وصلتني رسائل كثيرة منك في وقت قصير. أعد المحاولة بعد {seconds} ثانية."
@@ -51,6 +53,14 @@ BUTTON_PREVIOUS = "السابق ▶"
 BUTTON_ARTICLE = "📄 المقال كاملاً"
 BUTTON_PLAIN = "↺ دون سياق"
 BUTTON_BACK = "↩ رجوع"
+BUTTON_TIMELINE = "📈 التغطية أسبوعياً"
+
+MSG_LATEST_USAGE = "اكتب سؤالك بعد الأمر، فأعرض أحدث التقارير أولاً، مثل: /latest {example}"
+MSG_TIMELINE_USAGE = "اكتب اسم فاعل أو سؤالاً بعد الأمر، مثل: /timeline الحوثيين"
+MSG_TIMELINE_NONE = "لا يذكر أيّ تقرير مؤرَّخ «{query}»، فلا رسم بيانياً له. جرّب اسماً آخر أو كلمات أقل."
+MSG_TIMELINE_UNDATED = "مقالات هذا البوت غير مؤرَّخة، فلا يمكن رسم تغطيتها عبر الزمن."
+MSG_TIMELINE_BUSY = "أرسم رسماً بيانياً آخر الآن. أعد الطلب بعد لحظات."
+MSG_TIMELINE_CAPTION = "{what} «{label}»: {total} تقريراً بين {first} و{last}، أعلاها أسبوع {peak} ({peak_count})."
 
 
 def help_text(examples: Sequence[str], username: str, greeting: bool, group: bool) -> str:
@@ -72,6 +82,8 @@ def help_text(examples: Sequence[str], username: str, greeting: bool, group: boo
         "• المقالات التي أجيب منها: /sources",
         "• مقال كامل بمعرّفه: /article",
         "• فاعل في كل المقالات (جمله وصفاته ومن يُذكر معه): /actor",
+        "• أحدث التقارير أولاً: /latest ثم سؤالك",
+        "• تغطية فاعل أو موضوع أسبوعاً بأسبوع، رسماً بيانياً: /timeline",
         "• هذه المساعدة: /help",
         "",
         "تحت كل إجابة أزرار: «التالي» و«السابق» للتنقل بين النتائج، وزر لكل فاعل يعرض المقاطع التي تذكره، "

@@ -78,9 +78,11 @@ class ArticleView(_View):
 
 @dataclass(slots=True, kw_only=True)
 class ActorView(_View):
-    """An actor of the actor index: pre-rendered pages (its card and the sentences naming it)."""
+    """An actor of the actor index: pre-rendered pages (its card and the sentences naming it),
+    and its name (what its timeline button charts)."""
 
     pages: tuple[str, ...]
+    name: str = ""
 
     @property
     def n_pages(self) -> int:

@@ -120,7 +120,7 @@ def view_to_json(view: View) -> dict[str, Any]:
     elif isinstance(view, ArticleView):
         out.update(pages=list(view.pages), spans=[list(s) for s in view.spans])
     elif isinstance(view, ActorView):
-        out.update(pages=list(view.pages))
+        out.update(pages=list(view.pages), name=view.name)
     else:
         out.update(article_ids=list(view.article_ids), per_page=view.per_page)
     return out
@@ -159,7 +159,7 @@ def view_from_json(x: object, articles: Mapping[str, Article]) -> View | None:
         if kind == "article":
             return ArticleView(**common, pages=tuple(map(str, x["pages"])), spans=tuple((int(a), int(b)) for a, b in x["spans"]))
         if kind == "actor":
-            return ActorView(**common, pages=tuple(map(str, x["pages"])))
+            return ActorView(**common, pages=tuple(map(str, x["pages"])), name=str(x.get("name", "")))
         if kind == "sources":
             ids = tuple(map(str, x["article_ids"]))
             if any(a not in articles for a in ids):
