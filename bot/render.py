@@ -18,7 +18,7 @@ from rich.text import Text
 
 from retrieval.actor_index import ActorEntry, ActorSentence
 from retrieval.answer import Answer, Quote, Result
-from retrieval.corpus import Article
+from retrieval.corpus import Article, ArticleMeta
 from retrieval.dates import parse_date
 from retrieval.evaluation import Report
 from retrieval.followup import FollowUp
@@ -122,18 +122,18 @@ def article_meta_json(a: Article) -> dict[str, Any]:
     }
 
 
-def _day(a: Article) -> str | None:
+def _day(a: Article | ArticleMeta) -> str | None:
     """The article's date as ISO ``YYYY-MM-DD`` when it parses (``date`` keeps the text as given)."""
     d = parse_date(a.date)
     return d.isoformat() if d is not None else None
 
 
-def display_date(a: Article) -> str | None:
+def display_date(a: Article | ArticleMeta) -> str | None:
     """The date shown with a result: ISO when it parses, else the text as given (never dropped)."""
     return _day(a) or a.date
 
 
-def reported_in(articles: Sequence[Article], limit: int = 6) -> str:
+def reported_in(articles: Sequence[ArticleMeta], limit: int = 6) -> str:
     """``also reported in`` line: ``okaz (2015-07-21)، alriyadh (2015-07-22)`` and how many more."""
     shown = [f"{a.source or a.id}" + (f" ({d})" if (d := display_date(a)) else "") for a in articles[:limit]]
     more = f" و{len(articles) - limit} غيرها" if len(articles) > limit else ""

@@ -33,7 +33,7 @@ import numpy as np
 from .actors import Actor
 from .answerability import Model, load_model
 from .charsets import ARABIC_SCRIPT_RE, CONTROL_RE
-from .corpus import Article
+from .corpus import Article, ArticleMeta
 from .dates import DateIntent, DateRange, date_intent
 from .errors import InputError
 from .evidence import (
@@ -113,7 +113,7 @@ class Result:
     actors: tuple[Actor, ...] = ()
     probability: float = 0.0
     repeats: tuple[str, ...] = ()  # earlier results whose sentences these quotes repeat (see _fresh)
-    also_reported_in: tuple[Article, ...] = ()
+    also_reported_in: tuple[ArticleMeta, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +159,8 @@ class MatchedSentence:
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """One candidate article: its best passage's hit, the evidence, and that passage's quotable
-    sentences (:func:`article_quotes` adds those of the article's other candidate passages)."""
+    sentences (:func:`article_quotes` adds those of the article's other candidate passages).
+    ``rank`` is its story's place in BM25 order (reports of one story share it)."""
 
     rank: int
     hit: Hit
@@ -210,10 +211,13 @@ def _query_terms(index: Index, question: str, notes: list[str]) -> tuple[list[st
     return terms, corrected, tokens
 
 
-def _question(index: Index, text: str, terms: list[str], corrected: list[str], tokens: list[str]) -> QuestionTerms:
+def _question(
+    index: Index, text: str, terms: list[str], corrected: list[str], tokens: list[str], dating: set[str]
+) -> QuestionTerms:
     max_idf = Index.idf_of(index.n_passages, 0)
     best = math.fsum(index.okapi_idf(t) for t in terms)  # tf 1 at the average length scores the IDF
-    return question_terms(terms, {t: index.idf(t) for t in terms}, index.df, max_idf, text, tokens, best, corrected)
+    idf = {t: index.idf(t) for t in terms}
+    return question_terms(terms, idf, index.df, max_idf, text, tokens, best, corrected, dating)
 
 
 def _sentence_matches(index: Index, article: Article, hit: Hit, slot: dict[str, int]) -> list[MatchedSentence]:
@@ -279,9 +283,9 @@ def article_quotes(index: Index, asked: Asked, c: Candidate) -> tuple[Quote, ...
     return tuple(sorted((qt for _, qt in chosen), key=lambda qt: qt.start))
 
 
-def _time_of(index: Index, text: str, period: DateRange, latest: bool) -> tuple[DateIntent, str]:
-    """What the question (and the caller's ``period``/``latest``) asks of time, and the question's
-    text without the words that say it (they name no content). An undated corpus ignores both."""
+def _time_of(index: Index, text: str, latest: bool) -> tuple[DateIntent, str]:
+    """What the question (and the caller's ``latest``) asks of time, and the question's text
+    without the words asking for the latest (they name no content). An undated corpus ignores both."""
     if not index.dated:
         return DateIntent(), text
     days = index.days[index.days != NO_DAY]
@@ -289,8 +293,7 @@ def _time_of(index: Index, text: str, period: DateRange, latest: bool) -> tuple[
     intent = date_intent(text, years=years)
     for s, e in intent.spans:
         text = text[:s] + " " * (e - s) + text[e:]
-    explicit = intent.period.intersect(period) if intent.period and period else (period or intent.period)
-    return DateIntent(intent.latest or latest, explicit, intent.spans), text
+    return DateIntent(intent.latest or latest, intent.period, intent.spans, intent.period_spans), text
 
 
 def _allowed(index: Index, period: DateRange) -> np.ndarray | None:
@@ -311,18 +314,22 @@ def candidates(
 ) -> tuple[Asked, list[Candidate]]:
     """The analysed question and its candidate articles in BM25 order.
 
-    On a dated corpus, a period (``period``, or named in the question: «في أكتوبر 2015») keeps
-    only articles dated inside it, and the words that name it or ask for the latest reports are
-    not searched for. Raises :class:`InputError` for a question with no words at all.
+    On a dated corpus, ``period`` (``--since/--until``) keeps only articles dated inside it; a
+    period the question names («في أكتوبر 2015») is kept in ``Asked.when`` (it orders the answer:
+    a date in a question may date the event rather than the report, «فائض 2014»), and the words
+    asking for the latest reports are not searched for. Raises :class:`InputError` for a question
+    with no words at all.
     """
     text, notes = clean_question(question)
     if not text:
         raise InputError("the question is empty: type a question in Arabic, e.g. «ماذا قال كوبلر عن الجيش الليبي؟»")
     if not tokenize(text):
         raise InputError("the question has no words (only punctuation or symbols): ask in Arabic words")
-    when, searched = _time_of(index, text, period, latest)
+    when, searched = _time_of(index, text, latest)
+    if period and index.dated:
+        notes.append(f"only reports dated {period.label()}")
     if when.period:
-        notes.append(f"only reports dated {when.period.label()}")
+        notes.append(f"reports dated {when.period.label()} first")
     if when.latest:
         notes.append("newest reports first")
     terms, corrected, tokens = _query_terms(index, searched, notes)
@@ -331,7 +338,8 @@ def candidates(
         return Asked(text, tuple(notes), (), when=when), []
     if not ARABIC_SCRIPT_RE.search(text):
         notes.append("Sanad's corpus is Arabic: questions are best asked in Arabic")
-    q = _question(index, searched, terms, corrected, tokens)
+    dating = {t for s, e in when.period_spans for t in index.analyzer.tokens(text[s:e])}
+    q = _question(index, searched, terms, corrected, tokens, dating)
     position = {t: i for i, t in enumerate(terms)}
     alias = index.expand(terms)
     slot = {s: position[t] for s, t in alias.items()}
@@ -339,16 +347,25 @@ def candidates(
 
     by_article: dict[str, list[Hit]] = {}
     k = LATEST_PASSAGES if when.latest else CANDIDATE_PASSAGES
-    for hit in index.search(list(alias), k=k, allowed=_allowed(index, when.period)):
+    for hit in index.search(list(alias), k=k, allowed=_allowed(index, period) if index.dated else None):
         by_article.setdefault(hit.passage.article_id, []).append(hit)
     groups = list(by_article.values())
     top_score = max(groups[0][0].score, 0.0) if groups else 0.0
+    # Ranks count stories, not articles: a copy of the first report in another paper is not a
+    # competitor (the evidence's rank and score-ratio signals would read it as one).
+    story_of = [_story(index, hits[0].passage.article_id) for hits in groups]
+    story_rank = {s: r for r, s in enumerate(dict.fromkeys(story_of), start=1)}
+    story_best = {}
+    for s, hits in zip(story_of, groups):
+        story_best.setdefault(s, hits[0].score)
+    next_score = list(story_best.values())[1:] + [None]
     out = []
-    for rank, hits in enumerate(groups, start=1):
+    for s, hits in zip(story_of, groups):
         hit = hits[0]
+        rank = story_rank[s]
         article = index.articles[hit.passage.article_id]
         matches = _sentence_matches(index, article, hit, slot)
-        nxt = groups[rank][0].score if rank < len(groups) else None
+        nxt = next_score[rank - 1]
         ev = evidence(q, [m.match for m in matches], _title_matches(index, article, slot), rank, hit.score, top_score, nxt)
         weighted = _quotes(q, matches, hit, ev.best)
         if weighted:
@@ -387,11 +404,7 @@ def answer(
     # signals, so it re-orders them where what the passages say disagrees (ties keep BM25 order).
     scored = sorted(((model.probability(c.evidence), c) for c in cands), key=lambda pc: (-pc[0], pc[1].rank))
     scored = _one_per_story(index, scored)
-    if asked.when.latest:  # the answering candidates newest first; the rest keep their order
-        days = index.days
-        ok = [pc for pc in scored if pc[0] >= threshold]
-        ok.sort(key=lambda pc: (-int(days[index.articles.position(pc[1].hit.passage.article_id)]), -pc[0]))
-        scored = ok + [pc for pc in scored if pc[0] < threshold]
+    scored = _by_date(index, scored, threshold, asked.when)
 
     results: list[Result] = []
     seen_quotes: list[tuple[set[str], str]] = []
@@ -420,8 +433,8 @@ def answer(
     results = [replace(r, actors=actors_of(index, r.article.id, r.quotes)) for r in results]
     if results:
         return Answer(text, True, tuple(results), tuple(terms), confidence=results[0].probability, notes=tuple(notes))
-    if closest is None and asked.when.period:
-        notes.append(f"no report dated {asked.when.period.label()} holds the words of this question")
+    if closest is None and period and index.dated:
+        notes.append(f"no report dated {period.label()} holds the words of this question")
         return Answer(text, False, terms=tuple(terms), notes=tuple(notes))
     if closest is None:
         notes.append("no passage of the corpus holds the words of this question")
@@ -434,6 +447,32 @@ def answer(
     return Answer(text, False, terms=tuple(terms), confidence=closest.probability, notes=tuple(notes), closest=closest)
 
 
+def _by_date(
+    index: Index, scored: list[tuple[float, Candidate]], threshold: float, when: DateIntent
+) -> list[tuple[float, Candidate]]:
+    """The answering candidates (``p >= threshold``) dated inside the question's period first,
+    and with ``latest`` newest first; the order is kept otherwise (stable), and the candidates
+    below the threshold stay after them as they were."""
+    if not when:
+        return scored
+    days = index.days
+    period = when.period
+
+    def key(pc: tuple[float, Candidate]) -> tuple[int, int]:
+        day = int(days[index.articles.position(pc[1].hit.passage.article_id)])
+        inside = day != NO_DAY and bool(period) and date.fromordinal(day) in period
+        return (0 if inside or not period else 1, -day if when.latest else 0)
+
+    ok = sorted((pc for pc in scored if pc[0] >= threshold), key=key)
+    return ok + [pc for pc in scored if pc[0] < threshold]
+
+
+def _story(index: Index, article_id: str) -> int:
+    """The story of an article (its own position when the index has no stories)."""
+    pos = index.articles.position(article_id)
+    return int(index.stories.story[pos]) if len(index.stories) == len(index.articles) else pos
+
+
 def _one_per_story(index: Index, scored: list[tuple[float, Candidate]]) -> list[tuple[float, Candidate]]:
     """One candidate per story, in the order of each story's best probability, with that
     probability (copies of one text compete for BM25 rank, which the probability weighs: the
@@ -444,7 +483,7 @@ def _one_per_story(index: Index, scored: list[tuple[float, Candidate]]) -> list[
     groups: dict[int, list[tuple[float, Candidate, int]]] = {}
     for p, c in scored:
         pos = index.articles.position(c.hit.passage.article_id)
-        groups.setdefault(int(index.stories.story[pos]), []).append((p, c, pos))
+        groups.setdefault(_story(index, c.hit.passage.article_id), []).append((p, c, pos))
     days = index.days
     out = []
     for group in groups.values():  # dicts keep insertion order: the order of each story's best

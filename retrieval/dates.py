@@ -5,8 +5,9 @@
   (``21 يوليو 2015``, ``الثلاثاء 21 تموز 2015``, ``٢١ يوليو ٢٠١٥م``, ``يوليو 2015``). What does not
   parse is kept as text by the caller and never used for ranking (``None`` here, never a crash).
 - :func:`date_intent` finds what a question asks of time: the latest reports (``آخر``,
-  ``أحدث``, ``مؤخرا``) or a period (``في أكتوبر 2015``, ``عام 2015``, ``في يوليو``), and the
-  character spans that say so, so that those words are not searched for as content.
+  ``أحدث``, ``مؤخرا``: the spans of those words, which name no content, are not searched) or a
+  period (``في أكتوبر 2015``, ``عام 2015``, ``في يوليو``). A month followed by «المقبل/القادم»
+  (``في فبراير المقبل``) dates the event, not the reports: it is no period.
 
 Month names come both as the Egyptian/Gulf transliterations (يناير … ديسمبر) and the Levantine
 names (كانون الثاني … كانون الأول); they are compared after :func:`~retrieval.normalize.normalize_token`.
@@ -56,6 +57,7 @@ _LATEST_WORDS = frozenset(normalize_token(w) for w in ("أحدث", "مؤخرا",
 _LAST_WORDS = frozenset(normalize_token(w) for w in ("آخر", "اخر", "وآخر"))
 _ASKING = frozenset(normalize_token(w) for w in ("ما", "ماذا", "ما هي", "ما هو", "هي", "هو", "عن", "في", "متى", "كيف"))
 _YEAR_WORDS = frozenset(normalize_token(w) for w in ("عام", "سنة", "العام", "لعام", "خلال", "في"))
+_COMING = frozenset(normalize_token(w) for w in ("المقبل", "القادم", "المقبلة", "القادمة", "المقبلين"))
 _IN_WORDS = frozenset(normalize_token(w) for w in ("في", "خلال", "شهر", "بشهر", "منذ"))
 
 
@@ -91,11 +93,13 @@ class DateRange:
 @dataclass(frozen=True, slots=True)
 class DateIntent:
     """What a question asks of time: the newest reports first (``latest``), a period (``period``),
-    and the spans of the question's text that say so (not searched for as content)."""
+    the spans of the words asking for the latest (not searched for: they name no content) and
+    those naming the period (searched for, never evidence: see :func:`~retrieval.evidence.question_terms`)."""
 
     latest: bool = False
     period: DateRange = DateRange()
     spans: tuple[tuple[int, int], ...] = ()
+    period_spans: tuple[tuple[int, int], ...] = ()
 
     def __bool__(self) -> bool:
         return self.latest or bool(self.period)
@@ -178,6 +182,7 @@ def date_intent(question: str, today: date | None = None, years: tuple[int, ...]
                 latest = True
                 spans.append((s, e))
     period = DateRange()
+    period_spans: list[tuple[int, int]] = []
     normalized = " ".join(w for _, _, w in norm_words)
     offsets = []  # normalized text position -> original span of each word
     pos = 0
@@ -187,6 +192,9 @@ def date_intent(question: str, today: date | None = None, years: tuple[int, ...]
     fallback_year = max(years) if years else (today or date.today()).year
     for m in _PERIOD_RE.finditer(normalized):
         before = normalized[: m.start()].split()[-1:] or [""]
+        after = normalized[m.end() :].split()[:1] or [""]
+        if after[0] in _COMING:
+            continue
         if m["month"] and m["month"] in _AMBIGUOUS_MONTHS and not m["year"] and before[0] not in ("شهر", "بشهر"):
             continue
         if m["month"]:
@@ -202,5 +210,5 @@ def date_intent(question: str, today: date | None = None, years: tuple[int, ...]
         else:
             continue
         period = found if not period else DateRange(min(period.since, found.since), max(period.until, found.until))  # type: ignore[type-var]
-        spans += [(s, e) for a, b, s, e in offsets if a >= m.start() and b <= m.end()]
-    return DateIntent(latest, period, tuple(sorted(set(spans))))
+        period_spans += [(s, e) for a, b, s, e in offsets if a >= m.start() and b <= m.end()]
+    return DateIntent(latest, period, tuple(sorted(set(spans))), tuple(period_spans))

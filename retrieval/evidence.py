@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from .normalize import Analyzer, normalize_token, tokenize
@@ -191,12 +191,15 @@ def question_terms(
     order: Sequence[str] = (),
     best_score: float = 0.0,
     corrected: Sequence[str] = (),
+    dating: Collection[str] = (),
 ) -> QuestionTerms:
     """Evidence weights of the question's ``terms`` (frame words weigh 0); ``order`` is the
     question's analysed terms with repeats, in order, for its adjacent pairs; ``corrected`` the
-    terms that replace a spelling the corpus never saw."""
-    weights = tuple(0.0 if t in FRAME_TERMS else idf[t] for t in terms)
-    unseen = tuple(df.get(t, 0) == 0 for t in terms)
+    terms that replace a spelling the corpus never saw; ``dating`` the terms of a period the
+    question names («في أكتوبر 2015»): searched for, but neither evidence nor unseen words (the
+    articles' dates, not their words, answer to them)."""
+    weights = tuple(0.0 if t in FRAME_TERMS or t in dating else idf[t] for t in terms)
+    unseen = tuple(df.get(t, 0) == 0 and t not in dating for t in terms)
     slot = {t: i for i, t in enumerate(terms)}
     seq = [slot[t] for t in order if t in slot and weights[slot[t]] > 0]
     pairs = tuple(dict.fromkeys((a, b) for a, b in itertools.pairwise(seq) if a != b))
@@ -255,7 +258,7 @@ def evidence(
     seen = [i for i in range(n) if not q.unseen[i] and q.weights[i] > 0]
     rarest = max(seen, key=lambda i: (q.weights[i], -i)) if seen else None
     missing = [q.weights[i] for i in range(n) if i not in window]
-    numbers = [i for i in range(n) if q.terms[i].isdigit()]
+    numbers = [i for i in range(n) if q.terms[i].isdigit() and q.weights[i] > 0]  # a period's year weighs 0
     informative = sum(1 for w in q.weights if w > 0)
     # The question's focus: its first informative word, what it asks about right after the
     # question word (ماذا *طلب* المجلس، من *افتتح* الاجتماع، متى *ولد*).

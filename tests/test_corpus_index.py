@@ -110,19 +110,19 @@ def test_index_load_error_carries_path_and_reason_and_the_rebuild_command(defaul
     assert str(err.value).endswith(f". Build one with `sanad index CORPUS_PATH --out {tmp_path / 'nope'}`.")
 
 
-@pytest.mark.parametrize("version", [2, 999])  # 2: the format before the actors' mentions
+@pytest.mark.parametrize("version", [3, 999])  # 3: the format before the stories
 def test_index_of_another_format_version_is_rejected(default_index, tmp_path: Path, version: int) -> None:
-    assert FORMAT_VERSION == 3
+    assert FORMAT_VERSION == 4
     d = default_index.save(tmp_path / "idx")
     manifest = json.loads((d / "manifest.json").read_text())
     manifest["format_version"] = version
     manifest["sources"] = ["corpus/libya-news"]
-    if version == 2:  # what a version-2 index holds: no mention files
-        for name in [f for f in manifest["files"] if f.startswith(("mentions", "article_mentions", "actor_", "article_actors"))]:
+    if version == 3:  # what a version-3 index holds: no story files
+        for name in [f for f in manifest["files"] if f.startswith(("minhash", "stories"))]:
             (d / name).unlink()
             del manifest["files"][name]
     (d / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(IndexLoadError, match=f"format version {version}, this Sanad reads 3. Rebuild it with `sanad index") as err:
+    with pytest.raises(IndexLoadError, match=f"format version {version}, this Sanad reads 4. Rebuild it with `sanad index") as err:
         Index.load(d)
     assert err.value.path == d and str(err.value).endswith(f"Rebuild it with `sanad index corpus/libya-news --out {d}`.")
     shutil.rmtree(d)

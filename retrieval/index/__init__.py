@@ -6,6 +6,7 @@ One module per job:
 * :mod:`~retrieval.index.columns`: the generic saved columns (strings, blobs, arrays) and
   :mod:`~retrieval.index.stores`: the article and passage tables made of them;
 * :mod:`~retrieval.index.builder`: adding articles, in three passes (read, analyse, tag actors);
+* :mod:`~retrieval.index.stories`: the stories the articles fold into (:class:`StoryStore`);
 * :mod:`~retrieval.index.mentions`: the actors' mentions found at index time (:class:`MentionStore`)
   and :mod:`~retrieval.index.tagging`: tagging them, on several cores for a large corpus;
 * :mod:`~retrieval.index.query`: searching and query expansion;
@@ -17,7 +18,7 @@ Scoring is rank-bm25's ``BM25Okapi`` (Robertson/Sparck Jones IDF, negative IDF f
 floating-point operations, so scores are rank-bm25's own (``tests/test_bm25_parity.py``) at a
 fraction of the cost: a query touches only the postings of its terms.
 
-A saved index is a directory of plain files, never a pickle (format version 3):
+A saved index is a directory of plain files, never a pickle (format version 4):
 
 * ``manifest.json``: format version, analyzer version, BM25 parameters, counts, build date,
   the corpus paths it was built from (and what was added later), and the SHA-256 of every
@@ -34,7 +35,9 @@ A saved index is a directory of plain files, never a pickle (format version 3):
   ``doc_len.npy`` (tokens per passage), ``idf.npy`` (BM25Okapi IDF per term);
 * actors: ``mentions.npy`` (article, start, end, group of every mention), ``article_mentions.npy``,
   ``actor_types.npy``, ``article_actors.npy``, ``actor_texts.*``, ``actor_roles.*`` (per group of
-  aliases: see :mod:`~retrieval.index.mentions`).
+  aliases: see :mod:`~retrieval.index.mentions`);
+* stories: ``minhash.npy`` (each article's MinHash signature) and ``stories.npy`` (each article's
+  story: the first article of its group; see :mod:`~retrieval.index.stories`).
 
 Arrays are ``.npy`` files memory-mapped at load (``allow_pickle=False``): loading costs a
 checksum pass and no parsing, and a serving process keeps in memory what its queries touch.

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..bm25 import lucene_idf
-from ..corpus import Article, Problem
+from ..corpus import Article, ArticleMeta, Problem
 from ..normalize import Analyzer
 from ..stories import NO_DAY
 from . import builder, manifest, query
@@ -119,7 +119,7 @@ class Index:
         """Whether any article has a date that parses (a corpus without dates keeps undated answers)."""
         return bool(len(self.days)) and bool(np.any(self.days != NO_DAY))
 
-    def also_reported(self, article_id: str) -> list[Article]:
+    def also_reported(self, article_id: str) -> list[ArticleMeta]:
         """The other articles of ``article_id``'s story, earliest first (undated last, then index order)."""
         pos = self.articles.position(article_id)
         if pos < 0 or len(self.stories) != len(self.articles):
@@ -127,7 +127,7 @@ class Index:
         others = self.stories.others(pos)
         days = self.days
         order = sorted(others, key=lambda i: (days[i] == NO_DAY, int(days[i]), i))
-        return [self.articles.at(i) for i in order]
+        return [self.articles.meta_at(i) for i in order]
 
     # ----------------------------------------------------------------- searching
     @property

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..corpus import Article
+from ..corpus import Article, ArticleMeta
 from ..segment import Passage, Segment
 from .columns import (
     BlobColumn,
@@ -89,6 +89,10 @@ class ArticleStore(Mapping[str, Article]):
         """One optional field (``source``, ``date``, ``url``...) of the ``i``-th article, without its text."""
         j = OPTIONAL_FIELDS.index(name)
         return self.optional[name][i] if self.flags[i][1 + j] else None
+
+    def meta_at(self, i: int) -> ArticleMeta:
+        """The ``i``-th article's id, title, source, url and date, without decompressing its text."""
+        return ArticleMeta(self.ids[i], self.titles[i], *(self.field_at(i, f) for f in ("source", "url", "date")))
 
     def at(self, i: int) -> Article:
         """The ``i``-th article (corpus order)."""
