@@ -280,7 +280,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     from retrieval.build import build_index
     from retrieval.index import Index
 
-    from .indexing import Progress, report_problems
+    from .indexing import Progress, report_problems, skipped_summary
 
     base = Index.load(args.out) if args.add else None
     progress = Progress("indexing")
@@ -302,7 +302,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     progress(0, None, f"writing {args.out}")
     index.save(args.out)
     t_save = time.perf_counter() - t_save
-    skipped = f" ({len(report.problems)} skipped, see above)" if report.problems else ""
+    skipped = skipped_summary(report.problems)
     if base is None:
         sys.stderr.write(
             f"indexed {len(index.articles)} articles, {index.n_passages} passages in "

@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 
 from retrieval import build
-from retrieval.corpus import Problem, problem_counts
+from retrieval.corpus import Problem, problem_counts, rest_lost
 from retrieval.errors import SanadError
 from retrieval.index import Index, ProgressFn
 from retrieval.index.manifest import FORMAT_VERSION
@@ -27,7 +27,7 @@ from retrieval.index.manifest import FORMAT_VERSION
 from .progress import Progress
 from .settings import Settings
 
-__all__ = ["PROBLEMS_LISTED", "Progress", "default_index_cache", "open_index", "report_problems"]
+__all__ = ["PROBLEMS_LISTED", "Progress", "default_index_cache", "open_index", "report_problems", "skipped_summary"]
 
 log = logging.getLogger("bot.indexing")
 
@@ -45,6 +45,22 @@ def report_problems(problems: Sequence[Problem], stream=None, limit: int = PROBL
     if len(problems) > 1:
         summary = ", ".join(f"{n} {reason}" for reason, n in problem_counts(problems))
         stream.write(f"sanad: skipped {len(problems)} in all: {summary}\n")
+    for p in rest_lost(problems):  # loud: not one article lost, but every one after this line
+        if logging.getLogger().hasHandlers():  # the bot's log (the command line has only stderr)
+            log.error("corpus file %s could not be read past line %s: every article from there on is lost; "
+                      "fix or replace the file, then index it again", p.path, p.line)
+        stream.write(f"sanad: LOST the rest of {p.path} from line {p.line} on: fix or replace the file, then index it again\n")
+
+
+def skipped_summary(problems: Sequence[Problem]) -> str:
+    """`` (3 skipped, see above)`` for the final line of ``sanad index``, naming the files that
+    could not be read to their end."""
+    if not problems:
+        return ""
+    lost = rest_lost(problems)
+    parts = [f"{len(problems) - len(lost)} skipped"] if len(problems) > len(lost) else []
+    parts += [f"the rest of {p.path} from line {p.line} could not be read" for p in lost]
+    return f" ({'; '.join(parts)}, see above)"
 
 
 def open_index(

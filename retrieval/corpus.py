@@ -12,9 +12,11 @@ file walker, :func:`read_articles` the one strictness rule and :func:`no_article
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import json
 import re
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +27,9 @@ from .errors import CorpusError
 from .segment import Segment, segment_article, source_line
 
 __all__ = [
+    "MAX_ARTICLE_CHARS",
     "Article",
+    "ArticleMeta",
     "CorpusLoad",
     "Problem",
     "corpus_files",
@@ -36,15 +40,21 @@ __all__ = [
     "make_article",
     "no_articles_error",
     "problem_counts",
+    "rest_lost",
     "read_articles",
 ]
 
+#: The longest article indexed, in characters (about 150,000 words: a news article is a hundredth
+#: of it). A longer one is skipped with a problem that says so: split it into several articles.
+MAX_ARTICLE_CHARS = 1_000_000
 TEXT_SUFFIXES = (".txt",)
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
 _TITLE_WORDS = 12
 _WS_RE = re.compile(r"\s+")
 _DETAIL_RE = re.compile(r"\s*\(.*\)\s*$")  # a problem message's trailing "(details)"
 _NOT_CORPUS_FILE = "skipped: not a .txt, .jsonl or .jsonl.gz file"
+#: The problem reported where a file cannot be read any further (a corrupted or truncated gzip).
+REST_LOST = "the rest of the file cannot be read (corrupted or truncated): every article from this line on is lost"
 #: The problem reported for a second article with an id already read (the first one is kept).
 DUPLICATE_ID = "duplicate article id: kept the first one"
 
@@ -69,12 +79,25 @@ class Article:
 
 
 @dataclass(frozen=True, slots=True)
+class ArticleMeta:
+    """What names an article without its text: id, title, source, url, date (as the corpus gives them)."""
+
+    id: str
+    title: str
+    source: str | None = None
+    url: str | None = None
+    date: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Problem:
-    """A file or line that was skipped, and why."""
+    """A file or line that was skipped, and why. ``rest_lost``: the file could not be read past
+    ``line`` (a corrupted or truncated ``.gz``): every article from there on is lost, not one."""
 
     path: str
     line: int | None
     message: str
+    rest_lost: bool = False
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line is not None else self.path
@@ -84,6 +107,11 @@ class Problem:
     def reason(self) -> str:
         """The kind of problem, without its details: ``not valid JSON (Expecting value)`` -> ``not valid JSON``."""
         return _DETAIL_RE.sub("", self.message).strip() or self.message
+
+
+def rest_lost(problems: Iterable[Problem]) -> list[Problem]:
+    """The problems after which a file could not be read at all (its remaining articles lost)."""
+    return [p for p in problems if p.rest_lost]
 
 
 def problem_counts(problems: Iterable[Problem]) -> list[tuple[str, int]]:
@@ -133,6 +161,11 @@ def make_article(
     """
     if not text.strip():
         raise ValueError("empty text")
+    if len(text) > MAX_ARTICLE_CHARS:
+        raise ValueError(
+            f"article over {MAX_ARTICLE_CHARS:,} characters: skipped, split it into several articles "
+            f"({len(text):,} characters)"
+        )
     derived = not (title and title.strip())
     segments = tuple(segment_article(text))
     if source is None:
@@ -168,16 +201,25 @@ def _article_from_json(obj: object) -> Article:
     )
 
 
-def _open_text(path: Path) -> Iterator[str]:
+def _open_lines(path: Path) -> Iterator[bytes]:
+    """The raw lines of a ``.jsonl`` or ``.jsonl.gz`` file (each decoded by the caller: one bad
+    byte costs its own line, not the rest of the file)."""
     opener: Callable[..., object] = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as fh:  # type: ignore[operator]
+    with opener(path, "rb") as fh:  # type: ignore[operator]
         yield from fh  # type: ignore[misc]
 
 
 def _read_jsonl(path: Path, problems: list[Problem]) -> Iterator[Article]:
     lineno = 0
     try:
-        for lineno, line in enumerate(_open_text(path), start=1):
+        for lineno, raw in enumerate(_open_lines(path), start=1):
+            if lineno == 1 and raw.startswith(codecs.BOM_UTF8):  # a byte order mark (Windows editors)
+                raw = raw[len(codecs.BOM_UTF8) :]
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                problems.append(Problem(str(path), lineno, f"not valid UTF-8 (byte {e.start}: {e.reason})"))
+                continue
             if not line.strip():
                 continue
             try:
@@ -186,20 +228,23 @@ def _read_jsonl(path: Path, problems: list[Problem]) -> Iterator[Article]:
                 problems.append(Problem(str(path), lineno, f"not valid JSON ({e.msg})"))
             except ValueError as e:
                 problems.append(Problem(str(path), lineno, str(e)))
-    except (UnicodeDecodeError, OSError, EOFError) as e:
-        problems.append(Problem(str(path), lineno + 1, f"cannot read file: {e}"))
+    except (OSError, EOFError, zlib.error) as e:
+        problems.append(Problem(str(path), lineno + 1, f"{REST_LOST} ({e})", rest_lost=True))
 
 
 def _read_txt(path: Path, problems: list[Problem]) -> Iterator[Article]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte order mark is not text
     except (UnicodeDecodeError, OSError) as e:
         problems.append(Problem(str(path), None, f"cannot read file as UTF-8 text: {e}"))
         return
     if not text.strip():
         problems.append(Problem(str(path), None, "empty file"))
         return
-    yield make_article(id=path.stem, text=text)
+    try:
+        yield make_article(id=path.stem, text=text)
+    except ValueError as e:
+        problems.append(Problem(str(path), None, str(e)))
 
 
 def corpus_files(path: Path, problems: list[Problem]) -> list[Path]:

@@ -30,7 +30,9 @@ def text(view: View, page: int, index: Index) -> str:
         return render.answer_page(view.answer, page, view.header)
     if isinstance(view, SourcesView):
         return render.sources_page(index.articles.values(), page, view.per_page, index.n_passages, index.built_at)
-    return view.pages[page]  # ArticleView, ActorView: pre-rendered
+    if isinstance(view, ArticleView):
+        return render.article_page(index.articles[view.article_id], view.spans, page, view.bold)
+    return view.pages[page]  # ActorView: pre-rendered
 
 
 def article_view(
@@ -42,14 +44,9 @@ def article_view(
     parent: tuple[str, int] | None = None,
 ) -> ArticleView:
     """A whole article, paged, its ``bold`` spans (article offsets) in bold."""
-    pages = render.article_pages(index.articles[article_id], bold)
-    return ArticleView(
-        id=view_id,
-        chat_id=chat_id,
-        pages=tuple(p for p, _, _ in pages),
-        spans=tuple((s, e) for _, s, e in pages),
-        parent=parent,
-    )
+    bold = tuple((int(s), int(e)) for s, e in bold)
+    spans = render.article_spans(index.articles[article_id], bold)
+    return ArticleView(id=view_id, chat_id=chat_id, article_id=article_id, spans=tuple(spans), bold=bold, parent=parent)
 
 
 def actor_view(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html as _html
 import re as _re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from retrieval.actor_index import ActorSentence
 from retrieval.answer import Answer, Quote, Result
@@ -26,7 +26,9 @@ __all__ = [
     "actor_label",
     "actor_pages",
     "answer_page",
+    "article_page",
     "article_pages",
+    "article_spans",
     "escape",
     "follow_up_header",
     "length",
@@ -256,34 +258,45 @@ def no_answer(ans: Answer, header: list[str] | tuple[str, ...] = ()) -> str:
     return "\n".join(lines)
 
 
-def article_pages(
-    a: Article, bold: tuple[tuple[int, int], ...] | list[tuple[int, int]] = (), budget: int = PAGE_BUDGET, limit: int = MAX_CHARS
-) -> list[tuple[str, int, int]]:
-    """A whole article as Telegram pages: ``[(html, start, end)]``, text offsets of each page.
-
-    Pages break between paragraphs, else after a sentence end, else between words; ``bold``
-    spans (article offsets, e.g. the quoted sentences) are shown in bold.
-    """
+def article_spans(
+    a: Article, bold: Sequence[tuple[int, int]] = (), budget: int = PAGE_BUDGET, limit: int = MAX_CHARS
+) -> list[tuple[int, int]]:
+    """The text offsets of a whole article's Telegram pages: breaks between paragraphs, else after
+    a sentence end, else between words, each page fitting ``limit`` once escaped (with ``bold``)."""
     chunks = _chunks(a.text, budget)
-    pages: list[tuple[str, int, int]] = []
+    spans: list[tuple[int, int]] = []
     i = 0
     while i < len(chunks):
         s, e = chunks[i]
-        body = _markup(a.text[s:e], [(bs - s, be - s) for bs, be in bold if be > s and bs < e])
-        if length(body) > limit - PAGE_HEADROOM and e - s > 200:  # escaping blew it up: split this chunk
+        if length(_body(a, s, e, bold)) > limit - PAGE_HEADROOM and e - s > 200:  # escaping blew it up: split
             mid = _split_point(a.text, s, e, (e - s) // 2)
             chunks[i : i + 1] = [(s, mid), (mid, e)]
             continue
-        pages.append((body, s, e))
+        spans.append((s, e))
         i += 1
-    total = len(pages)
-    out = []
-    for n, (body, s, e) in enumerate(pages, start=1):
-        head = [f"<b>المقال: {_title(a, ARTICLE_TITLE_CHARS)}</b>", f"الصفحة {escape(str(n))} من {escape(str(total))}"]
-        if n == 1:
-            head += _article_meta(a)
-        out.append(("\n".join(head) + "\n\n" + body, s, e))
-    return out
+    return spans
+
+
+def _body(a: Article, s: int, e: int, bold: Sequence[tuple[int, int]]) -> str:
+    return _markup(a.text[s:e], [(bs - s, be - s) for bs, be in bold if be > s and bs < e])
+
+
+def article_page(a: Article, spans: Sequence[tuple[int, int]], page: int, bold: Sequence[tuple[int, int]] = ()) -> str:
+    """Page ``page`` (from 0) of an article paged at ``spans`` (:func:`article_spans`), ``bold`` spans in bold."""
+    s, e = spans[page]
+    head = [f"<b>المقال: {_title(a, ARTICLE_TITLE_CHARS)}</b>", f"الصفحة {escape(str(page + 1))} من {escape(str(len(spans)))}"]
+    if page == 0:
+        head += _article_meta(a)
+    return "\n".join(head) + "\n\n" + _body(a, s, e, bold)
+
+
+def article_pages(
+    a: Article, bold: Sequence[tuple[int, int]] = (), budget: int = PAGE_BUDGET, limit: int = MAX_CHARS
+) -> list[tuple[str, int, int]]:
+    """A whole article as Telegram pages: ``[(html, start, end)]``, text offsets of each page
+    (:func:`article_spans`, :func:`article_page`)."""
+    spans = article_spans(a, bold, budget, limit)
+    return [(article_page(a, spans, i, bold), s, e) for i, (s, e) in enumerate(spans)]
 
 
 def _split_point(text: str, s: int, e: int, size: int) -> int:

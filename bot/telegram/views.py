@@ -66,14 +66,19 @@ class AnswerView(_View):
 
 @dataclass(slots=True, kw_only=True)
 class ArticleView(_View):
-    """A whole article: its pages (HTML) and each page's text offsets in the article."""
+    """A whole article: which one, each page's text offsets in it, and the spans shown in bold.
 
-    pages: tuple[str, ...]
+    Pages are rendered from the index when shown (:func:`~bot.telegram.pages.text`), so a view
+    keeps a few numbers per page, never the article's text: views of a long article cost what
+    views of a short one do."""
+
+    article_id: str
     spans: tuple[tuple[int, int], ...] = ()
+    bold: tuple[tuple[int, int], ...] = ()
 
     @property
     def n_pages(self) -> int:
-        return len(self.pages)
+        return len(self.spans)
 
 
 @dataclass(slots=True, kw_only=True)

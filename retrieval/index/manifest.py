@@ -30,13 +30,25 @@ from .stories import StoryStore
 if TYPE_CHECKING:
     from .core import Index
 
-__all__ = ["FORMAT_VERSION", "MANIFEST", "load_index", "read_manifest", "save_index"]
+__all__ = ["FORMAT_VERSION", "INDEX_FILES", "MANIFEST", "load_index", "read_manifest", "save_index"]
 
 FORMAT_VERSION = 4  # 3: the actors' mentions (retrieval.index.mentions); 4: stories (retrieval.index.stories)
 MANIFEST = "manifest.json"
 _FORMAT = "sanad-index"  # the manifest's "format": what marks a directory as a Sanad index
 _LEXICON = "lexicon.txt"
 _HASH_CHUNK = 1 << 20  # bytes read at a time while checksumming
+
+#: Every file of a saved index but the manifest (what :func:`save_index` writes; a test checks it):
+#: a manifest listing other files is refused, so files cannot be swapped in or left out unseen.
+INDEX_FILES = tuple(sorted(
+    [f"{c}.bin" for c in ("article_ids", "titles", "sources", "urls", "dates", "texts", "vocab", "actor_texts", "actor_roles")]
+    + [f"{c}.off.npy" for c in ("article_ids", "titles", "sources", "urls", "dates", "texts", "vocab", "actor_texts", "actor_roles")]
+    + [f"{c}.{k}.npy" for c in ("article_ids", "vocab") for k in ("hash", "order")]
+    + [f"{c}.npy" for c in ("article_flags", "article_passages", "passages", "sentence_ptr", "sentences", "df", "post_docs",
+                            "post_tf", "doc_len", "idf", "mentions", "article_mentions", "actor_types", "article_actors",
+                            "minhash", "stories")]
+    + [_LEXICON]
+))  # fmt: skip
 
 
 def _sha256(path: Path) -> str:
@@ -54,6 +66,7 @@ def save_index(index: Index, directory: str | Path) -> Path:
     if out.exists() and not (out.is_dir() and (not any(out.iterdir()) or (out / MANIFEST).is_file())):
         raise IndexLoadError(out, f"{out} exists and is not a Sanad index", hint="Choose another --out directory.")
     out.parent.mkdir(parents=True, exist_ok=True)
+    _tidy(out)
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)
@@ -72,6 +85,27 @@ def save_index(index: Index, directory: str | Path) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def _tidy(out: Path) -> None:
+    """Before a save: put back the previous index an interrupted save left aside (killed between
+    its two renames), and remove the temporary copies of saves whose process is gone."""
+    if not out.exists() and (old := _interrupted(out)):
+        old[0].rename(out)
+    for p in out.parent.glob(f".{out.name}.*-*"):
+        kind, _, pid = p.name.rpartition("-")
+        if kind.endswith((".tmp", ".old")) and pid.isdigit() and not _pid_alive(int(pid)):
+            shutil.rmtree(p, ignore_errors=True)
 
 
 def _write_files(index: Index, d: Path) -> list[str]:
@@ -105,17 +139,40 @@ def _manifest(index: Index, checksums: dict[str, str]) -> dict:
 
 
 # --------------------------------------------------------------------------- loading
+def _unreadable(d: Path, path: Path) -> IndexLoadError:
+    """The error for an index file or directory this process may not read."""
+    return IndexLoadError(
+        d,
+        f"cannot read {path}: permission denied",
+        hint=f"Give the user running Sanad read access (`chmod -R a+rX {d}`, or run as its owner), or rebuild the index as this user.",
+    )
+
+
+def _interrupted(d: Path) -> list[Path]:
+    """The previous index an interrupted save left beside ``d`` (``.NAME.old-PID``), newest first."""
+    olds = [p for p in d.parent.glob(f".{d.name}.old-*") if (p / MANIFEST).is_file()] if d.parent.is_dir() else []
+    return sorted(olds, key=lambda p: p.stat().st_mtime, reverse=True)
+
+
 def read_manifest(d: Path) -> dict:
     """The manifest of a saved index, validated; raises :class:`IndexLoadError`."""
     path = d / MANIFEST
     if not d.is_dir():
+        old = _interrupted(d)
+        if old:
+            raise IndexLoadError(d, f"no index directory at {d}: a save was interrupted and left the previous index at {old[0]}",
+                                 hint=f"Restore it with `mv {old[0]} {d}`, or run `sanad index` again (it restores it first).")  # fmt: skip
         raise IndexLoadError(d, f"no index directory at {d}", missing=True)
+    if not os.access(d, os.R_OK | os.X_OK):
+        raise _unreadable(d, d)
     if not path.is_file():
         raise IndexLoadError(d, f"{d} is not a Sanad index (no {MANIFEST})", missing=True)
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(manifest, dict) or manifest.get("format") != _FORMAT:
             raise ValueError(f"not a {_FORMAT} manifest")
+    except PermissionError as e:
+        raise _unreadable(d, path) from e
     except (ValueError, UnicodeDecodeError) as e:
         raise IndexLoadError(d, f"index manifest {path} is corrupted ({e})") from e
     sources = _sources(manifest)
@@ -147,14 +204,24 @@ def _check_files(d: Path, manifest: dict, verify: bool) -> None:
     files = manifest.get("files")
     if not isinstance(files, dict) or not files:
         raise IndexLoadError(d, f"index manifest {d / MANIFEST} lists no files", sources=sources)
-    for name, digest in files.items():
-        path = d / name
+    for name in files:
         if "/" in name or "\\" in name or name.startswith("."):
             raise IndexLoadError(d, f"index manifest {d / MANIFEST} names a file outside the index ({name})", sources=sources)
+    if set(files) != set(INDEX_FILES):  # every file the index is read from, and nothing else
+        absent = sorted(set(INDEX_FILES) - set(files)) or sorted(set(files) - set(INDEX_FILES))
+        raise IndexLoadError(d, f"index manifest {d / MANIFEST} does not list the files an index has ({', '.join(absent[:4])})",
+                             sources=sources)  # fmt: skip
+    for name, digest in files.items():
+        path = d / name
         if not path.is_file():
             raise IndexLoadError(d, f"index file missing: {path}", sources=sources)
-        if verify and _sha256(path) != digest:
-            raise IndexLoadError(d, f"index file corrupted (checksum mismatch): {path}", sources=sources)
+        try:
+            if verify and _sha256(path) != digest:
+                raise IndexLoadError(d, f"index file corrupted (checksum mismatch): {path}", sources=sources)
+            if not verify and not os.access(path, os.R_OK):
+                raise PermissionError(path)
+        except PermissionError as e:
+            raise _unreadable(d, path) from e
 
 
 def load_index(make: Callable[..., Index], directory: str | Path, verify: bool = True) -> Index:
@@ -175,5 +242,7 @@ def load_index(make: Callable[..., Index], directory: str | Path, verify: bool =
             raise ValueError("counts differ from the manifest")
         return make(store, pstore, postings, lexicon, manifest["built_at"], manifest.get("sources", []),
                     manifest.get("history", []), mstore, stories)
+    except PermissionError as e:
+        raise _unreadable(d, Path(e.filename) if e.filename else d) from e
     except (OSError, ValueError, KeyError, TypeError, EOFError) as e:
         raise IndexLoadError(d, f"index at {d} cannot be read ({e})", sources=_sources(manifest)) from e

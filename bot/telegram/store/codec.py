@@ -26,7 +26,7 @@ from ..views import ActorView, AnswerView, ArticleView, SourcesView, View
 __all__ = ["CodecError", "context_from_json", "context_to_json", "view_from_json", "view_to_json"]
 
 #: Bumped when the stored shape changes; older entries read back as stale.
-VERSION = 1
+VERSION = 2  # 2: article views keep the article id and page offsets, not the pages
 
 
 class CodecError(ValueError):
@@ -118,7 +118,7 @@ def view_to_json(view: View) -> dict[str, Any]:
     if isinstance(view, AnswerView):
         out.update(answer=answer_to_json(view.answer), header=list(view.header), question=view.question)
     elif isinstance(view, ArticleView):
-        out.update(pages=list(view.pages), spans=[list(s) for s in view.spans])
+        out.update(article_id=view.article_id, spans=[list(s) for s in view.spans], bold=[list(s) for s in view.bold])
     elif isinstance(view, ActorView):
         out.update(pages=list(view.pages), name=view.name)
     else:
@@ -157,7 +157,10 @@ def view_from_json(x: object, articles: Mapping[str, Article]) -> View | None:
                 question=None if q is None else str(q),
             )
         if kind == "article":
-            return ArticleView(**common, pages=tuple(map(str, x["pages"])), spans=tuple((int(a), int(b)) for a, b in x["spans"]))
+            if str(x["article_id"]) not in articles:  # the index was rebuilt without it
+                return None
+            return ArticleView(**common, article_id=str(x["article_id"]), spans=tuple((int(a), int(b)) for a, b in x["spans"]),
+                               bold=tuple((int(a), int(b)) for a, b in x.get("bold", ())))  # fmt: skip
         if kind == "actor":
             return ActorView(**common, pages=tuple(map(str, x["pages"])), name=str(x.get("name", "")))
         if kind == "sources":
