@@ -7,8 +7,10 @@ Exit codes: 0 answered (or done), 1 no answer in the corpus, 2 bad input or sett
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -179,9 +181,48 @@ def _open(args: argparse.Namespace):
     return settings, open_index(settings, progress=Progress("indexing"))
 
 
+_LINE_SEPARATORS = str.maketrans({"\u2028": "\\u2028", "\u2029": "\\u2029"})
+NOT_UTF8_NOTE = "the question held bytes that are not UTF-8: each was replaced by U+FFFD (�)"
+
+
 def _print_json(obj: object) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
+    """One JSON object on one line of valid UTF-8, whatever its strings hold: a lone surrogate (from
+    a corpus's ``\\ud800`` escape) becomes U+FFFD, and U+2028/U+2029 are escaped (readers that split
+    lines on them would cut the object)."""
+    from retrieval.charsets import SURROGATE_RE
+
+    text = SURROGATE_RE.sub("\ufffd", json.dumps(obj, ensure_ascii=False)).translate(_LINE_SEPARATORS)
+    sys.stdout.buffer.write(text.encode("utf-8") + b"\n")
+    sys.stdout.buffer.flush()
+
+
+def _as_text(raw: bytes) -> tuple[str, list[str]]:
+    """A question's bytes as text: invalid UTF-8 replaced by U+FFFD, with a note saying so."""
+    try:
+        return raw.decode("utf-8"), []
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", errors="replace"), [NOT_UTF8_NOTE]
+
+
+def _error_json(question: str, message: str, notes: list[str]) -> dict:
+    """A batch line that cannot be answered: the fields of an answer, and ``error``."""
+    return {"question": question, "answered": False, "confidence": 0.0, "results": [], "notes": [*notes, message],
+            "error": message}  # fmt: skip
+
+
+def _batch_line(sanad, raw: bytes, latest: bool) -> dict:
+    """The JSON object answering one line of ``sanad ask --json -`` (every line gets one)."""
+    from .render import answer_to_json
+
+    question, notes = _as_text(raw.removesuffix(b"\n").removesuffix(b"\r"))
+    if not question.strip():
+        return _error_json(question, "the line is empty: write one question per line", notes)
+    try:
+        obj = answer_to_json(sanad.answer(question, latest=latest))
+    except InputError as e:
+        return _error_json(question, str(e), notes)
+    obj["notes"] = notes + obj["notes"]
+    return obj
 
 
 def _service(settings, index, args: argparse.Namespace | None = None):
@@ -202,16 +243,14 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     settings, index = _open(args)
     sanad = _service(settings, index, args)
-    if args.question == "-":
-        for line in sys.stdin:
-            if not line.strip():
-                continue
-            try:
-                _print_json(answer_to_json(sanad.answer(line.rstrip("\n"), latest=args.latest)))
-            except InputError as e:
-                _print_json({"question": line.rstrip("\n"), "answered": False, "results": [], "error": str(e)})
+    if args.question == "-":  # bytes in: one output line per input line, whatever the bytes or the locale
+        for raw in sys.stdin.buffer:
+            _print_json(_batch_line(sanad, raw, args.latest))
         return 0
-    ans = sanad.answer(args.question, latest=args.latest)
+    question, notes = _as_text(os.fsencode(args.question))  # argv's undecodable bytes, as the batch's
+    ans = sanad.answer(question, latest=args.latest)
+    if notes:
+        ans = dataclasses.replace(ans, notes=(*notes, *ans.notes))
     if args.json:
         _print_json(answer_to_json(ans))
     else:
@@ -282,6 +321,10 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     from .indexing import Progress, report_problems, skipped_summary
 
+    if args.add:
+        from retrieval.index.manifest import tidy
+
+        tidy(args.out)  # an interrupted save's previous index is put back before it is added to
     base = Index.load(args.out) if args.add else None
     progress = Progress("indexing")
     tagger = _settings(args).actors_backend  # the actors of every new article are tagged now, once

@@ -52,6 +52,8 @@ __all__ = [
     "SHADDA",
     "SUKUN",
     "SUPERSCRIPT_ALEF",
+    "SURROGATE_CLASS",
+    "SURROGATE_RE",
     "TANWEEN",
     "TATWEEL",
     "TATWEEL_RE",
@@ -154,6 +156,9 @@ FORMAT_MARKS_RE = re.compile(f"[{FORMAT_MARKS_CLASS}]")
 #: digits wrapped in them keeps its order inside right-to-left text.
 LRI = "\u2066"
 PDI = "\u2069"
+#: Lone UTF-16 surrogates: a JSON ``\\ud800`` escape decodes to one, and no UTF-8 can hold it.
+SURROGATE_CLASS = "\ud800-\udfff"
+SURROGATE_RE = re.compile(f"[{SURROGATE_CLASS}]")
 CONTROL_CLASS = "\x00-\x08\x0b-\x1f\x7f-\x9f" + FORMAT_MARKS_CLASS
 CONTROL_RE = re.compile(f"[{CONTROL_CLASS}]")
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from .charsets import SURROGATE_RE
 from .errors import CorpusError
 from .segment import Segment, segment_article, source_line
 
@@ -143,8 +144,14 @@ def _opt_str(value: object, name: str) -> str | None:
     if value is None or value == "":
         return None
     if isinstance(value, (str, int, float)):
-        return str(value)
+        return _utf8(str(value))
     raise ValueError(f"field '{name}' must be a string")
+
+
+def _utf8(text: str) -> str:
+    """``text`` with any lone surrogate (a JSON ``\\ud800`` escape) as U+FFFD: no UTF-8 holds one,
+    and every quote and index file is UTF-8."""
+    return SURROGATE_RE.sub("\ufffd", text)
 
 
 def make_article(
@@ -192,8 +199,8 @@ def _article_from_json(obj: object) -> Article:
     if not isinstance(obj["id"], (str, int)):
         raise ValueError("field 'id' must be a string")
     return make_article(
-        id=str(obj["id"]),
-        text=obj["text"],
+        id=_utf8(str(obj["id"])),
+        text=_utf8(obj["text"]),
         title=_opt_str(obj.get("title"), "title"),
         source=_opt_str(obj.get("source"), "source"),
         url=_opt_str(obj.get("url"), "url"),

@@ -8,9 +8,10 @@ headlines. Two articles are *one story* when their texts are near-duplicates:
 2. a 64-permutation MinHash signature estimates the Jaccard similarity of two articles' shingle
    sets (Broder 1997): datasketch's ``MinHash`` with its affine32 permutations, computed here in
    NumPy, one array expression per article (datasketch hashes one value at a time in Python: 8 s
-   against 1 s on the archive), and tested equal to datasketch's own; LSH banding with
-   ``MinHashLSH``'s bands and rows (Leskovec, Rajaraman & Ullman, *Mining of Massive Datasets*,
-   ch. 3) proposes the pairs worth comparing, so no article is compared with every other;
+   against 1 s on the archive; and importing it costs 0.5 s of SciPy), and tested equal to
+   datasketch's own; LSH banding with ``MinHashLSH``'s bands and rows (Leskovec, Rajaraman &
+   Ullman, *Mining of Massive Datasets*, ch. 3), also tested against datasketch, proposes the
+   pairs worth comparing, so no article is compared with every other;
 3. a proposed pair is folded when (:func:`same_story`) its estimated Jaccard reaches
    :data:`FOLD_JACCARD`, both reports are dated at most :data:`MAX_DAYS` apart (template news —
    the daily weather, a royal cable of congratulation, the n-th relief flight — repeats its words
@@ -75,17 +76,24 @@ def shingle_hashes(term_ids: np.ndarray) -> np.ndarray:
     return np.unique((h ^ (h >> np.uint64(32))).astype(np.uint32))
 
 
-@functools.cache
-def _scheme() -> tuple[np.ndarray, np.ndarray, tuple[int, int], int, int]:
-    """datasketch's affine32 permutations ``(a, b)`` for :data:`NUM_PERM` and the seed, the
-    MurmurHash3 finalizer's constants, and ``MinHashLSH``'s bands and rows for :data:`LSH_THRESHOLD`
-    (the false positive/negative optimum it computes)."""
-    from datasketch import MinHash, MinHashLSH
-    from datasketch.minhash import _FMIX_CONSTANTS
+#: ``MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)``'s bands and rows (datasketch's
+#: optimum of false positives and negatives; ``tests/test_news.py`` checks them against it).
+LSH_BANDS, LSH_ROWS = 18, 2
+#: MurmurHash3's 32-bit finalizer: shifts and multipliers (Appleby; datasketch's ``_fmix``).
+FMIX32 = (16, 0x85EBCA6B, 13, 0xC2B2AE35, 16)
 
-    a, b = (np.asarray(x, dtype=np.uint32) for x in MinHash(num_perm=NUM_PERM, seed=_SEED, scheme="affine32").permutations)
-    lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
-    return a, b, tuple(_FMIX_CONSTANTS[32]), lsh.b, lsh.r
+
+@functools.cache
+def _scheme() -> tuple[np.ndarray, np.ndarray, tuple[int, ...], int, int]:
+    """datasketch's affine32 permutations ``(a, b)`` for :data:`NUM_PERM` and the seed (drawn as
+    ``MinHash._init_permutations`` draws them), the finalizer's constants, the bands and rows.
+
+    Computed here rather than imported: datasketch pulls SciPy in (0.5 s at every start-up that
+    indexes); it is the reference the tests compare with."""
+    gen = np.random.RandomState(_SEED)
+    a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a, b, FMIX32, LSH_BANDS, LSH_ROWS
 
 
 def _fmix32(h: np.ndarray, constants: tuple) -> np.ndarray:

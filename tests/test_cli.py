@@ -55,7 +55,8 @@ def test_ask_json_batch_from_stdin_one_object_per_line() -> None:
     out = sanad("ask", "--json", "-", stdin="\n".join(questions) + "\n")
     assert out.returncode == 0, out.stderr
     objs = [json.loads(line) for line in out.stdout.splitlines()]
-    assert [o["answered"] for o in objs] == [True, False, True]
+    assert [o["answered"] for o in objs] == [True, False, False, True]  # one object per line, blank lines too
+    assert objs[2]["error"] == "the line is empty: write one question per line" and objs[2]["confidence"] == 0.0
     for o in objs:
         _check_contract(o)
 

@@ -157,6 +157,10 @@ def test_signatures_and_candidate_pairs_match_datasketch() -> None:
         m.update_batch(stories.shingle_hashes(d).tolist())
         assert np.array_equal(np.asarray(m.hashvalues, dtype=np.uint32), sigs[i])
         lsh.insert(i, m)
+    assert (lsh.b, lsh.r) == (stories.LSH_BANDS, stories.LSH_ROWS)
+    from datasketch.minhash import _FMIX_CONSTANTS
+
+    assert tuple(int(x) for x in _FMIX_CONSTANTS[32]) == stories.FMIX32
     theirs = {(min(i, j), max(i, j)) for i in range(len(docs))
               for j in lsh.query(MinHash(num_perm=stories.NUM_PERM, seed=1, hashvalues=sigs[i], scheme="affine32")) if i != j}
     ours = {tuple(p) for p in stories.candidate_pairs(sigs, np.ones(len(docs), bool)).tolist()}
@@ -305,6 +309,9 @@ def test_bot_timeline_is_a_photo_latest_and_also_reported(news_index: Index) -> 
     from test_telegram import button, run_bot, shown
 
     async def scenario(server: FakeBotAPI, bot) -> None:
+        menu = next(c.params for c in server.of("setMyCommands") if c.params["scope"] == {"type": "default"})
+        assert {"latest", "timeline"} <= {c["command"] for c in menu["commands"]}  # dated articles: offered
+        assert "/timeline" in shown((await server.reply_to("/help")).params["text"])
         server.push_message("/timeline الطائرة الإغاثية السعودية مطار عدن", 1)
         (photo,) = await server.wait_for(lambda: server.of("sendPhoto"))
         assert photo.params["photo"][:8] == b"\x89PNG\r\n\x1a\n" and photo.params["chat_id"] == 1

@@ -147,11 +147,13 @@ class SanadBot:
         await self.state.is_done("0:0")  # a store that is down says so now, in one log line
         warm_ms = 1000 * (time.perf_counter() - t0)
         try:
+            dated = self.sanad.index.dated  # /latest and /timeline need dated articles
             for commands, scope in (
                 (texts.COMMANDS, BotCommandScopeDefault()),
                 (texts.GROUP_COMMANDS, BotCommandScopeAllGroupChats()),
             ):
-                await self.transport.call(app.bot.set_my_commands, [BotCommand(c, d) for c, d in commands], scope=scope)
+                shown = [BotCommand(c, d) for c, d in commands if dated or c not in texts.DATED_COMMANDS]
+                await self.transport.call(app.bot.set_my_commands, shown, scope=scope)
         except TelegramError as e:  # the menu is a convenience: serve without it
             log.warning("could not set the bot's command menu: %s", e)
         index = self.sanad.index
@@ -271,7 +273,7 @@ class SanadBot:
         message = update.message
         if not await self._rate_limited(update, message):
             group = message.chat.type != ChatType.PRIVATE
-            await self.transport.send(message, texts.help_text(self.examples, self.username, greeting, group))
+            await self.transport.send(message, texts.help_text(self.examples, self.username, greeting, group, self.sanad.index.dated))
 
     async def cmd_sources(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.message

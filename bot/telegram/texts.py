@@ -25,6 +25,8 @@ COMMANDS = (
     ("timeline", "رسم بياني أسبوعي لفاعل أو سؤال: /timeline ثم الاسم"),
 )
 GROUP_COMMANDS = (*COMMANDS, ("ask", "اسأل في المجموعة: /ask ثم سؤالك"))
+#: Commands offered in the menu only when the served articles have dates.
+DATED_COMMANDS = frozenset(("latest", "timeline"))
 #: The icon before an actor's name on its button.
 ICONS = {"person": "👤", "organization": "🏛", "place": "📍"}
 
@@ -63,8 +65,9 @@ MSG_TIMELINE_BUSY = "أرسم رسماً بيانياً آخر الآن. أعد 
 MSG_TIMELINE_CAPTION = "{what} «{label}»: {total} تقريراً بين {first} و{last}، أعلاها أسبوع {peak} ({peak_count})."
 
 
-def help_text(examples: Sequence[str], username: str, greeting: bool, group: bool) -> str:
-    """/start (``greeting``) and /help, with the ``examples`` that answer; ``group`` adds how to ask in groups."""
+def help_text(examples: Sequence[str], username: str, greeting: bool, group: bool, dated: bool = False) -> str:
+    """/start (``greeting``) and /help, with the ``examples`` that answer; ``group`` adds how to ask
+    in groups, ``dated`` the commands that need dated articles (/latest, /timeline)."""
     lines = []
     if greeting:
         lines.append("أهلاً بك في <b>سند</b>: إجابات موثّقة من الأخبار العربية.")
@@ -82,8 +85,11 @@ def help_text(examples: Sequence[str], username: str, greeting: bool, group: boo
         "• المقالات التي أجيب منها: /sources",
         "• مقال كامل بمعرّفه: /article",
         "• فاعل في كل المقالات (جمله وصفاته ومن يُذكر معه): /actor",
-        "• أحدث التقارير أولاً: /latest ثم سؤالك",
-        "• تغطية فاعل أو موضوع أسبوعاً بأسبوع، رسماً بيانياً: /timeline",
+        *(
+            ["• أحدث التقارير أولاً: /latest ثم سؤالك", "• تغطية فاعل أو موضوع أسبوعاً بأسبوع، رسماً بيانياً: /timeline"]
+            if dated
+            else []
+        ),
         "• هذه المساعدة: /help",
         "",
         "تحت كل إجابة أزرار: «التالي» و«السابق» للتنقل بين النتائج، وزر لكل فاعل يعرض المقاطع التي تذكره، "

@@ -30,7 +30,7 @@ from .stories import StoryStore
 if TYPE_CHECKING:
     from .core import Index
 
-__all__ = ["FORMAT_VERSION", "INDEX_FILES", "MANIFEST", "load_index", "read_manifest", "save_index"]
+__all__ = ["FORMAT_VERSION", "INDEX_FILES", "MANIFEST", "load_index", "read_manifest", "save_index", "tidy"]
 
 FORMAT_VERSION = 4  # 3: the actors' mentions (retrieval.index.mentions); 4: stories (retrieval.index.stories)
 MANIFEST = "manifest.json"
@@ -66,7 +66,7 @@ def save_index(index: Index, directory: str | Path) -> Path:
     if out.exists() and not (out.is_dir() and (not any(out.iterdir()) or (out / MANIFEST).is_file())):
         raise IndexLoadError(out, f"{out} exists and is not a Sanad index", hint="Choose another --out directory.")
     out.parent.mkdir(parents=True, exist_ok=True)
-    _tidy(out)
+    tidy(out)
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)
@@ -97,9 +97,10 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _tidy(out: Path) -> None:
-    """Before a save: put back the previous index an interrupted save left aside (killed between
+def tidy(out: str | Path) -> None:
+    """Before a save (or an addition to ``out``): put back the previous index an interrupted save left aside (killed between
     its two renames), and remove the temporary copies of saves whose process is gone."""
+    out = Path(out)
     if not out.exists() and (old := _interrupted(out)):
         old[0].rename(out)
     for p in out.parent.glob(f".{out.name}.*-*"):
