@@ -180,47 +180,49 @@ def source_line(text: str, segments: list[Segment]) -> str | None:
     return None
 
 
-_GRAM = 4  # a sentence of at least this many terms that repeats an earlier one is dropped
-_MAX_PROBES = 64  # earlier places of a sentence's first terms compared with it, at most
+_MIN_TERMS = 4  # a sentence of at least this many terms that repeats an earlier one is dropped
+_MAX_PROBES = 64  # earlier places of a sentence's rarest term compared with it, at most
+_OFFSET_BITS = 24  # a place is (sentence << _OFFSET_BITS) | offset: one int, no tuple per term
 
 
 def unique_sentences(text: str, segments: list[Segment]) -> list[Segment]:
     """Real sentences, without those whose terms repeat an earlier sentence's (the whole of it, or
     a run of its terms: a lead repeated inside the body, a caption repeating a sentence).
 
-    Linear in the article's length: every earlier sentence's runs of :data:`_GRAM` terms are
-    indexed by their terms, so a sentence is compared only where its first terms occur before
-    (at most :data:`_MAX_PROBES` places), and an exact repeat is one set look-up.
+    Linear in the article's length: the places of every earlier term are indexed, so a sentence
+    is compared only where its rarest term occurs before (at most :data:`_MAX_PROBES` places),
+    and an exact repeat is one set look-up.
     """
     kept: list[Segment] = []
     seen: list[list[str]] = []
     exact: set[tuple[str, ...]] = set()
-    starts: dict[tuple[str, ...], list[tuple[int, int]]] = {}
+    places: dict[str, list[int]] = {}
     for seg in segments:
         if seg.kind != "sentence":
             continue
         terms = _plain.tokens(text[seg.start : seg.end])
         if not terms:
             continue
-        if len(terms) >= _GRAM and _repeats(terms, seen, exact, starts):
+        if len(terms) >= _MIN_TERMS and _repeats(terms, seen, exact, places):
             continue
         kept.append(seg)
         exact.add(tuple(terms))
-        for off in range(len(terms) - _GRAM + 1):
-            starts.setdefault(tuple(terms[off : off + _GRAM]), []).append((len(seen), off))
+        base = len(seen) << _OFFSET_BITS
+        for off, t in enumerate(terms):
+            places.setdefault(t, []).append(base | off)
         seen.append(terms)
     return kept
 
 
-def _repeats(
-    terms: list[str], seen: list[list[str]], exact: set[tuple[str, ...]], starts: dict[tuple[str, ...], list[tuple[int, int]]]
-) -> bool:
+def _repeats(terms: list[str], seen: list[list[str]], exact: set[tuple[str, ...]], places: dict[str, list[int]]) -> bool:
     """Whether ``terms`` occur as one run inside an earlier sentence."""
     if tuple(terms) in exact:
         return True
-    n = len(terms)
-    for sentence, off in starts.get(tuple(terms[:_GRAM]), ())[:_MAX_PROBES]:
-        if seen[sentence][off : off + n] == terms:
+    anchor = min(range(len(terms)), key=lambda k: len(places.get(terms[k], ())))
+    n, mask = len(terms), (1 << _OFFSET_BITS) - 1
+    for place in places.get(terms[anchor], ())[:_MAX_PROBES]:
+        sentence, start = place >> _OFFSET_BITS, (place & mask) - anchor
+        if start >= 0 and seen[sentence][start : start + n] == terms:
             return True
     return False
 
