@@ -138,6 +138,17 @@ def test_one_story_in_three_outlets_is_folded_and_templates_are_not(news_index: 
     assert [a.id for a in news_index.also_reported("w-okaz")] == ["w-riyadh", "w-madina"]
 
 
+def test_articles_without_a_source_fold_and_are_named_by_id() -> None:
+    from bot.render import reported_in
+    from retrieval.corpus import make_article
+
+    a = make_article("no-src-1", WIRE, "الزياني", None, None, "2015-07-21")
+    b = make_article("no-src-2", WIRE.replace("اليوم", "أمس"), "الزياني يستغرب", None, None, "2015-07-21")
+    index = Index.build([a, b], tagger="rules")
+    others = index.also_reported("no-src-1")
+    assert [o.id for o in others] == ["no-src-2"] and reported_in(others) == "no-src-2 (2015-07-21)"
+
+
 def test_signatures_and_candidate_pairs_match_datasketch() -> None:
     """The NumPy MinHash is datasketch's ``MinHash(scheme="affine32")``; the banding proposes
     every pair ``MinHashLSH`` finds (the reference implementation, as bm25s tests against rank-bm25)."""
