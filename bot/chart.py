@@ -60,6 +60,7 @@ def timeline_png(tl: Timeline) -> bytes:
 
     matplotlib.use("Agg", force=False)
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     if tl.total == 0:
         raise ValueError("a timeline without reports has no chart")
@@ -71,6 +72,7 @@ def timeline_png(tl: Timeline) -> bytes:
     colors = [_PEAK if peak is not None and w.start == peak.start else _BAR for w in tl.weeks]
     ax.bar(xs, counts, width=6, color=colors, align="edge")
     ax.invert_xaxis()  # right to left: the oldest week on the right
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # reports are counted, never fractions
     ax.yaxis.tick_right()
     ax.yaxis.set_label_position("right")
     ax.set_ylabel("تقارير في الأسبوع", fontname=_FONT)

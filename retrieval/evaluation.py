@@ -5,7 +5,9 @@ too); an empty or missing ``article_id`` means the question must be refused. Eve
 through :func:`retrieval.answer.answer`, the path ``sanad ask`` takes, with the same settings.
 
 * ``rank``: 1-based position of the gold article among the answer's results (a refusal has no
-  results, so it counts as a miss); R@1, R@5 and MRR@10 are over the answerable questions.
+  results, so it counts as a miss); a result stands for its story, so the gold article counts
+  where it is named in a result's ``also_reported_in`` (the same report in another outlet, which
+  the user is shown); R@1, R@5 and MRR@10 are over the answerable questions.
 * ``correct`` (for calibration): the first candidate is the gold article: the result shown first
   when answered, the ``closest`` article when refused (never correct for an unanswerable
   question). The calibration table bins the questions by ``confidence`` and compares the mean
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from .answer import Answer
+from .answer import Answer, Result
 from .errors import InputError
 
 __all__ = ["EvalQuestion", "Outcome", "Report", "holdout_sample", "load_questions", "outcome", "report"]
@@ -125,11 +127,17 @@ def holdout_sample(items: Sequence[T], holdout: float, seed: int) -> list[T]:
     return random.Random(seed).sample(list(items), int(len(items) * (1 - holdout)))
 
 
+def _names(r: Result) -> set[str]:
+    """The articles a result stands for: its own and those of its story folded into it."""
+    return {r.article.id, *(a.id for a in r.also_reported_in)}
+
+
 def outcome(q: EvalQuestion, ans: Answer) -> Outcome:
-    ids = [r.article.id for r in ans.results]
-    rank = ids.index(q.article_id) + 1 if q.article_id and q.article_id in ids else None
-    first = ids[0] if ids else (ans.closest.article.id if ans.closest else None)
-    correct = bool(q.article_id) and first == q.article_id
+    gold = q.article_id
+    rank = next((i for i, r in enumerate(ans.results, start=1) if gold in _names(r)), None) if gold else None
+    shown = ans.results[0] if ans.results else ans.closest
+    first = shown.article.id if shown is not None else None
+    correct = bool(gold) and shown is not None and gold in _names(shown)
     return Outcome(q, ans.answered, rank, correct, ans.confidence, first)
 
 

@@ -203,6 +203,17 @@ def test_an_answer_quotes_one_report_per_story_with_the_others_named(news_index:
     assert [a.id for a in first.also_reported_in] == ["w-okaz", "w-madina"]
 
 
+def test_eval_counts_a_gold_article_folded_into_a_result(news_corpus: Path, tmp_path: Path) -> None:
+    qs = tmp_path / "q.jsonl"
+    q = "ماذا قال الزياني عن تصريحات القيادات الإيرانية؟"
+    qs.write_text("\n".join(json.dumps({"question": q, "article_id": g}, ensure_ascii=False) for g in ("w-okaz", "w-riyadh")) + "\n",
+                  encoding="utf-8")  # fmt: skip
+    out = _sanad("eval", str(qs), "--corpus", str(news_corpus), "--json")
+    assert out.returncode == 0, out.stderr
+    figures = json.loads(out.stdout)
+    assert figures["recall_at_1"] == 1.0  # w-okaz is shown as "also reported in" under w-riyadh
+
+
 def test_json_and_console_show_dates_and_also_reported_in(news_corpus: Path) -> None:
     q = "ماذا قال الزياني عن تصريحات القيادات الإيرانية؟"
     out = _sanad("ask", "--json", "--corpus", str(news_corpus), q)
