@@ -71,6 +71,8 @@ MAX_QUESTION_CHARS = 1000
 MAX_QUERY_TERMS = 32
 #: Passages BM25 returns for one question; their articles are the candidates.
 CANDIDATE_PASSAGES = 20
+#: The note when dates are asked for (--since/--until/--latest) of articles that have none.
+UNDATED_NOTE = "the articles have no dates: --since, --until and --latest change nothing here"
 #: Passages searched when the newest reports come first (the newest answer may rank lower).
 LATEST_PASSAGES = 60
 #: Reports of one story whose coverage of the question's words differs by less than this match
@@ -326,6 +328,8 @@ def candidates(
     if not tokenize(text):
         raise InputError("the question has no words (only punctuation or symbols): ask in Arabic words")
     when, searched = _time_of(index, text, latest)
+    if (period or latest) and not index.dated:
+        notes.append(UNDATED_NOTE)
     if period and index.dated:
         notes.append(f"only reports dated {period.label()}")
     if when.period:

@@ -269,6 +269,8 @@ def test_an_undated_corpus_keeps_its_answers(default_index: Index) -> None:
     latest = answer("ما آخر ما قاله كوبلر عن الجيش الليبي؟", default_index)
     assert not default_index.dated and "newest reports first" not in latest.notes
     assert answer(q, default_index).results[0].article.id == latest.results[0].article.id
+    asked = answer(q, default_index, latest=True, period=DateRange(since=date(2015, 1, 1)))
+    assert asked.answered and "the articles have no dates: --since, --until and --latest change nothing here" in asked.notes
 
 
 # ------------------------------------------------------------------------------------ timelines
