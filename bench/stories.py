@@ -123,15 +123,14 @@ def _distinct(index, replies: list[dict]) -> dict:
     import numpy as np
 
     story = np.asarray(index.stories.story)
-    counts = []
+    shown = distinct = 0
     for r in replies:
         ids = [x["article_id"] for x in r.get("results", [])[:3]]
-        counts.append(len({int(story[index.articles.position(a)]) for a in ids}) if ids else 0)
-        counts[-1] = (counts[-1], len(ids))
-    shown = sum(n for _, n in counts)
-    return {"questions": len(replies), "answered": round(sum(1 for r in replies if r.get("answered")) / max(1, len(replies)), 3),
-            "results_top3": shown, "distinct_stories_top3": sum(d for d, _ in counts),
-            "mean_distinct_per_answer": round(sum(d for d, _ in counts) / max(1, len(replies)), 3)}  # fmt: skip
+        shown += len(ids)
+        distinct += len({int(story[index.articles.position(a)]) for a in ids})
+    n = max(1, len(replies))
+    return {"questions": len(replies), "answered": round(sum(1 for r in replies if r.get("answered")) / n, 3),
+            "results_top3": shown, "distinct_stories_top3": distinct, "mean_distinct_per_answer": round(distinct / n, 3)}  # fmt: skip
 
 
 def _answers(checkout: Path, index_dir: Path, index, samples: dict[str, list[str]]) -> dict:

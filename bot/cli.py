@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from retrieval.charsets import SURROGATE_RE
 from retrieval.errors import InputError, SanadError
 
 __all__ = ["main"]
@@ -189,8 +190,6 @@ def _print_json(obj: object) -> None:
     """One JSON object on one line of valid UTF-8, whatever its strings hold: a lone surrogate (from
     a corpus's ``\\ud800`` escape) becomes U+FFFD, and U+2028/U+2029 are escaped (readers that split
     lines on them would cut the object)."""
-    from retrieval.charsets import SURROGATE_RE
-
     text = SURROGATE_RE.sub("\ufffd", json.dumps(obj, ensure_ascii=False)).translate(_LINE_SEPARATORS)
     sys.stdout.buffer.write(text.encode("utf-8") + b"\n")
     sys.stdout.buffer.flush()

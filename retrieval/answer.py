@@ -58,6 +58,7 @@ __all__ = [
     "Quote",
     "Result",
     "actors_of",
+    "analyse_question",
     "answer",
     "article_quotes",
     "candidates",
@@ -311,16 +312,14 @@ def _allowed(index: Index, period: DateRange) -> np.ndarray | None:
     return ok[index.passage_articles]
 
 
-def candidates(
-    question: str, index: Index, period: DateRange = DateRange(), latest: bool = False
-) -> tuple[Asked, list[Candidate]]:
-    """The analysed question and its candidate articles in BM25 order.
+def analyse_question(question: str, index: Index, period: DateRange = DateRange(), latest: bool = False) -> Asked:
+    """The question cleaned and analysed against ``index``: its terms, their weights, the search
+    terms standing for them, what it asks of time, and the notes so far (nothing is searched).
 
-    On a dated corpus, ``period`` (``--since/--until``) keeps only articles dated inside it; a
-    period the question names («في أكتوبر 2015») is kept in ``Asked.when`` (it orders the answer:
-    a date in a question may date the event rather than the report, «فائض 2014»), and the words
-    asking for the latest reports are not searched for. Raises :class:`InputError` for a question
-    with no words at all.
+    A period the question names («في أكتوبر 2015») is kept in ``Asked.when`` (it orders the
+    answer: a date in a question may date the event rather than the report, «فائض 2014»); the
+    words asking for the latest reports are not searched for. Raises :class:`InputError` for a
+    question with no words at all.
     """
     text, notes = clean_question(question)
     if not text:
@@ -339,7 +338,7 @@ def candidates(
     terms, corrected, tokens = _query_terms(index, searched, notes)
     if not terms:
         notes.append("the question has only question words and common words: name what you are asking about")
-        return Asked(text, tuple(notes), (), when=when), []
+        return Asked(text, tuple(notes), (), when=when)
     if not ARABIC_SCRIPT_RE.search(text):
         notes.append("Sanad's corpus is Arabic: questions are best asked in Arabic")
     dating = {t for s, e in when.period_spans for t in index.analyzer.tokens(text[s:e])}
@@ -347,17 +346,30 @@ def candidates(
     position = {t: i for i, t in enumerate(terms)}
     alias = index.expand(terms)
     slot = {s: position[t] for s, t in alias.items()}
-    asked = Asked(text, tuple(notes), tuple(terms), q, slot, when)
+    return Asked(text, tuple(notes), tuple(terms), q, slot, when)
 
+
+def candidates(
+    question: str, index: Index, period: DateRange = DateRange(), latest: bool = False
+) -> tuple[Asked, list[Candidate]]:
+    """The analysed question (:func:`analyse_question`) and its candidate articles in BM25 order.
+
+    On a dated corpus, ``period`` (``--since/--until``) keeps only articles dated inside it.
+    Raises :class:`InputError` for a question with no words at all.
+    """
+    asked = analyse_question(question, index, period, latest)
+    q, slot = asked.q, asked.slot
+    if q is None:
+        return asked, []
     by_article: dict[str, list[Hit]] = {}
-    k = LATEST_PASSAGES if when.latest else CANDIDATE_PASSAGES
-    for hit in index.search(list(alias), k=k, allowed=_allowed(index, period) if index.dated else None):
+    k = LATEST_PASSAGES if asked.when.latest else CANDIDATE_PASSAGES
+    for hit in index.search(list(slot), k=k, allowed=_allowed(index, period) if index.dated else None):
         by_article.setdefault(hit.passage.article_id, []).append(hit)
     groups = list(by_article.values())
     top_score = max(groups[0][0].score, 0.0) if groups else 0.0
     # Ranks count stories, not articles: a copy of the first report in another paper is not a
     # competitor (the evidence's rank and score-ratio signals would read it as one).
-    story_of = [_story(index, hits[0].passage.article_id) for hits in groups]
+    story_of = [_story(index, index.articles.position(hits[0].passage.article_id)) for hits in groups]
     story_rank = {s: r for r, s in enumerate(dict.fromkeys(story_of), start=1)}
     story_best = {}
     for s, hits in zip(story_of, groups):
@@ -394,9 +406,9 @@ def answer(
 
     One result per story: reports of the same story in other outlets are folded into the one
     that matches best (the earliest of those that match alike) as ``also_reported_in``. On a
-    dated corpus, ``period`` (or a period the question names) keeps the articles dated inside
-    it, and ``latest`` (or «آخر/أحدث/مؤخرا» in the question) orders the answering results
-    newest first. Raises :class:`InputError` for a question with no words at all.
+    dated corpus, ``period`` keeps the articles dated inside it, a period the question names
+    puts the answering results dated inside it first, and ``latest`` (or «آخر/أحدث/مؤخرا» in the
+    question) orders them newest first. Raises :class:`InputError` for a question with no words at all.
     """
     model = model or load_model()
     threshold = model.threshold if min_confidence is None else min_confidence
@@ -471,9 +483,8 @@ def _by_date(
     return ok + [pc for pc in scored if pc[0] < threshold]
 
 
-def _story(index: Index, article_id: str) -> int:
-    """The story of an article (its own position when the index has no stories)."""
-    pos = index.articles.position(article_id)
+def _story(index: Index, pos: int) -> int:
+    """The story of the article at ``pos`` (its own position when the index has no stories)."""
     return int(index.stories.story[pos]) if len(index.stories) == len(index.articles) else pos
 
 
@@ -487,7 +498,7 @@ def _one_per_story(index: Index, scored: list[tuple[float, Candidate]]) -> list[
     groups: dict[int, list[tuple[float, Candidate, int]]] = {}
     for p, c in scored:
         pos = index.articles.position(c.hit.passage.article_id)
-        groups.setdefault(_story(index, c.hit.passage.article_id), []).append((p, c, pos))
+        groups.setdefault(_story(index, pos), []).append((p, c, pos))
     days = index.days
     out = []
     for group in groups.values():  # dicts keep insertion order: the order of each story's best

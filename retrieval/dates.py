@@ -48,14 +48,14 @@ _MONTH_ALT = "|".join(sorted((re.escape(k) for k in MONTHS), key=len, reverse=Tr
 _ISO_RE = re.compile(r"^\s*(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T\s].*)?$")
 _DMY_RE = re.compile(r"^\s*(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?:\s.*)?$")
 _WORD_RE = re.compile(r"\w+")
-_YEAR_SUFFIX = ("م",)  # ٢٠١٥م: the Gregorian era letter
+_YEAR_SUFFIX = "م"  # ٢٠١٥م: the Gregorian era letter
 
 # Question words that ask for the newest reports. «آخر» only counts where it cannot mean
 # "another" (شخص آخر): first in the question, after a question word, or before a noun with the
 # article (آخر التطورات, آخر الأخبار) — see :func:`date_intent`.
 _LATEST_WORDS = frozenset(normalize_token(w) for w in ("أحدث", "مؤخرا", "مؤخراً", "مؤخّراً", "الأخيرة", "حديثا"))
 _LAST_WORDS = frozenset(normalize_token(w) for w in ("آخر", "اخر", "وآخر"))
-_ASKING = frozenset(normalize_token(w) for w in ("ما", "ماذا", "ما هي", "ما هو", "هي", "هو", "عن", "في", "متى", "كيف"))
+_ASKING = frozenset(normalize_token(w) for w in ("ما", "ماذا", "هي", "هو", "عن", "في", "متى", "كيف"))
 _YEAR_WORDS = frozenset(normalize_token(w) for w in ("عام", "سنة", "العام", "لعام", "خلال", "في"))
 _COMING = frozenset(normalize_token(w) for w in ("المقبل", "القادم", "المقبلة", "القادمة", "المقبلين"))
 _IN_WORDS = frozenset(normalize_token(w) for w in ("في", "خلال", "شهر", "بشهر", "منذ"))
@@ -127,12 +127,15 @@ def parse_date(text: str | None) -> date | None:
     if m := _DMY_RE.match(s):
         return _ymd(int(m[3]), int(m[2]), int(m[1]))
     words = [normalize_token(w) for w in _WORD_RE.findall(s)]
-    words = [w[: -len(suf)] if w[:-1].isdigit() and w.endswith(suf) else w for w in words for suf in _YEAR_SUFFIX]
+    words = [w[:-1] if w.endswith(_YEAR_SUFFIX) and w[:-1].isdigit() else w for w in words]
     for i, w in enumerate(words):
-        month = MONTHS.get(w) or (MONTHS.get(f"{w} {words[i + 1]}") if i + 1 < len(words) else None)
-        if month is None:
+        pair = f"{w} {words[i + 1]}" if i + 1 < len(words) else ""
+        if pair in MONTHS:  # «تشرين الأول»
+            month, span = MONTHS[pair], 2
+        elif w in MONTHS:
+            month, span = MONTHS[w], 1
+        else:
             continue
-        span = 2 if i + 1 < len(words) and f"{w} {words[i + 1]}" in MONTHS else 1
         day = int(words[i - 1]) if i > 0 and words[i - 1].isdigit() and len(words[i - 1]) <= 2 else 1
         year = words[i + span] if i + span < len(words) else ""
         if year.isdigit() and len(year) == 4:

@@ -84,21 +84,21 @@ FMIX32 = (16, 0x85EBCA6B, 13, 0xC2B2AE35, 16)
 
 
 @functools.cache
-def _scheme() -> tuple[np.ndarray, np.ndarray, tuple[int, ...], int, int]:
-    """datasketch's affine32 permutations ``(a, b)`` for :data:`NUM_PERM` and the seed (drawn as
-    ``MinHash._init_permutations`` draws them), the finalizer's constants, the bands and rows.
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    """datasketch's affine32 permutations ``(a, b)`` for :data:`NUM_PERM` and the seed, drawn as
+    ``MinHash._init_permutations`` draws them.
 
     Computed here rather than imported: datasketch pulls SciPy in (0.5 s at every start-up that
     indexes); it is the reference the tests compare with."""
     gen = np.random.RandomState(_SEED)
     a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
     b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
-    return a, b, FMIX32, LSH_BANDS, LSH_ROWS
+    return a, b
 
 
-def _fmix32(h: np.ndarray, constants: tuple) -> np.ndarray:
+def _fmix32(h: np.ndarray) -> np.ndarray:
     """MurmurHash3's 32-bit finalizer (as datasketch applies it before the permutations)."""
-    s1, m1, s2, m2, s3 = constants
+    s1, m1, s2, m2, s3 = FMIX32
     h = h ^ (h >> np.uint32(s1))
     h = h * np.uint32(m1)
     h = h ^ (h >> np.uint32(s2))
@@ -116,9 +116,9 @@ def signature(term_ids: np.ndarray) -> np.ndarray:
     hashes = shingle_hashes(term_ids)
     if len(hashes) < MIN_SHINGLES:
         return np.full(NUM_PERM, _EMPTY, dtype=np.uint32)
-    a, b, fmix, _, _ = _scheme()
+    a, b = _permutations()
     with np.errstate(over="ignore"):  # arithmetic modulo 2**32, as intended
-        hv = _fmix32(hashes, fmix)[:, None]
+        hv = _fmix32(hashes)[:, None]
         return np.min(hv * a + b, axis=0)
 
 
@@ -137,10 +137,10 @@ def candidate_pairs(sigs: np.ndarray, usable: np.ndarray) -> np.ndarray:
     A band value shared by more than :data:`MAX_BUCKET` articles is a boilerplate shingle (a
     dateline, a royal title), not a story: such buckets propose no pairs.
     """
-    _, _, _, bands, rows = _scheme()
+    rows = LSH_ROWS
     ids = np.flatnonzero(usable)
     out = []
-    for k in range(bands):
+    for k in range(LSH_BANDS):
         keys = np.ascontiguousarray(sigs[ids, k * rows : (k + 1) * rows]).view(np.dtype((np.void, 4 * rows))).ravel()
         order = np.argsort(keys, kind="stable")
         sorted_keys = keys[order]

@@ -20,7 +20,7 @@ from typing import Literal
 import numpy as np
 
 from .actor_index import ActorIndex
-from .answer import candidates
+from .answer import analyse_question
 from .dates import week_start
 from .errors import InputError
 from .index import Index
@@ -75,7 +75,7 @@ def _weeks(index: Index, positions: np.ndarray) -> tuple[tuple[Week, ...], int]:
 
 
 def _question_articles(index: Index, question: str) -> tuple[np.ndarray, tuple[str, ...]]:
-    asked, _ = candidates(question, index)
+    asked = analyse_question(question, index)
     terms = sorted(asked.terms, key=lambda t: (-index.idf(t), t))[:QUESTION_TERMS]
     if not terms:
         return np.zeros(0, np.int64), ()

@@ -21,7 +21,7 @@ from ..dates import parse_date
 from ..stories import NO_DAY, NUM_PERM, fold
 from .columns import load_array, save_array
 
-__all__ = ["StoryStore", "as_date", "day_ordinal", "days_of"]
+__all__ = ["StoryStore", "day_ordinal", "days_of"]
 
 _FILES = ("minhash.npy", "stories.npy")
 
@@ -106,7 +106,3 @@ def days_of(dates: Iterable[str | None]) -> list[int]:
         out.append(day)
     return out
 
-
-def as_date(ordinal: int) -> date | None:
-    """The date of a day ordinal (``None`` for :data:`~retrieval.stories.NO_DAY`)."""
-    return date.fromordinal(ordinal) if ordinal != NO_DAY else None
