@@ -1,7 +1,8 @@
 """The bot's timelines: ``/timeline QUERY`` and the button under an actor's card send a chart
 (:mod:`bot.chart`) of the reports per week as a photo. At most one chart is drawn at a time
 (:class:`~bot.chart.ChartGate`): a request while another is drawn gets "ask again", never a queue,
-so questions keep being answered."""
+so questions keep being answered. Both paid for their reply in the user's rate limit before they
+run (:meth:`~.handlers.SanadBot.gate`; the button as much as a question)."""
 
 from __future__ import annotations
 
@@ -67,8 +68,6 @@ async def send_timeline(bot: SanadBot, message: Message, query: str) -> None:
 async def cmd_timeline(bot: SanadBot, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """``/timeline QUERY``: an actor's or a question's reports per week, as a chart."""
     message = update.message
-    if await bot._rate_limited(update, message):
-        return
     query = command_argument(message.text or "").strip()
     if not query:
         await bot.transport.send(message, texts.MSG_TIMELINE_USAGE)

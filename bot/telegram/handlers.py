@@ -6,7 +6,10 @@
 * a short follow-up naming no actor ("وماذا قال أيضاً؟") is answered in the context of the
   chat's previous answer (:mod:`retrieval.followup`), and the reply says so;
 * ``/start`` ``/help`` ``/sources`` ``/article ID`` ``/ask``; stickers, photos, voice get a
-  polite pointer in private chats; edited messages and channel posts are ignored on purpose.
+  polite pointer in private chats; edited messages and channel posts are ignored on purpose;
+* every update that gets a reply pays for it in its user's rate limit before any handler runs
+  (:meth:`SanadBot.gate`): usage messages and errors included; a chat outside the allow-list is
+  told so at most once an hour.
 
 Answers come from one :class:`~retrieval.service.Sanad` (the same tagger and threshold as the
 CLI and the console), computed in a thread pool so the event loop keeps serving other chats.
@@ -75,8 +78,15 @@ SOURCES_PER_PAGE = 10
 #: The update being handled (``BOT_ID:UPDATE_ID``): its task records it as answered as soon as
 #: its reply has gone out, before any bookkeeping (see :meth:`SanadBot.answered`).
 _UPDATE: contextvars.ContextVar[str | None] = contextvars.ContextVar("sanad_update", default=None)
+#: Whether the update being handled was charged in its user's rate limit (only those get an error reply).
+_CHARGED: contextvars.ContextVar[bool] = contextvars.ContextVar("sanad_charged", default=False)
 #: A button press costs this share of a question in the user's rate limit.
 BUTTON_COST = 0.25
+#: A chat outside the allow-list is told so at most this often (a bucket of one, refilled hourly).
+NOT_ALLOWED_PER_MINUTE = 1 / 60
+#: Rate-limit buckets of chats outside the allow-list are keyed below every Telegram id (ids fit
+#: in 53 bits), so they never share a bucket with a user.
+NOT_ALLOWED_KEY_BASE = -(2**62)
 
 
 class SanadBot:
@@ -110,6 +120,7 @@ class SanadBot:
         self.bot_id: int | None = None
         self.charts = ChartGate(1)  # charts drawn at once (bot.telegram.charts)
         self.username: str = ""
+        self._commands: list[CommandHandler] = []  # to tell, in groups, a command for this bot (see cost())
 
     # ------------------------------------------------------------------ wiring
     def install(self, app: Application) -> None:
@@ -125,7 +136,8 @@ class SanadBot:
             ("latest", self.cmd_latest),
             ("timeline", functools.partial(charts.cmd_timeline, self)),
         ):
-            app.add_handler(CommandHandler(name, callback, filters=new))
+            self._commands.append(CommandHandler(name, callback, filters=new))
+            app.add_handler(self._commands[-1])
         app.add_handler(MessageHandler(new & filters.COMMAND, self.on_unknown_command))
         app.add_handler(MessageHandler(new & filters.TEXT, self.on_text))
         app.add_handler(CallbackQueryHandler(self.on_noop, pattern=pattern(Action.NOOP)))
@@ -211,17 +223,58 @@ class SanadBot:
             return update.effective_message.sender_chat.id
         return update.effective_chat.id if update.effective_chat else 0
 
-    async def _rate_limited(self, update: Update, message: Message) -> bool:
-        """True (after one polite reply per burst) when the user sends faster than the limit allows."""
+    def cost(self, update: Update) -> float:
+        """What answering ``update`` costs in its user's rate limit: 0 for updates that get no reply.
+
+        Every new message in a private chat gets one (an answer, a usage line, a pointer); in a
+        group only a command for this bot and a message mentioning or replying to it do. A button
+        press costs :data:`BUTTON_COST` (it edits a message), the timeline button a question (it
+        draws a chart and sends a photo)."""
+        query = update.callback_query
+        if query is not None:
+            cb = parse(query.data)
+            return 1.0 if cb is not None and cb.action is Action.TIMELINE else BUTTON_COST
+        message = update.message  # None for edits, channel posts and other updates: never answered
+        if message is None:
+            return 0.0
+        if message.chat.type == ChatType.PRIVATE:
+            return 1.0
+        if filters.COMMAND.check_update(update):  # an unknown command, or one for another bot: silence
+            return 1.0 if any(h.check_update(update) for h in self._commands) else 0.0
+        if message.text and addressed(message, self.bot_id, self.username)[0]:
+            return 1.0
+        return 0.0
+
+    async def _admit(self, update: Update, cost: float) -> bool:
+        """Take ``cost`` from the user's bucket; refused: one polite reply per run of refusals, then silence."""
         s = self.settings
-        take = await self.state.take(self._user_id(update), s.telegram_user_rate, s.telegram_user_burst)
+        take = await self.state.take(self._user_id(update), s.telegram_user_rate, s.telegram_user_burst, cost)
         if take.allowed:
-            return False
+            return True
         self.stats["rate_limited"] += 1
         if take.notify:
-            wait = max(1, round(take.wait_s))
-            await self.transport.send(message, texts.MSG_SLOW_DOWN.format(seconds=render.escape(str(wait))))
-        return True
+            if update.callback_query is not None:
+                await self.transport.call(update.callback_query.answer, texts.MSG_SLOW_DOWN_BUTTON)
+            elif update.message is not None:
+                wait = max(1, round(take.wait_s))
+                await self.transport.send(update.message, texts.MSG_SLOW_DOWN.format(seconds=render.escape(str(wait))))
+        return False
+
+    async def _not_allowed(self, update: Update, chat_id: int) -> None:
+        """Tell a chat outside the allow-list so, at most once an hour (its bucket is in the state store)."""
+        self.stats["not_allowed"] += 1
+        log.info("update from chat %s ignored: not in SANAD_TELEGRAM_ALLOWED_CHATS", chat_id)
+        private = update.message is not None and update.message.chat.type == ChatType.PRIVATE
+        if update.callback_query is None and not private:
+            return  # groups are not told
+        take = await self.state.take(NOT_ALLOWED_KEY_BASE + chat_id, NOT_ALLOWED_PER_MINUTE, 1)
+        if not take.allowed:
+            self.stats["not_allowed_quiet"] += 1
+            return
+        if update.callback_query is not None:
+            await self.transport.call(update.callback_query.answer, texts.MSG_NOT_ALLOWED)
+        else:
+            await self.transport.send(update.message, texts.MSG_NOT_ALLOWED)
 
     def _example(self) -> str:
         return (self.examples or texts.EXAMPLES)[0]
@@ -229,7 +282,8 @@ class SanadBot:
     # ------------------------------------------------------------------ commands
     async def gate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Runs first for every update: an update answered already (Telegram delivered it twice) is
-        dropped; then the chat allowlist."""
+        dropped; then the chat allowlist; then the update pays for its reply in its user's rate
+        limit (:meth:`cost`), so no handler sends anything the limit has not allowed."""
         self.stats["updates"] += 1
         key = self._update_key(update)
         if key in self._in_flight or await self.state.is_done(key):
@@ -238,17 +292,19 @@ class SanadBot:
             raise ApplicationHandlerStop
         self._in_flight.add(key)
         _UPDATE.set(key)
+        _CHARGED.set(False)
         chat = update.effective_chat
-        if not self.allowed_chats or chat is None or chat.id in self.allowed_chats:
+        if self.allowed_chats and chat is not None and chat.id not in self.allowed_chats:
+            self._in_flight.discard(key)
+            await self._not_allowed(update, chat.id)
+            raise ApplicationHandlerStop
+        cost = self.cost(update)
+        if cost <= 0:
             return
-        self.stats["not_allowed"] += 1
-        self._in_flight.discard(key)
-        log.info("update from chat %s ignored: not in SANAD_TELEGRAM_ALLOWED_CHATS", chat.id)
-        if update.callback_query is not None:
-            await self.transport.call(update.callback_query.answer, texts.MSG_NOT_ALLOWED)
-        elif update.message is not None and chat.type == ChatType.PRIVATE:
-            await self.transport.send(update.message, texts.MSG_NOT_ALLOWED)
-        raise ApplicationHandlerStop
+        if not await self._admit(update, cost):
+            await self.finish(update, context)
+            raise ApplicationHandlerStop
+        _CHARGED.set(True)
 
     async def answered(self) -> None:
         """Record the update being handled as answered, right after its reply went out: a replica
@@ -271,14 +327,11 @@ class SanadBot:
 
     async def _help(self, update: Update, greeting: bool) -> None:
         message = update.message
-        if not await self._rate_limited(update, message):
-            group = message.chat.type != ChatType.PRIVATE
-            await self.transport.send(message, texts.help_text(self.examples, self.username, greeting, group, self.sanad.index.dated))
+        group = message.chat.type != ChatType.PRIVATE
+        await self.transport.send(message, texts.help_text(self.examples, self.username, greeting, group, self.sanad.index.dated))
 
     async def cmd_sources(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.message
-        if await self._rate_limited(update, message):
-            return
         view = SourcesView(
             id=await self.views.new_id(),
             chat_id=message.chat.id,
@@ -289,8 +342,6 @@ class SanadBot:
 
     async def cmd_article(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.message
-        if await self._rate_limited(update, message):
-            return
         key = FORMAT_MARKS_RE.sub("", command_argument(message.text or "").translate(DIGITS_TO_ASCII)).strip()
         if not key:
             sources = self.sanad.sources()
@@ -307,8 +358,6 @@ class SanadBot:
     async def cmd_actor(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """``/actor NAME``: the actor across the corpus, from the actor index."""
         message = update.message
-        if await self._rate_limited(update, message):
-            return
         name = command_argument(message.text or "").strip()
         if not name:
             await self.transport.send(message, texts.MSG_ACTOR_USAGE)
@@ -342,14 +391,14 @@ class SanadBot:
 
     async def on_unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.message
-        if message.chat.type == ChatType.PRIVATE and not await self._rate_limited(update, message):
+        if message.chat.type == ChatType.PRIVATE:
             await self.transport.send(message, texts.MSG_UNKNOWN_COMMAND)
 
     async def on_other_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Stickers, photos, voice, files, service messages: a pointer in private chats, silence in groups."""
         message = update.message
         self.stats["not_text"] += 1
-        if message.chat.type == ChatType.PRIVATE and not await self._rate_limited(update, message):
+        if message.chat.type == ChatType.PRIVATE:
             await self.transport.send(message, texts.MSG_NOT_TEXT)
 
     async def on_ignored(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -361,11 +410,12 @@ class SanadBot:
         log.debug("update %s ignored (%s)", update.update_id, kind)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Log the error with the update's context, then tell the user (best effort)."""
+        """Log the error with the update's context, then tell the user (best effort) if the update
+        paid for a reply: an update the bot would not have answered gets no error message either."""
         self.stats["errors"] += 1
         err = context.error
         log.error("error while handling %s: %s: %s", _describe(update), type(err).__name__, err, exc_info=err)
-        if not isinstance(update, Update):
+        if not isinstance(update, Update) or not _CHARGED.get():
             return
         with contextlib.suppress(Exception):
             if update.callback_query is not None:
@@ -392,8 +442,6 @@ class SanadBot:
     async def ask(self, update: Update, message: Message, question: str, latest: bool = False) -> None:
         """Answer ``question`` in ``message``'s chat: one message, paged by buttons (the newest
         reports first with ``latest``)."""
-        if await self._rate_limited(update, message):
-            return
         if not question.strip():
             await self.transport.send(message, texts.MSG_EMPTY.format(example=render.escape(self._example())))
             return
@@ -435,12 +483,6 @@ class SanadBot:
         message = query.message
         if not isinstance(message, Message):  # too old or inaccessible: nothing to edit
             await self.transport.call(query.answer, texts.MSG_STALE)
-            return
-        s = self.settings
-        take = await self.state.take(self._user_id(update), s.telegram_user_rate, s.telegram_user_burst, BUTTON_COST)
-        if not take.allowed:
-            self.stats["rate_limited"] += 1
-            await self.transport.call(query.answer, texts.MSG_SLOW_DOWN_BUTTON)
             return
         async with self.transport.chat_lock(message.chat.id):
             try:
