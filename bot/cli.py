@@ -313,6 +313,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
+    from retrieval.index.lock import index_writer
+
+    # one writer per index directory, from loading it (--add) to swapping the new one in
+    with index_writer(args.out, waiting=lambda note: sys.stderr.write(f"sanad: {note}\n")):
+        return _write_index(args)
+
+
+def _write_index(args: argparse.Namespace) -> int:
     import time
 
     from retrieval.build import build_index

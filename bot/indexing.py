@@ -5,7 +5,8 @@ With no ``SANAD_INDEX`` and no ``SANAD_CORPUS``, the five embedded articles are 
 that index is kept in ``$XDG_CACHE_HOME/sanad/`` (``~/.cache`` without it) under a key of the
 articles' bytes, the index format and the actor tagger (its model checksums), so the next start
 loads it (about 0.1 s) instead of tagging and indexing again (about 1 s with the ``ensemble``
-tagger). A cache that cannot be written (a read-only home) or read (stale, damaged) is skipped.
+tagger). A cache that cannot be written (a read-only home, another process writing it now) or read
+(stale, damaged) is skipped.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from retrieval import build
 from retrieval.corpus import Problem, problem_counts, rest_lost
 from retrieval.errors import SanadError
 from retrieval.index import Index, ProgressFn
+from retrieval.index.lock import index_writer
 from retrieval.index.manifest import FORMAT_VERSION
 
 from .progress import Progress
@@ -86,7 +88,8 @@ def open_index(
     report_problems(report.problems)
     if cache is not None:
         try:
-            report.index.save(cache)
+            with index_writer(cache, wait=0):  # another process caching it now: left to that one
+                report.index.save(cache)
         except (SanadError, OSError) as e:
             log.info("default index not cached at %s: %s", cache, e)
     return report.index

@@ -22,6 +22,7 @@ import numpy as np
 from .. import __version__
 from ..errors import IndexLoadError
 from ..normalize import ANALYZER_VERSION
+from .lock import index_writer
 from .mentions import MentionStore
 from .postings import BM25Params, Postings
 from .stores import ArticleStore, PassageStore
@@ -61,10 +62,18 @@ def _sha256(path: Path) -> str:
 
 # --------------------------------------------------------------------------- saving
 def save_index(index: Index, directory: str | Path) -> Path:
-    """:meth:`Index.save`: write to a temporary sibling directory, then swap it in."""
+    """:meth:`Index.save`: write to a temporary sibling directory, then swap it in, holding the
+    directory's writer lock (:func:`~retrieval.index.lock.index_writer`; already held by a caller
+    that loaded the index it adds to, as ``sanad index --add`` does)."""
     out = Path(directory)
     if out.exists() and not (out.is_dir() and (not any(out.iterdir()) or (out / MANIFEST).is_file())):
         raise IndexLoadError(out, f"{out} exists and is not a Sanad index", hint="Choose another --out directory.")
+    with index_writer(out):
+        return _swap_in(index, out)
+
+
+def _swap_in(index: Index, out: Path) -> Path:
+    """Write ``index`` beside ``out`` and rename it into place (the writer lock held)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tidy(out)
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
@@ -99,7 +108,8 @@ def _pid_alive(pid: int) -> bool:
 
 def tidy(out: str | Path) -> None:
     """Before a save (or an addition to ``out``): put back the previous index an interrupted save left aside (killed between
-    its two renames), and remove the temporary copies of saves whose process is gone."""
+    its two renames), and remove the temporary copies of saves whose process is gone. Call it holding ``out``'s writer
+    lock (:func:`~retrieval.index.lock.index_writer`): another writer's save may be between its renames."""
     out = Path(out)
     if not out.exists() and (old := _interrupted(out)):
         old[0].rename(out)
