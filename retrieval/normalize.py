@@ -29,14 +29,12 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from camel_tools.utils.dediac import dediac_ar
-from camel_tools.utils.normalize import normalize_unicode
-
 from .charsets import (
     ALEF,
     ALEF_VARIANTS_RE,
     ARTICLE_PREFIXES,
     CONJUNCTION_PROCLITICS,
+    DIACRITICS_CHARSET,
     DIGITS_TO_ASCII,
     FATHATAN,
     LETTER_FOLDS,
@@ -68,6 +66,20 @@ CACHE_SIZE = 500_000
 # The alef that carries a tanween fatha is a seat, not a letter of the word: عموداً -> عمود.
 _TANWEEN_ALEF_RE = re.compile(f"(?:{FATHATAN}{ALEF}|{ALEF}{FATHATAN})$")
 _CHARMAP = str.maketrans(LETTER_FOLDS)
+# camel_tools' ``normalize_unicode`` and ``dediac_ar``, character for character (tests/test_normalize.py
+# compares them): importing its charsets module costs 0.7 s, every Unicode category built at import.
+_UNICODE_FIX = str.maketrans({"\ufdfc": "ريال", "\ufdfd": "بسم الله الرحمن الرحيم"})
+_DEDIAC = str.maketrans(dict.fromkeys(DIACRITICS_CHARSET))
+
+
+def normalize_unicode(s: str) -> str:
+    """camel_tools' ``normalize_unicode``: ﷼ and ﷽ spelled out, then NFKC."""
+    return unicodedata.normalize("NFKC", s.translate(_UNICODE_FIX))
+
+
+def dediac_ar(s: str) -> str:
+    """camel_tools' ``dediac_ar``: the diacritics of :data:`~retrieval.charsets.DIACRITICS_CHARSET` removed."""
+    return s.translate(_DEDIAC)
 
 
 class Token(NamedTuple):
