@@ -35,17 +35,11 @@ proj="$RUN_DIR/deploy"
 mkdir -p "$proj/corpus"
 cp deploy/compose.replicas.yaml "$proj/"
 : >"$proj/sanad.env"
-cat >"$proj/Caddyfile.replicas" <<'CADDY'
-:18080 {
-	reverse_proxy 127.0.0.1:18443 127.0.0.1:18444 {
-		lb_policy round_robin
-		lb_retries 2
-		health_uri /healthz
-		health_interval 2s
-		health_timeout 2s
-	}
-}
-CADDY
+# The deployed Caddyfile itself (only the webhook path forwarded, body limit, timeouts), with the
+# replicas on their loopback ports and quicker health checks.
+sed -e 's/bot1:8443 bot2:8443/127.0.0.1:18443 127.0.0.1:18444/' -e 's/health_interval 5s/health_interval 2s/' \
+  -e 's/health_timeout 3s/health_timeout 2s/' deploy/Caddyfile.replicas >"$proj/Caddyfile.replicas"
+grep -q '127.0.0.1:18443 127.0.0.1:18444' "$proj/Caddyfile.replicas" || { echo "FAIL deploy/Caddyfile.replicas names other upstreams"; exit 1; }
 bot_env='      SANAD_TELEGRAM_TOKEN: ${SANAD_SMOKE_TOKEN}
       SANAD_TELEGRAM_BASE_URL: ${SANAD_SMOKE_BASE_URL}
       SANAD_TELEGRAM_WEBHOOK_URL: https://bot.example/sanad/hook
@@ -83,6 +77,9 @@ $bot_env
     network_mode: host
     depends_on: !reset {}
     command: ["caddy", "run", "--config", "/etc/caddy/Caddyfile", "--adapter", "caddyfile"]
+    environment:
+      SANAD_PUBLIC_HOST: ":18080"
+      SANAD_WEBHOOK_PATH: /sanad/hook
     ports: !reset []
     healthcheck:
       test: ["CMD-SHELL", "exec 3<>/dev/tcp/127.0.0.1/18080"]

