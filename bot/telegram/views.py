@@ -128,7 +128,7 @@ class ViewStore:
     async def add(self, view: View) -> View:
         from .store.codec import view_to_json
 
-        await self.store.put_view(view.id, view_to_json(view))
+        await self.store.put_view(view.id, view_to_json(view), chat_id=view.chat_id)
         return view
 
     async def get(self, view_id: str, chat_id: int, message_id: int | None = None) -> View | None:

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from retrieval.errors import ConfigError
 
-from .base import StateStore, Take
+from .base import CHAT_VIEWS, StateStore, Take
 from .memory import LRU, MemoryStore
 
 __all__ = ["LRU", "MemoryStore", "StateStore", "Take", "check_url", "default_url", "open_store"]
@@ -57,16 +57,21 @@ def sqlite_path(url: str) -> Path:
     return Path(url[len("sqlite:///") :]).expanduser()
 
 
-def open_store(url: str | None, *, view_capacity: int = 5000, context_minutes: float = 30.0) -> StateStore:
-    """The store ``url`` names (None: :func:`default_url`). :class:`ConfigError` if it cannot be opened."""
+def open_store(
+    url: str | None, *, view_capacity: int = 5000, context_minutes: float = 30.0, chat_view_capacity: int = CHAT_VIEWS
+) -> StateStore:
+    """The store ``url`` names (None: :func:`default_url`). :class:`ConfigError` if it cannot be opened.
+
+    ``view_capacity`` views at most in all, ``chat_view_capacity`` per chat (:mod:`.base`)."""
     url = check_url(url or default_url())
     scheme = urlsplit(url).scheme
+    sizes = {"view_capacity": view_capacity, "context_minutes": context_minutes, "chat_view_capacity": chat_view_capacity}
     if scheme == "memory":
-        return MemoryStore(view_capacity=view_capacity, context_minutes=context_minutes)
+        return MemoryStore(**sizes)
     if scheme == "sqlite":
         from .sqlite import SQLiteStore
 
-        return SQLiteStore(sqlite_path(url), view_capacity=view_capacity, context_minutes=context_minutes)
+        return SQLiteStore(sqlite_path(url), **sizes)
     from .redis import RedisStore
 
-    return RedisStore(url, view_capacity=view_capacity, context_minutes=context_minutes)
+    return RedisStore(url, **sizes)

@@ -2,10 +2,20 @@
 
 :class:`Guarded` wraps any :class:`~.base.StateStore`. While the store is down (Redis stopped, a
 SQLite file that cannot be written) new questions are still answered: no follow-up context, no
-rate limit, no de-duplication, buttons that cannot be stored. One warning is logged when the
-outage starts and one line when the store is back. Only :meth:`Guarded.get_view` lets
+rate limit, no de-duplication, buttons that cannot be stored. Only :meth:`Guarded.get_view` lets
 :class:`~retrieval.errors.StateUnavailable` through: a button pressed during an outage is answered
-"try again", not "expired".
+"try again", not "expired" (reads need no writes: old buttons keep working on a full disk).
+
+The log says each outage once, with the store's own error (``database or disk is full``), and
+once when the store is back; never a line per call:
+
+* the store is back when every kind of write that failed in the outage has gone through again
+  (only reads failed: when anything works): a store that reads but cannot write (a full disk, a
+  lock held elsewhere) is not "back" at each read, nor when a write that fits in place (a counter,
+  a bucket) works while new pages still cannot be stored;
+* a store that flaps (an outage starting within :data:`QUIET_S` of the last warning) is not
+  announced again at once: it is announced when it is still down :data:`QUIET_S` after that
+  warning, with the count of short outages that went unsaid.
 """
 
 from __future__ import annotations
@@ -22,6 +32,11 @@ __all__ = ["Guarded"]
 
 log = logging.getLogger("bot.telegram.state")
 
+#: At most one "unavailable" warning this often (seconds): a flapping store is one line a minute.
+QUIET_S = 60.0
+#: The calls that write.
+WRITES = frozenset({"next_id", "put_view", "put_context", "take", "done"})
+
 
 class Guarded:
     """``store`` with defaults in place of :class:`StateUnavailable` (see the module docstring)."""
@@ -30,71 +45,89 @@ class Guarded:
         self.store = store
         self.down_since: float | None = None
         self.outages = 0
+        self._failing: set[str] = set()  # the calls that failed in this outage and have not worked since
+        self._said = False  # this outage was announced (its end will be too)
+        self._last_said = -float("inf")  # when the last "unavailable" line was logged
+        self._unsaid = 0  # short outages not announced since that line
 
     @property
     def available(self) -> bool:
         return self.down_since is None
 
-    def _failed(self, e: StateUnavailable) -> None:
+    def _failed(self, e: StateUnavailable, call: str) -> None:
+        now = time.monotonic()
         if self.down_since is None:
-            self.down_since = time.monotonic()
+            self.down_since = now
             self.outages += 1
-            log.warning("%s; answering new questions without it (no follow-ups, buttons say try again)", e)
+        self._failing.add(call)
+        if not self._said and now - self._last_said >= QUIET_S:
+            self._said, self._last_said = True, now
+            unsaid = f" ({self._unsaid} short outages since the last warning)" if self._unsaid else ""
+            self._unsaid = 0
+            log.warning("%s%s; answering new questions without it (no follow-ups, buttons say try again)", e, unsaid)
 
-    def _ok(self) -> None:
-        if self.down_since is not None:
+    def _ok(self, call: str) -> None:
+        if self.down_since is None:
+            return
+        self._failing.discard(call)
+        if self._failing & WRITES:
+            return
+        if self._said:
             log.warning("bot state at %s is back after %.0f s", self.store.describe(), time.monotonic() - self.down_since)
-            self.down_since = None
+        else:
+            self._unsaid += 1
+        self.down_since, self._said = None, False
+        self._failing.clear()
 
     async def next_id(self) -> str:
         """A view id: the store's counter in base 36, or (store down) ``z`` + a random id no counter makes."""
         try:
             n = await self.store.next_id()
         except StateUnavailable as e:
-            self._failed(e)
+            self._failed(e, "next_id")
             return "z" + secrets.token_hex(6)
-        self._ok()
+        self._ok("next_id")
         return base36(n)
 
     async def get_view(self, view_id: str) -> dict | None:
         try:
             data = await self.store.get_view(view_id)
         except StateUnavailable as e:
-            self._failed(e)
+            self._failed(e, "get_view")
             raise
-        self._ok()
+        self._ok("get_view")
         return data
 
-    async def put_view(self, view_id: str, data: dict) -> bool:
-        return await self._quiet(self.store.put_view(view_id, data), False, True)
+    async def put_view(self, view_id: str, data: dict, *, chat_id: int | None = None) -> bool:
+        return await self._quiet(self.store.put_view(view_id, data, chat_id=chat_id), False, True, call="put_view")
 
     async def get_context(self, chat_id: int) -> dict | None:
-        return await self._quiet(self.store.get_context(chat_id), None)
+        return await self._quiet(self.store.get_context(chat_id), None, call="get_context")
 
     async def put_context(self, chat_id: int, data: dict | None) -> None:
-        await self._quiet(self.store.put_context(chat_id, data), None)
+        await self._quiet(self.store.put_context(chat_id, data), None, call="put_context")
 
     async def take(self, user: int, per_minute: float, burst: float, cost: float = 1.0) -> Take:
         if per_minute <= 0:
             return Take(True)
-        return await self._quiet(self.store.take(user, per_minute, burst, cost), Take(True))
+        return await self._quiet(self.store.take(user, per_minute, burst, cost), Take(True), call="take")
 
     async def is_done(self, update: str) -> bool:
-        return await self._quiet(self.store.is_done(update), False)
+        return await self._quiet(self.store.is_done(update), False, call="is_done")
 
     async def done(self, update: str) -> None:
-        await self._quiet(self.store.done(update), None)
+        await self._quiet(self.store.done(update), None, call="done")
 
     async def close(self) -> None:
         await self.store.close()
 
-    async def _quiet(self, coro, default, ok=None):  # type: ignore[no-untyped-def]
+    async def _quiet(self, coro, default, ok=None, *, call: str):  # type: ignore[no-untyped-def]
         try:
             value = await coro
         except StateUnavailable as e:
-            self._failed(e)
+            self._failed(e, call)
             return default
-        self._ok()
+        self._ok(call)
         return value if ok is None else ok
 
 

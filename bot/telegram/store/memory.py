@@ -1,4 +1,5 @@
-"""``memory://``: the state in this process only (tests, throw-away runs); bounded LRUs."""
+"""``memory://``: the state in this process only (tests, throw-away runs); bounded LRUs, views
+bounded per chat too (:class:`ChatViews`)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
-from .base import UPDATE_TTL_S, Bucket, StateStore, Take, refill
+from .base import CHAT_VIEWS, UPDATE_TTL_S, Bucket, StateStore, Take, fair_shares, refill
 
-__all__ = ["LRU", "MemoryStore"]
+__all__ = ["LRU", "ChatViews", "MemoryStore"]
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -48,6 +49,53 @@ class LRU(Generic[K, V]):
         return key in self._data
 
 
+class ChatViews:
+    """Views by id, least recently used first within each chat: at most ``per_chat`` per chat (the
+    chat's own oldest go) and ``capacity`` in all, taken from the chats holding the most (see
+    :func:`~.base.fair_shares`): one chat cannot push out another's."""
+
+    def __init__(self, capacity: int, per_chat: int) -> None:
+        self.capacity, self.per_chat = capacity, min(per_chat, capacity)
+        self._chats: dict[int, OrderedDict[str, tuple[int, str]]] = {}  # chat -> id -> (last use, value)
+        self._chat_of: dict[str, int] = {}
+        self._ticks = itertools.count()
+
+    def get(self, view_id: str) -> str | None:
+        chat = self._chat_of.get(view_id)
+        if chat is None:
+            return None
+        views = self._chats[chat]
+        views[view_id] = (next(self._ticks), views[view_id][1])
+        views.move_to_end(view_id)
+        return views[view_id][1]
+
+    def put(self, view_id: str, chat: int, value: str) -> None:
+        self.pop(view_id)
+        views = self._chats.setdefault(chat, OrderedDict())
+        views[view_id] = (next(self._ticks), value)
+        self._chat_of[view_id] = chat
+        while len(views) > self.per_chat:
+            self.pop(next(iter(views)))
+        if len(self._chat_of) > self.capacity:
+            for c, keep in fair_shares({c: len(v) for c, v in self._chats.items()}, self.capacity).items():
+                while len(self._chats[c]) > keep:
+                    self.pop(next(iter(self._chats[c])))
+        while len(self._chat_of) > self.capacity:  # more chats than capacity: the least recently used view
+            oldest = min(self._chats.values(), key=lambda v: next(iter(v.values()))[0])
+            self.pop(next(iter(oldest)))
+
+    def pop(self, view_id: str) -> None:
+        chat = self._chat_of.pop(view_id, None)
+        if chat is not None:
+            views = self._chats[chat]
+            del views[view_id]
+            if not views:
+                del self._chats[chat]
+
+    def __len__(self) -> int:
+        return len(self._chat_of)
+
+
 class MemoryStore(StateStore):
     """Everything in LRUs; values are still copied through JSON, as the other stores do."""
 
@@ -58,14 +106,15 @@ class MemoryStore(StateStore):
         *,
         view_capacity: int = 5000,
         context_minutes: float = 30.0,
+        chat_view_capacity: int = CHAT_VIEWS,
         chat_capacity: int = 10_000,
         user_capacity: int = 100_000,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__(view_capacity=view_capacity, context_minutes=context_minutes)
+        super().__init__(view_capacity=view_capacity, context_minutes=context_minutes, chat_view_capacity=chat_view_capacity)
         self.clock = clock
         self._ids = itertools.count(1)
-        self._views: LRU[str, str] = LRU(view_capacity)
+        self._views = ChatViews(view_capacity, self.chat_view_capacity)
         self._contexts: LRU[int, tuple[float, str]] = LRU(chat_capacity)
         self._buckets: LRU[int, Bucket] = LRU(user_capacity)
         self._done: LRU[str, float] = LRU(user_capacity)
@@ -77,8 +126,8 @@ class MemoryStore(StateStore):
         raw = self._views.get(view_id)
         return None if raw is None else json.loads(raw)
 
-    async def put_view(self, view_id: str, data: dict) -> None:
-        self._views.put(view_id, json.dumps(data, ensure_ascii=False))
+    async def put_view(self, view_id: str, data: dict, *, chat_id: int | None = None) -> None:
+        self._views.put(view_id, self.chat_of(data, chat_id), json.dumps(data, ensure_ascii=False))
 
     async def get_context(self, chat_id: int) -> dict | None:
         entry = self._contexts.get(chat_id)

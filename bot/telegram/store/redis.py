@@ -4,7 +4,11 @@ Client: ``redis`` (redis-py, the maintained official client), asyncio API. Keys 
 ``sanad:``; each kind expires on its own TTL (views a week, contexts
 ``SANAD_TELEGRAM_CONTEXT_MINUTES``, answered update ids a day). A rate-limit take is one Lua
 script (:data:`_TAKE`) reading Redis' own clock, so replicas share one bucket per user and never
-spend the same token twice. Connection errors become :class:`~retrieval.errors.StateUnavailable`.
+spend the same token twice. Storing a view is one script too (:data:`_PUT_VIEW`): each chat's
+views are listed oldest first, at most ``chat_view_capacity`` of them (the chat's oldest go) and
+``view_capacity`` in all (taken from the chat holding the most), so one chat pressing buttons
+cannot expire another's. (The script reaches other chats' keys: one Redis, not a cluster.)
+Connection errors become :class:`~retrieval.errors.StateUnavailable`.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from retrieval.errors import ConfigError, StateUnavailable
 
-from .base import UPDATE_TTL_S, VIEW_TTL_S, StateStore, Take
+from .base import CHAT_VIEWS, UPDATE_TTL_S, VIEW_TTL_S, StateStore, Take
 
 __all__ = ["RedisStore"]
 
@@ -41,6 +45,51 @@ redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now), 'no
 redis.call('EXPIRE', KEYS[1], 86400)
 return {allowed, notify, tostring(wait)}
 """
+# KEYS[1] the view; KEYS[2] its chat's sorted set of view ids (score: when stored); KEYS[3] chat ->
+# views held; KEYS[4] chat -> when it last stored one; KEYS[5] views held in all.
+# ARGV: view id, JSON, chat, TTL s, per-chat cap, cap in all, key prefix. Returns views held in all.
+_PUT_VIEW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
+local id, data, chat, ttl = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local per, cap, prefix = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
+local function pop(c, k)  -- forget chat c's k oldest views
+  local old = redis.call('ZPOPMIN', prefix .. 'chatviews:' .. c, k)
+  for i = 1, #old, 2 do redis.call('DEL', prefix .. 'view:' .. old[i]) end
+end
+local function held(c)  -- recount chat c's live views; returns the views held in all
+  local key = prefix .. 'chatviews:' .. c
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - ttl)
+  local n = redis.call('ZCARD', key)
+  local before = tonumber(redis.call('ZSCORE', KEYS[3], c)) or 0
+  if n == 0 then
+    redis.call('ZREM', KEYS[3], c)
+    redis.call('ZREM', KEYS[4], c)
+  else
+    redis.call('ZADD', KEYS[3], n, c)
+  end
+  return redis.call('INCRBY', KEYS[5], n - before)
+end
+for _, c in ipairs(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now - ttl, 'LIMIT', 0, 10)) do
+  held(c)  -- chats silent for longer than the TTL: their views are gone
+end
+redis.call('SET', KEYS[1], data, 'EX', ttl)
+redis.call('ZADD', KEYS[2], now, id)
+redis.call('EXPIRE', KEYS[2], ttl)
+redis.call('ZADD', KEYS[4], now, chat)
+local n = redis.call('ZCARD', KEYS[2])
+if n > per then pop(chat, n - per) end
+local total = held(chat)
+local rounds = 0
+while total > cap and rounds < 100 do
+  local top = redis.call('ZREVRANGE', KEYS[3], 0, 0)[1]
+  if not top then break end
+  pop(top, 1)
+  total = held(top)
+  rounds = rounds + 1
+end
+return total
+"""
 
 
 def redact(url: str) -> str:
@@ -58,8 +107,10 @@ class RedisStore(StateStore):
 
     scheme = "redis"
 
-    def __init__(self, url: str, *, view_capacity: int = 5000, context_minutes: float = 30.0) -> None:
-        super().__init__(view_capacity=view_capacity, context_minutes=context_minutes)
+    def __init__(
+        self, url: str, *, view_capacity: int = 5000, context_minutes: float = 30.0, chat_view_capacity: int = CHAT_VIEWS
+    ) -> None:
+        super().__init__(view_capacity=view_capacity, context_minutes=context_minutes, chat_view_capacity=chat_view_capacity)
         try:
             import redis.asyncio as aioredis
             import redis.exceptions
@@ -72,6 +123,7 @@ class RedisStore(StateStore):
             raise ConfigError(f"SANAD_STATE_URL: {redact(url)} is not a Redis URL ({e})") from None
         self._errors = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
         self._take = self._r.register_script(_TAKE)
+        self._put_view = self._r.register_script(_PUT_VIEW)
 
     def describe(self) -> str:
         return redact(self.url)
@@ -92,8 +144,11 @@ class RedisStore(StateStore):
         raw = await self._call(self._r.get(PREFIX + "view:" + view_id))
         return None if raw is None else json.loads(raw)
 
-    async def put_view(self, view_id: str, data: dict) -> None:
-        await self._call(self._r.set(PREFIX + "view:" + view_id, json.dumps(data, ensure_ascii=False), ex=VIEW_TTL_S))
+    async def put_view(self, view_id: str, data: dict, *, chat_id: int | None = None) -> None:
+        chat = self.chat_of(data, chat_id)
+        keys = [f"{PREFIX}view:{view_id}", f"{PREFIX}chatviews:{chat}", PREFIX + "viewcounts", PREFIX + "viewchats", PREFIX + "views"]
+        args = [view_id, json.dumps(data, ensure_ascii=False), chat, VIEW_TTL_S, self.chat_view_capacity, self.view_capacity, PREFIX]
+        await self._call(self._put_view(keys=keys, args=args))
 
     async def get_context(self, chat_id: int) -> dict | None:
         raw = await self._call(self._r.get(f"{PREFIX}ctx:{chat_id}"))

@@ -1,151 +1,431 @@
 """``sqlite:///path``: the default store, one file, for one bot process that restarts without
 forgetting (in the container: on the state volume).
 
-WAL journal, one connection, every value JSON text in a small schema (no pickle). Each call is one
-short statement or transaction (well under a millisecond), run on the event loop's thread: there
-is one writer, the bot. A second process on the same file is safe (SQLite locks) but is not the
-way to run replicas: use ``redis://``.
+WAL journal, one connection, every value JSON text in a small schema (no pickle). The connection
+lives on the store's own thread (a ``sqlite3`` connection belongs to one thread): every call is
+queued there and awaited, so a file that is locked, full or slow delays the calls of the state,
+never the event loop that answers every chat. A second process on the same file is safe (SQLite
+locks) but is not the way to run replicas: use ``redis://``.
+
+When the file misbehaves the call raises :class:`~retrieval.errors.StateUnavailable` naming the
+real error and what to do (the bot then answers without its state):
+
+* **locked** (an operator's ``sqlite3`` shell, a second bot on the file): a write waits
+  :data:`BUSY_TIMEOUT_S` for the lock; after a call failed on a lock, :data:`BUSY_TIMEOUT_DOWN_S`
+  only, until a write goes through again. Reads go on meanwhile (WAL readers take no lock);
+* **slow or hung storage**: a call that has not returned in :data:`CALL_TIMEOUT_S` gives up, and
+  while one is stuck that long the next calls fail at once instead of queueing behind it;
+* **full** (``database or disk is full``): writes fail with that error; reads never write (a view's
+  last use is refreshed only when that costs no wait, and a failure to refresh is ignored);
+* **damaged** (garbage, a truncated or corrupted file): moved aside to
+  ``PATH.corrupt-YYYYmmddTHHMMSS`` (with its ``-wal`` and ``-shm``) with an ERROR line, and a fresh
+  state started there: at start (``PRAGMA quick_check``) and whenever a call finds the damage.
+  The state is rebuildable (buttons expire, follow-ups are forgotten), the bot is not down.
+
+Views are capped per chat (``chat_view_capacity``, a chat's own oldest go at once) and in all
+(``view_capacity``, at each sweep, taken from the chats holding the most:
+:func:`~.base.fair_shares`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import sqlite3
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 from retrieval.errors import ConfigError, StateUnavailable
 
-from .base import UPDATE_TTL_S, VIEW_TTL_S, Bucket, StateStore, Take, refill
+from .base import CHAT_VIEWS, UPDATE_TTL_S, VIEW_TTL_S, Bucket, StateStore, Take, fair_shares, refill
 
 __all__ = ["SQLiteStore"]
 
-SCHEMA_VERSION = 1
+log = logging.getLogger("bot.telegram.state")
+T = TypeVar("T")
+
+SCHEMA_VERSION = 2  # 2: views carry their chat (per-chat caps)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS views (id TEXT PRIMARY KEY, data TEXT NOT NULL, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS views (id TEXT PRIMARY KEY, data TEXT NOT NULL, at REAL NOT NULL, chat INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS views_at ON views (at);
 CREATE TABLE IF NOT EXISTS contexts (chat INTEGER PRIMARY KEY, data TEXT NOT NULL, expires REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS buckets (user INTEGER PRIMARY KEY, tokens REAL NOT NULL, at REAL NOT NULL, notified INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS updates (id TEXT PRIMARY KEY, at REAL NOT NULL);
-INSERT OR IGNORE INTO meta VALUES ('schema', 1), ('next_id', 0);
+INSERT OR IGNORE INTO meta VALUES ('schema', 2), ('next_id', 0);
 """
-#: Expired rows are swept every this many writes.
+#: Schema 1 to 2: views get their chat column (from the stored JSON; 0 where it has none).
+_MIGRATE_1 = """
+ALTER TABLE views ADD COLUMN chat INTEGER NOT NULL DEFAULT 0;
+UPDATE views SET chat = coalesce(json_extract(data, '$.chat'), 0) WHERE json_valid(data);
+UPDATE meta SET value = 2 WHERE key = 'schema';
+"""
+_CHAT_INDEX = "CREATE INDEX IF NOT EXISTS views_chat ON views (chat, at)"
+#: Expired rows are swept (and the views cut to ``view_capacity``) every this many writes.
 SWEEP_EVERY = 200
+#: How long a write waits for another process's lock (SQLite's busy timeout) ...
+BUSY_TIMEOUT_S = 0.5
+#: ... and while the last call failed on a lock (the lock is likely still held: fail fast).
+BUSY_TIMEOUT_DOWN_S = 0.05
+#: A call that has not returned in this long (slow or hung storage) is given up.
+CALL_TIMEOUT_S = 5.0
+#: A view's last use is refreshed on reading it only when older than this (a write per press saved).
+TOUCH_AFTER_S = 60.0
+#: SQLite's primary result codes this store tells apart.
+_ERROR, _BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = 1, 5, 6, 8, 10, 11, 13, 14, 26
+#: Errors that may pass (the bot starts without its state and opens the file when it can).
+_TRANSIENT = (_BUSY, _LOCKED, _FULL, _IOERR)
+_HINTS = {
+    _BUSY: "another process holds the state file's write lock (an sqlite3 shell? a second bot on the same file?)",
+    _LOCKED: "another connection holds the state file's lock",
+    _FULL: "free space on the state file's disk",
+    _READONLY: "make the state file and its directory writable",
+    _IOERR: "check the disk the state file is on",
+}
+
+
+def _code(e: sqlite3.Error) -> int:
+    """The primary SQLite result code of ``e`` (0 if it has none)."""
+    return (getattr(e, "sqlite_errorcode", 0) or 0) & 0xFF
+
+
+def _reason(e: sqlite3.Error) -> str:
+    """``e`` as SQLite says it, its code's name and what to do, e.g. ``database or disk is full
+    (SQLITE_FULL): free space on the state file's disk``."""
+    name = getattr(e, "sqlite_errorname", None)
+    hint = _HINTS.get(_code(e))
+    return f"{e}" + (f" ({name})" if name else "") + (f": {hint}" if hint else "")
+
+
+def _damaged(e: sqlite3.Error) -> bool:
+    """Whether ``e`` says the file is no (sound) SQLite database."""
+    return _code(e) in (_CORRUPT, _NOTADB) or "malformed" in str(e) or "not a database" in str(e)
 
 
 class SQLiteStore(StateStore):
-    """The state in one SQLite file (see the module docstring)."""
+    """The state in one SQLite file, used from one thread of its own (see the module docstring)."""
 
     scheme = "sqlite"
 
     def __init__(
-        self, path: str | Path, *, view_capacity: int = 5000, context_minutes: float = 30.0, clock: Callable[[], float] = time.time
+        self,
+        path: str | Path,
+        *,
+        view_capacity: int = 5000,
+        context_minutes: float = 30.0,
+        chat_view_capacity: int = CHAT_VIEWS,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__(view_capacity=view_capacity, context_minutes=context_minutes)
+        super().__init__(view_capacity=view_capacity, context_minutes=context_minutes, chat_view_capacity=chat_view_capacity)
         self.path = Path(path).expanduser()
         self.clock = clock
         self._writes = 0
+        self._locked = False  # the last call failed on a lock: wait BUSY_TIMEOUT_DOWN_S
+        self._busy_since: float | None = None  # when the call running on the thread started
+        self._db: sqlite3.Connection | None = None
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="sanad-state")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=5.0)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
-            (version,) = self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-        except (OSError, sqlite3.Error) as e:
-            raise ConfigError(
-                f"SANAD_STATE_URL: cannot open the SQLite state file {self.path}: {e} (make its directory writable, "
-                "e.g. mount the state volume at /data/state in a container, or set SANAD_STATE_URL=memory:// to keep no state)"
-            ) from None
-        if version != SCHEMA_VERSION:
-            raise ConfigError(
-                f"SANAD_STATE_URL: {self.path} holds bot state of schema {version}, this Sanad writes {SCHEMA_VERSION}: "
-                "move the file away (the bot starts with empty state)"
-            )
+            self._pool.submit(self._open).result()
+        except BaseException:
+            self._pool.shutdown(wait=False)
+            raise
 
     def describe(self) -> str:
         return f"sqlite:///{self.path}"
 
-    def _run(self, sql: str, args: tuple = ()) -> list[tuple]:
+    # ------------------------------------------------------------------ the connection (on the thread)
+    def _open(self) -> None:
+        """Open the file (on the store's thread); a damaged one is moved aside and started afresh;
+        one locked, full or failing now is opened again by the first call that finds it usable."""
         try:
-            return self._db.execute(sql, args).fetchall()
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise self._config_error(e) from None
+        try:
+            self._connect(check=True)
         except sqlite3.Error as e:
+            self._close_db()
+            if _code(e) in _TRANSIENT:
+                log.warning("bot state file %s cannot be opened now: %s; trying again on each use", self.path, _reason(e))
+                return
+            if not _damaged(e):
+                raise self._config_error(e) from None
+            self._move_aside(e)
+            try:
+                self._connect(check=False)
+            except sqlite3.Error as e2:
+                self._close_db()
+                raise self._config_error(e2) from None
+
+    def _connect(self, check: bool) -> None:
+        """Connect, switch to WAL, create or migrate the schema; ``check``: ``PRAGMA quick_check`` first."""
+        db = self._db = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_S)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        if check:
+            (result,) = db.execute("PRAGMA quick_check(1)").fetchone()
+            if result != "ok":
+                raise sqlite3.DatabaseError(f"database disk image is malformed ({result})")
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "views" in tables and "chat" not in {r[1] for r in db.execute("PRAGMA table_info(views)")}:
+            row = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone() if "meta" in tables else None
+            if row is not None and row[0] == 1:
+                db.executescript("BEGIN IMMEDIATE;" + _MIGRATE_1 + "COMMIT;")
+        db.executescript(_SCHEMA)
+        db.execute(_CHAT_INDEX)
+        row = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        if row is None or row[0] != SCHEMA_VERSION:
+            self._close_db()
+            raise ConfigError(
+                f"SANAD_STATE_URL: {self.path} holds bot state of schema {row[0] if row else None}, this Sanad writes "
+                f"{SCHEMA_VERSION}: move the file away (the bot starts with empty state)"
+            )
+        self._locked = False
+
+    def _config_error(self, e: BaseException) -> ConfigError:
+        """The one-line error for a file that cannot be used at all: its cause and the right fix."""
+        if isinstance(e, sqlite3.Error) and _code(e) == _ERROR and not self.path.is_dir():
+            what = f"is not Sanad's bot state ({e})"
+            fix = "point SANAD_STATE_URL at a file of its own, or move this one away: the bot starts with empty state"
+        else:
+            what = f"cannot be opened: {_reason(e) if isinstance(e, sqlite3.Error) else e}"
+            fix = ("make its directory writable, e.g. mount the state volume at /data/state in a container, or set "
+                   "SANAD_STATE_URL=memory:// to keep no state")  # fmt: skip
+        return ConfigError(f"SANAD_STATE_URL: the SQLite state file {self.path} {what} ({fix})")
+
+    def _move_aside(self, e: sqlite3.Error) -> None:
+        """Move the damaged file (and its -wal, -shm) to ``PATH.corrupt-TIMESTAMP``, saying so in an ERROR line."""
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        n = 1
+        while aside.exists():
+            n += 1
+            aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
+        try:
+            for suffix in ("", "-wal", "-shm"):
+                part = Path(f"{self.path}{suffix}")
+                if part.exists():
+                    part.rename(f"{aside}{suffix}")
+        except OSError as os_error:
+            raise ConfigError(
+                f"SANAD_STATE_URL: the SQLite state file {self.path} is damaged ({e}) and cannot be moved aside "
+                f"({os_error}): move it away (the bot starts with empty state)"
+            ) from None
+        log.error(
+            "bot state file %s is damaged (%s): moved aside to %s; starting with empty state "
+            "(buttons of earlier messages say expired, follow-ups start afresh)",
+            self.path, e, aside.name,
+        )  # fmt: skip
+
+    def _close_db(self) -> None:
+        if self._db is not None:
+            try:
+                self._db.close()
+            except sqlite3.Error:
+                pass
+            self._db = None
+
+    def _job(self, fn: Callable[..., T], args: tuple) -> T:
+        """Run ``fn(*args)`` on the thread: errors become :class:`StateUnavailable` naming them; a
+        damaged file is moved aside and a fresh one opened for the next call."""
+        self._busy_since = time.monotonic()
+        try:
+            if self._db is None:
+                self._open_again()
+            busy = BUSY_TIMEOUT_DOWN_S if self._locked else BUSY_TIMEOUT_S
+            self._db.execute(f"PRAGMA busy_timeout={int(busy * 1000)}")  # type: ignore[union-attr]
+            value = fn(*args)
+            return value
+        except sqlite3.Error as e:
+            if _code(e) in (_BUSY, _LOCKED):
+                self._locked = True
+            elif _damaged(e):
+                self._close_db()
+                try:
+                    self._move_aside(e)
+                    self._open_again()
+                except (ConfigError, StateUnavailable, sqlite3.Error, OSError) as again:
+                    log.error("bot state file %s: %s", self.path, again)
+            raise StateUnavailable(self.describe(), _reason(e)) from None
+        except ConfigError as e:
             raise StateUnavailable(self.describe(), str(e)) from None
+        finally:
+            self._busy_since = None
+
+    def _open_again(self) -> None:
+        try:
+            self._connect(check=False)
+        except sqlite3.Error:
+            self._close_db()
+            raise
+
+    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` on the store's thread, awaited without blocking the event loop."""
+        started = self._busy_since
+        if started is not None and (stuck := time.monotonic() - started) > CALL_TIMEOUT_S:
+            raise StateUnavailable(self.describe(), f"a call on the state file has not returned for {stuck:.0f} s (slow or hung storage?)")
+        future = asyncio.get_running_loop().run_in_executor(self._pool, self._job, fn, args)
+        try:
+            return await asyncio.wait_for(future, CALL_TIMEOUT_S)
+        except TimeoutError:
+            raise StateUnavailable(self.describe(), f"no answer from the state file in {CALL_TIMEOUT_S:.0f} s (slow or hung storage?)") from None
+
+    def _run(self, sql: str, args: tuple = ()) -> list[tuple]:
+        """One statement, from any thread but the store's own (blocking: for tests and tools)."""
+        return self._pool.submit(self._job, self._rows, (sql, args)).result()
+
+    # ------------------------------------------------------------------ statements (on the thread)
+    def _rows(self, sql: str, args: tuple = ()) -> list[tuple]:
+        return self._db.execute(sql, args).fetchall()  # type: ignore[union-attr]
+
+    def _transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """``fn(db)`` in one write transaction. A failed one is rolled back if SQLite has not done
+        so itself (after SQLITE_FULL it may have): the error raised is the one that failed it."""
+        db = self._db
+        assert db is not None
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            value = fn(db)
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                try:
+                    db.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+            raise
+        return value
 
     def _wrote(self) -> None:
+        self._locked = False
         self._writes += 1
         if self._writes % SWEEP_EVERY == 0:
-            self.sweep()
+            try:
+                self._sweep()
+            except sqlite3.Error as e:  # the write went through; the next sweep tries again
+                log.debug("sweeping %s failed: %s", self.path, e)
+
+    def _sweep(self) -> None:
+        """Drop expired rows; cut the views to ``view_capacity``, from the chats holding the most."""
+        now = self.clock()
+
+        def sweep(db: sqlite3.Connection) -> None:
+            db.execute("DELETE FROM views WHERE at < ?", (now - VIEW_TTL_S,))
+            counts = dict(db.execute("SELECT chat, count(*) FROM views GROUP BY chat").fetchall())
+            for chat, keep in fair_shares(counts, self.view_capacity).items():
+                self._cut(db, chat, keep)
+            db.execute(
+                "DELETE FROM views WHERE id IN (SELECT id FROM views ORDER BY at DESC LIMIT -1 OFFSET ?)",
+                (self.view_capacity,),
+            )  # only with more chats than capacity
+            db.execute("DELETE FROM contexts WHERE expires < ?", (now,))
+            db.execute("DELETE FROM updates WHERE at < ?", (now - UPDATE_TTL_S,))
+            db.execute("DELETE FROM buckets WHERE at < ?", (now - 24 * 3600,))
+
+        self._transaction(sweep)
+
+    @staticmethod
+    def _cut(db: sqlite3.Connection, chat: int, keep: int) -> None:
+        """Keep only the ``keep`` most recently used views of ``chat``."""
+        db.execute(
+            "DELETE FROM views WHERE id IN (SELECT id FROM views WHERE chat = ? ORDER BY at DESC, rowid DESC LIMIT -1 OFFSET ?)",
+            (chat, keep),
+        )
 
     def sweep(self) -> None:
-        """Drop expired rows and the oldest views beyond ``view_capacity``."""
-        now = self.clock()
-        self._run("DELETE FROM views WHERE at < ?", (now - VIEW_TTL_S,))
-        self._run(
-            "DELETE FROM views WHERE id IN (SELECT id FROM views ORDER BY at DESC LIMIT -1 OFFSET ?)",
-            (self.view_capacity,),
-        )
-        self._run("DELETE FROM contexts WHERE expires < ?", (now,))
-        self._run("DELETE FROM updates WHERE at < ?", (now - UPDATE_TTL_S,))
-        self._run("DELETE FROM buckets WHERE at < ?", (now - 24 * 3600,))
+        """Drop expired rows and cut the views to their capacities now (blocking: for tests and tools)."""
+        self._pool.submit(self._job, self._sweep, ()).result()
 
-    async def next_id(self) -> int:
-        (value,) = self._run("UPDATE meta SET value = value + 1 WHERE key='next_id' RETURNING value")[0]
+    def _next_id(self) -> int:
+        (value,) = self._rows("UPDATE meta SET value = value + 1 WHERE key='next_id' RETURNING value")[0]
+        self._wrote()
         return int(value)
 
-    async def get_view(self, view_id: str) -> dict | None:
-        rows = self._run("UPDATE views SET at = ? WHERE id = ? RETURNING data", (self.clock(), view_id))
-        return json.loads(rows[0][0]) if rows else None
+    def _get_view(self, view_id: str) -> dict | None:
+        rows = self._rows("SELECT data, at FROM views WHERE id = ?", (view_id,))
+        if not rows:
+            return None
+        data, at = rows[0]
+        now = self.clock()
+        if now - at > TOUCH_AFTER_S and not self._locked:  # best effort: never waits, never fails the read
+            db = self._db
+            assert db is not None
+            try:
+                db.execute("PRAGMA busy_timeout=0")
+                db.execute("UPDATE views SET at = ? WHERE id = ?", (now, view_id))
+            except sqlite3.Error:
+                pass
+        try:
+            return json.loads(data)
+        except ValueError:  # not what this store wrote: a stale button
+            return None
 
-    async def put_view(self, view_id: str, data: dict) -> None:
-        self._run(
-            "INSERT OR REPLACE INTO views VALUES (?, ?, ?)", (view_id, json.dumps(data, ensure_ascii=False), self.clock())
-        )
+    def _put_view(self, view_id: str, chat: int, data: str) -> None:
+        def put(db: sqlite3.Connection) -> None:
+            db.execute("INSERT OR REPLACE INTO views (id, data, at, chat) VALUES (?, ?, ?, ?)", (view_id, data, self.clock(), chat))
+            self._cut(db, chat, self.chat_view_capacity)
+
+        self._transaction(put)
         self._wrote()
 
+    def _put_context(self, chat_id: int, data: str | None) -> None:
+        if data is None:
+            self._rows("DELETE FROM contexts WHERE chat = ?", (chat_id,))
+        else:
+            self._rows("INSERT OR REPLACE INTO contexts VALUES (?, ?, ?)", (chat_id, data, self.clock() + self.context_ttl_s))
+        self._wrote()
+
+    def _take(self, user: int, per_minute: float, burst: float, cost: float) -> Take:
+        def take(db: sqlite3.Connection) -> Take:
+            row = db.execute("SELECT tokens, at, notified FROM buckets WHERE user = ?", (user,)).fetchone()
+            old = Bucket(row[0], row[1], bool(row[2])) if row else None
+            bucket, taken = refill(old, self.clock(), per_minute, burst, cost)
+            db.execute("INSERT OR REPLACE INTO buckets VALUES (?, ?, ?, ?)", (user, bucket.tokens, bucket.at, int(bucket.notified)))
+            return taken
+
+        taken = self._transaction(take)
+        self._wrote()
+        return taken
+
+    def _done(self, update: str) -> None:
+        self._rows("INSERT OR REPLACE INTO updates VALUES (?, ?)", (update, self.clock()))
+        self._wrote()
+
+    def _close(self) -> None:
+        self._close_db()
+
+    # ------------------------------------------------------------------ the interface (coroutines)
+    async def next_id(self) -> int:
+        return await self._call(self._next_id)
+
+    async def get_view(self, view_id: str) -> dict | None:
+        return await self._call(self._get_view, view_id)
+
+    async def put_view(self, view_id: str, data: dict, *, chat_id: int | None = None) -> None:
+        await self._call(self._put_view, view_id, self.chat_of(data, chat_id), json.dumps(data, ensure_ascii=False))
+
     async def get_context(self, chat_id: int) -> dict | None:
-        rows = self._run("SELECT data FROM contexts WHERE chat = ? AND expires >= ?", (chat_id, self.clock()))
+        rows = await self._call(self._rows, "SELECT data FROM contexts WHERE chat = ? AND expires >= ?", (chat_id, self.clock()))
         return json.loads(rows[0][0]) if rows else None
 
     async def put_context(self, chat_id: int, data: dict | None) -> None:
-        if data is None:
-            self._run("DELETE FROM contexts WHERE chat = ?", (chat_id,))
-            return
-        self._run(
-            "INSERT OR REPLACE INTO contexts VALUES (?, ?, ?)",
-            (chat_id, json.dumps(data, ensure_ascii=False), self.clock() + self.context_ttl_s),
-        )
-        self._wrote()
+        await self._call(self._put_context, chat_id, None if data is None else json.dumps(data, ensure_ascii=False))
 
     async def take(self, user: int, per_minute: float, burst: float, cost: float = 1.0) -> Take:
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._db.execute("SELECT tokens, at, notified FROM buckets WHERE user = ?", (user,)).fetchone()
-                old = Bucket(row[0], row[1], bool(row[2])) if row else None
-                bucket, take = refill(old, self.clock(), per_minute, burst, cost)
-                self._db.execute(
-                    "INSERT OR REPLACE INTO buckets VALUES (?, ?, ?, ?)", (user, bucket.tokens, bucket.at, int(bucket.notified))
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as e:
-            raise StateUnavailable(self.describe(), str(e)) from None
-        return take
+        return await self._call(self._take, user, per_minute, burst, cost)
 
     async def is_done(self, update: str) -> bool:
-        return bool(self._run("SELECT 1 FROM updates WHERE id = ? AND at >= ?", (update, self.clock() - UPDATE_TTL_S)))
+        return bool(await self._call(self._rows, "SELECT 1 FROM updates WHERE id = ? AND at >= ?", (update, self.clock() - UPDATE_TTL_S)))
 
     async def done(self, update: str) -> None:
-        self._run("INSERT OR REPLACE INTO updates VALUES (?, ?)", (update, self.clock()))
-        self._wrote()
+        await self._call(self._done, update)
 
     async def close(self) -> None:
         try:
-            self._db.close()
-        except sqlite3.Error:
-            pass
+            await asyncio.get_running_loop().run_in_executor(self._pool, self._close)
+        finally:
+            self._pool.shutdown(wait=False)
