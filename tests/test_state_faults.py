@@ -100,17 +100,30 @@ def test_a_locked_state_file_stops_no_chat(default_index: Index, tmp_path: Path,
 
 def test_a_store_call_waits_briefly_for_a_lock(tmp_path: Path) -> None:
     """At the store: a write under another connection's lock fails within a second (not SQLite's
-    default 5 s), names the lock, and the next writes fail at once until the lock is gone."""
+    default 5 s), names the lock, and the event loop runs meanwhile; the next writes fail at once
+    until the lock is gone; reads go on."""
 
     async def main() -> None:
         store = SQLiteStore(tmp_path / "state.sqlite3")
         other = sqlite3.connect(tmp_path / "state.sqlite3", isolation_level=None)
         other.execute("BEGIN EXCLUSIVE")
         loop = asyncio.get_running_loop()
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.02)
+                ticks += 1
+
+        ticking = asyncio.create_task(ticker())
+        await asyncio.sleep(0)
         t0 = loop.time()
         with pytest.raises(StateUnavailable, match="database is locked"):
-            await store.done("1:1")
+            await store.done("1:1")  # waits for the lock on the store's thread ...
         assert loop.time() - t0 < 2.0
+        ticking.cancel()
+        assert ticks >= 3, "the event loop stood still while the store waited for the lock"  # ... not on the loop's
         t0 = loop.time()
         for _ in range(5):
             with pytest.raises(StateUnavailable):
