@@ -7,33 +7,32 @@ first name) joins the one person of the corpus whose name ends with that word, w
 exactly one. Namesakes of different types (``ليبيا`` the place, an organisation of the same
 words) stay apart, and names match word by word: ``ليون`` is never the one inside ``مليون``.
 
-Built once per index in memory, linear in the number of mentions (timed by ``bench/archive.py``).
+The keys, the normalized words and which keys hold each word were computed when the groups were
+indexed (:mod:`retrieval.index.actor_keys`): opening the actor index reads nothing, and a look-up
+touches only the groups of the actors the name may mean (timed by ``bench/archive.py``).
 """
 
 from __future__ import annotations
 
-import functools
 import re
-from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
-from .actors import ActorType
+from .actors.model import ActorType
 from .errors import InputError
+from .index.actor_keys import KEY_CACHE_SIZE, key_words
 from .index.mentions import TYPES
-from .normalize import normalize_token
 
-__all__ = ["ActorEntry", "ActorIndex", "ActorSentence", "MAX_NAME_CHARS", "MIN_NAME_CHARS"]
+__all__ = ["KEY_CACHE_SIZE", "ActorEntry", "ActorIndex", "ActorSentence", "MAX_NAME_CHARS", "MIN_NAME_CHARS"]
 
 #: A name to look up must have this many letters at least, and at most this many characters.
 MIN_NAME_CHARS = 2
 MAX_NAME_CHARS = 100
-#: Names whose normalized words are kept (the display forms of a large archive's actors).
-KEY_CACHE_SIZE = 200_000
 _ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}")
-_WORD_RE = re.compile(r"\S+")
+_key_words = key_words  # a name's normalized words (cached)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,74 +61,88 @@ class ActorSentence:
     mention: tuple[int, int]  # the mention's span in the article
 
 
-@functools.lru_cache(maxsize=KEY_CACHE_SIZE)
-def _key_words(text: str) -> tuple[str, ...]:
-    return tuple(normalize_token(w) for w in _WORD_RE.findall(text))
-
-
 class ActorIndex:
-    """Actors by key, built from an index's stored mentions (``index.mentions``) in one pass over its groups."""
+    """Actors by key, read from an index's stored mentions and actor keys (``index.mentions``)."""
 
     def __init__(self, index) -> None:
         self.index = index
         store = index.mentions
-        self._texts = [store.texts[g] for g in range(len(store.types))]
-        self._roles = [store.roles[g] or None for g in range(len(store.types))]
-        self._types: list[ActorType] = [TYPES[t] for t in np.asarray(store.types).tolist()]
+        self._store = store
+        self._k = store.keys
+        self._types = np.asarray(store.types)
+        self._key_ids = np.asarray(self._k.key_ids)
         ptr = np.asarray(store.group_ptr)
-        self._position = np.repeat(np.arange(len(ptr) - 1), np.diff(ptr)).tolist()  # each group's article
-        rows = np.asarray(store.rows)
-        order = np.argsort(rows[:, 3], kind="stable")
-        self._spans = rows[order][:, 1:3]  # mention spans, grouped by group, source order within
-        self._span_ptr = np.searchsorted(rows[order][:, 3], np.arange(len(self._texts) + 1)).tolist()
-        self._groups: dict[str, list[int]] = defaultdict(list)
-        for key, g in zip(_assign_keys(self._texts, self._types), range(len(self._texts))):
-            self._groups[key].append(g)
-        self._keys = list(self._groups)
-        self._key_id = {k: i for i, k in enumerate(self._keys)}
-        self._co = _article_keys(self._groups, self._key_id, self._position, len(ptr) - 1)
-        self._by_word: dict[str, set[str]] = defaultdict(set)
-        for key, gs in self._groups.items():
-            for form in {self._texts[g] for g in gs}:
-                for w in _key_words(form):
-                    self._by_word[w].add(key)
+        self._position = np.repeat(np.arange(len(ptr) - 1), np.diff(ptr))  # each group's article
         self._entries: dict[str, ActorEntry] = {}
         self._dates: dict[int, str] = {}
 
     def __len__(self) -> int:
-        return len(self._groups)
+        return len(self._k.keys)
+
+    # ------------------------------------------------------------------ groups
+    @cached_property
+    def _by_key(self) -> tuple[np.ndarray, np.ndarray]:
+        """The groups of every key (ascending), as one array and where each key's run starts."""
+        order = np.argsort(self._key_ids, kind="stable")
+        return order, np.searchsorted(self._key_ids[order], np.arange(len(self) + 1))
+
+    def _groups(self, k: int) -> np.ndarray:
+        order, ptr = self._by_key
+        return order[ptr[k] : ptr[k + 1]]
+
+    @cached_property
+    def _n_spans(self) -> np.ndarray:
+        """The number of mentions of every group."""
+        return np.bincount(np.asarray(self._store.rows)[:, 3], minlength=len(self._types))
 
     # ------------------------------------------------------------------ queries
     def top(self, type: ActorType | None = None, n: int = 20) -> list[ActorEntry]:
         """The most-named actors (by articles, then mentions), of one ``type`` or all."""
-        def rank(key: str) -> tuple[int, int]:
-            gs = self._groups[key]
-            return (-len({self._position[g] for g in gs}), -sum(self._n_spans(g) for g in gs))
-
-        keys = [k for k, gs in self._groups.items() if type is None or self._types[gs[0]] == type]
-        keys.sort(key=lambda k: (*rank(k), k))
-        return [self.entry(k) for k in keys[:n]]
+        n_keys = len(self)
+        if not n_keys or n <= 0:
+            return []
+        keys = self._key_ids.astype(np.int64)
+        stride = max(len(self.index.articles), 1)
+        articles = np.bincount(np.unique(keys * stride + self._position) // stride, minlength=n_keys)
+        mentions = np.bincount(keys, weights=self._n_spans, minlength=n_keys).astype(np.int64)
+        key_type = np.zeros(n_keys, np.int64)
+        key_type[keys] = self._types  # every group of a key has its type
+        ids = np.arange(n_keys) if type is None else np.flatnonzero(key_type == TYPES.index(type))
+        if not len(ids):
+            return []
+        order = ids[np.lexsort((-mentions[ids], -articles[ids]))]
+        cut = order[min(n, len(order)) - 1]  # the keys ranked alike with the n-th are then ordered by key
+        ahead = (articles[order] > articles[cut]) | ((articles[order] == articles[cut]) & (mentions[order] >= mentions[cut]))
+        ranked = sorted((-int(articles[k]), -int(mentions[k]), self._k.keys[k]) for k in order[ahead].tolist())
+        return [self.entry(key) for *_, key in ranked[:n]]
 
     def find(self, name: str, n: int = 10) -> list[ActorEntry]:
         """The (at most ``n``) actors ``name`` names, best first: the same words, then a name ending
         or starting with them (``حفتر`` → ``خليفة حفتر``). Raises :class:`InputError` for an unusable name."""
         words = _check_name(name)
-        candidates = set.intersection(*(self._by_word.get(w, set()) for w in words)) if words else set()
+        candidates = np.zeros(0, np.int32)
+        for i, w in enumerate(words):
+            with_w = self._k.keys_with(w)
+            candidates = with_w if i == 0 else np.intersect1d(candidates, with_w, assume_unique=True)
+            if not len(candidates):
+                break
+        forms = self._k.forms
         scored = []
-        for key in candidates:
-            gs = self._groups[key]
-            best = max(_match(words, _key_words(form)) for form in {self._texts[g] for g in gs})
+        for k in candidates.tolist():
+            gs = self._groups(k)
+            best = max(_match(words, self._k.form(f)) for f in np.unique(forms[gs]).tolist())
             if best:
-                scored.append((-best, -len({self._position[g] for g in gs}), -len(gs), key))
+                scored.append((-best, -len(np.unique(self._position[gs])), -len(gs), self._k.keys[k]))
         scored.sort()
         return [self.entry(key) for *_, key in scored[:n]]
 
     def entry(self, key: str) -> ActorEntry | None:
-        if key not in self._groups:
-            return None
         e = self._entries.get(key)
         if e is None:
-            e = self._entries[key] = self._entry(key, self._groups[key])
+            k = self._k.keys.find(key)
+            if k < 0:
+                return None
+            e = self._entries[key] = self._entry(key, self._groups(k))
         return e
 
     def of_actor(self, text: str, type: ActorType) -> ActorEntry | None:
@@ -143,17 +156,23 @@ class ActorIndex:
     def sentences(self, entry: ActorEntry, limit: int | None = None) -> list[ActorSentence]:
         """The sentences that name ``entry`` (the first ``limit``), best first: articles that give
         its full name, then its role, in index order; in each, its sentences in order."""
-        groups = sorted(
-            self._groups[entry.key],
-            key=lambda g: (self._texts[g] != entry.name, not self._roles[g], self._position[g]),
-        )
+        k = self._k.keys.find(entry.key)
+        if k < 0:
+            return []
+        texts, roles, position = self._store.texts, self._store.roles, self._position
+        groups = sorted(self._groups(k).tolist(), key=lambda g: (texts[g] != entry.name, not roles[g], int(position[g])))
+        rows, mention_ptr = self._store.rows, self._store.mention_ptr
         out: list[ActorSentence] = []
         for g in groups:
-            pos = self._position[g]
+            pos = int(position[g])
+            a, b = mention_ptr[pos : pos + 2].tolist()
+            spans = [(s, e) for s, e, grp in rows[a:b, 1:4].tolist() if grp == g]  # the group's, in source order
+            if not spans:
+                continue
             article = self.index.articles.at(pos)
             bounds = self.index.passages.article_sentences(pos)
             seen: set[int] = set()
-            for s, e in self._spans[self._span_ptr[g] : self._span_ptr[g + 1]].tolist():
+            for s, e in spans:
                 sent = next(((a, b) for a, b in bounds if a <= s < b), None)
                 if sent is None or sent[0] in seen:
                     continue
@@ -165,19 +184,22 @@ class ActorIndex:
 
     def co_actors(self, entry: ActorEntry, n: int = 10) -> list[tuple[ActorEntry, int]]:
         """The actors named in the same articles as ``entry``, with how many articles they share."""
-        keys_of, ptr = self._co
-        positions = sorted({self._position[g] for g in self._groups[entry.key]})
-        parts = [keys_of[ptr[p] : ptr[p + 1]] for p in positions]
-        counts = np.bincount(np.concatenate(parts), minlength=len(self._keys)) if parts else np.zeros(0, np.int64)
-        if len(counts):
-            counts[self._key_id[entry.key]] = 0
-        top = [int(i) for i in np.lexsort((np.arange(len(counts)), -counts))[:n] if counts[i] > 0]
-        return [(self.entry(self._keys[i]), int(counts[i])) for i in top]
+        k = self._k.keys.find(entry.key)
+        if k < 0:
+            return []
+        positions = np.unique(self._position[self._groups(k)])
+        ptr = np.asarray(self._store.group_ptr)
+        starts, lens = ptr[positions], ptr[positions + 1] - ptr[positions]
+        groups = np.repeat(starts, lens) + (np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens))
+        stride = max(len(self), 1)
+        pairs = np.unique(np.repeat(positions, lens).astype(np.int64) * stride + self._key_ids[groups])  # each article's keys once
+        counts = np.bincount(pairs % stride, minlength=len(self))
+        counts[k] = 0
+        named = np.flatnonzero(counts)
+        top = named[np.lexsort((named, -counts[named]))][:n]
+        return [(self.entry(self._k.keys[i]), int(counts[i])) for i in top.tolist()]
 
-    # ------------------------------------------------------------------ building
-    def _n_spans(self, g: int) -> int:
-        return self._span_ptr[g + 1] - self._span_ptr[g]
-
+    # ------------------------------------------------------------------ entries
     def _date(self, position: int) -> str:
         """The date of the article at ``position`` ("" when it has none), without reading its text."""
         date = self._dates.get(position)
@@ -185,47 +207,28 @@ class ActorIndex:
             date = self._dates[position] = self.index.articles.field_at(position, "date") or ""
         return date
 
-    def _entry(self, key: str, groups: list[int]) -> ActorEntry:
-        forms = Counter(self._texts[g] for g in groups)
-        name = max(forms, key=lambda f: (len(_key_words(f)), forms[f], len(f), f))
-        roles = Counter(self._roles[g] for g in groups if self._roles[g])
-        positions = sorted({self._position[g] for g in groups})
+    def _entry(self, key: str, groups: np.ndarray) -> ActorEntry:
+        gs = groups.tolist()
+        store = self._store
+        texts = [store.texts[g] for g in gs]
+        forms = Counter(texts)
+        n_words = {t: self._k.form_len(f) for t, f in zip(texts, self._k.forms[groups].tolist())}
+        name = max(forms, key=lambda f: (n_words[f], forms[f], len(f), f))
+        roles = Counter(r for g in gs if (r := store.roles[g]))
+        positions = sorted(set(self._position[groups].tolist()))
         dates = sorted({d for d in (self._date(p) for p in positions) if _ISO_DATE_RE.match(d)})
         ids = self.index.articles.ids
         return ActorEntry(
             key=key,
             name=name,
-            type=self._types[groups[0]],
+            type=TYPES[int(self._types[gs[0]])],
             aliases=tuple(sorted(forms, key=lambda f: (-forms[f], f))),
             roles=tuple(r for r, _ in sorted(roles.items(), key=lambda rc: (-rc[1], rc[0]))),
             articles=tuple(ids[p] for p in positions),
-            mentions=sum(self._n_spans(g) for g in groups),
+            mentions=int(self._n_spans[groups].sum()),
             first_date=dates[0] if dates else None,
             last_date=dates[-1] if dates else None,
         )
-
-
-def _assign_keys(texts: Sequence[str], types: Sequence[ActorType]) -> list[str]:
-    """Each group's actor key: type and normalized words; one-word persons join the one person ending so."""
-    words = [_key_words(t) for t in texts]
-    endings: dict[str, set[tuple[str, ...]]] = defaultdict(set)
-    for t, w in zip(types, words):
-        if t == "person" and len(w) >= 2:
-            endings[w[-1]].add(w)
-    out = []
-    for t, w in zip(types, words):
-        if t == "person" and len(w) == 1 and len(endings.get(w[0], ())) == 1:
-            w = next(iter(endings[w[0]]))
-        out.append(f"{t}:{' '.join(w)}")
-    return out
-
-
-def _article_keys(groups: dict[str, list[int]], key_id: dict[str, int], position: list[int], n_articles: int):
-    """Each article's actor ids, as one array and the offsets of each article's run (for co-occurrence counts)."""
-    pairs = sorted({(position[g], key_id[k]) for k, gs in groups.items() for g in gs})
-    arts = np.fromiter((p for p, _ in pairs), np.int64, len(pairs))
-    keys = np.fromiter((k for _, k in pairs), np.int64, len(pairs))
-    return keys, np.searchsorted(arts, np.arange(n_articles + 1)).tolist()
 
 
 def _match(query: tuple[str, ...], form: tuple[str, ...]) -> int:

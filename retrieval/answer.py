@@ -17,6 +17,10 @@
 4. The best sentences of each kept passage are quoted verbatim, in source order, with the
    matched words' offsets for highlighting; a sentence whose terms repeat one already quoted
    (a wire sentence in two articles) is not quoted twice.
+
+Nothing of the corpus is analysed here: the terms of every sentence and title, with their offsets,
+were stored when the index was built (:mod:`retrieval.index.sentences`), and an article's text is
+decompressed only to quote it (or to read a sentence that may refer back to the one before).
 """
 
 from __future__ import annotations
@@ -30,19 +34,21 @@ from datetime import date
 
 import numpy as np
 
-from .actors import Actor
+from .actors.model import Actor
 from .answerability import Model, load_model
 from .charsets import ARABIC_SCRIPT_RE, CONTROL_RE
 from .corpus import Article, ArticleMeta
 from .dates import DateIntent, DateRange, date_intent
 from .errors import InputError
 from .evidence import (
+    DATE,
+    NUMBER,
     Evidence,
     QuestionTerms,
     SentenceMatch,
     evidence,
     question_terms,
-    sentence_types,
+    term_kind,
     weight,
 )
 from .index import Hit, Index
@@ -139,7 +145,8 @@ class Answer:
 @dataclass(frozen=True, slots=True)
 class Asked:
     """The analysed question: cleaned text, notes, its terms, their evidence weights, and which
-    search term (a clitic variant included) stands for which of its terms."""
+    search term (a clitic variant included) stands for which of its terms (``slot_ids``: by the
+    search term's id in the index, for those it holds)."""
 
     text: str
     notes: tuple[str, ...]
@@ -147,15 +154,19 @@ class Asked:
     q: QuestionTerms | None = None
     slot: dict[str, int] = field(default_factory=dict)
     when: DateIntent = DateIntent()
+    slot_ids: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class MatchedSentence:
-    """One sentence of a candidate passage: which question terms it holds, its verbatim text, and
-    the offsets (in ``text``) of the words that matched them."""
+    """One sentence of a candidate passage: which question terms it holds, where it is (``row``:
+    its number in the index; ``start``, ``end``: in the article), and the offsets (in the
+    sentence) of the words that matched them. Its text is read only to quote it."""
 
     match: SentenceMatch
-    text: str
+    row: int
+    start: int
+    end: int
     highlights: tuple[tuple[int, int], ...]
 
 
@@ -163,17 +174,15 @@ class MatchedSentence:
 class Candidate:
     """One candidate article: its best passage's hit, the evidence, and that passage's quotable
     sentences (:func:`article_quotes` adds those of the article's other candidate passages).
-    ``rank`` is its story's place in BM25 order (reports of one story share it)."""
+    ``rank`` is its story's place in BM25 order (reports of one story share it); ``position`` the
+    article's in the index."""
 
     rank: int
     hit: Hit
     evidence: Evidence
-    weighted: tuple[tuple[float, Quote], ...]  # the best passage's quotes and their weights
+    weighted: tuple[tuple[float, MatchedSentence], ...]  # the best passage's sentences to quote, and their weights
     extra: tuple[Hit, ...] = ()  # further passages of the same article, BM25 order
-
-    @property
-    def quotes(self) -> tuple[Quote, ...]:
-        return tuple(qt for _, qt in self.weighted)
+    position: int = -1
 
 
 def default_min_confidence() -> float:
@@ -223,35 +232,64 @@ def _question(
     return question_terms(terms, idf, index.df, max_idf, text, tokens, best, corrected, dating)
 
 
-def _sentence_matches(index: Index, article: Article, hit: Hit, slot: dict[str, int]) -> list[MatchedSentence]:
+def _kinds(index: Index) -> dict[int, int]:
+    """The :func:`~retrieval.evidence.term_kind` of the index's terms, by term id, as answers meet them."""
+    kinds = index.__dict__.get("_term_kinds")
+    if kinds is None:
+        kinds = index.__dict__.setdefault("_term_kinds", {})
+    return kinds
+
+
+def _sentence_matches(index: Index, hit: Hit, slot_ids: dict[int, int]) -> list[MatchedSentence]:
+    """The question terms each sentence of ``hit``'s passage holds, from the terms stored for it."""
+    first, last = index.passages.sentence_ptr[hit.row : hit.row + 2].tolist()
+    ptr, terms, spans = index.analysed.rows(first, last)
+    kinds, vocab = _kinds(index), index.postings.vocab
     out = []
-    for seg in hit.passage.sentences:
-        text = article.text[seg.start : seg.end]
+    for j, seg in enumerate(hit.passage.sentences):
+        a, b = ptr[j], ptr[j + 1]
         positions: list[int] = []
         slots: list[int] = []
-        spans: list[tuple[int, int]] = []
-        terms = index.analyzer.terms(text)
-        for pos, t in enumerate(terms):
-            i = slot.get(t.term)
+        found: list[tuple[int, int]] = []
+        kind = 0
+        for pos in range(a, b):
+            tid = terms[pos]
+            i = slot_ids.get(tid)
             if i is not None:
                 slots.append(i)
-                positions.append(pos)
-                spans.append((t.start, t.end))
-        number, date = sentence_types([t.term for t in terms])
-        match = SentenceMatch(frozenset(slots), tuple(positions), tuple(slots), number, date)
-        out.append(MatchedSentence(match, text, tuple(spans)))
+                positions.append(pos - a)
+                found.append((spans[pos][0], spans[pos][1]))
+            k = kinds.get(tid)
+            if k is None:
+                k = kinds[tid] = term_kind(vocab[tid])
+            kind |= k
+        match = SentenceMatch(frozenset(slots), tuple(positions), tuple(slots), bool(kind & NUMBER), bool(kind & DATE))
+        out.append(MatchedSentence(match, first + j, seg.start, seg.end, tuple(found)))
     return out
 
 
-def _title_matches(index: Index, article: Article, slot: dict[str, int]) -> frozenset[int]:
-    if article.title_derived:
-        return frozenset()
-    return frozenset(i for t in index.analyzer.tokens(article.title) if (i := slot.get(t)) is not None)
+def _title_matches(index: Index, position: int, slot_ids: dict[int, int]) -> frozenset[int]:
+    """The question terms the article's real title holds (none for a title derived from its text)."""
+    return frozenset(i for tid in index.analysed.title(position) if (i := slot_ids.get(tid)) is not None)
+
+
+class _Text:
+    """An article's text, decompressed the first time it is asked for."""
+
+    __slots__ = ("index", "position", "text")
+
+    def __init__(self, index: Index, position: int) -> None:
+        self.index, self.position, self.text = index, position, None
+
+    def __call__(self, start: int, end: int) -> str:
+        if self.text is None:
+            self.text = self.index.articles.at(self.position).text
+        return self.text[start:end]
 
 
 def _quotes(
-    q: QuestionTerms, matches: list[MatchedSentence], hit: Hit, best: int, floor: float | None = None
-) -> list[tuple[float, Quote]]:
+    q: QuestionTerms, matches: list[MatchedSentence], best: int, text: _Text, floor: float | None = None
+) -> list[tuple[float, MatchedSentence]]:
     """The sentences worth quoting, with their weights: the best one, those scoring at least half
     as much (or ``floor``), and a sentence right after a kept one that matches and opens by
     referring back to it (``ويطلق على هذه القوات اسم "سواح"`` after the sentence naming those forces)."""
@@ -261,29 +299,36 @@ def _quotes(
     if floor is None and matches and not keep[best]:
         keep[best] = bool(matches[best].match.matched)
     for i in range(1, len(matches)):
-        if keep[i - 1] and not keep[i] and matches[i].match.matched and _REFERS_BACK_RE.match(matches[i].text):
+        m = matches[i]
+        if keep[i - 1] and not keep[i] and m.match.matched and _REFERS_BACK_RE.match(text(m.start, m.end)):
             keep[i] = True
-    segs = hit.passage.sentences
-    return [
-        (weights[i], Quote(m.text, segs[i].start, segs[i].end, m.highlights))
-        for i, (k, m) in enumerate(zip(keep, matches))
-        if k
-    ]
+    return [(weights[i], m) for i, (k, m) in enumerate(zip(keep, matches)) if k]
+
+
+def _picks(index: Index, asked: Asked, c: Candidate) -> list[MatchedSentence]:
+    """Up to three sentences of ``c``'s article to quote, in source order: its best passage's, and
+    sentences of its other candidate passages scoring at least half as much as the best sentence."""
+    picked = list(c.weighted)
+    if c.extra and asked.q is not None:
+        text = _Text(index, c.position)
+        for extra in c.extra:
+            more = _sentence_matches(index, extra, asked.slot_ids)
+            if more:
+                picked += _quotes(asked.q, more, 0, text, floor=_SENTENCE_KEEP * c.evidence.best_weight)
+    unique = {m.start: (w, m) for w, m in reversed(picked)}  # a sentence once, first weight wins
+    chosen = sorted(unique.values(), key=lambda wm: (-wm[0], wm[1].start))[:_SENTENCES_PER_ARTICLE]
+    return sorted((m for _, m in chosen), key=lambda m: m.start)
+
+
+def _quote(article: Article, m: MatchedSentence) -> Quote:
+    return Quote(article.text[m.start : m.end], m.start, m.end, m.highlights)
 
 
 def article_quotes(index: Index, asked: Asked, c: Candidate) -> tuple[Quote, ...]:
     """Up to three quotes of ``c``'s article, in source order: its best passage's, and sentences
     of its other candidate passages scoring at least half as much as the best sentence."""
-    picked = list(c.weighted)
-    if c.extra and asked.q is not None:
-        article = index.articles[c.hit.passage.article_id]
-        for extra in c.extra:
-            more = _sentence_matches(index, article, extra, asked.slot)
-            if more:
-                picked += _quotes(asked.q, more, extra, 0, floor=_SENTENCE_KEEP * c.evidence.best_weight)
-    unique = {qt.start: (w, qt) for w, qt in reversed(picked)}  # a sentence once, first weight wins
-    chosen = sorted(unique.values(), key=lambda wq: (-wq[0], wq[1].start))[:_SENTENCES_PER_ARTICLE]
-    return tuple(sorted((qt for _, qt in chosen), key=lambda qt: qt.start))
+    article = index.articles.at(c.position)
+    return tuple(_quote(article, m) for m in _picks(index, asked, c))
 
 
 def _time_of(index: Index, text: str, latest: bool) -> tuple[DateIntent, str]:
@@ -346,7 +391,8 @@ def analyse_question(question: str, index: Index, period: DateRange = DateRange(
     position = {t: i for i, t in enumerate(terms)}
     alias = index.expand(terms)
     slot = {s: position[t] for s, t in alias.items()}
-    return Asked(text, tuple(notes), tuple(terms), q, slot, when)
+    slot_ids = {tid: i for s, i in slot.items() if (tid := index.postings.term_id(s)) >= 0}
+    return Asked(text, tuple(notes), tuple(terms), q, slot, when, slot_ids)
 
 
 def candidates(
@@ -358,34 +404,35 @@ def candidates(
     Raises :class:`InputError` for a question with no words at all.
     """
     asked = analyse_question(question, index, period, latest)
-    q, slot = asked.q, asked.slot
+    q, slot, slot_ids = asked.q, asked.slot, asked.slot_ids
     if q is None:
         return asked, []
-    by_article: dict[str, list[Hit]] = {}
+    by_article: dict[int, list[Hit]] = {}
     k = LATEST_PASSAGES if asked.when.latest else CANDIDATE_PASSAGES
+    spans = index.passages.spans
     for hit in index.search(list(slot), k=k, allowed=_allowed(index, period) if index.dated else None):
-        by_article.setdefault(hit.passage.article_id, []).append(hit)
+        by_article.setdefault(int(spans[hit.row, 0]), []).append(hit)
+    positions = list(by_article)
     groups = list(by_article.values())
     top_score = max(groups[0][0].score, 0.0) if groups else 0.0
     # Ranks count stories, not articles: a copy of the first report in another paper is not a
     # competitor (the evidence's rank and score-ratio signals would read it as one).
-    story_of = [_story(index, index.articles.position(hits[0].passage.article_id)) for hits in groups]
+    story_of = [_story(index, pos) for pos in positions]
     story_rank = {s: r for r, s in enumerate(dict.fromkeys(story_of), start=1)}
     story_best = {}
     for s, hits in zip(story_of, groups):
         story_best.setdefault(s, hits[0].score)
     next_score = list(story_best.values())[1:] + [None]
     out = []
-    for s, hits in zip(story_of, groups):
+    for pos, s, hits in zip(positions, story_of, groups):
         hit = hits[0]
         rank = story_rank[s]
-        article = index.articles[hit.passage.article_id]
-        matches = _sentence_matches(index, article, hit, slot)
+        matches = _sentence_matches(index, hit, slot_ids)
         nxt = next_score[rank - 1]
-        ev = evidence(q, [m.match for m in matches], _title_matches(index, article, slot), rank, hit.score, top_score, nxt)
-        weighted = _quotes(q, matches, hit, ev.best)
+        ev = evidence(q, [m.match for m in matches], _title_matches(index, pos, slot_ids), rank, hit.score, top_score, nxt)
+        weighted = _quotes(q, matches, ev.best, _Text(index, pos))
         if weighted:
-            out.append(Candidate(rank, hit, ev, tuple(weighted), tuple(hits[1:])))
+            out.append(Candidate(rank, hit, ev, tuple(weighted), tuple(hits[1:]), pos))
     return asked, out
 
 
@@ -423,18 +470,19 @@ def answer(
     scored = _by_date(index, scored, threshold, asked.when)
 
     results: list[Result] = []
-    seen_quotes: list[tuple[set[str], str]] = []
+    seen_quotes: list[tuple[set[int], str]] = []
     closest: Result | None = None
     for p, c in scored:
         if len(results) >= top_k:
             break
-        quotes, repeats = _fresh(index, c, article_quotes(index, asked, c), seen_quotes)
+        picks, repeats = _fresh(index, c, _picks(index, asked, c), seen_quotes)
+        article = index.articles.at(c.position)
         result = Result(
-            article=index.articles[c.hit.passage.article_id],
+            article=article,
             passage_id=c.hit.passage.passage_id,
             score=c.hit.score,
             coverage=round(c.evidence.cov_window, 3),
-            quotes=tuple(quotes),
+            quotes=tuple(_quote(article, m) for m in picks),
             probability=round(p, 3),
             repeats=repeats,
             also_reported_in=tuple(index.also_reported(c.hit.passage.article_id)),
@@ -475,7 +523,7 @@ def _by_date(
     period = when.period
 
     def key(pc: tuple[float, Candidate]) -> tuple[int, int]:
-        day = int(days[index.articles.position(pc[1].hit.passage.article_id)])
+        day = int(days[pc[1].position])
         inside = day != NO_DAY and bool(period) and date.fromordinal(day) in period
         return (0 if inside or not period else 1, -day if when.latest else 0)
 
@@ -497,8 +545,7 @@ def _one_per_story(index: Index, scored: list[tuple[float, Candidate]]) -> list[
         return scored
     groups: dict[int, list[tuple[float, Candidate, int]]] = {}
     for p, c in scored:
-        pos = index.articles.position(c.hit.passage.article_id)
-        groups.setdefault(_story(index, pos), []).append((p, c, pos))
+        groups.setdefault(_story(index, c.position), []).append((p, c, c.position))
     days = index.days
     out = []
     for group in groups.values():  # dicts keep insertion order: the order of each story's best
@@ -510,19 +557,22 @@ def _one_per_story(index: Index, scored: list[tuple[float, Candidate]]) -> list[
 
 
 def _fresh(
-    index: Index, c: Candidate, quotes: tuple[Quote, ...], seen: list[tuple[set[str], str]]
-) -> tuple[list[Quote], tuple[str, ...]]:
-    """``c``'s ``quotes`` that do not repeat a sentence already quoted (recorded in ``seen``), and the
-    articles whose quotes it repeats when every one of its quotes is a repeat.
+    index: Index, c: Candidate, quotes: list[MatchedSentence], seen: list[tuple[set[int], str]]
+) -> tuple[list[MatchedSentence], tuple[str, ...]]:
+    """``c``'s sentences to quote that do not repeat a sentence already quoted (recorded in
+    ``seen``: its terms, as stored), and the articles whose quotes it repeats when every one of its
+    quotes is a repeat.
 
     An article whose every sentence was already quoted (a wire report carried by two papers, two
     overlapping encyclopedia paragraphs) is still a result: a second source for the same words.
     It then keeps its own copies of the sentences, and ``repeats`` names the earlier articles.
     """
-    fresh: list[Quote] = []
+    fresh: list[MatchedSentence] = []
     repeated_from: list[str] = []
+    ptr, terms = index.analysed.term_ptr, index.analysed.terms
     for q in quotes:
-        qterms = set(index.analyzer.tokens(q.text))
+        a, b = ptr[q.row : q.row + 2].tolist()
+        qterms = set(terms[a:b].tolist())
         earlier = next((aid for prev, aid in seen if qterms and qterms <= prev), None)
         if earlier is not None:
             repeated_from.append(earlier)

@@ -39,6 +39,7 @@ __all__ = [
     "expected_type",
     "question_terms",
     "sentence_types",
+    "term_kind",
     "weight",
 ]
 
@@ -167,19 +168,27 @@ def expected_type(question: str) -> str | None:
     return None
 
 
+#: :func:`term_kind` flags: the term is a number (digits or a number word), a date (a year or a month name).
+NUMBER, DATE = 1, 2
+
+
+def term_kind(term: str) -> int:
+    """What one analysed term says of its sentence: :data:`NUMBER` for digits or a number word,
+    :data:`DATE` too for three or four digits (a year), :data:`DATE` for a month name, else 0."""
+    if term.isdigit():
+        return NUMBER | DATE if len(term) in (3, 4) else NUMBER
+    if term in NUMBER_TERMS:
+        return NUMBER
+    return DATE if term in MONTH_TERMS else 0
+
+
 def sentence_types(terms: Sequence[str]) -> tuple[bool, bool]:
     """(holds a number, holds a date) for a sentence's analysed terms: digits or a number word;
-    a year (three or four digits) or a month name."""
-    number = date = False
+    a year (three or four digits) or a month name (:func:`term_kind` of each, together)."""
+    kind = 0
     for t in terms:
-        if t.isdigit():
-            number = True
-            date = date or len(t) in (3, 4)
-        elif t in NUMBER_TERMS:
-            number = True
-        elif t in MONTH_TERMS:
-            date = True
-    return number, date
+        kind |= term_kind(t)
+    return bool(kind & NUMBER), bool(kind & DATE)
 
 
 def question_terms(

@@ -22,20 +22,23 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from . import followup
 from .actor_index import ActorEntry, ActorIndex, ActorSentence
-from .actors import Actor, ActorType, LockedTagger, extract_actors
-from .actors.backend import resolve_tagger
+from .actors.model import Actor, ActorType
 from .answer import Answer, Quote, answer, clean_question
 from .answer import actors_of as stored_actors
-from .corpus import Article
+from .dates import DateRange
 from .errors import InputError
 from .followup import Context, FollowUp
 from .index import Index
-from .dates import DateRange
 from .options import Options
-from .timeline import Timeline, timeline
+
+if TYPE_CHECKING:  # the taggers and timelines are imported when first used: answering needs neither
+    from .actors.backend import LockedTagger
+    from .corpus import Article
+    from .timeline import Timeline
 
 __all__ = ["ActorReport", "Options", "Reply", "Sanad"]
 
@@ -91,6 +94,8 @@ class Sanad:
         For ``ensemble`` that is its CRF half: a question is a few words, where the neural
         tagger's fill adds nothing measurable and costs CPU on every message of the bot."""
         if not self._tagger_loaded:
+            from .actors.backend import resolve_tagger
+
             with self._lock:
                 if not self._tagger_loaded:
                     tagger = resolve_tagger(self.options.actors_backend)
@@ -105,6 +110,8 @@ class Sanad:
         return stored_actors(self.index, article_id, quotes)
 
     def names_an_actor(self, text: str) -> bool:
+        from .actors.extract import extract_actors
+
         return bool(extract_actors(text, self.tagger))
 
     # ------------------------------------------------------------------ answers
@@ -194,6 +201,8 @@ class Sanad:
     def timeline(self, query: str) -> Timeline:
         """Reports per week of an actor (one the actor index knows) or of a question's words
         (:func:`retrieval.timeline.timeline`). Raises :class:`InputError` (no words, or no dates)."""
+        from .timeline import timeline
+
         return timeline(self.index, query, self.actors)
 
     def sources(self) -> Sequence[Article]:

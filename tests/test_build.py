@@ -14,6 +14,7 @@ from retrieval.build import build_index, count_articles, open_index
 from retrieval.corpus import load_corpus, load_default_corpus
 from retrieval.errors import CorpusError, IndexLoadError
 from retrieval.evaluation import holdout_sample
+from retrieval.index.manifest import INDEX_FILES
 
 KOBLER = "قال المبعوث الدولي إلى ليبيا مارتن كوبلر إنه التقى اللواء خليفة حفتر في القاهرة. وأكد أن الحوار مهم."
 SABHA = "افتتح وزير الصحة مستشفى جديدا في سبها يوم الاثنين. وحضر الافتتاح عدد من المسؤولين."
@@ -119,7 +120,7 @@ def test_the_same_corpus_gives_the_same_index_bytes(tmp_path: Path, monkeypatch)
     monkeypatch.setattr(retrieval.index.tagging, "_CHUNK", 1)  # one article per task: order across tasks
     dirs.append(build_index([news], workers=2).index.save(tmp_path / "pooled"))
     files = sorted(p.name for p in dirs[0].iterdir())
-    assert all(files == sorted(p.name for p in d.iterdir()) for d in dirs[1:]) and len(files) == 40
+    assert all(files == sorted(p.name for p in d.iterdir()) for d in dirs[1:]) and len(files) == len(INDEX_FILES) + 1 == 60
     assert json.loads((dirs[0] / "manifest.json").read_text())["counts"]["mentions"] > 0
     for name, d in ((n, d) for n in files for d in dirs[1:]):
         a, b = ((x / name).read_bytes() for x in (dirs[0], d))

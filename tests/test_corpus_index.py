@@ -110,19 +110,22 @@ def test_index_load_error_carries_path_and_reason_and_the_rebuild_command(defaul
     assert str(err.value).endswith(f". Build one with `sanad index CORPUS_PATH --out {tmp_path / 'nope'}`.")
 
 
-@pytest.mark.parametrize("version", [3, 999])  # 3: the format before the stories
+# 3: the format before the stories; 4: before the stored sentence terms, days and actor keys
+@pytest.mark.parametrize("version", [3, 4, 999])
 def test_index_of_another_format_version_is_rejected(default_index, tmp_path: Path, version: int) -> None:
-    assert FORMAT_VERSION == 4
+    assert FORMAT_VERSION == 5
     d = default_index.save(tmp_path / "idx")
     manifest = json.loads((d / "manifest.json").read_text())
     manifest["format_version"] = version
     manifest["sources"] = ["corpus/libya-news"]
-    if version == 3:  # what a version-3 index holds: no story files
-        for name in [f for f in manifest["files"] if f.startswith(("minhash", "stories"))]:
-            (d / name).unlink()
-            del manifest["files"][name]
+    new_in_5 = ("sentence_term", "title_term", "days", "actor_keys", "actor_words", "actor_form", "actor_key_ids",
+                "actor_word_key")  # fmt: skip
+    older = {3: ("minhash", "stories", *new_in_5), 4: new_in_5}.get(version, ())
+    for name in [f for f in manifest["files"] if f.startswith(older)]:  # what an index of that version holds
+        (d / name).unlink()
+        del manifest["files"][name]
     (d / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(IndexLoadError, match=f"format version {version}, this Sanad reads 4. Rebuild it with `sanad index") as err:
+    with pytest.raises(IndexLoadError, match=f"format version {version}, this Sanad reads 5. Rebuild it with `sanad index") as err:
         Index.load(d)
     assert err.value.path == d and str(err.value).endswith(f"Rebuild it with `sanad index corpus/libya-news --out {d}`.")
     shutil.rmtree(d)

@@ -18,7 +18,7 @@ Scoring is rank-bm25's ``BM25Okapi`` (Robertson/Sparck Jones IDF, negative IDF f
 floating-point operations, so scores are rank-bm25's own (``tests/test_bm25_parity.py``) at a
 fraction of the cost: a query touches only the postings of its terms.
 
-A saved index is a directory of plain files, never a pickle (format version 4):
+A saved index is a directory of plain files, never a pickle (format version 5):
 
 * ``manifest.json``: format version, analyzer version, BM25 parameters, counts, build date,
   the corpus paths it was built from (and what was added later), and the SHA-256 of every
@@ -26,16 +26,22 @@ A saved index is a directory of plain files, never a pickle (format version 4):
 * ``lexicon.txt``: the attested word forms the analyzer strips clitics against, one a line;
 * articles: ``article_ids.*`` (a :class:`~retrieval.index.columns.StringTable`), ``titles.*``,
   ``sources.*``, ``urls.*``, ``dates.*`` (string columns), ``article_flags.npy`` (title derived,
-  which optional fields are set), ``texts.*`` (each article's text, zlib-compressed),
-  ``article_passages.npy`` (first passage of each article);
+  which optional fields are set), ``days.npy`` (each article's date as a day ordinal),
+  ``texts.*`` (each article's text, zlib-compressed), ``article_passages.npy`` (first passage of
+  each article);
 * passages: ``passages.npy`` (article, start, end: character offsets into the article text),
   ``sentence_ptr.npy`` and ``sentences.npy`` (start, end, paragraph of every sentence);
+* sentence terms: ``sentence_term_ptr.npy``, ``sentence_terms.npy``, ``sentence_term_spans.npy``
+  (the analysed terms of every sentence, with offsets) and ``title_term_ptr.npy``,
+  ``title_terms.npy`` (of every real title): what answers read instead of analysing (see
+  :mod:`~retrieval.index.sentences`);
 * postings: ``vocab.*`` (terms in first-occurrence order), ``df.npy``, ``post_docs.npy``,
   ``post_tf.npy`` (term-major: the passages and term frequencies of term 0, then term 1, ...),
   ``doc_len.npy`` (tokens per passage), ``idf.npy`` (BM25Okapi IDF per term);
 * actors: ``mentions.npy`` (article, start, end, group of every mention), ``article_mentions.npy``,
   ``actor_types.npy``, ``article_actors.npy``, ``actor_texts.*``, ``actor_roles.*`` (per group of
-  aliases: see :mod:`~retrieval.index.mentions`);
+  aliases: see :mod:`~retrieval.index.mentions`), and the actor index's keys and words
+  (``actor_keys.*``, ``actor_words.*``, ``actor_key_ids.npy``...: :mod:`~retrieval.index.actor_keys`);
 * stories: ``minhash.npy`` (each article's MinHash signature) and ``stories.npy`` (each article's
   story: the first article of its group; see :mod:`~retrieval.index.stories`).
 
@@ -50,7 +56,8 @@ the analysis they got, so an extended index can differ slightly from a full rebu
 new article makes a clitic form attested for the first time (see the README's "Scale" section).
 """
 
-from .builder import AddReport, ProgressFn, passage_text
+from typing import TYPE_CHECKING
+
 from .core import Index
 from .manifest import FORMAT_VERSION, read_manifest
 from .mentions import MentionStore, StoredMention
@@ -58,7 +65,22 @@ from .postings import DEFAULT_PARAMS, BM25Params, DocFreq, Postings
 from .query import Hit
 from .stores import ArticleStore, PassageStore
 
-_passage_text = passage_text  # the name tests/test_bm25_parity.py long imported
+if TYPE_CHECKING:
+    from .builder import AddReport, ProgressFn, passage_text
+
+# Building (and the tagging it runs) is imported when first used: answering from a saved index
+# needs none of it.
+_BUILDER = {"AddReport", "ProgressFn", "passage_text", "_passage_text"}  # _passage_text: tests/test_bm25_parity.py's name
+
+
+def __getattr__(name: str):
+    if name in _BUILDER:
+        from . import builder
+
+        value = getattr(builder, name.lstrip("_"))
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "DEFAULT_PARAMS",

@@ -17,9 +17,9 @@ statistics of the whole index again, folds the new articles into stories, and ma
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -29,8 +29,7 @@ from ..normalize import WORD_RE, Analyzer, build_lexicon
 from ..segment import Passage, passages, segment_article
 from ..stories import NUM_PERM, signature
 from .mentions import Tagged
-from .stores import SPAN_FIELDS
-from .stories import days_of
+from .stores import SENTENCE_FIELDS, SPAN_FIELDS
 from .tagging import backend_name, tag_texts
 
 if TYPE_CHECKING:
@@ -106,11 +105,14 @@ class Reading:
         self.article_first.append(self.article_first[-1] + len(plist))  # the last value is the end so far
         self.articles.append(article if article.segments is None else replace(article, segments=None))
 
-    def passage_bounds(self, i: int) -> Iterable[tuple[int, int]]:
-        """``(start, end)`` of the passages of the ``i``-th new article."""
-        first = self.article_first[0]
+    def passage_sentences(self, i: int) -> Iterator[tuple[int, int, list[tuple[int, int]]]]:
+        """``(start, end, sentences)`` of the passages of the ``i``-th new article: each
+        sentence's ``(start, end)``."""
+        first, s_first = self.article_first[0], self.sentence_ptr[0]
         for row in range(self.article_first[i] - first, self.article_first[i + 1] - first):
-            yield self.spans[SPAN_FIELDS * row + 1], self.spans[SPAN_FIELDS * row + 2]
+            a, b = self.sentence_ptr[row] - s_first, self.sentence_ptr[row + 1] - s_first
+            sentences = [(self.sentences[SENTENCE_FIELDS * j], self.sentences[SENTENCE_FIELDS * j + 1]) for j in range(a, b)]
+            yield self.spans[SPAN_FIELDS * row + 1], self.spans[SPAN_FIELDS * row + 2], sentences
 
 
 def read_pass(
@@ -157,8 +159,8 @@ class _TermIds:
         self.analyzer = Analyzer(lexicon)
         self.new_terms: list[str] = []
         self._ids: dict[str, int] = {}
-        self._memo: dict[str, tuple[int, ...]] = {}
-        self._findall = WORD_RE.findall
+        self._memo: dict[str, tuple[tuple[int, int, int], ...]] = {}  # word run -> (start, end, term id) of its terms
+        self._finditer = WORD_RE.finditer
 
     def term_id(self, term: str) -> int:
         i = self._ids.get(term)
@@ -170,40 +172,89 @@ class _TermIds:
             self._ids[term] = i
         return i
 
-    def __call__(self, text: str, start: int = 0, end: int | None = None) -> list[int]:
-        out: list[int] = []
-        memo = self._memo
-        for w in self._findall(text, start, len(text) if end is None else end):
-            r = memo.get(w)
-            if r is None:
-                r = memo[w] = tuple(self.term_id(t) for t in self.analyzer.tokens(w))
-            out.extend(r)
-        return out
+    def _pieces(self, word: str) -> tuple[tuple[int, int, int], ...]:
+        r = self._memo.get(word)
+        if r is None:
+            r = self._memo[word] = tuple((t.start, t.end, self.term_id(t.term)) for t in self.analyzer.terms(word))
+        return r
+
+    def __call__(self, text: str) -> list[int]:
+        """The term ids of ``text`` (a title): ``Analyzer.tokens(text)``'s."""
+        return [tid for m in self._finditer(text) for _, _, tid in self._pieces(m.group())]
+
+    def passage(self, text: str, start: int, end: int, sentences: Sequence[tuple[int, int]], out: Sentences) -> list[int]:
+        """The term ids of ``text[start:end]`` (a passage: what BM25 scores), and each of its
+        ``sentences``' terms with their offsets appended to ``out``, as ``Analyzer.terms`` gives
+        them for the sentence's text (one scan: a word run never crosses a sentence's bounds; a
+        sentence where one would is analysed on its own)."""
+        ids: list[int] = []
+        runs: list[tuple[int, int, tuple[tuple[int, int, int], ...]]] = []
+        for m in self._finditer(text, start, end):
+            pieces = self._pieces(m.group())
+            runs.append((m.start(), m.end(), pieces))
+            ids.extend(tid for _, _, tid in pieces)
+        k, n = 0, len(runs)
+        for s, e in sentences:
+            while k < n and runs[k][1] <= s:
+                k += 1
+            first = k
+            while k < n and runs[k][0] < e:
+                k += 1
+            inside = runs[first:k]
+            if inside and (inside[0][0] < s or inside[-1][1] > e):
+                inside = [(m.start(), m.end(), self._pieces(m.group())) for m in self._finditer(text, s, e)]
+            for a, _, pieces in inside:
+                for ps, pe, tid in pieces:
+                    out.terms.append(tid)
+                    out.spans.extend((a + ps - s, a + pe - s))
+            out.term_ptr.append(len(out.terms) + out.base)
+        return ids
+
+
+@dataclass(slots=True)
+class Sentences:
+    """The new sentences' and real titles' terms, as flat arrays continuing the base index's
+    (:class:`~retrieval.index.sentences.SentenceTerms`)."""
+
+    base: int = 0  # terms of the base index (term_ptr values continue after them)
+    term_ptr: array = field(default_factory=lambda: array("q"))
+    terms: array = field(default_factory=lambda: array("i"))
+    spans: array = field(default_factory=lambda: array("i"))
+    title_ptr: array = field(default_factory=lambda: array("q"))
+    title_terms: array = field(default_factory=lambda: array("i"))
 
 
 class Analysis(NamedTuple):
     """What :func:`analyse_pass` gives: the terms the base vocabulary lacks (in id order), the new
-    passages' term ids one after the other, the number of tokens of each passage, and each new
-    article's story signature."""
+    passages' term ids one after the other, the number of tokens of each passage, each new
+    article's story signature, and the terms of the new sentences and real titles."""
 
     new_terms: list[str]
     tokens: array
     lens: array
     signatures: np.ndarray
+    sentences: Sentences
 
 
 def analyse_pass(base: Index, reading: Reading, progress: ProgressFn | None) -> Analysis:
-    """Pass 2: the term ids of every new passage (a real title's first) and its length in tokens."""
+    """Pass 2: the term ids of every new passage (a real title's first) and its length in tokens,
+    and the terms of each new sentence and real title (what answers read instead of analysing)."""
     term_ids = _TermIds(base.postings.vocab, reading.lexicon)
     tokens = array("i")
     lens = array("i")
     n = len(reading.articles)
     sigs = np.zeros((n, NUM_PERM), dtype=np.uint32)
+    old = base.analysed
+    out = Sentences(int(old.term_ptr[-1]))
+    out.term_ptr.append(out.base)
+    out.title_ptr.append(int(old.title_ptr[-1]))
     for i, a in enumerate(reading.articles):
         prefix = [] if a.title_derived else term_ids(a.title)
+        out.title_terms.extend(prefix)
+        out.title_ptr.append(out.title_ptr[-1] + len(prefix))
         body = array("i")
-        for start, end in reading.passage_bounds(i):
-            ids = term_ids(a.text, start, end)
+        for start, end, sentences in reading.passage_sentences(i):
+            ids = term_ids.passage(a.text, start, end, sentences, out)
             tokens.extend(prefix)
             tokens.extend(ids)
             body.extend(ids)
@@ -211,7 +262,7 @@ def analyse_pass(base: Index, reading: Reading, progress: ProgressFn | None) -> 
         sigs[i] = signature(np.frombuffer(body, dtype=np.int32))
         if progress is not None:
             progress(i + 1, n, "indexing")
-    return Analysis(term_ids.new_terms, tokens, lens, sigs)
+    return Analysis(term_ids.new_terms, tokens, lens, sigs, out)
 
 
 def tag_pass(
@@ -243,10 +294,12 @@ def combine(
     store = base.articles.extend(reading.articles)
     pstore = base.passages.extend(store.ids, reading.spans, reading.sentence_ptr, reading.sentences, reading.article_first)
     mstore = base.mentions.extend(store.ids, tagged)
+    s = analysis.sentences
+    analysed = base.analysed.extend(s.term_ptr, s.terms, s.spans, s.title_ptr, s.title_terms)
     if progress is not None:
         progress(0, None, "folding stories")
     outlets = [store.field_at(i, "source") for i in range(len(store))]
-    stories = base.stories.extend(analysis.signatures, outlets, days_of(store.field_at(i, "date") for i in range(len(store))))
+    stories = base.stories.extend(analysis.signatures, outlets, store.days_until(date.today()).tolist())
     at = build_time()
     step = {"at": at, "articles": len(reading.articles), "passages": len(lens), "mentions": len(mstore) - len(base.mentions),
             "actors": tagged.backend, "sources": list(sources)}
@@ -260,6 +313,7 @@ def combine(
         base.history + [step],
         mstore,
         stories,
+        analysed,
     )
     index.last_add = AddReport(len(reading.articles), len(lens), tuple(reading.no_passage))
     return index

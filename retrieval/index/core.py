@@ -3,24 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..bm25 import lucene_idf
-from ..corpus import Article, ArticleMeta, Problem
+from ..corpus import ArticleMeta
 from ..normalize import Analyzer
 from ..stories import NO_DAY
-from . import builder, manifest, query
-from .builder import AddReport, ProgressFn, build_time
+from . import manifest, query
 from .mentions import MentionStore
 from .postings import DEFAULT_PARAMS, BM25Params, DocFreq, Postings
 from .query import Hit
+from .sentences import SentenceTerms
 from .stores import ArticleStore, PassageStore
-from .stories import StoryStore, days_of
-from .tagging import TaggerSpec, resolve_tagger
+from .stories import StoryStore
+
+if TYPE_CHECKING:  # building is imported when an index is built or added to, not to answer from one
+    from ..corpus import Article, Problem
+    from .builder import AddReport, ProgressFn
+    from .tagging import TaggerSpec
 
 __all__ = ["Index"]
 
@@ -40,6 +45,7 @@ class Index:
         history: Sequence[dict] = (),
         mentions: MentionStore | None = None,
         stories: StoryStore | None = None,
+        analysed: SentenceTerms | None = None,
     ) -> None:
         if postings.n_docs != len(passage_store):
             raise ValueError("passages and postings differ in number")
@@ -47,6 +53,9 @@ class Index:
             raise ValueError("mentions and articles differ in number")
         if stories is not None and len(stories) != len(store):
             raise ValueError("stories and articles differ in number")
+        analysed = analysed if analysed is not None else SentenceTerms.empty()
+        if analysed.n_sentences != len(passage_store.sentences) or analysed.n_titles != len(store):
+            raise ValueError("sentence terms and sentences differ in number")
         self.articles: ArticleStore = store
         self.passages: PassageStore = passage_store
         self.postings = postings
@@ -54,6 +63,8 @@ class Index:
         self.mentions: MentionStore = mentions if mentions is not None else MentionStore.empty(store.ids)
         #: The story of every article: the same report in several outlets (:mod:`retrieval.stories`).
         self.stories: StoryStore = stories if stories is not None else StoryStore.empty()
+        #: The analysed terms of every sentence and real title (:mod:`retrieval.index.sentences`).
+        self.analysed: SentenceTerms = analysed
         self.params = postings.params
         self.analyzer = Analyzer(lexicon)
         self.df = DocFreq(postings)
@@ -66,6 +77,8 @@ class Index:
     # ----------------------------------------------------------------- building
     @classmethod
     def empty(cls, params: BM25Params = DEFAULT_PARAMS) -> Index:
+        from .builder import build_time
+
         store = ArticleStore.empty()
         return cls(store, PassageStore.empty(store.ids), Postings.empty(params), frozenset(), build_time())
 
@@ -102,6 +115,9 @@ class Index:
         backend name, a loaded tagger, or ``rules``/``None`` for the rules alone) on up to
         ``workers`` processes (:mod:`retrieval.index.tagging`) and their mentions appended.
         """
+        from . import builder
+        from .tagging import resolve_tagger
+
         problems = problems if problems is not None else []
         reading = builder.read_pass(self, articles, progress, total, problems)
         analysis = builder.analyse_pass(self, reading, progress)
@@ -111,8 +127,9 @@ class Index:
     # ----------------------------------------------------------------- dates and stories
     @cached_property
     def days(self) -> np.ndarray:
-        """Each article's date as a day ordinal (``int32``; :data:`~retrieval.stories.NO_DAY`: none or unparsable)."""
-        return np.asarray(days_of(self.articles.field_at(i, "date") for i in range(len(self.articles))), dtype=np.int32)
+        """Each article's date as a day ordinal (``int32``; :data:`~retrieval.stories.NO_DAY`: none,
+        unparsable, or after today): stored at index time, the future checked when first asked."""
+        return self.articles.days_until(date.today())
 
     @property
     def dated(self) -> bool:

@@ -25,6 +25,7 @@ from ..normalize import ANALYZER_VERSION
 from .lock import index_writer
 from .mentions import MentionStore
 from .postings import BM25Params, Postings
+from .sentences import SentenceTerms
 from .stores import ArticleStore, PassageStore
 from .stories import StoryStore
 
@@ -33,7 +34,9 @@ if TYPE_CHECKING:
 
 __all__ = ["FORMAT_VERSION", "INDEX_FILES", "MANIFEST", "load_index", "read_manifest", "save_index", "tidy"]
 
-FORMAT_VERSION = 4  # 3: the actors' mentions (retrieval.index.mentions); 4: stories (retrieval.index.stories)
+#: 3: the actors' mentions (retrieval.index.mentions); 4: stories (retrieval.index.stories); 5: the terms of every
+#: sentence and title (retrieval.index.sentences), the actor keys (retrieval.index.actor_keys), each article's day.
+FORMAT_VERSION = 5
 MANIFEST = "manifest.json"
 _FORMAT = "sanad-index"  # the manifest's "format": what marks a directory as a Sanad index
 _LEXICON = "lexicon.txt"
@@ -41,13 +44,17 @@ _HASH_CHUNK = 1 << 20  # bytes read at a time while checksumming
 
 #: Every file of a saved index but the manifest (what :func:`save_index` writes; a test checks it):
 #: a manifest listing other files is refused, so files cannot be swapped in or left out unseen.
+_COLUMNS = ("article_ids", "titles", "sources", "urls", "dates", "texts", "vocab", "actor_texts", "actor_roles", "actor_keys",
+            "actor_words")  # fmt: skip
 INDEX_FILES = tuple(sorted(
-    [f"{c}.bin" for c in ("article_ids", "titles", "sources", "urls", "dates", "texts", "vocab", "actor_texts", "actor_roles")]
-    + [f"{c}.off.npy" for c in ("article_ids", "titles", "sources", "urls", "dates", "texts", "vocab", "actor_texts", "actor_roles")]
-    + [f"{c}.{k}.npy" for c in ("article_ids", "vocab") for k in ("hash", "order")]
-    + [f"{c}.npy" for c in ("article_flags", "article_passages", "passages", "sentence_ptr", "sentences", "df", "post_docs",
-                            "post_tf", "doc_len", "idf", "mentions", "article_mentions", "actor_types", "article_actors",
-                            "minhash", "stories")]
+    [f"{c}.bin" for c in _COLUMNS]
+    + [f"{c}.off.npy" for c in _COLUMNS]
+    + [f"{c}.{k}.npy" for c in ("article_ids", "vocab", "actor_keys", "actor_words") for k in ("hash", "order")]
+    + [f"{c}.npy" for c in ("article_flags", "days", "article_passages", "passages", "sentence_ptr", "sentences", "df",
+                            "post_docs", "post_tf", "doc_len", "idf", "mentions", "article_mentions", "actor_types",
+                            "article_actors", "minhash", "stories", "sentence_term_ptr", "sentence_terms",
+                            "sentence_term_spans", "title_term_ptr", "title_terms", "actor_forms", "actor_form_words",
+                            "actor_form_ptr", "actor_key_ids", "actor_word_keys", "actor_word_key_ptr")]
     + [_LEXICON]
 ))  # fmt: skip
 
@@ -122,7 +129,7 @@ def tidy(out: str | Path) -> None:
 def _write_files(index: Index, d: Path) -> list[str]:
     """Every file of the index but the manifest, written to ``d``; returns their names."""
     files = (index.articles.save(d) + index.passages.save(d) + index.postings.save(d) + index.mentions.save(d)
-             + index.stories.save(d))
+             + index.stories.save(d) + index.analysed.save(d))
     (d / _LEXICON).write_text("\n".join(sorted(index.analyzer.lexicon)), encoding="utf-8")
     return files + [_LEXICON]
 
@@ -247,12 +254,13 @@ def load_index(make: Callable[..., Index], directory: str | Path, verify: bool =
         postings = Postings.load(d, params)
         mstore = MentionStore.load(d, store.ids)
         stories = StoryStore.load(d)
+        analysed = SentenceTerms.load(d)
         lexicon = frozenset((d / _LEXICON).read_text(encoding="utf-8").split("\n")) - {""}
         counts = manifest["counts"]
         if counts["articles"] != len(store) or counts["passages"] != len(pstore) or counts["mentions"] != len(mstore):
             raise ValueError("counts differ from the manifest")
         return make(store, pstore, postings, lexicon, manifest["built_at"], manifest.get("sources", []),
-                    manifest.get("history", []), mstore, stories)
+                    manifest.get("history", []), mstore, stories, analysed)
     except PermissionError as e:
         raise _unreadable(d, Path(e.filename) if e.filename else d) from e
     except (OSError, ValueError, KeyError, TypeError, EOFError) as e:

@@ -14,7 +14,9 @@ Files (columns of :mod:`retrieval.index.columns`, memory-mapped at load, checksu
 * ``article_mentions.npy``: ``int64``, the first mention of each article, then the end;
 * ``actor_types.npy``: ``uint8`` per group (0 person, 1 organization, 2 place);
 * ``article_actors.npy``: ``int64``, the first group of each article, then the end;
-* ``actor_texts.*``, ``actor_roles.*``: string columns per group (a missing role is ``""``).
+* ``actor_texts.*``, ``actor_roles.*``: string columns per group (a missing role is ``""``);
+* ``actor_keys.*``, ``actor_words.*`` and the other ``actor_*`` arrays of
+  :mod:`~retrieval.index.actor_keys`: which groups of all the articles are one actor.
 """
 
 from __future__ import annotations
@@ -23,13 +25,16 @@ from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..actors.backend import LockedTagger
-from ..actors.extract import article_actors
 from ..actors.model import Actor, ActorType
+from .actor_keys import ActorKeys
 from .columns import Rows, StringColumn, StringTable, load_array, save_array
+
+if TYPE_CHECKING:
+    from ..actors.backend import LockedTagger
 
 __all__ = ["MENTION_FIELDS", "TYPES", "ArticleGroups", "MentionStore", "StoredMention", "Tagged", "groups_of"]
 
@@ -47,6 +52,8 @@ ArticleGroups = list[tuple[int, str, str, tuple[tuple[int, int], ...]]]
 
 def groups_of(text: str, tagger: LockedTagger | None) -> ArticleGroups:
     """The groups of aliases of an article's ``text`` and their mentions' spans."""
+    from ..actors.extract import article_actors  # the tagging code: imported to index, not to answer
+
     return [(_CODE[g.actor.type], g.actor.text, g.actor.role or "", g.spans) for g in article_actors(text, tagger)]
 
 
@@ -113,13 +120,14 @@ class MentionStore(Rows[StoredMention]):
         group_ptr: np.ndarray,
         texts: StringColumn,
         roles: StringColumn,
+        keys: ActorKeys,
     ) -> None:
         n_art, n_groups = len(ids), len(types)
         if rows.ndim != 2 or rows.shape[1] != MENTION_FIELDS:
             raise ValueError("mention rows have the wrong shape")
         if len(mention_ptr) != n_art + 1 or len(group_ptr) != n_art + 1 or len(texts) != n_groups or len(roles) != n_groups:
             raise ValueError("mention arrays do not match")
-        if int(mention_ptr[-1]) != len(rows) or int(group_ptr[-1]) != n_groups:
+        if int(mention_ptr[-1]) != len(rows) or int(group_ptr[-1]) != n_groups or len(keys) != n_groups:
             raise ValueError("mention arrays do not match")
         self.article_ids = ids
         self.rows = rows  # (n, 4): article position, start, end, group
@@ -128,6 +136,8 @@ class MentionStore(Rows[StoredMention]):
         self.group_ptr = group_ptr
         self.texts = texts
         self.roles = roles
+        #: Which groups of all the articles are one actor (:mod:`~retrieval.index.actor_keys`).
+        self.keys = keys
 
     @classmethod
     def empty(cls, ids: StringTable) -> MentionStore:
@@ -135,18 +145,21 @@ class MentionStore(Rows[StoredMention]):
         ptr = np.zeros(len(ids) + 1, np.int64)
         no_rows = np.zeros((0, MENTION_FIELDS), np.int32)
         none = StringColumn.from_strings(())
-        return cls(ids, no_rows, ptr, np.zeros(0, np.uint8), ptr, none, none)
+        return cls(ids, no_rows, ptr, np.zeros(0, np.uint8), ptr, none, none, ActorKeys.empty())
 
     def extend(self, ids: StringTable, tagged: Tagged) -> MentionStore:
-        """A new store: these mentions, then those ``tagged`` (for the articles ``ids`` adds)."""
+        """A new store: these mentions, then those ``tagged`` (for the articles ``ids`` adds); the
+        actor keys of all the groups, the new groups' words normalized."""
+        types = np.concatenate((np.asarray(self.types), np.frombuffer(tagged.types, np.uint8)))
         return MentionStore(
             ids,
             np.concatenate((np.asarray(self.rows), np.frombuffer(tagged.rows, np.int32).reshape(-1, MENTION_FIELDS))),
             np.concatenate((np.asarray(self.mention_ptr)[:-1], np.frombuffer(tagged.mention_ptr, np.int64))),
-            np.concatenate((np.asarray(self.types), np.frombuffer(tagged.types, np.uint8))),
+            types,
             np.concatenate((np.asarray(self.group_ptr)[:-1], np.frombuffer(tagged.group_ptr, np.int64))),
             StringColumn(self.texts.blob.concat(StringColumn.from_strings(tagged.texts).blob)),
             StringColumn(self.roles.blob.concat(StringColumn.from_strings(tagged.roles).blob)),
+            self.keys.extend(tagged.texts, types),
         )
 
     # ------------------------------------------------------------------ reading
@@ -212,10 +225,10 @@ class MentionStore(Rows[StoredMention]):
     def save(self, d: Path) -> list[str]:
         for name, arr in zip(_FILES, (self.rows, self.mention_ptr, self.types, self.group_ptr)):
             save_array(d / name, arr)
-        return [*_FILES, *self.texts.save(d, "actor_texts"), *self.roles.save(d, "actor_roles")]
+        return [*_FILES, *self.texts.save(d, "actor_texts"), *self.roles.save(d, "actor_roles"), *self.keys.save(d)]
 
     @classmethod
     def load(cls, d: Path, ids: StringTable) -> MentionStore:
         rows, mention_ptr, types, group_ptr = (load_array(d / name) for name in _FILES)
         return cls(ids, rows, mention_ptr, types, group_ptr, StringColumn.load(d, "actor_texts"),
-                   StringColumn.load(d, "actor_roles"))
+                   StringColumn.load(d, "actor_roles"), ActorKeys.load(d))

@@ -16,10 +16,11 @@ __all__ = ["Hit", "expand", "search"]
 
 
 class Hit(NamedTuple):
-    """One scored passage."""
+    """One scored passage (``row``: its number in the index, where its stored sentences are found)."""
 
     passage: Passage
     score: float
+    row: int = -1
 
 
 def search(
@@ -47,7 +48,7 @@ def search(
             if i not in seen and (allowed is None or allowed[i]):
                 seen.add(i)
                 best.append(i)
-    return [Hit(passages[i], float(scores[i])) for i in best]
+    return [Hit(passages[i], float(scores[i]), i) for i in best]
 
 
 def expand(df: Mapping[str, int], terms: Sequence[str]) -> dict[str, str]:

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import threading
 from array import array
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 
 from ..corpus import Article, ArticleMeta
 from ..segment import Passage, Segment
+from ..stories import NO_DAY
 from .columns import (
     BlobColumn,
     Rows,
@@ -22,8 +24,9 @@ from .columns import (
     load_array,
     save_array,
 )
+from .stories import day_ordinal
 
-__all__ = ["OPTIONAL_FIELDS", "SENTENCE_FIELDS", "SPAN_FIELDS", "ArticleStore", "PassageStore"]
+__all__ = ["OPTIONAL_FIELDS", "SENTENCE_FIELDS", "SPAN_FIELDS", "ArticleStore", "PassageStore", "parsed_days"]
 
 #: The article fields that may be absent (stored as "" with a flag saying whether they are set).
 OPTIONAL_FIELDS = ("source", "url", "date")
@@ -31,6 +34,20 @@ _FLAGS = 1 + len(OPTIONAL_FIELDS)  # per article: title derived, then whether ea
 #: Numbers per row of ``passages.npy`` (article position, start, end) and ``sentences.npy`` (start, end, paragraph).
 SPAN_FIELDS = 3
 SENTENCE_FIELDS = 3
+
+
+def parsed_days(dates: Iterable[str | None]) -> np.ndarray:
+    """Each date field as a day ordinal (``int32``; :data:`~retrieval.stories.NO_DAY` when it does
+    not parse), each distinct text parsed once. Whether a day lies in the future is the reader's
+    question (:meth:`ArticleStore.days_until`): the index keeps what the text says."""
+    memo: dict[str | None, int] = {}
+    out = []
+    for d in dates:
+        day = memo.get(d)
+        if day is None:
+            day = memo[d] = day_ordinal(d, date.max)
+        out.append(day)
+    return np.asarray(out, dtype=np.int32)
 
 
 class ArticleStore(Mapping[str, Article]):
@@ -45,11 +62,14 @@ class ArticleStore(Mapping[str, Article]):
         optional: dict[str, StringColumn],
         flags: np.ndarray,
         texts: BlobColumn,
+        days: np.ndarray,
     ) -> None:
         n = len(ids)
-        if len(titles) != n or len(texts) != n or len(flags) != n or any(len(c) != n for c in optional.values()):
+        if len(titles) != n or len(texts) != n or len(flags) != n or len(days) != n or any(len(c) != n for c in optional.values()):
             raise ValueError("article columns differ in length")
         self.ids, self.titles, self.optional, self.flags, self.texts = ids, titles, optional, flags, texts
+        #: Each article's date as a day ordinal, as its text says (``int32``, ``NO_DAY``: none or unparsable).
+        self.days = days
         self._cache: dict[int, Article] = {}
         self._lock = threading.Lock()  # front ends answer from several threads
 
@@ -68,6 +88,7 @@ class ArticleStore(Mapping[str, Article]):
             {f: StringColumn.from_strings(getattr(a, f) or "" for a in articles) for f in OPTIONAL_FIELDS},
             flags,
             BlobColumn.from_items(compress_text(a.text) for a in articles),
+            parsed_days(a.date for a in articles),
         )
 
     def extend(self, articles: Sequence[Article]) -> ArticleStore:
@@ -80,7 +101,14 @@ class ArticleStore(Mapping[str, Article]):
             {f: StringColumn(self.optional[f].blob.concat(new.optional[f].blob)) for f in OPTIONAL_FIELDS},
             np.concatenate((np.asarray(self.flags), new.flags)),
             self.texts.concat(new.texts),
+            np.concatenate((np.asarray(self.days), new.days)),
         )
+
+    def days_until(self, today: date) -> np.ndarray:
+        """Each article's day ordinal, ``NO_DAY`` for a day after ``today`` (a typo or a placeholder:
+        never the "latest" report), as :func:`~retrieval.index.stories.day_ordinal` reads it."""
+        days = np.asarray(self.days)
+        return np.where(days > today.toordinal(), np.int32(NO_DAY), days).astype(np.int32)
 
     def position(self, article_id: str) -> int:
         return self.ids.find(article_id)
@@ -136,7 +164,8 @@ class ArticleStore(Mapping[str, Article]):
         for f in OPTIONAL_FIELDS:
             files += self.optional[f].save(d, f"{f}s")
         save_array(d / "article_flags.npy", self.flags)
-        return files + ["article_flags.npy"] + self.texts.save(d, "texts")
+        save_array(d / "days.npy", self.days)
+        return files + ["article_flags.npy", "days.npy"] + self.texts.save(d, "texts")
 
     @classmethod
     def load(cls, d: Path) -> ArticleStore:
@@ -146,6 +175,7 @@ class ArticleStore(Mapping[str, Article]):
             {f: StringColumn.load(d, f"{f}s") for f in OPTIONAL_FIELDS},
             load_array(d / "article_flags.npy"),
             BlobColumn.load(d, "texts"),
+            load_array(d / "days.npy"),
         )
 
 
