@@ -25,6 +25,7 @@ import logging
 import threading
 from collections import Counter
 from functools import lru_cache
+from collections.abc import Sequence
 from typing import Protocol, get_args
 
 from ..errors import ModelLoadError
@@ -43,7 +44,9 @@ __all__ = [
     "auto_choice",
     "get_tagger",
     "model_mentions",
+    "model_sentences",
     "resolve_tagger",
+    "tagged_mentions",
 ]
 
 log = logging.getLogger(__name__)
@@ -78,6 +81,16 @@ class LockedTagger:
         """Tags of each sentence."""
         with self._lock:
             return [list(t) for t in self.tagger.tag_sentences(sentences)]  # type: ignore[attr-defined]
+
+    def tag_documents(self, documents: list[list[list[str]]]) -> list[list[list[str]]]:
+        """Tags of each sentence of each document: in one call where the tagger has
+        ``tag_documents`` (the CRF: its tags never depend on what a sentence is batched with),
+        else one :meth:`tag_sentences` call per document, as when documents are tagged alone."""
+        with self._lock:
+            batched = getattr(self.tagger, "tag_documents", None)
+            if batched is not None:
+                return [[list(t) for t in doc] for doc in batched(documents)]
+            return [[list(t) for t in self.tagger.tag_sentences(doc)] for doc in documents]  # type: ignore[attr-defined]
 
 
 #: A tagger as building and the service take it: a backend name (``rules`` or ``None``: the rules
@@ -150,16 +163,28 @@ def auto_choice(meta: dict) -> str:
     return best
 
 
+def model_sentences(doc: Doc) -> list[list[tuple[str, int, int]]]:
+    """The tagger's sentences of a text: ANERcorp-style tokens with their offsets (none empty)."""
+    text = doc.text
+    sents = [token_spans(text[s:e], offset=s) for s, e in split_sentences(text)]
+    return [s for s in sents if s]
+
+
 def model_mentions(doc: Doc, tagger: LockedTagger, taken: bytearray) -> list[Mention]:
     """Person/organisation/place spans the tagger finds over tokens no rule took."""
-    text = doc.text
+    sents = model_sentences(doc)
+    return tagged_mentions(doc, sents, tagger.tag_sentences([[w for w, _, _ in s] for s in sents]), taken)
+
+
+def tagged_mentions(
+    doc: Doc, sents: list[list[tuple[str, int, int]]], tagged: Sequence[Sequence[str]], taken: bytearray
+) -> list[Mention]:
+    """:func:`model_mentions` of the sentences :func:`model_sentences` gave, tagged ``tagged``."""
     counts = Counter(t.norm for t in doc.toks)
     by_start = {t.start: i for i, t in enumerate(doc.toks)}
     by_end = {t.end: i for i, t in enumerate(doc.toks)}
-    sents = [token_spans(text[s:e], offset=s) for s, e in split_sentences(text)]
-    sents = [s for s in sents if s]
     out: list[Mention] = []
-    for spans, tags in zip(sents, tagger.tag_sentences([[w for w, _, _ in s] for s in sents])):
+    for spans, tags in zip(sents, tagged):
         cur: list[int] | None = None  # [start_char, end_char, type]
         found = []
         for (_, s, e), tag in zip(spans, tags):

@@ -54,3 +54,11 @@ class EnsembleTagger:
         a = self.first.tag_sentences(sents)
         b = self.second.tag_sentences(sents)
         return [fill_tags(x, y) for x, y in zip(a, b)]  # type: ignore[arg-type]
+
+    def tag_documents(self, documents: Sequence[Sequence[Sequence[str]]]) -> list[list[list[str]]]:
+        """Tags of each sentence of each document: ``first`` tags them all at once where it can
+        (``tag_documents``), ``second`` one document at a time (as when documents are tagged alone)."""
+        docs = [[list(s) for s in d] for d in documents]
+        batched = getattr(self.first, "tag_documents", None)
+        a = batched(docs) if batched is not None else [self.first.tag_sentences(d) for d in docs]
+        return [[fill_tags(x, y) for x, y in zip(fa, self.second.tag_sentences(d))] for fa, d in zip(a, docs)]

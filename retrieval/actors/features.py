@@ -304,6 +304,13 @@ class Featurizer:
         hit = self._own.get(surface)
         if hit is not None:
             return hit
+        hit = self.compute(surface)
+        if len(self._own) < CACHE_SIZE:
+            self._own[surface] = hit
+        return hit
+
+    def compute(self, surface: str) -> _Info:
+        """Features of one token, computed now (:meth:`own` caches them)."""
         g = self.groups
         n = normalize(surface)
         sh = shape(surface)
@@ -345,10 +352,7 @@ class Featurizer:
             near.extend(f for f in gw if f != "gw:seen")
         # ctx (form, stem, shape) is seen from -2..+2, near (flags) from -1/+1 only.
         seen = {d: [f"{-d}:{c}" for c in (ctx + near if d in (-1, 1) else ctx)] for d in (-2, -1, 1, 2)}
-        hit = _Info(feats, seen, s, k)
-        if len(self._own) < CACHE_SIZE:
-            self._own[surface] = hit
-        return hit
+        return _Info(feats, seen, s, k)
 
     def sentence(self, tokens: Sequence[str]) -> list[list[str]]:
         """Features of every token of a sentence: its own, its neighbours' (-2..+2), bigrams."""
