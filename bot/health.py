@@ -2,10 +2,12 @@
 
 The running bot refreshes a heartbeat file (``SANAD_HEARTBEAT_FILE``) every
 ``SANAD_HEARTBEAT_INTERVAL`` seconds, but only after a probe that means "the bot is serving":
-the PTB application and its updater are running, the Bot API answers ``getMe`` and, in webhook
-mode, the local webhook server accepts connections (:func:`bot_probe`). ``sanad health``
-(:func:`check_heartbeat`) exits 0 while the heartbeat is younger than ``SANAD_HEARTBEAT_MAX_AGE``,
-else 1 with one line saying why; a container's ``HEALTHCHECK`` runs it.
+the PTB application and its updater (or webhook receiver) are running, the Bot API answers
+``getMe`` and, in webhook mode, the local webhook server accepts connections (:func:`bot_probe`).
+``sanad health`` (:func:`check_heartbeat`) exits 0 while the heartbeat is younger than
+``SANAD_HEARTBEAT_MAX_AGE``, else 1 with one line saying why; a container's ``HEALTHCHECK`` runs
+it. Its line also counts the updates the webhook receiver parked as unreadable or unanswerable
+(replica mode: the Redis stream ``sanad:dead``, all replicas'), which do not make the bot unhealthy.
 
 Light to import: no PTB, no retrieval stack (the health check runs every 30 s).
 """
@@ -53,6 +55,7 @@ def check_heartbeat(path: str | Path, max_age_s: float, now: float | None = None
         return False, f"no heartbeat at {path}: the bot has not started serving yet (or has stopped)"
     except OSError as e:
         return False, f"cannot read the heartbeat at {path}: {e.strerror or e}"
+    data: Any = None
     try:
         data = json.loads(raw)
         stamp = float(data["time"])
@@ -64,7 +67,11 @@ def check_heartbeat(path: str | Path, max_age_s: float, now: float | None = None
             f"heartbeat at {path} is {age:.0f} s old (max {max_age_s:g} s): "
             "the bot is not polling or its webhook is not answering"
         )
-    return True, f"ok: heartbeat {max(age, 0.0):.0f} s old"
+    parked = data.get("dead_letters") if isinstance(data, dict) else None
+    note = ""
+    if isinstance(parked, int) and parked > 0:
+        note = f"; {parked} updates parked as unreadable or unanswerable (see the bot's log; replicas: sanad:dead)"
+    return True, f"ok: heartbeat {max(age, 0.0):.0f} s old{note}"
 
 
 async def heartbeat_loop(
@@ -104,16 +111,23 @@ def _describe(e: BaseException) -> str:
     return f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
 
 
-async def bot_probe(app: Any, settings: Any) -> dict:
-    """The bot is serving: ``app`` (a PTB ``Application``) and its updater run, ``getMe`` answers and,
-    in webhook mode, the local webhook server accepts a connection. Raises otherwise."""
+async def bot_probe(app: Any, settings: Any, receiver: Any = None) -> dict:
+    """The bot is serving: ``app`` (a PTB ``Application``) and its updater run (in webhook mode:
+    ``receiver``, the webhook receiver of bot/telegram/webhook.py), ``getMe`` answers and, in webhook
+    mode, the local webhook server accepts a connection. Raises otherwise.
+
+    Returns the heartbeat's detail: the mode and, with a receiver, the updates it parked so far
+    (``dead_letters``)."""
     if not getattr(app, "running", False):
         raise RuntimeError("the application is not running")
     updater = getattr(app, "updater", None)
     replica = getattr(settings, "telegram_webhook_url", None) and str(getattr(settings, "state_url", None) or "").startswith(
         ("redis://", "rediss://")
     )  # replica mode: its own receiver (bot/telegram/webhook.py), no PTB updater
-    if not replica and (updater is None or not updater.running):
+    if receiver is not None:
+        if not receiver.serving:
+            raise RuntimeError("the webhook receiver is not running")
+    elif not replica and (updater is None or not updater.running):
         raise RuntimeError("the updater is not running (no polling, no webhook)")
     await app.bot.get_me()
     mode = "polling"
@@ -125,4 +139,6 @@ async def bot_probe(app: Any, settings: Any) -> dict:
         writer.close()
         with contextlib.suppress(Exception):
             await writer.wait_closed()
-    return {"mode": mode}
+    if receiver is None:
+        return {"mode": mode}
+    return {"mode": mode, "dead_letters": await receiver.dead_letters()}

@@ -1,7 +1,10 @@
 """Running the bot: the PTB ``Application`` (token, timeouts, flood limiter), polling or webhook, start and stop.
 
 ``AIORateLimiter`` keeps outgoing messages under Telegram's flood limits; start-up errors become
-one-line :class:`~retrieval.errors.ConfigError`; the token is never logged.
+one-line :class:`~retrieval.errors.ConfigError`; the token is never logged. Both webhook modes
+receive Telegram's posts with the bounded receiver of :mod:`.webhook` (not PTB's
+``Updater.start_webhook``): into ``Application.update_queue`` in one process, into the shared
+Redis streams in replica mode (:mod:`.replicas`).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from telegram.error import InvalidToken, NetworkError, TimedOut
+from telegram.error import InvalidToken, NetworkError, RetryAfter, TimedOut
 from telegram.ext import AIORateLimiter, Application
 
 from retrieval.errors import ConfigError
@@ -37,12 +40,14 @@ from .handlers import SanadBot
 from .reload import IndexWatcher
 from .store import StateStore
 
-__all__ = ["ALLOWED_UPDATES", "build_application", "run_bot", "running", "serve"]
+__all__ = ["ALLOWED_UPDATES", "build_application", "receiver_of", "run_bot", "running", "serve"]
 
 log = logging.getLogger("bot.telegram")
 
 #: Updates the bot asks Telegram for (edited messages, channel posts... are not even fetched).
 ALLOWED_UPDATES = ("message", "callback_query")
+#: The webhook receiver of each running application (:func:`receiver_of`).
+_RECEIVERS: dict[int, Any] = {}
 
 
 def _remember_missing_sniffio() -> None:
@@ -116,39 +121,13 @@ async def running(app: Application, settings: Settings) -> AsyncIterator[Applica
         raise ConfigError(
             f"cannot reach the Bot API at {host} ({type(e).__name__}): check SANAD_TELEGRAM_BASE_URL and the network"
         ) from None
-    replicas = None
+    receiver = None
     try:
         if app.post_init:
             await app.post_init(app)
-        if replica_mode(settings):
-            replicas = await _start_replica(app, settings)
-        elif settings.telegram_webhook_url:
-            secret = webhook_secret(settings)
-            protect_secrets(secret)
-            url = settings.telegram_webhook_url
-            try:
-                await app.updater.start_webhook(
-                    listen=settings.telegram_listen,
-                    port=settings.telegram_port,
-                    url_path=urlsplit(url).path.lstrip("/"),
-                    webhook_url=url,
-                    secret_token=secret,
-                    allowed_updates=list(ALLOWED_UPDATES),
-                    bootstrap_retries=3,
-                )
-            except RuntimeError as e:
-                if "webhooks" in str(e):
-                    raise ConfigError(
-                        "webhook mode needs python-telegram-bot's webhooks extra: "
-                        "pip install 'python-telegram-bot[webhooks]' (or unset SANAD_TELEGRAM_WEBHOOK_URL to poll)"
-                    ) from None
-                raise
-            log.info(
-                "webhook mode: listening on %s:%d, Telegram posts to %s",
-                settings.telegram_listen,
-                settings.telegram_port,
-                urlsplit(url)._replace(query="", fragment="").geturl(),
-            )
+        if settings.telegram_webhook_url:
+            receiver = await _start_webhook(app, settings)
+            _RECEIVERS[id(app)] = receiver
         else:
             await app.updater.start_polling(
                 timeout=timedelta(seconds=settings.telegram_poll_timeout),
@@ -158,14 +137,19 @@ async def running(app: Application, settings: Settings) -> AsyncIterator[Applica
             log.info("polling mode: long polls of %g s", settings.telegram_poll_timeout)
         await app.start()
     except BaseException:
-        await _stop_replica(replicas)
+        await _stop_receiver(app, receiver)
         await _stop(app)
         raise
     try:
         yield app
     finally:
-        await _stop_replica(replicas)
+        await _stop_receiver(app, receiver)
         await _stop(app)
+
+
+def receiver_of(app: Application) -> Any:
+    """The webhook receiver (:class:`~.webhook.Receiver`) of a running ``app``; None when it polls."""
+    return _RECEIVERS.get(id(app))
 
 
 def replica_mode(settings: Settings) -> bool:
@@ -173,37 +157,75 @@ def replica_mode(settings: Settings) -> bool:
     return bool(settings.telegram_webhook_url) and (settings.state_url or "").startswith(("redis://", "rediss://"))
 
 
-async def _start_replica(app: Application, settings: Settings) -> tuple:
-    from .replicas import ReplicaQueue
-    from .webhook import start_receiver
+async def _start_webhook(app: Application, settings: Settings) -> Any:
+    """The receiver (its sink: the update queue, or the Redis streams in replica mode), then ``setWebhook``."""
+    from .webhook import LocalSink, start_receiver
 
-    if settings.telegram_webhook_secret is None:
+    url = settings.telegram_webhook_url or ""
+    replicas = replica_mode(settings)
+    if replicas and settings.telegram_webhook_secret is None:
         raise ConfigError(
             "replica mode (a webhook URL and a redis:// SANAD_STATE_URL) needs SANAD_TELEGRAM_WEBHOOK_SECRET, "
             "the same for every replica"
         )
     secret = webhook_secret(settings)
-    url = settings.telegram_webhook_url or ""
-    queue = ReplicaQueue(settings.state_url or "", app)
-    await app.bot.set_webhook(url, secret_token=secret, allowed_updates=list(ALLOWED_UPDATES))
-    server = start_receiver(queue, settings.telegram_listen, settings.telegram_port, urlsplit(url).path, secret)
-    runner = asyncio.create_task(queue.run())
-    from .store.redis import redact
+    protect_secrets(secret)
+    if replicas:
+        from .replicas import ReplicaQueue
 
-    log.info(
-        "replica mode: %s listening on %s:%d, updates shared through %s", queue.id, settings.telegram_listen,
-        settings.telegram_port, redact(queue.url),
-    )  # fmt: skip
-    return server, runner
+        sink: Any = ReplicaQueue(settings.state_url or "", app)
+    else:
+        sink = LocalSink(app)
+    path = urlsplit(url).path
+    receiver = start_receiver(sink, app.bot, settings.telegram_listen, settings.telegram_port, path, secret)
+    try:
+        await _set_webhook(app, url, secret)
+        if replicas:
+            receiver.runner = asyncio.create_task(sink.run())
+    except BaseException:
+        receiver.stop()
+        raise
+    if replicas:
+        from .store.redis import redact
+
+        log.info(
+            "replica mode: %s listening on %s:%d, updates shared through %s", sink.id, settings.telegram_listen,
+            settings.telegram_port, redact(sink.url),
+        )  # fmt: skip
+    else:
+        log.info(
+            "webhook mode: listening on %s:%d, Telegram posts to %s", settings.telegram_listen, settings.telegram_port,
+            urlsplit(url)._replace(query="", fragment="").geturl(),
+        )  # fmt: skip
+    return receiver
 
 
-async def _stop_replica(replicas: tuple | None) -> None:
-    if replicas is None:
+async def _set_webhook(app: Application, url: str, secret: str, attempts: int = 4) -> None:
+    """``setWebhook`` with the secret and :data:`ALLOWED_UPDATES`, retried on network errors and flood limits."""
+    for attempt in range(1, attempts + 1):
+        try:
+            await app.bot.set_webhook(url, secret_token=secret, allowed_updates=list(ALLOWED_UPDATES))
+            return
+        except RetryAfter as e:
+            if attempt == attempts:
+                raise
+            delay = e.retry_after.total_seconds() if isinstance(e.retry_after, timedelta) else float(e.retry_after)
+            await asyncio.sleep(min(delay, 30.0))
+        except (TimedOut, NetworkError):
+            if attempt == attempts:
+                raise
+            await asyncio.sleep(attempt)
+
+
+async def _stop_receiver(app: Application, receiver: Any) -> None:
+    _RECEIVERS.pop(id(app), None)
+    if receiver is None:
         return
-    server, runner = replicas
-    server.stop()
-    runner.cancel()
-    await asyncio.gather(runner, return_exceptions=True)
+    receiver.stop()
+    runner = getattr(receiver, "runner", None)
+    if runner is not None:
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)
 
 
 async def _stop(app: Application) -> None:
@@ -230,8 +252,9 @@ async def serve(settings: Settings, index: Index, stop: asyncio.Event, store: St
         if heartbeat is not None:
             from ..health import bot_probe, clear_heartbeat, heartbeat_loop
 
+            receiver = receiver_of(app)
             tasks.append(asyncio.create_task(
-                heartbeat_loop(heartbeat, settings.heartbeat_interval, lambda: bot_probe(app, settings))
+                heartbeat_loop(heartbeat, settings.heartbeat_interval, lambda: bot_probe(app, settings, receiver))
             ))  # fmt: skip
         if settings.index is not None:
             watcher = IndexWatcher(bot, Path(settings.index), settings.index_watch_seconds)

@@ -18,7 +18,12 @@ replica at a time, the holder of the stream's lease:
   a kill is not answered twice (the window left: a reply sent and the replica killed before it
   recorded the update, a few milliseconds);
 * **sharing**: each live replica (a heartbeat in a sorted set) holds at most its fair share of the
-  streams and lets the rest go, so two replicas split the chats between them.
+  streams and lets the rest go, so two replicas split the chats between them;
+* **no poison**: an entry that cannot be answered does not stop its stream. One PTB cannot read
+  (``Update.de_json`` fails: a field missing, a Bot API change the library lags behind), one whose
+  answering raised :data:`ATTEMPTS` times, or one taken :data:`MAX_DELIVERIES` times without being
+  answered (its replicas died answering it) is parked in the dead-letter stream :data:`DEAD` with
+  the reason, acknowledged, and the stream goes on (``sanad health`` counts the parked entries).
 
 Buttons, contexts and rate limits are shared through the same Redis (:mod:`.store.redis`).
 """
@@ -42,7 +47,9 @@ from telegram.ext import Application
 
 from retrieval.errors import StateUnavailable
 
-__all__ = ["LEASE_S", "SHARDS", "ReplicaQueue", "shard_of"]
+from .webhook import describe
+
+__all__ = ["ATTEMPTS", "DEAD", "LEASE_S", "MAX_DELIVERIES", "SHARDS", "ReplicaQueue", "shard_of"]
 
 log = logging.getLogger("bot.telegram.replicas")
 
@@ -55,6 +62,16 @@ GROUP = "sanad"
 PREFIX = "sanad:q:"
 #: Entries read at once from one stream.
 BATCH = 50
+#: The dead-letter stream: entries no replica could read or answer, each with ``reason``, ``stream``
+#: and ``entry`` beside the update (``u``); trimmed to about :data:`DEAD_MAXLEN` entries.
+DEAD = "sanad:dead"
+DEAD_MAXLEN = 10_000
+#: Times one delivery of an entry is tried when answering it raises, before it is parked.
+ATTEMPTS = 3
+#: Seconds before the second try (doubled for each later one).
+RETRY_S = 0.5
+#: Deliveries of an entry (the first and each re-take after its replica stopped) before it is parked.
+MAX_DELIVERIES = 5
 
 # KEYS[1] lease; ARGV: replica id, lease ms. 1: renewed, 2: newly taken, 0: held by another.
 _LEASE = """
@@ -70,10 +87,19 @@ return 0
 
 
 def chat_of(update: dict[str, Any]) -> int:
-    """The chat of an update (a message's or a pressed button's), else its id: what orders updates."""
-    message = update.get("message") or update.get("edited_message") or (update.get("callback_query") or {}).get("message")
-    chat = (message or {}).get("chat", {}).get("id")
-    return chat if isinstance(chat, int) else int(update.get("update_id", 0))
+    """The chat of an update (a message's or a pressed button's), else its id: what orders updates.
+
+    Any JSON object is accepted (a malformed update has a chat of its own, its id, or 0)."""
+
+    def get(value: object, key: str) -> object:
+        return value.get(key) if isinstance(value, dict) else None
+
+    message = get(update, "message") or get(update, "edited_message") or get(get(update, "callback_query"), "message")
+    chat = get(get(message, "chat"), "id")
+    if isinstance(chat, int) and not isinstance(chat, bool):
+        return chat
+    update_id = get(update, "update_id")
+    return update_id if isinstance(update_id, int) and not isinstance(update_id, bool) else 0
 
 
 def shard_of(update: dict[str, Any], shards: int = SHARDS) -> int:
@@ -101,6 +127,7 @@ class ReplicaQueue:
         self.owned: dict[int, asyncio.Task] = {}
         self.leaving: set[int] = set()  # streams to let go after their current batch
         self.handled = 0
+        self.parked = 0
         self.degraded = False  # Redis refused an update: the receiver answers updates itself
 
     # ------------------------------------------------------------------ receiving
@@ -111,6 +138,49 @@ class ReplicaQueue:
         except self._errors as e:
             raise StateUnavailable(self.url, f"{type(e).__name__}: {e}") from None
 
+    async def deliver(self, data: dict[str, Any], update: Update) -> None:
+        """The receiver's sink (:class:`~.webhook.Sink`): ``data`` into its stream; while Redis cannot
+        take it, ``update`` answered here and now (no shared order or re-take while that lasts)."""
+        try:
+            await self.enqueue(data)
+        except StateUnavailable as e:
+            if not self.degraded:
+                log.warning("%s; answering updates on the replica that receives them until Redis is back", e)
+            self.degraded = True
+            await self.app.process_update(update)
+            return
+        if self.degraded:
+            log.warning("Redis is back: updates go through the shared streams again")
+        self.degraded = False
+
+    async def park(
+        self, data: dict[str, Any] | str | bytes | None, reason: str, key: str | None = None, entry_id: Any = None
+    ) -> None:
+        """Append an update no one can answer to :data:`DEAD` with ``reason``; with ``key`` and
+        ``entry_id`` (a stream's entry), acknowledge that entry in the same transaction."""
+        raw = data if isinstance(data, str | bytes) else json.dumps(data, ensure_ascii=False)
+        fields = {"u": raw or "", "reason": reason, "replica": self.id, "at": f"{time.time():.3f}"}
+        if key is not None:
+            fields.update(stream=key, entry=_text(entry_id))
+        try:
+            async with self._r.pipeline(transaction=True) as p:
+                p.xadd(DEAD, fields, maxlen=DEAD_MAXLEN, approximate=True)
+                if key is not None:
+                    p.xack(key, GROUP, entry_id)
+                await p.execute()
+        except self._errors as e:
+            raise StateUnavailable(self.url, f"{type(e).__name__}: {e}") from None
+        self.parked += 1
+        where = f"{key} {_text(entry_id)}" if key is not None else "at the receiver"
+        log.warning("update parked in %s (%s): %s", DEAD, where, reason)
+
+    async def dead_letters(self) -> int:
+        """Entries in :data:`DEAD` (all replicas'); what this replica parked when Redis does not answer."""
+        try:
+            return int(await self._r.xlen(DEAD))
+        except self._errors:
+            return self.parked
+
     async def healthy(self) -> bool:
         """Whether Redis answers (the receiver's ``/healthz``)."""
         try:
@@ -118,10 +188,6 @@ class ReplicaQueue:
         except self._errors:
             return False
         return True
-
-    async def handle_now(self, update: dict[str, Any]) -> None:
-        """Answer ``update`` in this process, bypassing the streams (while Redis is down)."""
-        await self.app.process_update(Update.de_json(update, self.app.bot))
 
     # ------------------------------------------------------------------ consuming
     async def run(self) -> None:
@@ -181,7 +247,7 @@ class ReplicaQueue:
         start = "0-0"
         while True:  # first what earlier holders took and did not finish, in order
             start, entries, *_ = await self._r.xautoclaim(key, GROUP, self.id, 0, start_id=start, count=BATCH)
-            await self._handle(key, entries)
+            await self._handle(key, entries, retaken=True)
             if start in (b"0-0", "0-0"):
                 break
         while shard not in self.leaving:
@@ -189,22 +255,57 @@ class ReplicaQueue:
             for _, entries in got or ():
                 await self._handle(key, entries)
 
-    async def _handle(self, key: str, entries: list) -> None:
-        by_chat: dict[int, list[tuple[Any, dict]]] = defaultdict(list)
+    async def _handle(self, key: str, entries: list, retaken: bool = False) -> None:
+        deliveries = await self._deliveries(key, entries) if retaken and entries else {}
+        by_chat: dict[int, list[tuple[Any, bytes | str, Update]]] = defaultdict(list)
         for entry_id, fields in entries:
-            raw = fields.get(b"u") or fields.get("u")
+            raw = (fields.get(b"u") or fields.get("u")) if isinstance(fields, dict) else None
             try:
-                update = json.loads(raw)
-            except (TypeError, ValueError):
-                log.warning("stream %s: entry %s is not an update; dropped", key, entry_id)
-                await self._r.xack(key, GROUP, entry_id)
+                data = json.loads(raw)  # type: ignore[arg-type]
+                update = Update.de_json(data, self.app.bot)
+                if update is None or not isinstance(data, dict):
+                    raise ValueError("not an update")
+            except Exception as e:  # noqa: BLE001 - whatever PTB cannot read is parked, never retried
+                await self.park(raw, f"python-telegram-bot cannot read it: {describe(e)}", key, entry_id)
                 continue
-            by_chat[chat_of(update)].append((entry_id, update))
+            taken = deliveries.get(_text(entry_id), 1)
+            if taken > MAX_DELIVERIES:
+                why = f"taken {taken - 1} times and never answered (the replicas answering it stopped each time)"
+                await self.park(raw, why, key, entry_id)
+                continue
+            by_chat[chat_of(data)].append((entry_id, raw, update))
 
-        async def chat(items: list[tuple[Any, dict]]) -> None:
-            for entry_id, update in items:
-                await self.app.process_update(Update.de_json(update, self.app.bot))
-                await self._r.xack(key, GROUP, entry_id)
-                self.handled += 1
+        async def chat(items: list[tuple[Any, bytes | str, Update]]) -> None:
+            for entry_id, raw, update in items:
+                await self._answer(key, entry_id, raw, update)
 
         await asyncio.gather(*(chat(items) for items in by_chat.values()))
+
+    async def _answer(self, key: str, entry_id: Any, raw: bytes | str, update: Update) -> None:
+        """Answer one entry and acknowledge it; park it when answering raised :data:`ATTEMPTS` times.
+
+        Redis errors are not the entry's fault: they stop the stream, which is taken up again."""
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                await self.app.process_update(update)
+                break
+            except (*self._errors, StateUnavailable):
+                raise
+            except Exception as e:  # noqa: BLE001 - an entry's own failure: retried, then parked
+                if attempt == ATTEMPTS:
+                    await self.park(raw, f"answering it failed {ATTEMPTS} times: {describe(e)}", key, entry_id)
+                    return
+                log.warning("stream %s: entry %s failed (%s); trying again", key, _text(entry_id), describe(e))
+                await asyncio.sleep(RETRY_S * 2 ** (attempt - 1))
+        await self._r.xack(key, GROUP, entry_id)
+        self.handled += 1
+
+    async def _deliveries(self, key: str, entries: list) -> dict[str, int]:
+        """How many times each of ``entries`` (re-taken, all this replica's now) has been delivered."""
+        first, last = entries[0][0], entries[-1][0]
+        pending = await self._r.xpending_range(key, GROUP, min=first, max=last, count=len(entries))
+        return {_text(p["message_id"]): int(p["times_delivered"]) for p in pending}
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

@@ -1,76 +1,461 @@
-"""The webhook receiver of replica mode: Telegram's POSTs go into the shared streams (:mod:`.replicas`).
+"""The webhook receiver of both webhook modes: Telegram's POSTs, checked and bounded, handed to a sink.
 
-A tornado server (tornado comes with PTB's webhooks extra) on ``SANAD_TELEGRAM_LISTEN:PORT``:
+A tornado server (tornado comes with PTB's webhooks extra) on ``SANAD_TELEGRAM_LISTEN:PORT``, used
+instead of PTB's ``Updater.start_webhook`` in single-process webhook mode too (its sink is
+:class:`LocalSink`, which feeds ``Application.update_queue``), because PTB's server reads a whole
+body before it looks at the secret, accepts connections until the process runs out of file
+descriptors and then logs a traceback per accept attempt:
 
 * ``POST <path of SANAD_TELEGRAM_WEBHOOK_URL>`` with the right ``X-Telegram-Bot-Api-Secret-Token``:
-  the update is appended to its stream, then 200; while Redis cannot take it, the update is
-  answered here and then 200 (one log line when that starts and one when Redis is back), 503 if
-  even that fails (Telegram retries);
-  403 without the secret; 400 for a body that is not a JSON update;
-* ``GET /healthz``: 200 while this replica's Redis answers (the reverse proxy's and compose's check).
+  the update goes to the sink (replica mode: its chat's Redis stream, :mod:`.replicas`), then 200;
+  503 when the sink cannot take it (Telegram retries); 400 for a body that is not a JSON update
+  (or is over ``max_body``: refused unread);
+  an update PTB cannot read (a field missing, a Bot API change the library lags behind) is parked
+  by the sink (replica mode: the dead-letter stream) and answered 200, so Telegram does not
+  retry what no retry can fix;
+* anything else, the wrong or no secret included: 403 (404 for another path) as soon as the
+  headers are in; the body is never read (the handler's ``prepare``);
+* ``GET /healthz``: 200 while the sink is healthy (replica mode: Redis answers).
+
+Bounds (:class:`Limits`): headers within ``header_timeout_s`` of a connection's start (or of its
+previous request), a body within ``body_timeout_s``, bodies of at most ``max_body`` bytes,
+at most ``max_connections`` open connections (by default half the process's file descriptors, at
+most 256): a connection beyond that evicts the oldest one that has not sent a whole request's
+headers yet (a slow or idle client), else it is closed. When accepting fails for want of file
+descriptors, the cap drops below the connections open (:data:`SPARE_FDS` left to the Bot API and
+Redis, for :data:`SHRUNK_S`), the oldest idle connections are closed down to it and accepting
+pauses for a moment, instead of retrying at once and logging a traceback each time.
+:func:`quiet_floods` lets a few lines of each kind through per minute on the receiver's, the
+replicas', tornado's and asyncio's loggers, then counts the rest.
 """
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import hmac
 import json
 import logging
+import resource
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from retrieval.errors import StateUnavailable
+from telegram import Bot, Update
+from telegram.ext import Application
 
-from .replicas import ReplicaQueue
+from retrieval.errors import ConfigError
 
-__all__ = ["start_receiver"]
+__all__ = ["FloodFilter", "Limits", "LocalSink", "Receiver", "Sink", "quiet_floods", "start_receiver"]
 
 log = logging.getLogger("bot.telegram.webhook")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+#: File descriptors given back to the rest of the process when accepting runs out of them: the
+#: connection cap drops to the open connections less these (less half of them when fewer are
+#: open), for :data:`SHRUNK_S` seconds.
+SPARE_FDS = 16
+SHRUNK_S = 60.0
+#: Loggers a hostile client or a lost resource could make write a line per request or per accept.
+FLOOD_LOGGERS = (
+    "bot.telegram.webhook", "bot.telegram.replicas", "tornado.access", "tornado.application",
+    "tornado.general", "asyncio",
+)  # fmt: skip
 
 
-def start_receiver(queue: ReplicaQueue, listen: str, port: int, path: str, secret: str):  # type: ignore[no-untyped-def]
-    """Start the receiver on the running event loop; returns the tornado ``HTTPServer`` (``.stop()``)."""
-    import tornado.web
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one connection may cost the receiver. Telegram's updates are a few KB, sent at once."""
+
+    #: Largest request body read (Content-Length beyond it: the connection is closed unread).
+    max_body: int = 1 << 20
+    #: Largest request head (request line and headers).
+    max_header: int = 16 << 10
+    #: Seconds from a connection's start (or its previous response) to a whole request head.
+    header_timeout_s: float = 10.0
+    #: Seconds to receive a body once its headers are in.
+    body_timeout_s: float = 10.0
+    #: Open connections at most; ``None``: half the soft ``RLIMIT_NOFILE``, at most 256.
+    max_connections: int | None = None
+    #: Seconds accepting pauses after it failed for want of file descriptors (or memory).
+    accept_pause_s: float = 0.1
+
+    def connections(self) -> int:
+        """The connection cap: ``max_connections``, or half the process's file descriptors (4 to 256)."""
+        if self.max_connections is not None:
+            return max(1, self.max_connections)
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        return 256 if soft == resource.RLIM_INFINITY else max(4, min(256, soft // 2))
+
+
+# ---------------------------------------------------------------------------------------- logging
+class FloodFilter(logging.Filter):
+    """At most ``burst`` records of one kind (logger, level, message template) per ``period_s``;
+    the first record of a later period says how many were suppressed in between."""
+
+    def __init__(self, burst: int = 10, period_s: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.burst, self.period_s, self.clock = burst, period_s, clock
+        self._kinds: dict[tuple[str, int, str], list[float]] = {}  # kind -> [window start, passed, suppressed]
+        self.suppressed = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        now = self.clock()
+        key = (record.name, record.levelno, str(record.msg)[:60])
+        kind = self._kinds.get(key)
+        if kind is None or now - kind[0] >= self.period_s:
+            if len(self._kinds) >= 1000:  # messages formatted before logging: forget stale kinds
+                self._kinds = {k: v for k, v in self._kinds.items() if now - v[0] < self.period_s}
+            held = int(kind[2]) if kind is not None else 0
+            self._kinds[key] = [now, 1, 0]
+            if held:
+                try:
+                    message = record.getMessage()
+                except Exception:  # noqa: BLE001 - a malformed record: logging reports it itself
+                    return True
+                record.msg = f"{message} [{held} similar lines suppressed in the previous {self.period_s:g} s]"
+                record.args = None
+            return True
+        if kind[1] < self.burst:
+            kind[1] += 1
+            return True
+        kind[2] += 1
+        self.suppressed += 1
+        return False
+
+
+_FLOODS = FloodFilter()
+
+
+def quiet_floods(names: tuple[str, ...] = FLOOD_LOGGERS) -> FloodFilter:
+    """Put the shared :class:`FloodFilter` on the loggers ``names`` (once); returns it."""
+    for name in names:
+        logger = logging.getLogger(name)
+        if _FLOODS not in logger.filters:
+            logger.addFilter(_FLOODS)
+    return _FLOODS
+
+
+# ---------------------------------------------------------------------------------------- sinks
+class Sink(Protocol):
+    """Where the receiver's updates go."""
+
+    async def deliver(self, data: dict[str, Any], update: Update) -> None:
+        """Take ``update`` (``data`` as Telegram sent it); raise when it cannot (the receiver answers 503)."""
+
+    async def park(self, data: dict[str, Any], reason: str) -> None:
+        """Set aside an update no one can answer (PTB cannot read it), with the reason."""
+
+    async def healthy(self) -> bool:
+        """Whether updates can be taken now (``GET /healthz``)."""
+
+    async def dead_letters(self) -> int:
+        """Updates parked so far (``sanad health`` shows them)."""
+
+
+class LocalSink:
+    """Single-process webhook mode: updates go to ``Application.update_queue``, as PTB's own webhook did."""
+
+    def __init__(self, app: Application) -> None:
+        self.app = app
+        self.parked = 0
+
+    async def deliver(self, data: dict[str, Any], update: Update) -> None:
+        insert = getattr(self.app.bot, "insert_callback_data", None)
+        if insert is not None:
+            insert(update)
+        await self.app.update_queue.put(update)
+
+    async def park(self, data: dict[str, Any], reason: str) -> None:
+        self.parked += 1
+        log.warning("update %s dropped: %s (%d so far)", data.get("update_id"), reason, self.parked)
+
+    async def healthy(self) -> bool:
+        return True
+
+    async def dead_letters(self) -> int:
+        return self.parked
+
+
+# ---------------------------------------------------------------------------------------- server
+def _server_class():  # type: ignore[no-untyped-def]
+    """The tornado ``HTTPServer`` subclass with the connection cap and the careful accept loop."""
+    from tornado import httputil
     from tornado.httpserver import HTTPServer
+    from tornado.ioloop import IOLoop
 
-    class Hook(tornado.web.RequestHandler):
+    class _Tracked(httputil.HTTPMessageDelegate):
+        """A request's delegate that marks its connection busy once the request's headers are in."""
+
+        def __init__(self, inner: httputil.HTTPMessageDelegate, busy: Callable[[], None]) -> None:
+            self.inner, self.busy = inner, busy
+
+        def headers_received(self, start_line, headers):  # type: ignore[no-untyped-def]
+            self.busy()
+            return self.inner.headers_received(start_line, headers)
+
+        def data_received(self, chunk: bytes):  # type: ignore[no-untyped-def]
+            return self.inner.data_received(chunk)
+
+        def finish(self) -> None:
+            self.inner.finish()
+
+        def on_connection_close(self) -> None:
+            self.inner.on_connection_close()
+
+    class GuardedServer(HTTPServer):
+        """At most ``max_connections`` open; a new one evicts the oldest connection still waiting
+        for a request head; accepting pauses (no busy loop, no traceback) when it fails for want of
+        file descriptors."""
+
+        def initialize(  # type: ignore[override]
+            self, *args: Any, max_connections: int, accept_pause_s: float, **kwargs: Any
+        ) -> None:
+            super().initialize(*args, **kwargs)
+            self.max_connections = self.cap = max_connections
+            self.accept_pause_s = accept_pause_s
+            self.shrunk_at = 0.0
+            self.open: dict[Any, bool] = {}  # connection's IOStream -> busy (a request head is in), oldest first
+            self.counts: dict[str, int] = {"accepted": 0, "evicted": 0, "refused": 0, "accept_failures": 0}
+
+        # -- accepting
+        def add_sockets(self, sockets) -> None:  # type: ignore[no-untyped-def]
+            for sock in sockets:
+                self._sockets[sock.fileno()] = sock
+                self._handlers[sock.fileno()] = self._accept_handler(sock)
+
+        def _accept_handler(self, sock: socket.socket) -> Callable[[], None]:
+            io_loop = IOLoop.current()
+            state = {"removed": False, "paused": False}
+
+            def resume() -> None:
+                if not state["removed"] and state["paused"]:
+                    state["paused"] = False
+                    io_loop.add_handler(sock, accept, IOLoop.READ)
+
+            def accept(fd: Any, events: int) -> None:
+                for _ in range(128):
+                    if state["removed"]:
+                        return
+                    try:
+                        connection, address = sock.accept()
+                    except BlockingIOError:
+                        return
+                    except ConnectionAbortedError:
+                        continue
+                    except OSError as e:
+                        if e.errno not in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                            raise
+                        self.counts["accept_failures"] += 1
+                        self._shrink()
+                        log.warning(
+                            "webhook: cannot accept a connection (%s); at most %d connections for %g s, "
+                            "accepting again in %g s", e.strerror, self.cap, SHRUNK_S, self.accept_pause_s,
+                        )  # fmt: skip
+                        io_loop.remove_handler(sock)
+                        state["paused"] = True
+                        io_loop.call_later(self.accept_pause_s, resume)
+                        return
+                    self._handle_connection(connection, address)
+
+            def remove() -> None:
+                if not state["paused"]:
+                    io_loop.remove_handler(sock)
+                state["removed"] = True
+
+            io_loop.add_handler(sock, accept, IOLoop.READ)
+            return remove
+
+        def _shrink(self) -> None:
+            """Out of file descriptors: leave :data:`SPARE_FDS` of the connections' to the rest of the
+            process (the Bot API, Redis) by lowering the cap for :data:`SHRUNK_S` and evicting down to it."""
+            spare = max(1, min(SPARE_FDS, len(self.open) // 2))
+            self.cap = max(1, min(self.cap, len(self.open) - spare))
+            self.shrunk_at = time.monotonic()
+            while len(self.open) > self.cap and self._evict():
+                pass
+
+        def _evict(self) -> bool:
+            """Close the oldest connection still waiting for a request head; False if every one is busy."""
+            victim = next((c for c, busy in self.open.items() if not busy), None)
+            if victim is None:
+                return False
+            del self.open[victim]
+            victim.close()
+            self.counts["evicted"] += 1
+            return True
+
+        # -- connections
+        def handle_stream(self, stream, address) -> None:  # type: ignore[no-untyped-def]
+            self.counts["accepted"] += 1
+            if self.cap < self.max_connections and time.monotonic() - self.shrunk_at > SHRUNK_S:
+                self.cap = self.max_connections
+            if len(self.open) >= self.cap:
+                if not self._evict():
+                    self.counts["refused"] += 1
+                    log.warning("webhook: %d connections open (the most allowed), all busy: a new one closed", self.cap)
+                    stream.close()
+                    return
+                log.warning("webhook: %d connections open (the most allowed): the oldest idle one closed", self.cap)
+            self.open[stream] = False  # counted now: its first request starts on the next loop turn
+            super().handle_stream(stream, address)
+
+        def start_request(self, server_conn, request_conn):  # type: ignore[no-untyped-def]
+            stream = server_conn.stream
+            if self.open.pop(stream, None) is not None:  # a new request: waiting for its head, the youngest
+                self.open[stream] = False
+
+            def busy() -> None:
+                if stream in self.open:
+                    self.open[stream] = True
+
+            return _Tracked(super().start_request(server_conn, request_conn), busy)
+
+        def on_close(self, server_conn) -> None:  # type: ignore[no-untyped-def]
+            self.open.pop(server_conn.stream, None)
+            super().on_close(server_conn)
+
+    return GuardedServer
+
+
+@dataclass
+class Receiver:
+    """A started receiver: its server, its sink and what it refused (``counts``)."""
+
+    server: Any
+    sink: Sink
+    counts: dict[str, int] = field(default_factory=dict)
+    serving: bool = True
+    runner: asyncio.Task | None = None  # replica mode: the streams' consumer (stopped with the receiver)
+
+    async def dead_letters(self) -> int:
+        return await self.sink.dead_letters()
+
+    def stop(self) -> None:
+        """Stop accepting, close every open connection."""
+        if not self.serving:
+            return
+        self.serving = False
+        self.server.stop()
+        for stream in list(self.server.open):
+            stream.close()
+
+
+def start_receiver(
+    sink: Sink, bot: Bot, listen: str, port: int, path: str, secret: str, limits: Limits = Limits()
+) -> Receiver:
+    """Start the receiver on the running event loop; ``receiver.stop()`` stops it.
+
+    ``bot`` reads updates (``Update.de_json``); :class:`ConfigError` when tornado is missing.
+    """
+    try:
+        import tornado.web
+    except ImportError:
+        raise ConfigError(
+            "webhook mode needs python-telegram-bot's webhooks extra: "
+            "pip install 'python-telegram-bot[webhooks]' (or unset SANAD_TELEGRAM_WEBHOOK_URL to poll)"
+        ) from None
+    quiet_floods()
+    hook_path = "/" + path.strip("/")
+
+    @tornado.web.stream_request_body
+    class Guarded(tornado.web.RequestHandler):
+        """Every request: refused from its headers alone unless it is Telegram's POST of an update."""
+
+        SUPPORTED_METHODS = ("GET", "POST", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS")
+
+        def prepare(self) -> Awaitable[None] | None:
+            self._body = bytearray()
+            path = self.request.path
+            if path == hook_path and self.request.method == "POST":
+                if hmac.compare_digest(self.request.headers.get(SECRET_HEADER, "").encode(), secret.encode()):
+                    return None
+                counts["forbidden"] += 1
+                return self._refuse(403)
+            if path == "/healthz" and self.request.method == "GET":
+                return self._refuse(None)
+            return self._refuse(404)
+
+        def _refuse(self, status: int | None) -> Awaitable[None] | None:
+            self.request.connection.set_max_body_size(0)  # type: ignore[union-attr]  # a body: closed unread
+            if status is None:
+                return self._health()
+            self.set_status(status)
+            self.finish()
+            return None
+
+        async def _health(self) -> None:
+            ok = await sink.healthy()
+            self.set_status(200 if ok else 503)
+            self.finish("ok\n" if ok else "unavailable\n")
+
+        def data_received(self, chunk: bytes) -> None:
+            if not self._finished:
+                self._body += chunk
+
         async def post(self) -> None:
-            if not hmac.compare_digest(self.request.headers.get(SECRET_HEADER, ""), secret):
-                self.set_status(403)
-                return
             try:
-                update = json.loads(self.request.body)
-                if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
+                data = json.loads(bytes(self._body))
+                if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
                     raise ValueError("no update_id")
-            except ValueError:
+            except (ValueError, UnicodeDecodeError):
                 self.set_status(400)
                 return
+            counts["updates"] += 1
             try:
-                await queue.enqueue(update)
-            except StateUnavailable as e:
-                # Redis is down: answer it here and now (no shared order or re-take while it lasts)
-                if not queue.degraded:
-                    log.warning("%s; answering updates on the replica that receives them until Redis is back", e)
-                queue.degraded = True
+                update = Update.de_json(data, bot)
+                if update is None:
+                    raise ValueError("empty update")
+            except Exception as e:  # noqa: BLE001 - whatever PTB cannot read: park it, do not make Telegram retry
+                counts["parked"] += 1
                 try:
-                    await queue.handle_now(update)
-                except Exception:  # noqa: BLE001 - Telegram must retry rather than lose it
-                    log.exception("update %s could not be answered; 503 (Telegram retries it)", update["update_id"])
-                    self.set_status(503)
-                    return
-            else:
-                if queue.degraded:
-                    log.warning("Redis is back: updates go through the shared streams again")
-                queue.degraded = False
+                    await sink.park(data, f"python-telegram-bot cannot read it: {describe(e)}")
+                except Exception as e2:  # noqa: BLE001 - the parking place is down too: the log says it
+                    log.warning("update %s cannot be read (%s) nor parked (%s); dropped", data["update_id"],
+                                describe(e), describe(e2))  # fmt: skip
+                self.set_status(200)
+                return
+            try:
+                await sink.deliver(data, update)
+            except Exception:  # noqa: BLE001 - Telegram must retry rather than lose it
+                counts["failed"] += 1
+                log.exception("update %s could not be taken; 503 (Telegram retries it)", data["update_id"])
+                self.set_status(503)
+                return
             self.set_status(200)
 
-    class Health(tornado.web.RequestHandler):
-        async def get(self) -> None:
-            if not await queue.healthy():
-                self.set_status(503)
-                self.write("redis unavailable\n")
-                return
-            self.write("ok\n")
+        def get(self) -> None:  # /healthz answered in prepare(); never reached
+            self.set_status(404)
 
-    app = tornado.web.Application([(r"/healthz", Health), (rf"/{path.strip('/')}", Hook)])
-    server = HTTPServer(app, xheaders=True)
+        def log_exception(self, typ, value, tb) -> None:  # type: ignore[no-untyped-def]
+            log.warning("webhook: %s", describe(value) if value is not None else typ, exc_info=(typ, value, tb))
+
+    def log_request(handler: tornado.web.RequestHandler) -> None:
+        if log.isEnabledFor(logging.DEBUG):
+            request = handler.request
+            ms = 1000 * request.request_time()
+            log.debug("%d %s %s %.1f ms", handler.get_status(), request.method, request.path, ms)
+
+    app = tornado.web.Application([(r".*", Guarded)], log_function=log_request)
+    server = _server_class()(
+        app,
+        xheaders=True,
+        idle_connection_timeout=limits.header_timeout_s,  # tornado's header timeout too
+        body_timeout=limits.body_timeout_s,
+        max_body_size=limits.max_body,
+        max_header_size=limits.max_header,
+        max_buffer_size=limits.max_body + (256 << 10),
+        max_connections=limits.connections(),
+        accept_pause_s=limits.accept_pause_s,
+    )
+    counts: dict[str, int] = server.counts  # what the server refused, and (below) what the handler saw
+    counts.update(forbidden=0, updates=0, parked=0, failed=0)
     server.listen(port, address=listen)
-    return server
+    return Receiver(server, sink, counts)
+
+
+def describe(e: BaseException) -> str:
+    """``Type: message`` of an exception, on one line and short."""
+    text = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+    return " ".join(text.split())[:300]
