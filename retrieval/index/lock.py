@@ -123,7 +123,7 @@ def _holder(path: Path) -> str:
 
 
 def _duration(seconds: float) -> str:
-    return f"{seconds / 60:.0f} min" if seconds >= 120 else f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds >= 120 else f"{seconds:g} s"
 
 
 def _acquire(directory: str | Path, path: Path, wait: float, waiting: Callable[[str], None] | None) -> int:
