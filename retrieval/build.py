@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .corpus import (
     JSONL_SUFFIXES,
@@ -28,8 +29,11 @@ from .corpus import (
     no_articles_error,
     read_articles,
 )
-from .index import DEFAULT_PARAMS, BM25Params, Index, ProgressFn
-from .index.tagging import TaggerSpec
+from .index import DEFAULT_PARAMS, BM25Params, Index
+
+if TYPE_CHECKING:  # building and tagging are imported when an index is built, not when one is opened
+    from .index import ProgressFn
+    from .index.tagging import TaggerSpec
 
 __all__ = ["BuildReport", "Select", "build_index", "count_articles", "open_index"]
 

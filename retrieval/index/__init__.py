@@ -58,7 +58,7 @@ new article makes a clitic form attested for the first time (see the README's "S
 
 from typing import TYPE_CHECKING
 
-from .core import Index
+from .core import Index, ProgressFn
 from .manifest import FORMAT_VERSION, read_manifest
 from .mentions import MentionStore, StoredMention
 from .postings import DEFAULT_PARAMS, BM25Params, DocFreq, Postings
@@ -66,11 +66,11 @@ from .query import Hit
 from .stores import ArticleStore, PassageStore
 
 if TYPE_CHECKING:
-    from .builder import AddReport, ProgressFn, passage_text
+    from .builder import AddReport, passage_text
 
 # Building (and the tagging it runs) is imported when first used: answering from a saved index
 # needs none of it.
-_BUILDER = {"AddReport", "ProgressFn", "passage_text", "_passage_text"}  # _passage_text: tests/test_bm25_parity.py's name
+_BUILDER = {"AddReport", "passage_text", "_passage_text"}  # _passage_text: tests/test_bm25_parity.py's name
 
 
 def __getattr__(name: str):

@@ -17,7 +17,7 @@ statistics of the whole index again, folds the new articles into stories, and ma
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, NamedTuple
@@ -28,6 +28,7 @@ from ..corpus import DUPLICATE_ID, Article, Problem
 from ..normalize import WORD_RE, Analyzer, build_lexicon
 from ..segment import Passage, passages, segment_article
 from ..stories import NUM_PERM, signature
+from .core import ProgressFn
 from .mentions import Tagged
 from .stores import SENTENCE_FIELDS, SPAN_FIELDS
 from .tagging import backend_name, tag_texts
@@ -50,9 +51,6 @@ __all__ = [
     "tag_pass",
 ]
 
-#: Called as ``progress(done, total, stage)`` while building (``total`` may be ``None``);
-#: ``progress(0, None, stage)`` announces a step that has no count.
-ProgressFn = Callable[..., None]
 
 _ALREADY_INDEXED = "already in the index: kept the indexed article (rebuild to replace it)"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -24,10 +24,14 @@ from .stories import StoryStore
 
 if TYPE_CHECKING:  # building is imported when an index is built or added to, not to answer from one
     from ..corpus import Article, Problem
-    from .builder import AddReport, ProgressFn
+    from .builder import AddReport
     from .tagging import TaggerSpec
 
-__all__ = ["Index"]
+__all__ = ["Index", "ProgressFn"]
+
+#: Called as ``progress(done, total, stage)`` while building (``total`` may be ``None``);
+#: ``progress(0, None, stage)`` announces a step that has no count.
+ProgressFn = Callable[..., None]
 
 
 class Index:
