@@ -42,7 +42,13 @@ class CamelTagger:
             )
         try:
             from camel_tools.ner import NERecognizer
-
+        except ImportError as e:  # Sanad's own install leaves camel-tools, PyTorch and transformers out
+            raise ModelLoadError(
+                f"camel-tools NER needs camel-tools with PyTorch and transformers, not installed here "
+                f"(no module {e.name or e}): pip install 'sanad[camel]' (./dev.sh setup --camel), "
+                "or use SANAD_ACTORS_BACKEND=model"
+            ) from e
+        try:
             self._ner = NERecognizer(str(path), use_gpu=False)
         except Exception as e:  # camel/transformers raise many kinds; all mean "cannot use it"
             raise ModelLoadError(

@@ -306,6 +306,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--eval-only", action="store_true", help="train on 90 %%, print the dev table, write nothing")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a DIMS/SETTINGS value")
     args = ap.parse_args(argv)
+    try:
+        import torch  # noqa: F401 - training needs it; Sanad's own install leaves it out
+    except ImportError:
+        print(f"{REBUILD}: training needs PyTorch, not installed here: pip install 'sanad[train]' "
+              "(./dev.sh setup --train)", file=sys.stderr)  # fmt: skip
+        return 2
     SETTINGS["epochs"] = args.epochs
     for kv in args.set:
         key, value = kv.split("=", 1)
