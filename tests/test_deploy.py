@@ -296,21 +296,29 @@ def test_published_ports_are_on_the_loopback_interface_by_default(tmp_path: Path
 
 def test_python_dependencies_are_locked() -> None:
     """deploy/constraints.txt pins every package the image installs (name==version, one per line),
-    every runtime dependency of pyproject.toml among them, and the Dockerfile installs with it."""
-    lines = [ln for ln in CONSTRAINTS.read_text().splitlines() if ln and not ln.startswith("#")]
-    pins = {}
-    for line in lines:
-        m = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9.+!_-]+)", line)
-        assert m, f"not an exact pin: {line!r}"
-        pins[re.sub(r"[-_.]+", "-", m.group(1)).lower()] = m.group(2)
-    assert len(pins) == len(lines)
+    every runtime dependency of pyproject.toml among them, and the Dockerfile installs with it;
+    deploy/constraints-camel.txt does the same for WITH_CAMEL_NER=1 (camel-tools, the CPU torch)."""
+
+    def read_pins(path: Path) -> dict[str, str]:
+        lines = [ln for ln in path.read_text().splitlines() if ln and not ln.startswith("#")]
+        pins = {}
+        for line in lines:
+            m = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9.+!_-]+)", line)
+            assert m, f"not an exact pin: {line!r}"
+            pins[re.sub(r"[-_.]+", "-", m.group(1)).lower()] = m.group(2)
+        assert len(pins) == len(lines)
+        return pins
+
+    pins, camel = read_pins(CONSTRAINTS), read_pins(DEPLOY / "constraints-camel.txt")
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    for req in [*project["project"]["dependencies"], *project["build-system"]["requires"], "tornado", "torch"]:
+    for req in [*project["project"]["dependencies"], *project["build-system"]["requires"], "tornado"]:
         name = re.sub(r"[-_.]+", "-", re.match(r"[A-Za-z0-9._-]+", req).group(0)).lower()
         assert name in pins, f"{req} is not locked in {CONSTRAINTS.name}: run deploy/lock-deps.sh"
+    assert "torch" not in pins and "camel-tools" in camel  # the image is lean; camel adds them
+    assert all(camel.get(name) == version for name, version in pins.items())  # one version of each
     docker = DOCKERFILE.read_text()
     torch_version = re.search(r"ARG TORCH_VERSION=(\S+)", docker).group(1)
-    assert pins["torch"] == f"{torch_version}+cpu"  # the Dockerfile's torch is the locked one
+    assert camel["torch"] == f"{torch_version}+cpu"  # the Dockerfile's torch is the locked one
     ins = _instructions()
     assert ("COPY", "deploy/constraints.txt /tmp/constraints.txt") in ins
     installs = [v for n, v in ins if n == "RUN" and "pip install" in v and "-r /tmp/requirements.txt" in v]
