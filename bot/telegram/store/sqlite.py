@@ -127,6 +127,7 @@ class SQLiteStore(StateStore):
         self._locked = False  # the last call failed on a lock: wait BUSY_TIMEOUT_DOWN_S
         self._busy_since: float | None = None  # when the call running on the thread started
         self._db: sqlite3.Connection | None = None
+        self._closed = False
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="sanad-state")
         try:
             self._pool.submit(self._open).result()
@@ -267,12 +268,17 @@ class SQLiteStore(StateStore):
         """``fn(*args)`` on the store's thread, awaited without blocking the event loop."""
         started = self._busy_since
         if started is not None and (stuck := time.monotonic() - started) > CALL_TIMEOUT_S:
-            raise StateUnavailable(self.describe(), f"a call on the state file has not returned for {stuck:.0f} s (slow or hung storage?)")
-        future = asyncio.get_running_loop().run_in_executor(self._pool, self._job, fn, args)
+            reason = f"a call on the state file has not returned for {stuck:.0f} s (slow or hung storage?)"
+            raise StateUnavailable(self.describe(), reason)
+        try:
+            future = asyncio.get_running_loop().run_in_executor(self._pool, self._job, fn, args)
+        except RuntimeError:  # the pool is shut down
+            raise StateUnavailable(self.describe(), "the state store is closed") from None
         try:
             return await asyncio.wait_for(future, CALL_TIMEOUT_S)
         except TimeoutError:
-            raise StateUnavailable(self.describe(), f"no answer from the state file in {CALL_TIMEOUT_S:.0f} s (slow or hung storage?)") from None
+            reason = f"no answer from the state file in {CALL_TIMEOUT_S:.0f} s (slow or hung storage?)"
+            raise StateUnavailable(self.describe(), reason) from None
 
     def _run(self, sql: str, args: tuple = ()) -> list[tuple]:
         """One statement, from any thread but the store's own (blocking: for tests and tools)."""
@@ -425,7 +431,13 @@ class SQLiteStore(StateStore):
         await self._call(self._done, update)
 
     async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         try:
-            await asyncio.get_running_loop().run_in_executor(self._pool, self._close)
+            future = asyncio.get_running_loop().run_in_executor(self._pool, self._close)
+            await asyncio.wait_for(future, CALL_TIMEOUT_S)
+        except TimeoutError:
+            log.warning("bot state file %s: still busy at close (slow or hung storage?)", self.path)
         finally:
             self._pool.shutdown(wait=False)
