@@ -120,7 +120,7 @@ def test_the_same_corpus_gives_the_same_index_bytes(tmp_path: Path, monkeypatch)
     monkeypatch.setattr(retrieval.index.tagging, "_CHUNK", 1)  # one article per task: order across tasks
     dirs.append(build_index([news], workers=2).index.save(tmp_path / "pooled"))
     files = sorted(p.name for p in dirs[0].iterdir())
-    assert all(files == sorted(p.name for p in d.iterdir()) for d in dirs[1:]) and len(files) == len(INDEX_FILES) + 1 == 60
+    assert all(files == sorted(p.name for p in d.iterdir()) for d in dirs[1:]) and len(files) == len(INDEX_FILES) + 1 == 63
     assert json.loads((dirs[0] / "manifest.json").read_text())["counts"]["mentions"] > 0
     for name, d in ((n, d) for n in files for d in dirs[1:]):
         a, b = ((x / name).read_bytes() for x in (dirs[0], d))

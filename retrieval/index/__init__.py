@@ -23,7 +23,8 @@ A saved index is a directory of plain files, never a pickle (format version 5):
 * ``manifest.json``: format version, analyzer version, BM25 parameters, counts, build date,
   the corpus paths it was built from (and what was added later), and the SHA-256 of every
   other file;
-* ``lexicon.txt``: the attested word forms the analyzer strips clitics against, one a line;
+* ``lexicon.*``: the attested word forms the analyzer strips clitics against (a sorted string table,
+  looked up by hash: no set is built at load);
 * articles: ``article_ids.*`` (a :class:`~retrieval.index.columns.StringTable`), ``titles.*``,
   ``sources.*``, ``urls.*``, ``dates.*`` (string columns), ``article_flags.npy`` (title derived,
   which optional fields are set), ``days.npy`` (each article's date as a day ordinal),

@@ -143,7 +143,8 @@ def read_pass(
         progress(0, None, "building the lexicon")
     new_lex = build_lexicon([" ".join(surfaces)]) if surfaces else frozenset()
     del surfaces
-    reading.lexicon = base.analyzer.lexicon | new_lex if base.analyzer.lexicon else new_lex
+    old_lex = base.analyzer.lexicon  # a loaded index's is a string table
+    reading.lexicon = (old_lex if isinstance(old_lex, frozenset) else frozenset(old_lex)) | new_lex if old_lex else new_lex
     return reading
 
 

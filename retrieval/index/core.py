@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -43,7 +43,7 @@ class Index:
         store: ArticleStore,
         passage_store: PassageStore,
         postings: Postings,
-        lexicon: frozenset[str],
+        lexicon: Collection[str],
         built_at: str,
         sources: Sequence[str] = (),
         history: Sequence[dict] = (),
@@ -145,9 +145,10 @@ class Index:
         pos = self.articles.position(article_id)
         if pos < 0 or len(self.stories) != len(self.articles):
             return []
-        others = self.stories.others(pos)
+        story = self.stories.story  # one comparison over the stories: no table of them built at the first answer
+        others = np.flatnonzero(story == story[pos]).tolist()
         days = self.days
-        order = sorted(others, key=lambda i: (days[i] == NO_DAY, int(days[i]), i))
+        order = sorted((i for i in others if i != pos), key=lambda i: (days[i] == NO_DAY, int(days[i]), i))
         return [self.articles.meta_at(i) for i in order]
 
     # ----------------------------------------------------------------- searching

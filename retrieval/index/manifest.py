@@ -23,6 +23,7 @@ from .. import __version__
 from ..errors import IndexLoadError
 from ..normalize import ANALYZER_VERSION
 from .lock import index_writer
+from .columns import StringTable
 from .mentions import MentionStore
 from .postings import BM25Params, Postings
 from .sentences import SentenceTerms
@@ -39,23 +40,21 @@ __all__ = ["FORMAT_VERSION", "INDEX_FILES", "MANIFEST", "load_index", "read_mani
 FORMAT_VERSION = 5
 MANIFEST = "manifest.json"
 _FORMAT = "sanad-index"  # the manifest's "format": what marks a directory as a Sanad index
-_LEXICON = "lexicon.txt"
 _HASH_CHUNK = 1 << 20  # bytes read at a time while checksumming
 
 #: Every file of a saved index but the manifest (what :func:`save_index` writes; a test checks it):
 #: a manifest listing other files is refused, so files cannot be swapped in or left out unseen.
-_COLUMNS = ("article_ids", "titles", "sources", "urls", "dates", "texts", "vocab", "actor_texts", "actor_roles", "actor_keys",
-            "actor_words")  # fmt: skip
+_TABLES = ("article_ids", "vocab", "lexicon", "actor_keys", "actor_words")  # string tables: hashed for look-ups
+_COLUMNS = ("titles", "sources", "urls", "dates", "texts", "actor_texts", "actor_roles", *_TABLES)
 INDEX_FILES = tuple(sorted(
     [f"{c}.bin" for c in _COLUMNS]
     + [f"{c}.off.npy" for c in _COLUMNS]
-    + [f"{c}.{k}.npy" for c in ("article_ids", "vocab", "actor_keys", "actor_words") for k in ("hash", "order")]
+    + [f"{c}.{k}.npy" for c in _TABLES for k in ("hash", "order")]
     + [f"{c}.npy" for c in ("article_flags", "days", "article_passages", "passages", "sentence_ptr", "sentences", "df",
                             "post_docs", "post_tf", "doc_len", "idf", "mentions", "article_mentions", "actor_types",
                             "article_actors", "minhash", "stories", "sentence_term_ptr", "sentence_terms",
                             "sentence_term_spans", "title_term_ptr", "title_terms", "actor_forms", "actor_form_words",
                             "actor_form_ptr", "actor_key_ids", "actor_word_keys", "actor_word_key_ptr")]
-    + [_LEXICON]
 ))  # fmt: skip
 
 
@@ -130,8 +129,8 @@ def _write_files(index: Index, d: Path) -> list[str]:
     """Every file of the index but the manifest, written to ``d``; returns their names."""
     files = (index.articles.save(d) + index.passages.save(d) + index.postings.save(d) + index.mentions.save(d)
              + index.stories.save(d) + index.analysed.save(d))
-    (d / _LEXICON).write_text("\n".join(sorted(index.analyzer.lexicon)), encoding="utf-8")
-    return files + [_LEXICON]
+    # The lexicon, sorted, as a string table: memory-mapped and looked up by hash, no set built at load.
+    return files + StringTable.from_strings(sorted(index.analyzer.lexicon)).save(d, "lexicon")
 
 
 def _manifest(index: Index, checksums: dict[str, str]) -> dict:
@@ -255,7 +254,7 @@ def load_index(make: Callable[..., Index], directory: str | Path, verify: bool =
         mstore = MentionStore.load(d, store.ids)
         stories = StoryStore.load(d)
         analysed = SentenceTerms.load(d)
-        lexicon = frozenset((d / _LEXICON).read_text(encoding="utf-8").split("\n")) - {""}
+        lexicon = StringTable.load(d, "lexicon")
         counts = manifest["counts"]
         if counts["articles"] != len(store) or counts["passages"] != len(pstore) or counts["mentions"] != len(mstore):
             raise ValueError("counts differ from the manifest")
