@@ -166,7 +166,7 @@ def auto_choice(meta: dict) -> str:
 def model_sentences(doc: Doc) -> list[list[tuple[str, int, int]]]:
     """The tagger's sentences of a text: ANERcorp-style tokens with their offsets (none empty)."""
     text = doc.text
-    sents = [token_spans(text[s:e], offset=s) for s, e in split_sentences(text)]
+    sents = [token_spans(text, s, e) for s, e in split_sentences(text)]
     return [s for s in sents if s]
 
 

@@ -11,7 +11,8 @@ sentences with it as CRFsuite does, a batch of sentences at a time:
   Here the same float64 weights are added in the same order; an attribute without a feature for
   *l* adds 0.0, which leaves a sum unchanged. The token's own attributes
   (:meth:`.features.Featurizer.own`) depend only on its surface, so their running sum is kept per
-  surface; the attributes it shows its neighbours (``_Info.seen``), the bigram and the pattern
+  surface; the attributes it shows its neighbours (``_Info.seen``: its context features, by
+  offset), the bigram and the pattern
   attributes are then added one by one, vectorised over all the tokens of a batch;
 * **Viterbi** (``crf1dc_viterbi``): ``max_i(alpha[t-1, i] + trans[i, j]) + state[t, j]``, the
   first best ``i`` on a tie, the first best last label; vectorised over the sentences of a batch.
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain
 from typing import NamedTuple
 
 import numpy as np
@@ -133,6 +135,18 @@ def viterbi(state: np.ndarray, lens: np.ndarray, trans: np.ndarray) -> np.ndarra
     return out
 
 
+def _padded(lists: list[list[int]], pad: int) -> np.ndarray:
+    """``lists`` as the rows of a matrix, each filled up with ``pad`` (at least one column)."""
+    lens = np.fromiter(map(len, lists), np.intp, len(lists))
+    out = np.full((len(lists), max(1, int(lens.max(initial=0)))), pad, np.int32)
+    total = int(lens.sum())
+    if total:
+        flat = np.fromiter(chain.from_iterable(lists), np.int32, total)
+        starts = np.repeat(np.cumsum(lens) - lens, lens)
+        out[np.repeat(np.arange(len(lists)), lens), np.arange(total) - starts] = flat
+    return out
+
+
 class _Table:
     """Per-surface rows: the running sum of the surface's own attributes' weights, the ids of
     the attributes it shows a token at each offset, its bigram codes and its kind."""
@@ -182,6 +196,13 @@ class Decoder:
         self._pattern = "pattern" in groups
         attrs, pad = model.attrs, model.pad
         self._table = _Table(len(model.labels), pad)
+        # What a token at offset d sees of its neighbour is "d:<its ctx/near feature>": by d, the
+        # feature -> attribute id (no string built per surface).
+        self._seen_ids: dict[int, dict[str, int]] = {d: {} for d in (-2, -1, 1, 2)}
+        for name, i in attrs.items():
+            head, sep, rest = name.partition(":")
+            if sep and head in ("-2", "-1", "1", "2"):
+                self._seen_ids[int(head)][rest] = i
         self._bound = {d: attrs.get(f"{d}:BOUND", pad) for d in (-1, 1)}
         self._kind_attr = np.array([attrs.get("L=" + k, pad) if k not in ("", "adj") else pad for k in _KINDS], np.intp)
         # Bigram attributes "bg-=A|B" / "bg+=A|B" as sorted integer keys code(A) * K + code(B); a
@@ -277,23 +298,22 @@ class Decoder:
         first = len(table.ids)
         table.reserve(first + len(surfaces))
         infos = [self.featurizer.compute(w) for w in surfaces]
-        own = [[a for a in map(attrs.get, info.own) if a is not None] for info in infos]
-        width = max(map(len, own), default=0)
-        mat = np.full((len(surfaces), max(width, 1)), pad, np.intp)
-        for r, ids in enumerate(own):
-            mat[r, : len(ids)] = ids
-        acc = np.zeros((len(surfaces), self.model.state.shape[1]), np.float64)
-        for k in range(width):
-            acc += self.model.state[mat[:, k]]
         rows = slice(first, first + len(surfaces))
+        own = _padded([[a for a in map(attrs.get, info.own) if a is not None] for info in infos], pad)
+        acc = np.zeros((len(surfaces), self.model.state.shape[1]), np.float64)
+        for k in range(own.shape[1]):
+            acc += self.model.state[own[:, k]]
         table.own[rows] = acc
-        for d in (-2, -1, 1, 2):
-            seen = [[a for a in map(attrs.get, info.seen[d]) if a is not None] for info in infos]
-            table.widen(d, max(map(len, seen), default=0))
-            block = np.full((len(surfaces), table.seen[d].shape[1]), pad, np.int32)
-            for r, ids in enumerate(seen):
-                block[r, : len(ids)] = ids
-            table.seen[d][rows] = block
+        for e in (-2, -1, 1, 2):  # info.seen(e): what the token at offset e sees, "{-e}:" + feature
+            ids = self._seen_ids[-e]
+            if e in (-1, 1):
+                seen = [[a for a in map(ids.get, info.ctx + info.near) if a is not None] for info in infos]
+            else:
+                seen = [[a for a in map(ids.get, info.ctx) if a is not None] for info in infos]
+            block = _padded(seen, pad)
+            table.widen(e, block.shape[1])
+            table.seen[e][rows] = pad
+            table.seen[e][rows, : block.shape[1]] = block
         codes = self._codes
         table.left[rows] = [codes.get(info.stem, -1) for info in infos]
         table.kind[rows] = [_KINDS.index(info.kind) for info in infos]
@@ -329,7 +349,12 @@ class Decoder:
                 if d in (-1, 1):
                     block[~inside, 0] = self._bound[d]
                 for k in range(block.shape[1]):
-                    state += w[block[:, k]]
+                    col = block[:, k]
+                    if k < 3:  # the form, stem and shape of (nearly) every neighbour
+                        state += w[col]
+                    else:  # sparser: only the rows with an attribute here (adding 0.0 changes nothing)
+                        rows = np.flatnonzero(col != pad)
+                        state[rows] += w[col[rows]]
         if self._pattern:
             kind = table.kind[sid]
 

@@ -20,7 +20,7 @@ from ..charsets import (
     PROCLITICS,
 )
 from .lexicon import Lexicon, WordStats
-from .spans import Analysis, Tok, clean, clitic_analyses, display, unglue
+from .spans import CACHE_SIZE, Analysis, Tok, clean, clitic_analyses, display, unglue
 from .words import STOPWORDS, TRIGGER_WORDS
 
 __all__ = [
@@ -69,32 +69,64 @@ class Mention:
         return self.j - self.i
 
 
+class _WordCache:
+    """Answers about words under one lexicon, shared by every :class:`Doc` that reads with it: they
+    depend on the word and the lexicon alone. Each table is emptied when it reaches
+    :data:`~.spans.CACHE_SIZE` entries (:meth:`tidy`; answers never depend on what is cached)."""
+
+    __slots__ = ("gaz_starts", "lex", "misc", "readings", "tables")
+
+    def __init__(self, lex: Lexicon) -> None:
+        self.lex = lex
+        self.readings: dict[str, tuple[Analysis, ...]] = {}
+        self.gaz_starts: dict[str, tuple[tuple[Analysis, str | None, bool, str | None], ...]] = {}
+        self.misc: dict = {}
+        self.tables: dict[object, dict] = {}  # more answers per word, by question (Doc.table)
+
+    def tidy(self) -> None:
+        for table in (self.readings, self.gaz_starts, self.misc, *self.tables.values()):
+            if len(table) >= CACHE_SIZE:
+                table.clear()
+
+
+_WORD_CACHES: dict[int, _WordCache] = {}
+
+
+def _word_cache(lex: Lexicon) -> _WordCache:
+    """The :class:`_WordCache` of ``lex`` (the last few lexicons used keep theirs)."""
+    c = _WORD_CACHES.get(id(lex))
+    if c is None or c.lex is not lex:
+        if len(_WORD_CACHES) >= 4:
+            _WORD_CACHES.clear()
+        c = _WORD_CACHES[id(lex)] = _WordCache(lex)
+    c.tidy()
+    return c
+
+
 @dataclass
 class Doc:
-    """One text's tokens and the lexicon, with cached word predicates."""
+    """One text's tokens and the lexicon, with cached word predicates (shared by the texts read
+    with the same lexicon) and the gazetteer's match at each token (this text's)."""
 
     text: str
     toks: list[Tok]
     lex: Lexicon
-    _cache: dict = field(default_factory=dict)
+    _words: _WordCache = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         n = len(self.toks)
         # adj[j]: token j follows token j-1 with only whitespace between them (a wrapped line
         # is fine, a blank line between paragraphs is not).
         self.adj = [False] + [
-            clean(g).strip() == "" and g.count("\n") < 2 for g in (self.toks[j].gap for j in range(1, n))
+            g == " " or (clean(g).strip() == "" and g.count("\n") < 2) for g in (self.toks[j].gap for j in range(1, n))
         ]
+        self._words = _word_cache(self.lex)
+        self._cache = self._words.misc
+        self._readings = self._words.readings
+        #: token -> the lexicon's longest entry there (see :func:`.rules.lexicon_at`), filled as asked
+        self.gaz: dict[int, tuple[int, Analysis, str, str] | None] = {}
 
     # -- word predicates (cached per normalized form) -------------------------------------
-
-    def _memo(self, name: str, n: str, fn) -> object:
-        k = (name, n)
-        v = self._cache.get(k)
-        if v is None:
-            v = fn(n)
-            self._cache[k] = v
-        return v
 
     def stats(self, n: str) -> WordStats:
         return self.lex.stats(n)
@@ -128,9 +160,27 @@ class Doc:
     def readings(self, n: str) -> tuple[Analysis, ...]:
         """Clitic readings the lexicon allows: proclitics are stripped only from a word that
         is not itself a known O word (``بيان`` stays ``بيان``)."""
-        return self._memo("readings", n, self._readings)  # type: ignore[return-value]
+        v = self._readings.get(n)
+        if v is None:
+            v = self._readings[n] = self._find_readings(n)
+        return v
 
-    def _readings(self, n: str) -> tuple[Analysis, ...]:
+    def gaz_starts(self, n: str) -> tuple[tuple[Analysis, str | None, bool, str | None], ...]:
+        """The readings of ``n`` (in :meth:`readings` order) that can start an entry of the
+        lexicon: ``(reading, its type as a whole entry or None, starts a longer entry, the glued
+        entry it is or None)``; the others can match nothing."""
+        starts = self._words.gaz_starts
+        v = starts.get(n)
+        if v is None:
+            lex = self.lex
+            v = starts[n] = tuple(
+                (a, lex.entities.get(a.key), a.key in lex.prefixes, lex.glued.get(a.key))
+                for a in self.readings(n)
+                if a.key in lex.entities or a.key in lex.prefixes or a.key in lex.glued
+            )
+        return v
+
+    def _find_readings(self, n: str) -> tuple[Analysis, ...]:
         out = clitic_analyses(n)
         if self.lex.entity(n):
             return out[:1]
@@ -146,12 +196,21 @@ class Doc:
             keep.append(a)
         return tuple(keep)
 
+    def table(self, question: object) -> dict:
+        """A cache of answers to ``question`` (any hashable name) per word, shared like the
+        predicates': for answers that depend on the word and the lexicon alone."""
+        t = self._words.tables.get(question)
+        if t is None:
+            t = self._words.tables[question] = {}
+        return t
+
     def trigger(self, n: str, words: frozenset[str]) -> Analysis | None:
         """The reading of ``n`` (proclitics allowed) that is one of ``words``."""
-        for a in clitic_analyses(n):
-            if a.key in words:
-                return a
-        return None
+        seen = self.table(words)
+        if n in seen:
+            return seen[n]
+        a = seen[n] = next((a for a in clitic_analyses(n) if a.key in words), None)
+        return a
 
     def gaz_word(self, n: str, types: tuple[str, ...] = ("place", "organization")) -> bool:
         """A one-word gazetteer entity of these types, with or without proclitics."""
@@ -238,7 +297,7 @@ class Doc:
         return self.toks[j].norm
 
     def gap_has(self, j: int, chars: frozenset[str]) -> bool:
-        return any(c in chars for c in self.toks[j].gap)
+        return not chars.isdisjoint(self.toks[j].gap)
 
     def display(self, i: int, j: int, a: Analysis) -> str:
         """Display form of tokens ``i..j-1``; glued names are split (الأممالمتحدة)."""

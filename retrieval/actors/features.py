@@ -46,7 +46,7 @@ from ..charsets import (
     QUOTATION_MARKS,
 )
 from ..normalize import normalize_token, strip_article
-from .spans import CACHE_SIZE, clean, clitic_analyses
+from .spans import CACHE_SIZE, clitic_analyses, norm
 from .words import (
     DEFINITE_ORG_HEADS,
     HONORIFICS,
@@ -103,6 +103,18 @@ _TRIGGERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("particle", NAME_PARTICLES),
     ("speech", SPEECH_VERBS),
 )
+
+
+def _trigger_bits() -> dict[str, int]:
+    """Word -> a bit per trigger list it is in (bit ``i``: the ``i``-th of :data:`_TRIGGERS`)."""
+    out: dict[str, int] = {}
+    for bit, (_, words) in enumerate(_TRIGGERS):
+        for w in words:
+            out[w] = out.get(w, 0) | 1 << bit
+    return out
+
+
+_TRIGGER_BITS = _trigger_bits()
 _SPOKEN_FOR = normalize_token("باسم")
 _MODIFIERS = frozenset(normalize_token(w) for w in "المتقاعد الأسبق الاسبق العام الخاص الأعلى الأول".split())
 
@@ -112,8 +124,7 @@ def normalize(surface: str) -> str:
 
     A token that normalizes to nothing (only diacritics or bidi marks) keeps its surface.
     """
-    n = normalize_token(clean(surface))
-    return n or surface
+    return norm(surface) or surface
 
 
 def stem(n: str, vocab: frozenset[str] | Mapping[str, object]) -> str:
@@ -177,11 +188,11 @@ def trigger_flags(n: str) -> list[str]:
     ``للرئيس -> ["title"]``, ``ووزارة -> ["orghead"]``, ``بمدينة -> ["placehead"]``; a
     stopword gets ``stop`` and ``باسم`` (``المتحدث باسم``) gets ``for``.
     """
-    out = []
     keys = [a.key for a in clitic_analyses(n)] if ARABIC_ONLY_RE.match(n) else [n]
-    for name, words in _TRIGGERS:
-        if any(k in words for k in keys):
-            out.append(name)
+    hits = 0
+    for k in keys:
+        hits |= _TRIGGER_BITS.get(k, 0)
+    out = [name for bit, (name, _) in enumerate(_TRIGGERS) if hits >> bit & 1] if hits else []
     if n in STOPWORDS:
         out.append("stop")
     if n == _SPOKEN_FOR:
@@ -241,9 +252,14 @@ class _Info(NamedTuple):
     """Cached per-surface features of one token (see :meth:`Featurizer.own`)."""
 
     own: list[str]  # the token's own features
-    seen: dict[int, list[str]]  # what the token at offset d from it sees: "-1:w=..." (d = -2..2)
+    ctx: list[str]  # what the tokens at -2..+2 see of it (form, stem, shape) ...
+    near: list[str]  # ... and those at -1/+1 besides (trigger flags, kind, place, gazetteer)
     stem: str
     kind: str  # see :func:`kind`
+
+    def seen(self, d: int) -> list[str]:
+        """What the token at offset ``d`` from this one sees of it: ``"-1:w=..."`` (``d`` = -2..2)."""
+        return [f"{-d}:{c}" for c in (self.ctx + self.near if d in (-1, 1) else self.ctx)]
 
 
 def is_modifier(n: str) -> bool:
@@ -351,8 +367,7 @@ class Featurizer:
             feats.extend(gs)
             near.extend(f for f in gw if f != "gw:seen")
         # ctx (form, stem, shape) is seen from -2..+2, near (flags) from -1/+1 only.
-        seen = {d: [f"{-d}:{c}" for c in (ctx + near if d in (-1, 1) else ctx)] for d in (-2, -1, 1, 2)}
-        return _Info(feats, seen, s, k)
+        return _Info(feats, ctx, near, s, k)
 
     def sentence(self, tokens: Sequence[str]) -> list[list[str]]:
         """Features of every token of a sentence: its own, its neighbours' (-2..+2), bigrams."""
@@ -373,7 +388,7 @@ class Featurizer:
                 for d in (-2, -1, 1, 2):
                     j = i + d
                     if 0 <= j < n:
-                        f.extend(infos[j].seen[-d])
+                        f.extend(infos[j].seen(-d))
                     elif d in (-1, 1):
                         f.append(f"{d}:BOUND")
             if pattern:

@@ -255,17 +255,17 @@ def first_name_mentions(doc: Doc) -> list[Mention]:
     """A first name or ``عبد ال...`` then name words: ``أسامة بادي``, ``عبد الجليل``."""
     out = []
     n_toks = len(doc.toks)
+    starts = doc.table(_first_name_starts)
     for i in range(n_toks):
         n = doc.norm(i)
-        conj = tuple(x for x in clitic_analyses(n)[1:] if n[: x.drop] in CONJUNCTION_PROCLITICS)
-        for a in conj + clitic_analyses(n)[:1]:
-            key = a.key
-            if (key.startswith("عبدال") and len(key) >= 7 and not doc.o_word(key)) or (
-                key == "عبد" and i + 1 < n_toks and doc.adj[i + 1] and doc.definite(doc.norm(i + 1))
-            ):  # عبدالجليل, عبد الجليل
-                k = read_name(doc, i, first_ok=True, max_unseen=1, first_key=key)
-            elif doc.first_name(key) and not doc.is_stop(key) and key not in NAME_PARTICLES - OPEN_PARTICLES:  # not بن غشير
-                k = read_name(doc, i, first_ok=True, max_unseen=1, first_key=key)
+        cands = starts.get(n)
+        if cands is None:
+            cands = starts[n] = _first_name_starts(doc, n)
+        for a, glued_abd, abd, first in cands:
+            if glued_abd or (abd and i + 1 < n_toks and doc.adj[i + 1] and doc.definite(doc.norm(i + 1))):
+                k = read_name(doc, i, first_ok=True, max_unseen=1, first_key=a.key)  # عبدالجليل, عبد الجليل
+            elif first:
+                k = read_name(doc, i, first_ok=True, max_unseen=1, first_key=a.key)
                 if k - i < 2:
                     continue
             else:
@@ -274,3 +274,22 @@ def first_name_mentions(doc: Doc) -> list[Mention]:
                 out.append(Mention(i, k, "person", doc.key(i, k, a), a, PRIO_WEAK, rule="first-name"))
             break
     return out
+
+
+_NOT_FIRST = NAME_PARTICLES - OPEN_PARTICLES  # بن of بن غشير starts no name
+
+
+def _first_name_starts(doc: Doc, n: str) -> tuple[tuple[Analysis, bool, bool, bool], ...]:
+    """The readings of ``n`` that may start a name for :func:`first_name_mentions`, in the order
+    it tries them (a conjunction read off first, then the whole word): ``(reading, a glued
+    عبدال..., عبد, a first name)``; a word of the lexicon, so the answer is cached per word."""
+    readings = clitic_analyses(n)
+    conj = tuple(x for x in readings[1:] if n[: x.drop] in CONJUNCTION_PROCLITICS)
+    out = []
+    for a in conj + readings[:1]:
+        key = a.key
+        glued_abd = key.startswith("عبدال") and len(key) >= 7 and not doc.o_word(key)
+        first = doc.first_name(key) and not doc.is_stop(key) and key not in _NOT_FIRST
+        if glued_abd or key == "عبد" or first:
+            out.append((a, glued_abd, key == "عبد", first))
+    return tuple(out)

@@ -35,9 +35,11 @@ from .persons import (
 )
 from .spans import Analysis, clitic_analyses
 
-__all__ = ["candidates", "gazetteer_at", "gazetteer_mentions", "org_mentions", "place_mentions"]
+__all__ = ["candidates", "gazetteer_at", "gazetteer_mentions", "lexicon_at", "org_mentions", "place_mentions"]
 
 _VERBISH = ("ي", *VERB_PREFIXES)  # inside an organisation name: يتولى، تتولى are verbs
+_ORG_HEADS = words.ORG_HEADS | words.DEFINITE_ORG_HEADS
+_PLACE_HEADS = words.PLACE_TRIGGERS | words.PLACE_DUALS
 
 
 # -- gazetteer ---------------------------------------------------------------------------
@@ -65,13 +67,42 @@ def gazetteer_at(doc: Doc, i: int, entities: dict[str, str], prefixes: frozenset
     return best
 
 
+def lexicon_at(doc: Doc, i: int) -> tuple[int, Analysis, str, str] | None:
+    """:func:`gazetteer_at` with the document's lexicon (``doc.lex``), computed once per token of
+    the text and only over the readings that can start an entry (:meth:`.doc.Doc.gaz_starts`)."""
+    memo = doc.gaz
+    if i in memo:
+        return memo[i]
+    best: tuple[int, Analysis, str, str] | None = None
+    starts = doc.gaz_starts(doc.norm(i))
+    if starts:
+        lex = doc.lex
+        entities, prefixes, max_tokens = lex.entities, lex.prefixes, lex.max_tokens
+        n_toks = len(doc.toks)
+        for a, t, longer, glued in starts:  # gazetteer_at's loop, minus readings that match nothing
+            key = a.key
+            j = i + 1
+            while True:
+                if t is not None and (best is None or j > best[0]):
+                    best = (j, a, key, t)
+                if not longer or j >= n_toks or j - i >= max_tokens or not doc.adj[j]:
+                    break
+                key = key + " " + doc.norm(j)
+                j += 1
+                t = entities.get(key)
+                longer = key in prefixes
+            if best is None and glued is not None:
+                best = (i + 1, a, glued, entities[glued])
+    memo[i] = best
+    return best
+
+
 def gazetteer_mentions(doc: Doc) -> list[Mention]:
-    lex = doc.lex
     out = []
     for i in range(len(doc.toks)):
         if not doc.arabic(doc.norm(i)):
             continue
-        m = gazetteer_at(doc, i, lex.entities, lex.prefixes, lex.max_tokens, lex.glued)
+        m = lexicon_at(doc, i)
         if m is not None:
             j, a, key, t = m
             out.append(Mention(i, j, t, tuple(key.split(" ")), a, PRIO_GAZ, rule="gazetteer"))
@@ -84,11 +115,10 @@ def gazetteer_mentions(doc: Doc) -> list[Mention]:
 def org_mentions(doc: Doc) -> list[Mention]:
     """Head noun + genitives/adjectives: ``مجلس شورى ثوار بنغازي``, ``الكتيبة 166``."""
     out = []
-    lex = doc.lex
     n_toks = len(doc.toks)
     for i in range(n_toks):
         n = doc.norm(i)
-        a = doc.trigger(n, words.ORG_HEADS | words.DEFINITE_ORG_HEADS)
+        a = doc.trigger(n, _ORG_HEADS)
         if a is None:
             continue
         reached = a.key in words.DEFINITE_ORG_HEADS
@@ -106,7 +136,7 @@ def org_mentions(doc: Doc) -> list[Mention]:
                 break
             if doc.trigger(m, words.PERSON_TITLES) or m in words.NON_NAME_ADJECTIVES:
                 break  # حكومة رئيس الوزراء، الحكومة الحالية
-            g = gazetteer_at(doc, j, lex.entities, lex.prefixes, lex.max_tokens, lex.glued)
+            g = lexicon_at(doc, j)
             if not reached:
                 if g is not None and g[3] in ("place", "organization"):
                     last = g[0] - 1
@@ -159,8 +189,7 @@ def _placeable(doc: Doc, n: str) -> bool:
 
 def _place_at(doc: Doc, j: int) -> tuple[int, Analysis] | None:
     """A place name starting at token ``j``: a gazetteer place, or an unknown name."""
-    lex = doc.lex
-    g = gazetteer_at(doc, j, lex.entities, lex.prefixes, lex.max_tokens, lex.glued)
+    g = lexicon_at(doc, j)
     if g is not None:
         return (g[0], g[1]) if g[3] == "place" else None
     n = doc.norm(j)
@@ -178,7 +207,7 @@ def place_mentions(doc: Doc) -> list[Mention]:
     n_toks = len(doc.toks)
     for i in range(n_toks - 1):
         n = doc.norm(i)
-        a = doc.trigger(n, words.PLACE_TRIGGERS | words.PLACE_DUALS)
+        a = doc.trigger(n, _PLACE_HEADS)
         if a is None:
             continue
         j = i + 1

@@ -25,7 +25,7 @@ from ..charsets import (
     FORMAT_MARKS_RE,
     PREPOSITION_PROCLITICS,
 )
-from ..normalize import normalize_token, tokenize
+from ..normalize import WORD_RE, normalize_token
 
 __all__ = [
     "CACHE_SIZE",
@@ -86,11 +86,13 @@ def tokens(text: str) -> list[Tok]:
     """Word tokens of ``text`` with offsets and the gap before each token."""
     out: list[Tok] = []
     prev_end = 0
-    for t in tokenize(text):
-        n = norm(t.surface)
+    for m in WORD_RE.finditer(text):  # retrieval.normalize.tokenize's word runs
+        surface = m.group()
+        n = norm(surface)
         if n:
-            out.append(Tok(t.surface, t.start, t.end, n, text[prev_end : t.start]))
-            prev_end = t.end
+            start = m.start()
+            out.append(Tok(surface, start, m.end(), n, text[prev_end:start]))
+            prev_end = m.end()
     return out
 
 

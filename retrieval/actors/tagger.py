@@ -50,8 +50,11 @@ def _header_ok(data: bytes) -> bool:
     return size == len(data) and all(0 < o <= size for o in offsets)
 
 
-def token_spans(text: str, offset: int = 0) -> list[tuple[str, int, int]]:
-    """ANERcorp-style tokens of ``text`` with their offsets (plus ``offset``)."""
+def token_spans(text: str, offset: int = 0, end: int | None = None) -> list[tuple[str, int, int]]:
+    """ANERcorp-style tokens of ``text`` with their offsets (plus ``offset``); with ``end``, the
+    tokens of ``text[offset:end]`` with their offsets in ``text``."""
+    if end is not None:  # the pattern has no anchors or look-arounds: the same tokens as a slice's
+        return [(m.group(), m.start(), m.end()) for m in _TOKEN_RE.finditer(text, offset, end)]
     return [(m.group(), m.start() + offset, m.end() + offset) for m in _TOKEN_RE.finditer(text)]
 
 
