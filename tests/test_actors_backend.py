@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,10 @@ from pathlib import Path
 import pytest
 
 from retrieval.actors import extract_actors, get_tagger
-from retrieval.actors.backend import auto_choice
+from retrieval.actors.backend import AUTO_BUDGET_TOKENS, auto_choice, auto_for, count_tokens
+from retrieval.actors.tagger import tokenize
+from retrieval.corpus import make_article
+from retrieval.index import Index
 from retrieval.actors.backend import get_tagger as cached_get_tagger
 from retrieval.actors.neural import NeuralTagger
 
@@ -68,3 +72,76 @@ def test_sanad_tag_reports_the_line_of_a_bad_row(tmp_path: Path) -> None:
         [sys.executable, "-m", "bot.cli", "tag", "--conll", str(src)], capture_output=True, text=True, timeout=120
     )
     assert out.returncode == 2 and "line 2" in out.stderr and "Traceback" not in out.stderr
+
+
+# --- auto weighs the corpus: the best tagger on record for a small one, the CRF for a large one ------
+
+
+def _copies(articles, n: int) -> list:
+    """``n`` copies of ``articles`` under new ids (a corpus of ``n`` times their tokens)."""
+    return [make_article(id=f"{a.id}-{k}", text=a.text) for k in range(n) for a in articles]
+
+
+def _tokens(articles) -> int:
+    return sum(len(tokenize(a.text)) for a in articles)
+
+
+def test_auto_counts_the_tokens_only_as_far_as_the_budget(default_articles) -> None:
+    texts = [a.text for a in default_articles]
+    assert count_tokens(texts, AUTO_BUDGET_TOKENS) == _tokens(default_articles) < AUTO_BUDGET_TOKENS
+    assert auto_for(texts) == "auto"
+    many = texts * (AUTO_BUDGET_TOKENS // _tokens(default_articles) + 1)
+    assert AUTO_BUDGET_TOKENS < count_tokens(many, AUTO_BUDGET_TOKENS) < AUTO_BUDGET_TOKENS + max(map(len, texts))
+    assert auto_for(many) == "model"
+    assert auto_for(many, budget=10 * AUTO_BUDGET_TOKENS) == "auto"
+
+
+def test_auto_tags_a_small_index_with_the_best_tagger_and_a_large_one_with_the_crf(default_articles) -> None:
+    small = Index.build(default_articles)
+    assert small.history[-1]["actors"] == cached_get_tagger("auto").name == _auto_without_camel()
+    big_corpus = _copies(default_articles, AUTO_BUDGET_TOKENS // _tokens(default_articles) + 1)
+    assert _tokens(big_corpus) > AUTO_BUDGET_TOKENS
+    big = Index.build(big_corpus)
+    assert big.history[-1]["actors"] == "model"
+    crf = Index.build(big_corpus[:5], tagger="model")
+    assert [(m.start, m.end, m.text) for m in big.mentions.of_article(big_corpus[0].id)] == [
+        (m.start, m.end, m.text) for m in crf.mentions.of_article(big_corpus[0].id)
+    ]
+
+
+def test_sanad_index_add_keeps_the_index_tagger(default_articles, tmp_path: Path) -> None:
+    def write(path: Path, articles) -> Path:
+        lines = (json.dumps({"id": a.id, "text": a.text}, ensure_ascii=False) for a in articles)
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return path
+
+    big = write(tmp_path / "big.jsonl", _copies(default_articles, AUTO_BUDGET_TOKENS // _tokens(default_articles) + 1))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SANAD_")}
+    idx = tmp_path / "idx"
+
+    def sanad(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, timeout=300, env=env)
+
+    assert sanad("index", str(big), "--out", str(idx)).returncode == 0
+    more = write(tmp_path / "more.jsonl", default_articles[:2])  # alone, auto would tag them with the ensemble
+    out = sanad("index", str(more), "--add", "--out", str(idx))
+    assert out.returncode == 0 and "two taggers" not in out.stderr
+    steps = json.loads((idx / "manifest.json").read_text(encoding="utf-8"))["history"]
+    assert [s["actors"] for s in steps] == ["model", "model"]
+    assert Index.build(default_articles[:2]).history[-1]["actors"] != "model"
+    assert [m.text for m in Index.load(idx).mentions.of_article(default_articles[0].id)] == [
+        m.text for m in Index.build(default_articles[:1], tagger="model").mentions
+    ]
+
+
+def test_a_tagger_other_than_the_index_is_used_and_said(default_articles, caplog: pytest.LogCaptureFixture) -> None:
+    base = Index.build(default_articles[:2], tagger="rules")
+    with caplog.at_level(logging.WARNING, logger="retrieval.index.tagging"):
+        added = base.add(default_articles[2:], tagger="model")
+    assert [h["actors"] for h in added.history] == ["rules", "model"]
+    assert any("tagged with rules" in r.getMessage() and "two taggers" in r.getMessage() for r in caplog.records)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="retrieval.index.tagging"):
+        again = base.add(default_articles[2:])  # auto: the index's own tagger, nothing to say
+    assert [h["actors"] for h in again.history] == ["rules", "rules"]
+    assert not caplog.records

@@ -13,6 +13,18 @@
   side file marks the neural model ``auto: false``). A camel or neural model that fails to load
   falls back to the CRF with one log line; named explicitly, it fails with :class:`ModelLoadError`.
 
+**Building an index, ``auto`` weighs the cost** (:func:`auto_for`): a new index whose articles hold
+at most :data:`AUTO_BUDGET_TOKENS` (100,000) tokens is tagged with that best tagger, a larger one
+with the CRF. The figures behind the budget (one core, with the rules; ``bench``-style runs noted in
+the README): the ensemble, dev micro-F1 74.53, tags about 2,000 tokens/s, its neural half on every
+token; the CRF, 72.86, about 50,000 tokens/s (its NumPy decoder, :mod:`.crf_numpy`). So the five
+embedded articles (2,161 tokens) cost the ensemble about a second, 100,000 tokens (some 250 news
+articles) under a minute, while the 9.9M-token SaudiNewsNet archive took it 1,719-2,158 s on two
+cores against about three minutes of CPU for the CRF. Tokens are counted only up to the budget
+(:func:`count_tokens`). Adding to an index, ``auto`` keeps the tagger the index records (its last
+addition's ``actors``; :func:`retrieval.index.tagging.choose_tagger`), so an index is tagged by one
+tagger; a tagger named explicitly is used as named, with a warning when it is not the index's.
+
 The rules (gazetteer, titles, appositions, organisation and place heads) stay first: they give
 clean spans and roles. The tagger's spans are added where no rule matched, so a name the
 gazetteer never saw (``كوبلر``) is still found, and a tagger's over-long span cannot displace a
@@ -25,7 +37,7 @@ import logging
 import threading
 from collections import Counter
 from functools import lru_cache
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Protocol, get_args
 
 from ..errors import ModelLoadError
@@ -33,15 +45,18 @@ from ..options import TaggerBackend
 from ..segment import split_sentences
 from .doc import PRIO_WEAK, Doc, Mention
 from .spans import clitic_analyses
-from .tagger import token_spans
+from .tagger import TOKEN_RE, token_spans
 
 __all__ = [
+    "AUTO_BUDGET_TOKENS",
     "BACKENDS",
     "CRF_DEV_MICRO_F1",
     "Backend",
     "TaggerSpec",
     "TokenTagger",
     "auto_choice",
+    "auto_for",
+    "count_tokens",
     "get_tagger",
     "model_mentions",
     "model_sentences",
@@ -56,6 +71,9 @@ Backend = TaggerBackend
 BACKENDS: tuple[str, ...] = get_args(TaggerBackend)
 #: Dev micro-F1 (PERS+ORG+LOC) of the shipped CRF, from ``python -m retrieval.actors.train --eval-only``.
 CRF_DEV_MICRO_F1 = 0.7286
+#: ``auto`` indexes at most this many tokens with the best tagger on record, a larger corpus with
+#: the CRF (see the module docstring for the figures behind it).
+AUTO_BUDGET_TOKENS = 100_000
 _TYPES = {"PERS": "person", "ORG": "organization", "LOC": "place"}
 
 
@@ -145,6 +163,23 @@ def resolve_tagger(tagger: TaggerSpec) -> LockedTagger | None:
     if isinstance(tagger, str):
         return get_tagger(tagger)  # type: ignore[arg-type]
     return tagger
+
+
+def count_tokens(texts: Iterable[str], limit: int) -> int:
+    """The tagger's tokens (ANERcorp-style: words and punctuation marks) in ``texts``, counted only
+    until they pass ``limit`` (the count then is some number above it): cheap on any corpus."""
+    n = 0
+    for text in texts:
+        n += len(TOKEN_RE.findall(text))
+        if n > limit:
+            break
+    return n
+
+
+def auto_for(texts: Sequence[str], budget: int = AUTO_BUDGET_TOKENS) -> Backend:
+    """What ``auto`` tags the articles of a new index with: ``auto`` (:func:`get_tagger`'s best
+    tagger on record) while ``texts`` hold at most ``budget`` tokens, ``model`` (the CRF) above."""
+    return "auto" if count_tokens(texts, budget) <= budget else "model"
 
 
 def auto_choice(meta: dict) -> str:

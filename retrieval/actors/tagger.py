@@ -30,7 +30,7 @@ from ..errors import ModelLoadError
 from .crf_numpy import Decoder, read_model
 from .features import FEATURE_GROUPS, Featurizer
 
-__all__ = ["DEFAULT_MODEL", "REBUILD", "Tagger", "token_spans", "tokenize"]
+__all__ = ["DEFAULT_MODEL", "REBUILD", "TOKEN_RE", "Tagger", "token_spans", "tokenize"]
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "data" / "ner-crf.crfsuite"
 REBUILD = "python -m retrieval.actors.train"
@@ -38,7 +38,7 @@ SIDE_FORMAT = 1
 
 # ANERcorp-style tokens: word runs (letters, digits, inner diacritics and tatweel: the analysis
 # chain's words) and single punctuation marks; clitics stay attached, as in the training data.
-_TOKEN_RE = re.compile(WORD_PATTERN + r"|[^\w\s]|_")
+TOKEN_RE = re.compile(WORD_PATTERN + r"|[^\w\s]|_")
 
 
 def _header_ok(data: bytes) -> bool:
@@ -54,13 +54,13 @@ def token_spans(text: str, offset: int = 0, end: int | None = None) -> list[tupl
     """ANERcorp-style tokens of ``text`` with their offsets (plus ``offset``); with ``end``, the
     tokens of ``text[offset:end]`` with their offsets in ``text``."""
     if end is not None:  # the pattern has no anchors or look-arounds: the same tokens as a slice's
-        return [(m.group(), m.start(), m.end()) for m in _TOKEN_RE.finditer(text, offset, end)]
-    return [(m.group(), m.start() + offset, m.end() + offset) for m in _TOKEN_RE.finditer(text)]
+        return [(m.group(), m.start(), m.end()) for m in TOKEN_RE.finditer(text, offset, end)]
+    return [(m.group(), m.start() + offset, m.end() + offset) for m in TOKEN_RE.finditer(text)]
 
 
 def tokenize(text: str) -> list[str]:
     """Split raw text into ANERcorp-style tokens (words and single punctuation marks)."""
-    return _TOKEN_RE.findall(text)
+    return TOKEN_RE.findall(text)
 
 
 class Tagger:

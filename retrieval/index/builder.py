@@ -31,10 +31,9 @@ from ..stories import NUM_PERM, signature
 from .core import ProgressFn
 from .mentions import Tagged
 from .stores import SENTENCE_FIELDS, SPAN_FIELDS
-from .tagging import backend_name, tag_texts
+from .tagging import TaggerSpec, backend_name, choose_tagger, tag_texts
 
 if TYPE_CHECKING:
-    from ..actors.backend import LockedTagger
     from .columns import StringTable
     from .core import Index
 
@@ -265,14 +264,19 @@ def analyse_pass(base: Index, reading: Reading, progress: ProgressFn | None) -> 
 
 
 def tag_pass(
-    base: Index, reading: Reading, tagger: LockedTagger | None, workers: int | None, progress: ProgressFn | None
+    base: Index, reading: Reading, tagger: TaggerSpec, workers: int | None, progress: ProgressFn | None
 ) -> Tagged:
-    """Pass 3: every mention of an actor in the new articles (the rules, and ``tagger`` beside them)."""
+    """Pass 3: every mention of an actor in the new articles (the rules, and ``tagger`` beside them:
+    ``auto`` keeps the base index's tagger, or picks one by the new articles' size; see
+    :func:`~retrieval.index.tagging.choose_tagger`)."""
     tagged = Tagged.after(base.mentions)
     a_old, n = len(base.articles), len(reading.articles)
+    texts = [a.text for a in reading.articles]
+    recorded = base.history[-1].get("actors") if base.history and len(base.articles) else None
+    tagger = choose_tagger(tagger, texts, recorded)
     if progress is not None:
         progress(0, n, "tagging actors")
-    for i, groups in enumerate(tag_texts([a.text for a in reading.articles], tagger, workers)):
+    for i, groups in enumerate(tag_texts(texts, tagger, workers)):
         tagged.add(a_old + i, groups)
         if progress is not None:
             progress(i + 1, n, "tagging actors")

@@ -120,12 +120,11 @@ class Index:
         ``workers`` processes (:mod:`retrieval.index.tagging`) and their mentions appended.
         """
         from . import builder
-        from .tagging import resolve_tagger
 
         problems = problems if problems is not None else []
         reading = builder.read_pass(self, articles, progress, total, problems)
         analysis = builder.analyse_pass(self, reading, progress)
-        tagged = builder.tag_pass(self, reading, resolve_tagger(tagger), workers, progress)
+        tagged = builder.tag_pass(self, reading, tagger, workers, progress)
         return builder.combine(self, reading, analysis, tagged, sources, progress)
 
     # ----------------------------------------------------------------- dates and stories

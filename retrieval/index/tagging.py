@@ -1,7 +1,8 @@
 """Tagging the new articles' actors at index time, on several cores for a large corpus.
 
 Every article is tagged once (:func:`~retrieval.index.mentions.groups_of`: the rules plus the
-configured tagger). A corpus of :data:`POOL_MIN_ARTICLES` articles or more is tagged by a pool of
+configured tagger; :func:`choose_tagger` says which ``auto`` means for these articles and this
+index), a chunk of articles at a time (their sentences decoded together). A corpus of :data:`POOL_MIN_ARTICLES` articles or more is tagged by a pool of
 ``workers`` processes (``spawn``: no state inherited from the parent, safe next to threads) over
 chunks of articles, each worker loading its own tagger by backend name; results are taken in
 article order, so the index is the same byte for byte whatever the number of workers. A smaller
@@ -10,6 +11,7 @@ corpus (the tests build many) is tagged in this process: no pool to start.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 from collections import deque
@@ -21,9 +23,11 @@ from ..actors.backend import (
     BACKENDS,
     LockedTagger,
     TaggerSpec,
+    auto_for,
     get_tagger,
     resolve_tagger,
 )
+from ..errors import ModelLoadError
 from .mentions import TYPES, ArticleGroups
 
 __all__ = [
@@ -31,6 +35,7 @@ __all__ = [
     "POOL_MIN_ARTICLES",
     "TaggerSpec",
     "backend_name",
+    "choose_tagger",
     "groups_of_texts",
     "resolve_tagger",
     "tag_texts",
@@ -43,11 +48,38 @@ POOL_MIN_ARTICLES = 300
 _CHUNK = 32  # articles per task (and per call of the tagger: their sentences are tagged together)
 
 _worker_tagger: LockedTagger | None = None  # a pool worker's own tagger
+log = logging.getLogger(__name__)
 
 
 def backend_name(tagger: LockedTagger | None) -> str:
     """What an index records of the tagger it was built with: its backend, or ``rules``."""
     return "rules" if tagger is None else tagger.name
+
+
+def choose_tagger(tagger: TaggerSpec, texts: Sequence[str], recorded: str | None = None) -> LockedTagger | None:
+    """The tagger new articles ``texts`` are tagged with (``None``: the rules alone).
+
+    ``recorded`` is the tagger of the index they are added to (:func:`backend_name` of its last
+    addition; ``None`` for a new index). ``auto`` keeps it, so one index is tagged by one tagger;
+    for a new index ``auto`` is :func:`~retrieval.actors.backend.auto_for`'s choice by the size of
+    ``texts``. Any other tagger is used as named, with a warning when it is not the index's.
+    """
+    if tagger == "auto":
+        if recorded in (*BACKENDS, "rules") and recorded != "auto":
+            try:
+                return resolve_tagger(recorded)
+            except ModelLoadError as e:
+                chosen = resolve_tagger(auto_for(texts))
+                log.warning("actors: the index was tagged with %s, unavailable here (%s): the new articles are "
+                            "tagged with %s", recorded, e, backend_name(chosen))
+                return chosen
+        return resolve_tagger(auto_for(texts))
+    chosen = resolve_tagger(tagger)
+    if recorded is not None and backend_name(chosen) != recorded:
+        log.warning("actors: the index was tagged with %s and the new articles are tagged with %s: its actors now "
+                    "come from two taggers (SANAD_ACTORS_BACKEND=auto keeps the index's; rebuild to have one)",
+                    recorded, backend_name(chosen))
+    return chosen
 
 
 def groups_of_texts(texts: Sequence[str], tagger: LockedTagger | None) -> list[ArticleGroups]:
