@@ -178,7 +178,7 @@ def deploy_static(checkout: Path, work: Path) -> tuple[bool, str]:
     base = re.search(r"^ARG BASE_IMAGE=(\S+)", docker, re.M)
     if not base or not _PIN.match(base.group(1)):
         problems.append(f"base image by tag ({base.group(1) if base else '?'})")
-    if not (deploy / "constraints.txt").is_file() or not re.search(r"pip install -c \S*constraints", docker):
+    if not (deploy / "constraints.txt").is_file() or not re.search(r"pip install[^\n]*\s-c\s+\S*constraints", docker):
         problems.append("Python packages not installed from a lock")
     services = 0
     for name in ("compose.yaml", "compose.replicas.yaml", "compose.webhook.yaml"):
