@@ -19,6 +19,7 @@ import argparse
 import importlib
 import importlib.abc
 import importlib.util
+import os
 import pkgutil
 import runpy
 import sys
@@ -88,6 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("what", choices=("modules", "sanad"))
     ap.add_argument("args", nargs=argparse.REMAINDER, help="the sanad command's arguments")
     args = ap.parse_args(argv)
+    # This script's own directory is no part of the environment checked (in the image, a mount
+    # point beside /opt/camel_tools would make that data directory a namespace package).
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != here]
     names = args.block.split(",") if args.block else []
     block(names)
     if args.what == "modules":

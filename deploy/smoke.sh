@@ -138,8 +138,8 @@ ONE=(--rm --no-healthcheck)
 
 # Lean: what only training, the tests or camel-tools' NER need is absent, and every module of
 # retrieval and bot imports without it (the answer, the index and the bot run below).
-lean=$("$ENGINE" run "${ONE[@]}" -v "$PWD/deploy/lean_check.py:/opt/lean_check.py:ro" --entrypoint python3 \
-  "$IMAGE" /opt/lean_check.py modules 2>&1) || fail "the image is not lean: $lean"
+lean=$("$ENGINE" run "${ONE[@]}" -v "$PWD/deploy/lean_check.py:/check/lean_check.py:ro" --entrypoint python3 \
+  "$IMAGE" /check/lean_check.py modules 2>&1) || fail "the image is not lean: $lean"
 ok "$lean"
 report "lean: no torch inside; ${lean#ok: }"
 uid=$("$ENGINE" run "${ONE[@]}" --entrypoint id "$IMAGE" -u)
