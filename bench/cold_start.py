@@ -113,20 +113,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--warmup", type=int, default=200)
     ap.add_argument("--seed", type=int, default=6)
     args = ap.parse_args(argv)
+    load0 = os.getloadavg()
+    versions = (("previous", args.prev.resolve(), args.prev_index), ("this", REPO, args.index))
+    # Fresh processes first, while this one is small: a child's peak RSS counts the parent's pages until it execs.
+    fresh = {name: (_fresh(checkout, ["ask", "--json", "--index", str(index), QUESTION], args.runs),
+                    _fresh(checkout, ["actors", args.actor, "--index", str(index)], args.runs))
+             for name, checkout, index in versions}  # fmt: skip
     opener = gzip.open if args.archive.suffix == ".gz" else open
     with opener(args.archive, "rb") as fh:
         lines = fh.read().splitlines()
     qs = scale._questions(lines, args.questions + args.warmup, args.seed)
+    del lines
     work = Path(tempfile.mkdtemp(prefix="sanad-start-"))
     qfile, wfile = work / "q.json", work / "w.json"
     qfile.write_text(json.dumps(qs[: args.questions], ensure_ascii=False), encoding="utf-8")
     wfile.write_text(json.dumps(qs[args.questions :], ensure_ascii=False), encoding="utf-8")
-    load0 = os.getloadavg()
-    rows = {}
-    for name, checkout, index in (("previous", args.prev.resolve(), args.prev_index), ("this", REPO, args.index)):
-        ask = _fresh(checkout, ["ask", "--json", "--index", str(index), QUESTION], args.runs)
-        actors = _fresh(checkout, ["actors", args.actor, "--index", str(index)], args.runs)
-        rows[name] = (ask, actors, _serve(checkout, index, qfile, wfile))
+    rows = {name: (*fresh[name], _serve(checkout, index, qfile, wfile)) for name, checkout, index in versions}
     load1 = os.getloadavg()
     p = scale._pct
     print(f"load average {load0[0]:.2f} / {load0[1]:.2f} (1 / 5 min) before, {load1[0]:.2f} / {load1[1]:.2f} after, "

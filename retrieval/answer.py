@@ -489,10 +489,8 @@ def answer(
         )
         if closest is None:
             closest = result
-            if p < threshold:
-                break
         if p < threshold:
-            continue
+            break  # the candidates after it are below the threshold too (see _by_date): none is shown
         results.append(result)
     results = [replace(r, actors=actors_of(index, r.article.id, r.quotes)) for r in results]
     if results:

@@ -45,6 +45,7 @@ __all__ = [
 T = TypeVar("T")
 
 _HASH_BYTES = 8  # BLAKE2b-64: the keys of a StringTable are uint64
+_FOUND = 50_000  # look-ups a StringTable remembers (a question's terms are looked up several times)
 _ZLIB_LEVEL = 6  # zlib's default level (Z_DEFAULT_COMPRESSION): Arabic news text shrinks to about a third
 
 
@@ -178,6 +179,7 @@ class StringTable(StringColumn):
         self.order = order
         self._hashes = _items(hashes.astype(np.uint64, copy=False), "Q")
         self._order = _items(order.astype(np.int32, copy=False), "i")
+        self._found: dict[str, int] = {}
 
     @classmethod
     def from_strings(cls, items: Iterable[str]) -> StringTable:
@@ -188,7 +190,15 @@ class StringTable(StringColumn):
         return cls(blob, keys[order], order)
 
     def find(self, s: str) -> int:
-        """Id of ``s``, or -1."""
+        """Id of ``s``, or -1 (the answers to the first :data:`_FOUND` distinct look-ups are kept)."""
+        j = self._found.get(s)
+        if j is None:
+            j = self._search(s)
+            if len(self._found) < _FOUND:
+                self._found[s] = j
+        return j
+
+    def _search(self, s: str) -> int:
         hashes = self._hashes
         h = string_hash(s)
         i = bisect_left(hashes, h)
