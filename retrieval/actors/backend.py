@@ -215,11 +215,17 @@ def tagged_mentions(
     doc: Doc, sents: list[list[tuple[str, int, int]]], tagged: Sequence[Sequence[str]], taken: bytearray
 ) -> list[Mention]:
     """:func:`model_mentions` of the sentences :func:`model_sentences` gave, tagged ``tagged``."""
-    counts = Counter(t.norm for t in doc.toks)
-    by_start = {t.start: i for i, t in enumerate(doc.toks)}
-    by_end = {t.end: i for i, t in enumerate(doc.toks)}
+    counts: Counter[str] = Counter()
+    by_start: dict[int, int] = {}
+    by_end: dict[int, int] = {}
     out: list[Mention] = []
     for spans, tags in zip(sents, tagged):
+        if tags.count("O") == len(tags):
+            continue
+        if not by_start:  # the first sentence with a span
+            counts.update(doc.norms)
+            by_start = dict(zip([t.start for t in doc.toks], range(len(doc.toks))))
+            by_end = dict(zip([t.end for t in doc.toks], range(len(doc.toks))))
         cur: list[int] | None = None  # [start_char, end_char, type]
         found = []
         for (_, s, e), tag in zip(spans, tags):

@@ -49,6 +49,7 @@ _NON_NAME_SUFFIXES = ("وا", "تم", "هم", "هما", "هن", "كم", "ها", 
 #: أفعال broken plurals: اشباح، اسلحه (never names when unseen).
 AFAAL_RE = re.compile("^ا[^ا]{2}ا[^ا]$")
 _NISBA_RE = re.compile("(?:ي|يه)$")
+_UNKNOWN = object()  # not cached yet
 
 
 @dataclass(slots=True)
@@ -120,6 +121,8 @@ class Doc:
         self.adj = [False] + [
             g == " " or (clean(g).strip() == "" and g.count("\n") < 2) for g in (self.toks[j].gap for j in range(1, n))
         ]
+        self.norms = [t.norm for t in self.toks]
+        self.words = set(self.norms)  # the distinct words of the text
         self._words = _word_cache(self.lex)
         self._cache = self._words.misc
         self._readings = self._words.readings
@@ -203,6 +206,18 @@ class Doc:
         if t is None:
             t = self._words.tables[question] = {}
         return t
+
+    def triggered(self, words: frozenset[str]) -> list[tuple[int, Analysis]]:
+        """``(token, reading)`` of every token with a reading in ``words`` (:meth:`trigger`), in order."""
+        seen = self.table(words)
+        hits = {}
+        for n in self.words:
+            a = seen.get(n, _UNKNOWN)
+            if a is _UNKNOWN:
+                a = seen[n] = next((a for a in clitic_analyses(n) if a.key in words), None)
+            if a is not None:
+                hits[n] = a
+        return [(i, hits[n]) for i, n in enumerate(self.norms) if n in hits] if hits else []
 
     def trigger(self, n: str, words: frozenset[str]) -> Analysis | None:
         """The reading of ``n`` (proclitics allowed) that is one of ``words``."""

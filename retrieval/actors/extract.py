@@ -94,7 +94,9 @@ def _local_mentions(doc: Doc, chosen: list[Mention]) -> list[Mention]:
         return []
     have = {(m.i, m.j, m.type) for m in chosen}
     out = []
-    for i in range(len(doc.toks)):
+    # Only a word with a reading that is an entry or starts one can start a match.
+    starts = {n for n in doc.words if any(a.key in entries or a.key in prefixes for a in doc.readings(n))}
+    for i in (i for i, n in enumerate(doc.norms) if n in starts):
         g = gazetteer_at(doc, i, entries, prefixes, max_tokens)
         if g is not None and (i, g[0], g[3]) not in have:
             j, a, key, t = g

@@ -147,11 +147,9 @@ def title_mentions(doc: Doc) -> list[Mention]:
     """Title, role words, then a name: ``وزير الخارجية الليبي عبد العاطي العبيدي``."""
     out = []
     n_toks = len(doc.toks)
-    for i in range(n_toks):
-        n = doc.norm(i)
-        a = doc.trigger(n, PERSON_TITLES) or doc.trigger(n, HONORIFICS)
-        if a is None:
-            continue
+    heads = dict(doc.triggered(HONORIFICS))
+    heads.update(doc.triggered(PERSON_TITLES))  # a title reading first, as `trigger(titles) or trigger(honorifics)`
+    for i, a in sorted(heads.items()):
         honorific = a.key in HONORIFICS
         j = i + 1
         while j < n_toks and j - i <= 8 and doc.adj[j] and not honorific:
@@ -234,8 +232,8 @@ def speaker_mentions(doc: Doc) -> list[Mention]:
     """Reporting verb, name, complementizer: ``قال كوبلر إن``, ``وأكد بادي أنه``."""
     out = []
     n_toks = len(doc.toks)
-    for i in range(n_toks - 2):
-        if doc.trigger(doc.norm(i), SPEECH_VERBS) is None or not doc.adj[i + 1]:
+    for i, _ in doc.triggered(SPEECH_VERBS):
+        if i >= n_toks - 2 or not doc.adj[i + 1]:
             continue
         j = i + 1
         k = read_name(doc, j, max_unseen=2)

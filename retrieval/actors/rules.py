@@ -99,8 +99,13 @@ def lexicon_at(doc: Doc, i: int) -> tuple[int, Analysis, str, str] | None:
 
 def gazetteer_mentions(doc: Doc) -> list[Mention]:
     out = []
-    for i in range(len(doc.toks)):
-        if not doc.arabic(doc.norm(i)):
+    arabic = doc.table("arabic")
+    for i, tok in enumerate(doc.toks):
+        n = tok.norm
+        ar = arabic.get(n)
+        if ar is None:
+            ar = arabic[n] = doc.arabic(n)
+        if not ar:
             continue
         m = lexicon_at(doc, i)
         if m is not None:
@@ -116,11 +121,7 @@ def org_mentions(doc: Doc) -> list[Mention]:
     """Head noun + genitives/adjectives: ``مجلس شورى ثوار بنغازي``, ``الكتيبة 166``."""
     out = []
     n_toks = len(doc.toks)
-    for i in range(n_toks):
-        n = doc.norm(i)
-        a = doc.trigger(n, _ORG_HEADS)
-        if a is None:
-            continue
+    for i, a in doc.triggered(_ORG_HEADS):
         reached = a.key in words.DEFINITE_ORG_HEADS
         strict = a.key in words.AMBIGUOUS_ORG_HEADS
         last = None
@@ -205,11 +206,9 @@ def place_mentions(doc: Doc) -> list[Mention]:
     """``مدينة مصراتة``, ``منطقة راس لانوف``, ``بمنطقتي الصابري وجروثة``."""
     out = []
     n_toks = len(doc.toks)
-    for i in range(n_toks - 1):
-        n = doc.norm(i)
-        a = doc.trigger(n, _PLACE_HEADS)
-        if a is None:
-            continue
+    for i, a in doc.triggered(_PLACE_HEADS):
+        if i >= n_toks - 1:
+            break
         j = i + 1
         if a.key == "العاصمه":
             while j < n_toks - 1 and doc.adj[j] and doc.nisba(doc.norm(j)) and doc.definite(doc.norm(j)):

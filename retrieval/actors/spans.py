@@ -86,13 +86,14 @@ def tokens(text: str) -> list[Tok]:
     """Word tokens of ``text`` with offsets and the gap before each token."""
     out: list[Tok] = []
     prev_end = 0
+    new = tuple.__new__  # Tok(...) without the keyword-handling __new__ (4x faster)
     for m in WORD_RE.finditer(text):  # retrieval.normalize.tokenize's word runs
         surface = m.group()
         n = norm(surface)
         if n:
-            start = m.start()
-            out.append(Tok(surface, start, m.end(), n, text[prev_end:start]))
-            prev_end = m.end()
+            start, end = m.span()
+            out.append(new(Tok, (surface, start, end, n, text[prev_end:start])))
+            prev_end = end
     return out
 
 
