@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -41,6 +42,7 @@ FORMAT_VERSION = 5
 MANIFEST = "manifest.json"
 _FORMAT = "sanad-index"  # the manifest's "format": what marks a directory as a Sanad index
 _HASH_CHUNK = 1 << 20  # bytes read at a time while checksumming
+_HASH_THREADS = 4  # files checksummed at once (at most one per core)
 
 #: Every file of a saved index but the manifest (what :func:`save_index` writes; a test checks it):
 #: a manifest listing other files is refused, so files cannot be swapped in or left out unseen.
@@ -215,6 +217,34 @@ def _sources(manifest: dict) -> list[str]:
     return [s for s in sources if isinstance(s, str)] if isinstance(sources, list) else []
 
 
+def _digests(paths: list[Path]) -> dict[Path, str | OSError]:
+    """The SHA-256 of each file (or the error reading it), on up to :data:`_HASH_THREADS` threads:
+    hashing and reading release the GIL, and the checksum pass is most of loading an archive's index."""
+    n = max(1, min(_HASH_THREADS, os.cpu_count() or 1, len(paths)))
+    buckets: list[list[Path]] = [[] for _ in range(n)]
+    loads = [0] * n
+    for path, size in sorted(((p, p.stat().st_size) for p in paths), key=lambda ps: -ps[1]):  # largest first, to the least loaded
+        i = loads.index(min(loads))
+        buckets[i].append(path)
+        loads[i] += size
+    out: dict[Path, str | OSError] = {}
+
+    def work(bucket: list[Path]) -> None:
+        for path in bucket:
+            try:
+                out[path] = _sha256(path)
+            except OSError as e:
+                out[path] = e
+
+    threads = [threading.Thread(target=work, args=(b,), daemon=True) for b in buckets[1:]]
+    for t in threads:
+        t.start()
+    work(buckets[0])
+    for t in threads:
+        t.join()
+    return out
+
+
 def _check_files(d: Path, manifest: dict, verify: bool) -> None:
     """Every file the manifest lists is in ``d`` (and, with ``verify``, has its checksum)."""
     sources = _sources(manifest)
@@ -228,12 +258,15 @@ def _check_files(d: Path, manifest: dict, verify: bool) -> None:
         absent = sorted(set(INDEX_FILES) - set(files)) or sorted(set(files) - set(INDEX_FILES))
         raise IndexLoadError(d, f"index manifest {d / MANIFEST} does not list the files an index has ({', '.join(absent[:4])})",
                              sources=sources)  # fmt: skip
+    digests = _digests([d / name for name in files if (d / name).is_file()]) if verify else {}
     for name, digest in files.items():
         path = d / name
         if not path.is_file():
             raise IndexLoadError(d, f"index file missing: {path}", sources=sources)
         try:
-            if verify and _sha256(path) != digest:
+            if verify and (got := digests[path]) != digest:
+                if isinstance(got, OSError):
+                    raise got
                 raise IndexLoadError(d, f"index file corrupted (checksum mismatch): {path}", sources=sources)
             if not verify and not os.access(path, os.R_OK):
                 raise PermissionError(path)
