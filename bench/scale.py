@@ -1,6 +1,9 @@
-"""Scale benchmark: Sanad on the SaudiNewsNet archive at three sizes, rank-bm25 measured beside it.
+"""Scale benchmark: Sanad on the SaudiNewsNet archive at four sizes, rank-bm25 measured beside it.
 
-For 10%, 50% and 100% of the archive (times ``--fraction``) this measures, in one run:
+For 25%, 50%, 100% and 200% of the archive (times ``--fraction``) this measures, in one run
+(200% is the archive and a mirror of it: every article again under the id ``mirror-ID``, each line's
+words in reverse order: the same words and lengths, but no 5-word shingle in common with the
+original, so the copy forms no stories with it and answers are not folded away):
 
 * index build (``sanad index SUBSET.jsonl.gz --out DIR``, run as a child process): wall time and
   peak RSS; the saved index's size on disk;
@@ -17,7 +20,8 @@ For 10%, 50% and 100% of the archive (times ``--fraction``) this measures, in on
 * incremental addition: ``sanad index NEW.jsonl.gz --add`` of 20 held-out articles to a copy of
   the largest index (time, peak RSS), and how an index grown by ``--add`` compares with a full
   rebuild of the same articles at the smallest size;
-* per million passages: a least-squares line through the three sizes.
+* per million passages: a least-squares line through the sizes; then a projection per article
+  to 1M and 10M articles, and the size at which one machine stops serving p95 ≤ 50 ms.
 
 The 500 questions: 450 made from the archive (a question word, then 4-9 consecutive words of a
 random article of the smallest subset, so every size can answer them) and 50 ARCD questions
@@ -50,7 +54,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 ARCHIVE = REPO.parent / "shared" / "corpus" / "saudinewsnet" / "articles.jsonl.gz"
 ARCD = REPO.parent / "shared" / "benchmarks" / "arcd" / "questions.jsonl"
-SIZES = (0.1, 0.5, 1.0)
+SIZES = (0.25, 0.5, 1.0, 2.0)
+P95_LIMIT_MS = 50.0
 HELD_OUT = 20
 QUESTION_WORDS = ("ماذا", "من", "متى", "أين", "كم", "لماذا", "كيف", "ما", "هل", "ما هو")
 
@@ -242,6 +247,16 @@ def _write_subset(lines: list[bytes], path: Path) -> None:
         fh.writelines(lines)
 
 
+def _mirror(line: bytes) -> bytes:
+    """The same article under ``mirror-ID``, each line's words reversed (the 200% size's copy)."""
+    obj = json.loads(line)
+    obj["id"] = f"mirror-{obj.get('id')}"
+    for key in ("title", "text"):
+        if isinstance(obj.get(key), str):
+            obj[key] = "\n".join(" ".join(reversed(ln.split())) for ln in obj[key].split("\n"))
+    return json.dumps(obj, ensure_ascii=False).encode("utf-8") + b"\n"
+
+
 def _questions(lines: list[bytes], n: int, seed: int) -> list[str]:
     rng = random.Random(seed)
     out: list[str] = []
@@ -298,7 +313,9 @@ def main() -> None:
     counts = [max(HELD_OUT + 1, int(len(rest) * args.fraction * s)) for s in SIZES]
 
     def sample(n: int) -> list[bytes]:
-        return [rest[i] for i in sorted(rank[:n])]
+        if n <= len(rest):
+            return [rest[i] for i in sorted(rank[:n])]
+        return rest + [_mirror(rest[i]) for i in sorted(rank[: n - len(rest)])]
 
     questions = _questions(sample(counts[0]), args.questions, args.seed)
     qfile = work / "questions.json"
@@ -431,15 +448,33 @@ def main() -> None:
         "search p95 (ms)": [_pct(r["serve"]["search_ms"], 95) for r in rows],
         "BM25Okapi.get_scores p50 (ms)": [_pct(r["okapi"]["get_scores_ms"], 50) for r in rows],
     }
-    print(f"Per million passages (least-squares line through the three sizes: "
+    print(f"Per million passages (least-squares line through the {len(xs)} sizes: "
           f"{', '.join(f'{x * 1e6:,.0f}' for x in xs)} passages):\n")
     print("| quantity | fixed part | per million passages | predicted at 1M passages | measured |")
     print("|---|---|---|---|---|")
     for name, ys in series.items():
         a, b = _fit(xs, ys)
         print(f"| {name} | {a:,.1f} | {b:,.1f} | {a + b:,.1f} | {' / '.join(f'{y:,.1f}' for y in ys)} |")
+    _projection(rows, series)
     if args.work is None:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _projection(rows: list[dict], series: dict[str, list[float]]) -> None:
+    """Each quantity as a line in articles, projected to 1M and 10M articles; where p95 passes the limit."""
+    xs = [r["manifest"]["counts"]["articles"] / 1e6 for r in rows]
+    print(f"\nPer million articles (the same measurements against articles: {', '.join(f'{x * 1e6:,.0f}' for x in xs)}), "
+          "projected:\n")
+    print("| quantity | fixed part | per million articles | at 1M articles | at 10M articles |")
+    print("|---|---|---|---|---|")
+    for name, ys in series.items():
+        a, b = _fit(xs, ys)
+        print(f"| {name} | {a:,.1f} | {b:,.1f} | {a + b:,.1f} | {a + 10 * b:,.1f} |")
+    for name in ("answer() p95 (ms)", "answer() p95, warm (ms)", "search p95 (ms)"):
+        a, b = _fit(xs, series[name])
+        where = f"{(P95_LIMIT_MS - a) / b * 1e6:,.0f} articles" if b > 0 else "never on this line (no growth measured)"
+        print(f"\n{name} reaches {P95_LIMIT_MS:.0f} ms at {where}.", end="")
+    print()
 
 
 if __name__ == "__main__":
