@@ -91,6 +91,15 @@ class ActorIndex:
         return order[ptr[k] : ptr[k + 1]]
 
     @cached_property
+    def _first_of_key(self) -> np.ndarray:
+        """Whether each group is the first of its key in its article (two groups of an article may be one actor)."""
+        pairs = self._position.astype(np.int64) * max(len(self), 1) + self._key_ids
+        order = np.argsort(pairs, kind="stable")
+        first = np.ones(len(pairs), dtype=bool)
+        first[order[1:]] = pairs[order[1:]] != pairs[order[:-1]]
+        return first
+
+    @cached_property
     def _n_spans(self) -> np.ndarray:
         """The number of mentions of every group."""
         return np.bincount(np.asarray(self._store.rows)[:, 3], minlength=len(self._types))
@@ -130,9 +139,9 @@ class ActorIndex:
         scored = []
         for k in candidates.tolist():
             gs = self._groups(k)
-            best = max(_match(words, self._k.form(f)) for f in np.unique(forms[gs]).tolist())
+            best = max(_match(words, self._k.form(f)) for f in set(forms[gs].tolist()))
             if best:
-                scored.append((-best, -len(np.unique(self._position[gs])), -len(gs), self._k.keys[k]))
+                scored.append((-best, -len(set(self._position[gs].tolist())), -len(gs), self._k.keys[k]))
         scored.sort()
         return [self.entry(key) for *_, key in scored[:n]]
 
@@ -159,8 +168,16 @@ class ActorIndex:
         k = self._k.keys.find(entry.key)
         if k < 0:
             return []
-        texts, roles, position = self._store.texts, self._store.roles, self._position
-        groups = sorted(self._groups(k).tolist(), key=lambda g: (texts[g] != entry.name, not roles[g], int(position[g])))
+        gs = self._groups(k)
+        # Ordered by (text is not the name, no role, article), stably: read from the columns' offsets and bytes.
+        text_off, role_off, raw = self._store.texts.blob.offsets, self._store.roles.blob.offsets, self._store.texts.blob.raw
+        name = entry.name.encode("utf-8")
+        not_name = np.ones(len(gs), dtype=bool)
+        for i in np.flatnonzero(text_off[gs + 1] - text_off[gs] == len(name)).tolist():
+            not_name[i] = raw(int(gs[i])) != name
+        no_role = role_off[gs + 1] == role_off[gs]
+        groups = gs[np.lexsort((self._position[gs], no_role, not_name))].tolist()
+        position = self._position
         rows, mention_ptr = self._store.rows, self._store.mention_ptr
         out: list[ActorSentence] = []
         for g in groups:
@@ -191,9 +208,8 @@ class ActorIndex:
         ptr = np.asarray(self._store.group_ptr)
         starts, lens = ptr[positions], ptr[positions + 1] - ptr[positions]
         groups = np.repeat(starts, lens) + (np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens))
-        stride = max(len(self), 1)
-        pairs = np.unique(np.repeat(positions, lens).astype(np.int64) * stride + self._key_ids[groups])  # each article's keys once
-        counts = np.bincount(pairs % stride, minlength=len(self))
+        groups = groups[self._first_of_key[groups]]  # each article's keys once
+        counts = np.bincount(self._key_ids[groups], minlength=len(self))
         counts[k] = 0
         named = np.flatnonzero(counts)
         top = named[np.lexsort((named, -counts[named]))][:n]
@@ -210,12 +226,22 @@ class ActorIndex:
     def _entry(self, key: str, groups: np.ndarray) -> ActorEntry:
         gs = groups.tolist()
         store = self._store
-        texts = [store.texts[g] for g in gs]
-        forms = Counter(texts)
-        n_words = {t: self._k.form_len(f) for t, f in zip(texts, self._k.forms[groups].tolist())}
+        raw = store.texts.blob.raw
+        counts: dict[bytes, int] = {}
+        form_of: dict[bytes, int] = {}
+        for g, f in zip(gs, self._k.forms[groups].tolist()):  # the display forms counted as bytes, decoded once each
+            b = raw(g)
+            n = counts.get(b)
+            counts[b] = 1 if n is None else n + 1
+            if n is None:
+                form_of[b] = f
+        forms = Counter({b.decode("utf-8"): n for b, n in counts.items()})
+        n_words = {b.decode("utf-8"): self._k.form_len(f) for b, f in form_of.items()}
         name = max(forms, key=lambda f: (n_words[f], forms[f], len(f), f))
-        roles = Counter(r for g in gs if (r := store.roles[g]))
-        positions = sorted(set(self._position[groups].tolist()))
+        role_off = store.roles.blob.offsets
+        with_role = groups[role_off[groups + 1] > role_off[groups]].tolist()
+        roles = Counter(store.roles[g] for g in with_role)
+        positions = np.unique(self._position[groups]).tolist()
         dates = sorted({d for d in (self._date(p) for p in positions) if _ISO_DATE_RE.match(d)})
         ids = self.index.articles.ids
         return ActorEntry(
