@@ -8,7 +8,7 @@ with) on the index its own ``sanad index`` built (an index is read by the versio
    time; peak RSS of the process), the index files in the page cache (one run first, not counted);
 2. ``sanad actors NAME --index DIR`` likewise (``NAME``: ``--actor``, default حفتر);
 3. one process per version: ``Sanad(Index.load(DIR)).answer(q)`` on ``--warmup`` questions, then
-   ``--questions`` questions timed (mean, p50, p95 wall; CPU); RSS (VmRSS, of which file-backed:
+   ``--questions`` questions timed (mean, p50, p95 wall; mean and p95 CPU); RSS (VmRSS, of which file-backed:
    the memory-mapped index) after loading, after the first answer and after the last.
 
 Questions are ``bench/scale.py``'s (fragments of archive articles behind a question word; a tenth
@@ -135,13 +135,14 @@ def main(argv: list[str] | None = None) -> int:
           f"on {os.cpu_count()} cores; {args.questions} questions after {args.warmup} to warm up\n")
     print("| version | fresh `sanad ask` (median of "
           f"{args.runs}) | its peak RSS | fresh `sanad actors {args.actor}` | its peak RSS | warm answer() mean / p50 / p95 "
-          "(CPU mean) | answered | RSS after load / first answer / all (of which mapped files) |")
+          "(CPU mean / p95) | answered | RSS after load / first answer / all (of which mapped files) |")
     print("|---|---|---|---|---|---|---|---|")
     for name, ((ask_s, ask_mb), (act_s, act_mb), serve) in rows.items():
         lat, mem = serve["ms"], serve["rss"]
         rss = " / ".join(f"{m['VmRSS']:.0f} ({m.get('RssFile', 0):.0f})" for m in mem.values())
         print(f"| {name} | {ask_s:.2f} s | {ask_mb:.0f} MB | {act_s:.2f} s | {act_mb:.0f} MB | "
-              f"{statistics.mean(lat):.2f} / {p(lat, 50):.2f} / {p(lat, 95):.2f} ms ({statistics.mean(serve['cpu_ms']):.2f}) | "
+              f"{statistics.mean(lat):.2f} / {p(lat, 50):.2f} / {p(lat, 95):.2f} ms ({statistics.mean(serve['cpu_ms']):.2f} / "
+              f"{p(serve['cpu_ms'], 95):.2f}) | "
               f"{serve['answered']}/{len(lat)} | {rss} MB |")
     return 0
 
