@@ -363,8 +363,6 @@ def start_receiver(
     class Guarded(tornado.web.RequestHandler):
         """Every request: refused from its headers alone unless it is Telegram's POST of an update."""
 
-        SUPPORTED_METHODS = ("GET", "POST", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS")
-
         def prepare(self) -> Awaitable[None] | None:
             self._body = bytearray()
             path = self.request.path
@@ -424,9 +422,6 @@ def start_receiver(
                 self.set_status(503)
                 return
             self.set_status(200)
-
-        def get(self) -> None:  # /healthz answered in prepare(); never reached
-            self.set_status(404)
 
         def log_exception(self, typ, value, tb) -> None:  # type: ignore[no-untyped-def]
             log.warning("webhook: %s", describe(value) if value is not None else typ, exc_info=(typ, value, tb))
