@@ -76,7 +76,7 @@ CALL_TIMEOUT_S = 5.0
 #: A view's last use is refreshed on reading it only when older than this (a write per press saved).
 TOUCH_AFTER_S = 60.0
 #: SQLite's primary result codes this store tells apart.
-_ERROR, _BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = 1, 5, 6, 8, 10, 11, 13, 14, 26
+_ERROR, _BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _NOTADB = 1, 5, 6, 8, 10, 11, 13, 26
 #: Errors that may pass (the bot starts without its state and opens the file when it can).
 _TRANSIENT = (_BUSY, _LOCKED, _FULL, _IOERR)
 _HINTS = {
@@ -239,8 +239,7 @@ class SQLiteStore(StateStore):
                 self._open_again()
             busy = BUSY_TIMEOUT_DOWN_S if self._locked else BUSY_TIMEOUT_S
             self._db.execute(f"PRAGMA busy_timeout={int(busy * 1000)}")  # type: ignore[union-attr]
-            value = fn(*args)
-            return value
+            return fn(*args)
         except sqlite3.Error as e:
             if _code(e) in (_BUSY, _LOCKED):
                 self._locked = True
