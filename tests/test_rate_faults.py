@@ -12,31 +12,14 @@ from pathlib import Path
 
 import pytest
 from fakebot import FakeBotAPI, plain_text
+from test_telegram import run_bot
 
-from bot.settings import Settings
-from bot.telegram import build_application, running
 from bot.telegram.store.sqlite import SQLiteStore
 from retrieval.index import Index
 
-TOKEN = "987654321:AAHtest-secret_0123456789abcdefghijklmno"
 RATE, BURST = 20, 5  # a question every 3 s after a burst of 5
 FLOOD = 60
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
-
-
-def settings(server: FakeBotAPI, **overrides) -> Settings:
-    values = {
-        "telegram_token": TOKEN,
-        "telegram_base_url": server.base_url,
-        "telegram_poll_timeout": 1,
-        "telegram_timeout": 5,
-        "telegram_user_rate": RATE,
-        "telegram_user_burst": BURST,
-        "telegram_max_rate": 0,
-        "state_url": "memory://",
-        **overrides,
-    }
-    return Settings(_env_file=None, **values)
 
 
 async def flood(server: FakeBotAPI, bot, push, n: int = FLOOD) -> float:
@@ -52,15 +35,8 @@ async def flood(server: FakeBotAPI, bot, push, n: int = FLOOD) -> float:
 
 
 def run(index: Index, scenario, **overrides) -> None:
-    async def main() -> None:
-        async with FakeBotAPI(TOKEN) as server:
-            s = settings(server, **overrides)
-            app, bot = build_application(s, index, retry_base_delay=0.05)
-            async with running(app, s):
-                await asyncio.wait_for(scenario(server, bot), 60)
-            assert bot.stats["errors"] == 0, bot.stats
-
-    asyncio.run(main())
+    """:func:`test_telegram.run_bot` with this module's rate limit (RATE, BURST)."""
+    run_bot(index, scenario, timeout=60, **{"telegram_user_rate": RATE, "telegram_user_burst": BURST, **overrides})
 
 
 def allowed_by_the_limit(seconds: float) -> int:
