@@ -13,14 +13,12 @@ module check in the image, where PyTorch is really absent.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
 import signal
 import subprocess
 import sys
-import threading
 import tomllib
 from importlib import metadata
 from pathlib import Path
@@ -28,11 +26,11 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
-from fakebot import FakeBotAPI, plain_text
+from fakebot import plain_text
+from test_telegram import TOKEN, _ServerThread
 
 ROOT = Path(__file__).resolve().parents[1]
 LEAN_CHECK = ROOT / "deploy" / "lean_check.py"
-TOKEN = "987654321:AAHlean-secret_0123456789abcdefghijklmno"
 QUESTION = "ماذا قال كوبلر عن الجيش الليبي؟"
 #: Distributions the runtime must never need (what the issue's 1.5 GB was made of).
 NOT_RUNTIME = {"torch", "transformers", "camel-tools", "scikit-learn", "scipy", "pandas", "gensim", "sympy"}
@@ -159,41 +157,28 @@ def test_an_index_built_with_the_default_tagger_without_torch(block: str, tmp_pa
 
 
 def test_the_bot_answers_without_torch(block: str, tmp_path: Path) -> None:
-    loop = asyncio.new_event_loop()
-    server = FakeBotAPI(TOKEN)
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-
-    def do(coro, timeout: float = 70):
-        return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout)
-
-    async def push() -> None:
-        server.push_message(QUESTION, 1)
-
-    do(server.start())
-    env = _env(
-        SANAD_TELEGRAM_TOKEN=TOKEN, SANAD_TELEGRAM_BASE_URL=server.base_url, SANAD_TELEGRAM_POLL_TIMEOUT="1",
-        SANAD_STATE_URL=f"sqlite:///{tmp_path / 'state.sqlite3'}", SANAD_LOG_LEVEL="INFO",
-    )  # fmt: skip
-    proc = subprocess.Popen(
-        [sys.executable, str(LEAN_CHECK), "--block", block, "sanad", "telegram"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        do(server.wait_for(lambda: server.of("getUpdates") or proc.poll() is not None, timeout=60))
-        assert proc.poll() is None, proc.communicate()[1][-3000:]
-        do(push())
-        sent = do(server.wait_for(lambda: server.sent(1), timeout=30))
-        assert "كوبلر" in plain_text(sent[0].params["text"])
-        proc.send_signal(signal.SIGINT)
-        _, stderr = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-        do(server.stop())
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(5)
+    with _ServerThread() as st:
+        server = st.server
+        env = _env(
+            SANAD_TELEGRAM_TOKEN=TOKEN, SANAD_TELEGRAM_BASE_URL=server.base_url, SANAD_TELEGRAM_POLL_TIMEOUT="1",
+            SANAD_STATE_URL=f"sqlite:///{tmp_path / 'state.sqlite3'}", SANAD_LOG_LEVEL="INFO",
+        )  # fmt: skip
+        proc = subprocess.Popen(
+            [sys.executable, str(LEAN_CHECK), "--block", block, "sanad", "telegram"],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            st.do(server.wait_for(lambda: server.of("getUpdates") or proc.poll() is not None, timeout=60), 70)
+            assert proc.poll() is None, proc.communicate()[1][-3000:]
+            st.push(QUESTION)
+            sent = st.do(server.wait_for(lambda: server.sent(1), timeout=30), 70)
+            assert "كوبلر" in plain_text(sent[0].params["text"])
+            proc.send_signal(signal.SIGINT)
+            _, stderr = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
     assert proc.returncode == 0, stderr[-3000:]
     assert "Traceback" not in stderr and "bot stopped" in stderr, stderr[-3000:]
 
