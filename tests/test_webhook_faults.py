@@ -296,6 +296,33 @@ def test_slow_and_idle_clients_are_timed_out_and_capped(default_index: Index) ->
     asyncio.run(main())
 
 
+def test_a_body_nested_too_deep_is_a_400_not_a_traceback(default_index: Index, caplog) -> None:
+    """With the secret, a body within the size limit that no JSON parser can nest (RecursionError):
+    400 like any body that is not an update, not a 500 that Telegram would retry."""
+
+    async def main() -> None:
+        from fakebot import FakeBotAPI
+
+        async with FakeBotAPI(TOKEN) as server:
+            app, _ = build_application(make_settings(server), default_index)
+            port = _free_port()
+            receiver = start_receiver(LocalSink(app), app.bot, "127.0.0.1", port, HOOK, SECRET)
+            try:
+                body = b"[" * 200_000 + b"]" * 200_000
+                r, w = await asyncio.open_connection("127.0.0.1", port)
+                w.write(f"POST {HOOK} HTTP/1.1\r\nHost: x\r\nX-Telegram-Bot-Api-Secret-Token: {SECRET}\r\n"
+                        f"Content-Length: {len(body)}\r\n\r\n".encode() + body)  # fmt: skip
+                assert (await r.readline()).startswith(b"HTTP/1.1 400")
+                w.close()
+                assert app.update_queue.empty() and receiver.counts["updates"] == 0
+            finally:
+                receiver.stop()
+
+    caplog.set_level(logging.WARNING)
+    asyncio.run(main())
+    assert "RecursionError" not in caplog.text
+
+
 # ------------------------------------------------------------------------------ 7: large bodies
 def _raw(port: int, head: str, body: bytes = b"", timeout: float = 5) -> bytes:
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:

@@ -397,7 +397,7 @@ def start_receiver(
                 data = json.loads(bytes(self._body))
                 if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
                     raise ValueError("no update_id")
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, RecursionError):  # not JSON, not UTF-8, nested too deep, no update_id
                 self.set_status(400)
                 return
             counts["updates"] += 1
