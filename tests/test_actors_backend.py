@@ -145,3 +145,29 @@ def test_a_tagger_other_than_the_index_is_used_and_said(default_articles, caplog
         again = base.add(default_articles[2:])  # auto: the index's own tagger, nothing to say
     assert [h["actors"] for h in again.history] == ["rules", "rules"]
     assert not caplog.records
+
+
+def test_a_large_corpus_is_tagged_on_other_cores_while_it_is_read(default_articles, monkeypatch: pytest.MonkeyPatch) -> None:
+    import multiprocessing
+
+    import retrieval.index.tagging
+
+    corpus = _copies(default_articles, 2)
+    alone = Index.build(corpus, tagger="model", workers=1)  # tagged here, after reading
+    monkeypatch.setattr(retrieval.index.tagging, "POOL_MIN_ARTICLES", 2)  # as a large corpus is
+    monkeypatch.setattr(retrieval.index.tagging, "_CHUNK", 2)
+    pool_seen: list[bool] = []
+
+    def reading():
+        for k, a in enumerate(corpus):
+            yield a
+            if k == 5:  # the fourth new article after the pool's start: workers tag while we read
+                pool_seen.append(bool(multiprocessing.active_children()))
+
+    pooled = Index.build(reading(), tagger="model", workers=2)
+    assert pool_seen == [True]
+    assert pooled.history[-1]["actors"] == alone.history[-1]["actors"] == "model"
+    assert list(pooled.mentions) == list(alone.mentions) and len(alone.mentions) > 0
+    # An id repeated while reading is skipped by the reading and by the tagging alike.
+    again = Index.build([*corpus[:3], corpus[1], *corpus[3:]], tagger="model", workers=2)
+    assert list(again.mentions) == list(alone.mentions)

@@ -35,17 +35,17 @@ from __future__ import annotations
 
 import logging
 import threading
+from bisect import bisect_left
 from collections import Counter
-from functools import lru_cache
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Protocol, get_args
 
 from ..errors import ModelLoadError
 from ..options import TaggerBackend
 from ..segment import split_sentences
 from .doc import PRIO_WEAK, Doc, Mention
-from .spans import clitic_analyses
-from .tagger import TOKEN_RE, token_spans
+from .spans import TOKEN_RE, clitic_analyses, token_spans
 
 __all__ = [
     "AUTO_BUDGET_TOKENS",
@@ -198,11 +198,25 @@ def auto_choice(meta: dict) -> str:
     return best
 
 
-def model_sentences(doc: Doc) -> list[list[tuple[str, int, int]]]:
-    """The tagger's sentences of a text: ANERcorp-style tokens with their offsets (none empty)."""
+def model_sentences(doc: Doc, spans: Sequence[tuple[str, int, int]] | None = None) -> list[list[tuple[str, int, int]]]:
+    """The tagger's sentences of a text: ANERcorp-style tokens with their offsets (none empty).
+
+    ``spans``, the whole text's :func:`~.spans.token_spans` when the caller has them, are cut at
+    the sentences' bounds instead of scanning each sentence again: the same tokens, since no token
+    crosses a sentence's bound (sentences end after a punctuation mark and start at a token).
+    """
     text = doc.text
-    sents = [token_spans(text, s, e) for s, e in split_sentences(text)]
-    return [s for s in sents if s]
+    if spans is None:
+        sents = [token_spans(text, s, e) for s, e in split_sentences(text)]
+        return [s for s in sents if s]
+    starts = [s for _, s, _ in spans]
+    out = []
+    for s, e in split_sentences(text):
+        a = bisect_left(starts, s)
+        b = bisect_left(starts, e, a)
+        if b > a:
+            out.append(list(spans[a:b]))
+    return out
 
 
 def model_mentions(doc: Doc, tagger: LockedTagger, taken: bytearray) -> list[Mention]:

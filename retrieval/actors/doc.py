@@ -75,17 +75,18 @@ class _WordCache:
     depend on the word and the lexicon alone. Each table is emptied when it reaches
     :data:`~.spans.CACHE_SIZE` entries (:meth:`tidy`; answers never depend on what is cached)."""
 
-    __slots__ = ("gaz_starts", "lex", "misc", "readings", "tables")
+    __slots__ = ("gaz_starts", "lex", "misc", "reading_keys", "readings", "tables")
 
     def __init__(self, lex: Lexicon) -> None:
         self.lex = lex
         self.readings: dict[str, tuple[Analysis, ...]] = {}
+        self.reading_keys: dict[str, frozenset[str]] = {}
         self.gaz_starts: dict[str, tuple[tuple[Analysis, str | None, bool, str | None], ...]] = {}
         self.misc: dict = {}
         self.tables: dict[object, dict] = {}  # more answers per word, by question (Doc.table)
 
     def tidy(self) -> None:
-        for table in (self.readings, self.gaz_starts, self.misc, *self.tables.values()):
+        for table in (self.readings, self.reading_keys, self.gaz_starts, self.misc, *self.tables.values()):
             if len(table) >= CACHE_SIZE:
                 table.clear()
 
@@ -166,6 +167,14 @@ class Doc:
         v = self._readings.get(n)
         if v is None:
             v = self._readings[n] = self._find_readings(n)
+        return v
+
+    def reading_keys(self, n: str) -> frozenset[str]:
+        """The keys of :meth:`readings` (cached per word)."""
+        keys = self._words.reading_keys
+        v = keys.get(n)
+        if v is None:
+            v = keys[n] = frozenset(a.key for a in self.readings(n))
         return v
 
     def gaz_starts(self, n: str) -> tuple[tuple[Analysis, str | None, bool, str | None], ...]:

@@ -23,7 +23,7 @@ from .lexicon import lexicon
 from .model import Actor
 from .persons import role_end, title_after
 from .rules import candidates, gazetteer_at
-from .spans import Analysis, tokens
+from .spans import Analysis, token_spans, tokens
 from .words import NAME_PARTICLES, TRIGGER_WORDS
 
 __all__ = ["ActorMentions", "article_actors", "article_actors_of", "extract_actors", "mentions", "mentions_of"]
@@ -95,7 +95,8 @@ def _local_mentions(doc: Doc, chosen: list[Mention]) -> list[Mention]:
     have = {(m.i, m.j, m.type) for m in chosen}
     out = []
     # Only a word with a reading that is an entry or starts one can start a match.
-    starts = {n for n in doc.words if any(a.key in entries or a.key in prefixes for a in doc.readings(n))}
+    first = {k for k in entries if " " not in k} | {p for p in prefixes if " " not in p}
+    starts = {n for n in doc.words if not first.isdisjoint(doc.reading_keys(n))}
     for i in (i for i, n in enumerate(doc.norms) if n in starts):
         g = gazetteer_at(doc, i, entries, prefixes, max_tokens)
         if g is not None and (i, g[0], g[3]) not in have:
@@ -132,12 +133,15 @@ def mentions_of(texts: Sequence[str], tagger: LockedTagger | None = None) -> lis
     """:func:`mentions` of each of ``texts``; the tagger tags all their sentences in one call
     (:meth:`~.backend.LockedTagger.tag_documents`), which gives each text the same mentions."""
     docs: list[tuple[Doc, list[Mention]]] = []
+    scans = []
     for text in texts:
-        doc = Doc(text, tokens(text), lexicon())
+        spans = token_spans(text) if tagger is not None else None  # one scan for the rules and the tagger
+        doc = Doc(text, tokens(text, spans), lexicon())
         docs.append((doc, resolve(candidates(doc), len(doc.toks)) if doc.toks else []))
+        scans.append(spans)
     if tagger is not None:
         live = [k for k, (doc, _) in enumerate(docs) if doc.toks]
-        sents = [model_sentences(docs[k][0]) for k in live]
+        sents = [model_sentences(docs[k][0], scans[k]) for k in live]
         tagged = tagger.tag_documents([[[w for w, _, _ in s] for s in ss] for ss in sents])
         for k, ss, tags in zip(live, sents, tagged):
             doc, chosen = docs[k]

@@ -33,7 +33,7 @@ from ..errors import ModelLoadError
 from .features import _TRIGGERS, is_modifier, normalize, shape, stem, trigger_flags
 from .spans import clitic_analyses
 
-__all__ = ["DEFAULT_WEIGHTS", "FORMAT", "Encoder", "NeuralTagger", "read_side", "viterbi"]
+__all__ = ["DEFAULT_WEIGHTS", "FORMAT", "Encoder", "NeuralTagger", "read_side", "share_cores", "viterbi"]
 
 DATA = Path(__file__).resolve().parent / "data"
 DEFAULT_WEIGHTS = DATA / "neural.npz"
@@ -55,6 +55,14 @@ FLAGS = tuple(name for name, _ in _TRIGGERS) + ("stop", "for")
 N_FEATS = len(_SHAPES) + len(FLAGS) + 3 + 12
 _GAZ = len(_SHAPES) + len(FLAGS) + 3
 Counts = dict[str, list[int]]
+
+
+def share_cores(processes: int) -> None:
+    """Lower :data:`THREADS` for one of ``processes`` taggers sharing this machine's cores (the index
+    workers): together they run no more BLAS threads than there are cores."""
+    global THREADS
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    THREADS = max(1, min(THREADS, cores // max(1, processes)))
 
 
 def _shares(f: np.ndarray, at: int, counts: Sequence[int] | None) -> None:

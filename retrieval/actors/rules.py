@@ -99,14 +99,13 @@ def lexicon_at(doc: Doc, i: int) -> tuple[int, Analysis, str, str] | None:
 
 def gazetteer_mentions(doc: Doc) -> list[Mention]:
     out = []
+    # An Arabic word with a reading that can start an entry (once per distinct word of the text).
     arabic = doc.table("arabic")
-    for i, tok in enumerate(doc.toks):
-        n = tok.norm
-        ar = arabic.get(n)
-        if ar is None:
-            ar = arabic[n] = doc.arabic(n)
-        if not ar:
-            continue
+    for n in doc.words:
+        if n not in arabic:
+            arabic[n] = doc.arabic(n)
+    starting = {n for n in doc.words if arabic[n] and doc.gaz_starts(n)}
+    for i in (i for i, n in enumerate(doc.norms) if n in starting):
         m = lexicon_at(doc, i)
         if m is not None:
             j, a, key, t = m

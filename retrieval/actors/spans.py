@@ -16,6 +16,7 @@ it canonicalizes ANERcorp entities, so gazetteer keys and text keys agree.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -24,12 +25,14 @@ from ..charsets import (
     DEFINITE_ARTICLE,
     FORMAT_MARKS_RE,
     PREPOSITION_PROCLITICS,
+    WORD_PATTERN,
 )
 from ..normalize import WORD_RE, normalize_token
 
 __all__ = [
     "CACHE_SIZE",
     "MIN_STEM",
+    "TOKEN_RE",
     "Analysis",
     "Tok",
     "clean",
@@ -37,6 +40,7 @@ __all__ = [
     "display",
     "norm",
     "surface_offset",
+    "token_spans",
     "tokens",
     "unglue",
 ]
@@ -45,6 +49,9 @@ _SPACE_RE = re.compile(r"\s+")
 
 _CONJ = ("", *CONJUNCTION_PROCLITICS)
 _PREP = ("", *PREPOSITION_PROCLITICS)
+#: The tagger's tokens, ANERcorp-style: word runs (:data:`~retrieval.charsets.WORD_PATTERN`, as the
+#: analysis chain's) and single punctuation marks; clitics stay attached, as in the training data.
+TOKEN_RE = re.compile(WORD_PATTERN + r"|[^\w\s]|_")
 #: The shortest key a stripped token may leave (``بمصر -> مصر``; never ``لدى -> دى``).
 MIN_STEM = 3
 #: Per-token caches of the actor layer (normalized forms, clitic readings, token features) stop
@@ -82,18 +89,32 @@ def norm(surface: str) -> str:
     return normalize_token(clean(surface))
 
 
-def tokens(text: str) -> list[Tok]:
-    """Word tokens of ``text`` with offsets and the gap before each token."""
+def token_spans(text: str, offset: int = 0, end: int | None = None) -> list[tuple[str, int, int]]:
+    """:data:`TOKEN_RE` tokens of ``text`` with their offsets (plus ``offset``); with ``end``, the
+    tokens of ``text[offset:end]`` with their offsets in ``text``."""
+    if end is not None:  # the pattern has no anchors or look-arounds: the same tokens as a slice's
+        return [(m.group(), m.start(), m.end()) for m in TOKEN_RE.finditer(text, offset, end)]
+    return [(m.group(), m.start() + offset, m.end() + offset) for m in TOKEN_RE.finditer(text)]
+
+
+def tokens(text: str, spans: Sequence[tuple[str, int, int]] | None = None) -> list[Tok]:
+    """Word tokens of ``text`` with offsets and the gap before each token.
+
+    ``spans``, the text's :func:`token_spans` when the caller has them, gives the same tokens
+    without a second scan: the word runs are those of its tokens that start with a letter or digit
+    (:data:`TOKEN_RE` tries :data:`~retrieval.charsets.WORD_PATTERN` first, which starts with one).
+    """
     out: list[Tok] = []
     prev_end = 0
     new = tuple.__new__  # Tok(...) without the keyword-handling __new__ (4x faster)
-    for m in WORD_RE.finditer(text):  # retrieval.normalize.tokenize's word runs
-        surface = m.group()
-        n = norm(surface)
-        if n:
-            start, end = m.span()
-            out.append(new(Tok, (surface, start, end, n, text[prev_end:start])))
-            prev_end = end
+    if spans is None:
+        spans = [(m.group(), *m.span()) for m in WORD_RE.finditer(text)]  # retrieval.normalize.tokenize's word runs
+    for surface, start, end in spans:
+        if surface[0].isalnum():  # [^\W_]: \w without "_"
+            n = norm(surface)
+            if n:
+                out.append(new(Tok, (surface, start, end, n, text[prev_end:start])))
+                prev_end = end
     return out
 
 

@@ -20,25 +20,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import struct
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from ..charsets import WORD_PATTERN
 from ..errors import ModelLoadError
 from .crf_numpy import Decoder, read_model
 from .features import FEATURE_GROUPS, Featurizer
+from .spans import TOKEN_RE, token_spans
 
 __all__ = ["DEFAULT_MODEL", "REBUILD", "TOKEN_RE", "Tagger", "token_spans", "tokenize"]
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "data" / "ner-crf.crfsuite"
 REBUILD = "python -m retrieval.actors.train"
 SIDE_FORMAT = 1
-
-# ANERcorp-style tokens: word runs (letters, digits, inner diacritics and tatweel: the analysis
-# chain's words) and single punctuation marks; clitics stay attached, as in the training data.
-TOKEN_RE = re.compile(WORD_PATTERN + r"|[^\w\s]|_")
 
 
 def _header_ok(data: bytes) -> bool:
@@ -48,14 +43,6 @@ def _header_ok(data: bytes) -> bool:
     size = struct.unpack_from("<I", data, 4)[0]
     offsets = struct.unpack_from("<5I", data, 28)
     return size == len(data) and all(0 < o <= size for o in offsets)
-
-
-def token_spans(text: str, offset: int = 0, end: int | None = None) -> list[tuple[str, int, int]]:
-    """ANERcorp-style tokens of ``text`` with their offsets (plus ``offset``); with ``end``, the
-    tokens of ``text[offset:end]`` with their offsets in ``text``."""
-    if end is not None:  # the pattern has no anchors or look-arounds: the same tokens as a slice's
-        return [(m.group(), m.start(), m.end()) for m in TOKEN_RE.finditer(text, offset, end)]
-    return [(m.group(), m.start() + offset, m.end() + offset) for m in TOKEN_RE.finditer(text)]
 
 
 def tokenize(text: str) -> list[str]:

@@ -8,7 +8,8 @@
 2. :func:`analyse_pass` analyses each new passage (a real title first) into term ids, and takes
    each new article's MinHash signature from its terms (:mod:`retrieval.stories`);
 3. :func:`tag_pass` tags each new article's actors once (:mod:`retrieval.index.tagging`, on
-   several cores for a large corpus) and keeps every mention (:mod:`retrieval.index.mentions`).
+   several cores for a large corpus, started while the first two passes run) and keeps every
+   mention (:mod:`retrieval.index.mentions`).
 
 :meth:`Index.add <retrieval.index.Index.add>` runs them, then :func:`combine` computes the BM25
 statistics of the whole index again, folds the new articles into stories, and makes the new index.
@@ -31,7 +32,7 @@ from ..stories import NUM_PERM, signature
 from .core import ProgressFn
 from .mentions import Tagged
 from .stores import SENTENCE_FIELDS, SPAN_FIELDS
-from .tagging import TaggerSpec, backend_name, choose_tagger, tag_texts
+from .tagging import TaggerSpec, Tagging
 
 if TYPE_CHECKING:
     from .columns import StringTable
@@ -264,24 +265,16 @@ def analyse_pass(base: Index, reading: Reading, progress: ProgressFn | None) -> 
 
 
 def tag_pass(
-    base: Index, reading: Reading, tagger: TaggerSpec, workers: int | None, progress: ProgressFn | None
+    base: Index, reading: Reading, tagger: TaggerSpec | Tagging, workers: int | None, progress: ProgressFn | None
 ) -> Tagged:
     """Pass 3: every mention of an actor in the new articles (the rules, and ``tagger`` beside them:
     ``auto`` keeps the base index's tagger, or picks one by the new articles' size; see
-    :func:`~retrieval.index.tagging.choose_tagger`)."""
-    tagged = Tagged.after(base.mentions)
-    a_old, n = len(base.articles), len(reading.articles)
-    texts = [a.text for a in reading.articles]
-    recorded = base.history[-1].get("actors") if base.history and len(base.articles) else None
-    tagger = choose_tagger(tagger, texts, recorded)
-    if progress is not None:
-        progress(0, n, "tagging actors")
-    for i, groups in enumerate(tag_texts(texts, tagger, workers)):
-        tagged.add(a_old + i, groups)
-        if progress is not None:
-            progress(i + 1, n, "tagging actors")
-    tagged.backend = backend_name(tagger)
-    return tagged
+    :func:`~retrieval.index.tagging.choose_tagger`). A :class:`~retrieval.index.tagging.Tagging` fed
+    while reading has tagged most of them already."""
+    if isinstance(tagger, Tagging):
+        return tagger.finish(reading.articles, progress)
+    with Tagging(base, tagger, workers) as tagging:
+        return tagging.finish(reading.articles, progress)
 
 
 def combine(

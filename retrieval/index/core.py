@@ -120,11 +120,13 @@ class Index:
         ``workers`` processes (:mod:`retrieval.index.tagging`) and their mentions appended.
         """
         from . import builder
+        from .tagging import Tagging
 
         problems = problems if problems is not None else []
-        reading = builder.read_pass(self, articles, progress, total, problems)
-        analysis = builder.analyse_pass(self, reading, progress)
-        tagged = builder.tag_pass(self, reading, tagger, workers, progress)
+        with Tagging(self, tagger, workers) as tagging:  # large corpora: tagged on other cores while read
+            reading = builder.read_pass(self, tagging.feed(articles), progress, total, problems)
+            analysis = builder.analyse_pass(self, reading, progress)
+            tagged = builder.tag_pass(self, reading, tagging, workers, progress)
         return builder.combine(self, reading, analysis, tagged, sources, progress)
 
     # ----------------------------------------------------------------- dates and stories
