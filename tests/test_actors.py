@@ -235,3 +235,22 @@ def test_long_input_is_linear_and_deduplicated() -> None:
     elapsed = time.perf_counter() - t0
     assert [(a.text, a.type, a.role) for a in many] == [(a.text, a.type, a.role) for a in once]
     assert elapsed < 2.0
+
+
+def test_one_scan_gives_the_rules_and_the_tagger_their_own_tokens() -> None:
+    """The rules' word tokens and the tagger's sentences, cut from one scan of the text, are those
+    of their own scans (real articles, and text where a word, a mark or a dot could fall between)."""
+    from retrieval.actors.backend import model_sentences
+    from retrieval.actors.doc import Doc
+    from retrieval.actors.lexicon import lexicon
+    from retrieval.actors.spans import token_spans, tokens
+
+    odd = ["a.b", "_abc x_y", "،ـ", "\u064e\u064fكلمة", "3.5 و 4.", "ـــ ليبيا", ". . نص", "مصراتة.وأضاف",
+           "«قال» (هو)…؟!", "٣٫٥ مليون.", "\u200fلبنان\u200f.", "", "   ", "..."]
+    texts = [p.read_text(encoding="utf-8") for p in ARTICLES] + odd
+    for text in texts:
+        spans = token_spans(text)
+        assert tokens(text, spans) == tokens(text), text
+        doc = Doc(text, tokens(text), lexicon())
+        assert model_sentences(doc, spans) == model_sentences(doc), text
+    assert [t.surface for t in tokens("مصراتة.وأضاف «قال» _x")] == ["مصراتة", "وأضاف", "قال", "x"]
