@@ -17,7 +17,7 @@ import pytest
 
 from retrieval.actors.conll import read_conll
 from retrieval.actors.crf_numpy import Decoder, read_model, viterbi
-from retrieval.actors.tagger import Tagger, token_spans, tokenize
+from retrieval.actors.tagger import SMALL_INPUT, Tagger, token_spans, tokenize
 from retrieval.segment import split_sentences
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -62,7 +62,7 @@ def test_tags_are_crfsuites_on_every_anercorp_sentence(tagger: Tagger) -> None:
         pytest.skip("ANERcorp is not in ../shared")
     sents = read_conll(ANERCORP.read_text(encoding="utf-8").split("\n"))
     assert len(sents) > 4000
-    assert list(tagger.tag_sentences(sents)) == _reference(tagger, sents)
+    assert list(tagger.decoder.tag_sentences(sents)) == _reference(tagger, sents)
 
 
 def test_tags_are_crfsuites_on_archive_sentences(tagger: Tagger) -> None:
@@ -73,12 +73,14 @@ def test_tags_are_crfsuites_on_archive_sentences(tagger: Tagger) -> None:
         for line, _ in zip(f, range(150)):
             sents.extend(_sentences(json.loads(line).get("text") or ""))
     assert sum(map(len, sents)) > 50_000
-    assert list(tagger.tag_sentences(sents)) == _reference(tagger, sents)
+    assert list(tagger.decoder.tag_sentences(sents)) == _reference(tagger, sents)
 
 
 def test_tags_are_crfsuites_on_the_default_articles(tagger: Tagger, default_articles) -> None:
     docs = [_sentences(a.text) for a in default_articles]
-    assert tagger.tag_documents(docs) == [_reference(tagger, d) for d in docs]
+    want = [_reference(tagger, d) for d in docs]
+    assert [tagger.decoder.decode(d) for d in docs] == want
+    assert tagger.tag_documents(docs) == want  # all five at once: the decoder's
 
 
 def test_odd_input_is_tagged_as_crfsuite_tags_it(tagger: Tagger) -> None:
@@ -92,7 +94,8 @@ def test_odd_input_is_tagged_as_crfsuite_tags_it(tagger: Tagger) -> None:
         long,  # 1,800 tokens in one sentence
         ["كوبلر"] * 3,
     ]
-    assert [tagger.tag(s) for s in sents] == _reference(tagger, sents)
+    assert [tagger.decoder.tag(s) for s in sents] == _reference(tagger, sents)
+    assert list(tagger.decoder.tag_sentences(sents)) == _reference(tagger, sents)
     assert list(tagger.tag_sentences(sents)) == _reference(tagger, sents)
 
 
@@ -105,6 +108,18 @@ def test_batches_and_the_cache_change_nothing(tagger: Tagger, default_articles) 
     got = list(small.tag_sentences([sents[i] for i in order]))
     assert [got[order.index(i)] for i in range(len(sents))] == want
     assert tagger.tag_documents([sents[:3], [], sents[3:]]) == [want[:3], [], want[3:]]
+
+
+def test_a_question_is_tagged_by_crfsuite_without_building_the_decoder(default_articles) -> None:
+    fresh = Tagger.load()
+    question = tokenize("ماذا قال المبعوث الأممي مارتن كوبلر عن اللواء خليفة حفتر؟")
+    assert fresh.tag(question) == fresh.tag_crfsuite(question)
+    assert [t for t in fresh.tag(question) if t != "O"]
+    assert fresh._decoder is None  # ~0.1 s and a per-call cost a question does not need
+    article = _sentences(default_articles[1].text)
+    assert sum(map(len, article)) >= SMALL_INPUT
+    assert list(fresh.tag_sentences(article)) == _reference(fresh, article)
+    assert fresh._decoder is not None
 
 
 def _crfsuite_viterbi(state: np.ndarray, trans: np.ndarray) -> list[int]:

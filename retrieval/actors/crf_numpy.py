@@ -241,12 +241,13 @@ class Decoder:
             batch.append(s)
             n += len(s)
             if n >= BATCH_TOKENS:
-                yield from self._decode(batch)
+                yield from self.decode(batch)
                 batch, n = [], 0
         if batch:
-            yield from self._decode(batch)
+            yield from self.decode(batch)
 
-    def _decode(self, sents: list[Sequence[str]]) -> list[list[str]]:
+    def decode(self, sents: Sequence[Sequence[str]]) -> list[list[str]]:
+        """Labels of each of ``sents``, decoded together."""
         labels = self.model.labels
         out: list[list[str]] = [[] for _ in sents]
         live = [i for i, s in enumerate(sents) if len(s)]

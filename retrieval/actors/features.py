@@ -256,10 +256,14 @@ class _Info(NamedTuple):
     near: list[str]  # ... and those at -1/+1 besides (trigger flags, kind, place, gazetteer)
     stem: str
     kind: str  # see :func:`kind`
+    seen_by: dict[int, list[str]]  # seen()'s lists, made on first use
 
     def seen(self, d: int) -> list[str]:
         """What the token at offset ``d`` from this one sees of it: ``"-1:w=..."`` (``d`` = -2..2)."""
-        return [f"{-d}:{c}" for c in (self.ctx + self.near if d in (-1, 1) else self.ctx)]
+        out = self.seen_by.get(d)
+        if out is None:
+            out = self.seen_by[d] = [f"{-d}:{c}" for c in (self.ctx + self.near if d in (-1, 1) else self.ctx)]
+        return out
 
 
 def is_modifier(n: str) -> bool:
@@ -367,7 +371,7 @@ class Featurizer:
             feats.extend(gs)
             near.extend(f for f in gw if f != "gw:seen")
         # ctx (form, stem, shape) is seen from -2..+2, near (flags) from -1/+1 only.
-        return _Info(feats, ctx, near, s, k)
+        return _Info(feats, ctx, near, s, k, {})
 
     def sentence(self, tokens: Sequence[str]) -> list[list[str]]:
         """Features of every token of a sentence: its own, its neighbours' (-2..+2), bigrams."""

@@ -11,9 +11,10 @@ Tags are BIO over ``PERS``, ``ORG``, ``LOC`` and ``MISC``. The model is two file
 ``ner-crf.json`` (feature settings, the training word statistics the gazetteer features use,
 and the model's SHA-256, checked before the model is opened). Neither file can run code.
 Loading takes a few tens of milliseconds; one :class:`Tagger` may be reused for any number of
-sentences (not from several threads at once). Sentences are decoded in NumPy from the model's
-own weights (:mod:`.crf_numpy`: CRFsuite's tags, exactly, several times faster);
-:meth:`Tagger.tag_crfsuite` asks python-crfsuite itself, the reference.
+sentences (not from several threads at once). Batches of sentences are decoded in NumPy from the
+model's own weights (:mod:`.crf_numpy`: CRFsuite's tags, exactly, several times faster); a
+question, too short to pay for that, and :meth:`Tagger.tag_crfsuite` (the reference) ask
+python-crfsuite itself.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from ..errors import ModelLoadError
-from .crf_numpy import Decoder, read_model
+from .crf_numpy import BATCH_TOKENS, Decoder, read_model
 from .features import FEATURE_GROUPS, Featurizer
 from .spans import TOKEN_RE, token_spans
 
@@ -34,6 +35,9 @@ __all__ = ["DEFAULT_MODEL", "REBUILD", "TOKEN_RE", "Tagger", "token_spans", "tok
 DEFAULT_MODEL = Path(__file__).resolve().parent / "data" / "ner-crf.crfsuite"
 REBUILD = "python -m retrieval.actors.train"
 SIDE_FORMAT = 1
+#: Fewer tokens than this (a question, a short sentence) are tagged by CRFsuite itself: the NumPy
+#: decoder's fixed cost per call (~0.3 ms) is more than CRFsuite spends on them.
+SMALL_INPUT = 100
 
 
 def _header_ok(data: bytes) -> bool:
@@ -53,12 +57,24 @@ def tokenize(text: str) -> list[str]:
 class Tagger:
     """A loaded CRF model; build it with :meth:`load`."""
 
-    def __init__(self, crf: object, featurizer: Featurizer, path: Path, data: bytes, decoder: Decoder) -> None:
+    def __init__(self, crf: object, featurizer: Featurizer, path: Path, data: bytes) -> None:
         self._crf = crf
         self._data = data  # CRFsuite reads the model in place: the bytes must outlive it
         self.featurizer = featurizer
         self.path = path
-        self.decoder = decoder
+        self._decoder: Decoder | None = None
+
+    @property
+    def decoder(self) -> Decoder:
+        """The NumPy decoder of this model (its weights read from the file on first use, ~0.1 s)."""
+        if self._decoder is None:
+            try:
+                weights = read_model(self._data)
+            except (ValueError, struct.error, UnicodeDecodeError) as e:
+                err = ModelLoadError(f"NER model file {self.path} is corrupted ({e}). Rebuild it with `{REBUILD}`.")
+                raise err from e
+            self._decoder = Decoder(weights, self.featurizer)
+        return self._decoder
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Tagger:
@@ -109,27 +125,40 @@ class Tagger:
             crf.open_inmemory(data)
         except (ValueError, OSError) as e:
             raise fail(f"file {model} is corrupted ({e})", e) from e
-        try:
-            weights = read_model(data)
-        except (ValueError, struct.error, UnicodeDecodeError) as e:
-            raise fail(f"file {model} is corrupted ({e})", e) from e
         featurizer = Featurizer(stats.keys(), stats, groups, stem_stats, places=meta.get("places", []))
-        return cls(crf, featurizer, model, data, Decoder(weights, featurizer))
+        return cls(crf, featurizer, model, data)
 
     def tag(self, tokens: Sequence[str]) -> list[str]:
         """BIO tags (``B-PERS``, ``I-ORG``, ``O`` ...) of one sentence's tokens."""
         if not tokens:
             return []
-        return self.decoder.tag(tokens)
+        return self._tag_batch([tokens])[0]
 
     def tag_sentences(self, sentences: Iterable[Sequence[str]]) -> Iterator[list[str]]:
-        """Tags of each sentence, lazily (a generator over ``sentences``, decoded in batches)."""
-        return self.decoder.tag_sentences(sentences)
+        """Tags of each sentence, lazily (a generator over ``sentences``, decoded in batches of
+        about :data:`~.crf_numpy.BATCH_TOKENS` tokens)."""
+        batch: list[Sequence[str]] = []
+        n = 0
+        for s in sentences:
+            batch.append(s)
+            n += len(s)
+            if n >= BATCH_TOKENS:
+                yield from self._tag_batch(batch)
+                batch, n = [], 0
+        if batch:
+            yield from self._tag_batch(batch)
 
     def tag_documents(self, documents: Sequence[Sequence[Sequence[str]]]) -> list[list[list[str]]]:
         """Tags of each sentence of each document, all decoded together (the same tags as one by one)."""
-        flat = iter(self.decoder.tag_sentences([s for doc in documents for s in doc]))
+        flat = iter(self.tag_sentences([s for doc in documents for s in doc]))
         return [[next(flat) for _ in doc] for doc in documents]
+
+    def _tag_batch(self, batch: Sequence[Sequence[str]]) -> list[list[str]]:
+        """A batch below :data:`SMALL_INPUT` tokens (a question) goes to CRFsuite, which has no
+        per-call cost to amortise; a larger one to the NumPy decoder. The tags are the same."""
+        if sum(map(len, batch)) < SMALL_INPUT:
+            return [self.tag_crfsuite(s) for s in batch]
+        return self.decoder.decode(batch)
 
     def tag_crfsuite(self, tokens: Sequence[str]) -> list[str]:
         """:meth:`tag` as CRFsuite computes it, from the feature strings (the reference the
