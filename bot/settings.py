@@ -48,7 +48,7 @@ class Settings(BaseSettings):
         "(the CRF's spans, then the neural tagger's where the CRF found none), camel (camel-tools NER, if "
         "`camel_data -i ner-arabert` installed it), auto (camel when installed, else whichever of model, neural "
         "and ensemble scores best on the dev tenth, today ensemble, for a new index of at most 100,000 tokens, "
-        "about 250 news articles; the CRF above, where the ensemble would take minutes to hours; adding to an "
+        "some 300 news articles; the CRF above, where the ensemble would take minutes to hours; adding to an "
         "index keeps the tagger it was built with), rules (the rules alone: no statistical tagger).",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("WARNING", description="Log level.")

@@ -15,15 +15,17 @@
 
 **Building an index, ``auto`` weighs the cost** (:func:`auto_for`): a new index whose articles hold
 at most :data:`AUTO_BUDGET_TOKENS` (100,000) tokens is tagged with that best tagger, a larger one
-with the CRF. The figures behind the budget (one core, with the rules; ``bench``-style runs noted in
-the README): the ensemble, dev micro-F1 74.53, tags about 2,000 tokens/s, its neural half on every
-token; the CRF, 72.86, about 50,000 tokens/s (its NumPy decoder, :mod:`.crf_numpy`). So the five
-embedded articles (2,161 tokens) cost the ensemble about a second, 100,000 tokens (some 250 news
-articles) under a minute, while the 9.9M-token SaudiNewsNet archive took it 1,719-2,158 s on two
-cores against about three minutes of CPU for the CRF. Tokens are counted only up to the budget
-(:func:`count_tokens`). Adding to an index, ``auto`` keeps the tagger the index records (its last
-addition's ``actors``; :func:`retrieval.index.tagging.choose_tagger`), so an index is tagged by one
-tagger; a tagger named explicitly is used as named, with a warning when it is not the index's.
+with the CRF. The figures behind the budget, with the rules, on one core of the 2-core dev machine:
+the ensemble (dev micro-F1 74.53) tags about 9,000 tokens/s when the machine is quiet (about
+2,000 under load, its BLAS threads contending), its neural half reading every token; the CRF
+(72.86) about 60,000 tokens/s (its NumPy decoder, :mod:`.crf_numpy`; 3,000 archive articles, caches
+cold at the start). So the five embedded articles (2,161 tokens) cost the ensemble a fraction of
+a second, 100,000 tokens (some 300 news articles) about 11 s (the CRF 2 s), while the 9.9M-token
+SaudiNewsNet archive took it 1,719-2,158 s on two cores against under three minutes of CPU for the
+CRF. Tokens are counted only up to the budget (:func:`count_tokens`). Adding to an index, ``auto``
+keeps the tagger the index records (its last addition's ``actors``;
+:func:`retrieval.index.tagging.choose_tagger`), so an index is tagged by one tagger; a tagger named
+explicitly is used as named, with a warning when it is not the index's.
 
 The rules (gazetteer, titles, appositions, organisation and place heads) stay first: they give
 clean spans and roles. The tagger's spans are added where no rule matched, so a name the
