@@ -244,14 +244,17 @@ def tagged_mentions(
             by_end = dict(zip([t.end for t in doc.toks], range(len(doc.toks))))
         cur: list[int] | None = None  # [start_char, end_char, type]
         found = []
-        for (_, s, e), tag in zip(spans, tags):
-            kind = _TYPES.get(tag[2:]) if tag != "O" else None
-            if cur is not None and tag.startswith("I-") and kind == cur[2]:
-                cur[1] = e
-                continue
-            if cur is not None:
-                found.append(cur)
-            cur = [s, e, kind] if kind else None
+        prev = -2
+        for k in [k for k, tag in enumerate(tags) if tag != "O"]:  # an "O" between two tags ends a span
+            tag = tags[k]
+            kind = _TYPES.get(tag[2:])
+            if cur is not None and k == prev + 1 and tag.startswith("I-") and kind == cur[2]:
+                cur[1] = spans[k][2]
+            else:
+                if cur is not None:
+                    found.append(cur)
+                cur = [spans[k][1], spans[k][2], kind] if kind else None
+            prev = k
         if cur is not None:
             found.append(cur)
         for s, e, kind in found:
