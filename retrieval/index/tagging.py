@@ -2,11 +2,13 @@
 
 Every article is tagged once (:func:`~retrieval.index.mentions.groups_of`: the rules plus the
 configured tagger; :func:`choose_tagger` says which ``auto`` means for these articles and this
-index), a chunk of articles at a time (their sentences decoded together). A corpus of :data:`POOL_MIN_ARTICLES` articles or more is tagged by a pool of
-``workers`` processes (``spawn``: no state inherited from the parent, safe next to threads) over
-chunks of articles, each worker loading its own tagger by backend name; results are taken in
-article order, so the index is the same byte for byte whatever the number of workers. A smaller
-corpus (the tests build many) is tagged in this process: no pool to start.
+index), a chunk of articles at a time (their sentences decoded together). A corpus of
+:data:`POOL_MIN_ARTICLES` articles or more is tagged by a pool of ``workers`` processes (``spawn``:
+no state inherited from the parent, safe next to threads) over chunks of articles, each worker
+loading its own tagger by backend name, while this process reads and analyses the corpus
+(:class:`Tagging`); results are taken in article order, so the index is the same byte for byte
+whatever the number of workers. A smaller corpus (the tests build many) is tagged in this process:
+no pool to start.
 """
 
 from __future__ import annotations
