@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from retrieval.actors import extract_actors, get_tagger
@@ -171,3 +172,17 @@ def test_a_large_corpus_is_tagged_on_other_cores_while_it_is_read(default_articl
     # An id repeated while reading is skipped by the reading and by the tagging alike.
     again = Index.build([*corpus[:3], corpus[1], *corpus[3:]], tagger="model", workers=2)
     assert list(again.mentions) == list(alone.mentions)
+
+
+def test_articles_read_other_than_those_fed_are_all_tagged_then(default_articles) -> None:
+    from retrieval.index.tagging import Tagging
+
+    read = default_articles[1:]  # the reading kept four of the five articles fed
+    with Tagging(Index.empty(), "model", workers=1) as tagging:
+        for _ in tagging.feed(default_articles):
+            pass
+        tagged = tagging.finish(read)
+    alone = Index.build(read, tagger="model").mentions
+    assert list(tagged.rows) == np.asarray(alone.rows).ravel().tolist() and len(alone) > 0
+    assert tagged.texts == [alone.texts[g] for g in range(len(alone.texts))]
+    assert tagged.backend == "model"
