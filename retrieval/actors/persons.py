@@ -190,9 +190,8 @@ def title_after(doc: Doc, k: int) -> bool:
 def apposition_mentions(doc: Doc) -> list[Mention]:
     """Name then title: ``فرانسوا باروان المتحدث باسم الحكومة الفرنسية``."""
     out = []
-    for k in range(2, len(doc.toks)):
-        if doc.norm(k) not in PERSON_TITLES or not doc.adj[k]:
-            continue
+    adj = doc.adj
+    for k in [k for k, n in enumerate(doc.norms) if n in PERSON_TITLES and k >= 2 and adj[k]]:
         s = k
         while s >= 1 and k - s < 3 and (s == k or doc.adj[s]):
             prev = doc.norm(s - 1)
@@ -211,9 +210,7 @@ def apposition_mentions(doc: Doc) -> list[Mention]:
 def quoted_apposition_mentions(doc: Doc) -> list[Mention]:
     """A quoted name followed by a title: ``" سليم رعد " مسؤول الملف الأمني``."""
     out = []
-    for j in range(len(doc.toks)):
-        if not doc.gap_has(j, QUOTATION_MARKS):
-            continue
+    for j in [j for j, t in enumerate(doc.toks) if not QUOTATION_MARKS.isdisjoint(t.gap)]:
         k = read_quoted(doc, j)
         if k == j or not title_after(doc, k):
             continue
@@ -254,12 +251,15 @@ def first_name_mentions(doc: Doc) -> list[Mention]:
     out = []
     n_toks = len(doc.toks)
     starts = doc.table(_first_name_starts)
-    for i in range(n_toks):
-        n = doc.norm(i)
+    found: dict[str, tuple[tuple[Analysis, bool, bool, bool], ...]] = {}
+    for n in doc.words:  # once per distinct word of the text
         cands = starts.get(n)
         if cands is None:
             cands = starts[n] = _first_name_starts(doc, n)
-        for a, glued_abd, abd, first in cands:
+        if cands:
+            found[n] = cands
+    for i, n in [(i, n) for i, n in enumerate(doc.norms) if n in found]:
+        for a, glued_abd, abd, first in found[n]:
             if glued_abd or (abd and i + 1 < n_toks and doc.adj[i + 1] and doc.definite(doc.norm(i + 1))):
                 k = read_name(doc, i, first_ok=True, max_unseen=1, first_key=a.key)  # عبدالجليل, عبد الجليل
             elif first:
