@@ -81,6 +81,20 @@ class Bot:
         except urllib.error.HTTPError as e:
             return e.code
 
+    def post_as_telegram(self, update: dict, within: float = 15) -> int:
+        """Post as Telegram does: a delivery that fails (connection reset or refused, 5xx) is sent
+        again until it is taken or ``within`` seconds have passed; the last status (0: no answer)."""
+        deadline, status = time.monotonic() + within, 0
+        while time.monotonic() < deadline:
+            try:
+                status = self.post(update, timeout=max(1.0, deadline - time.monotonic()))
+            except OSError:
+                status = 0
+            if 0 < status < 500:
+                return status
+            time.sleep(0.5)
+        return status
+
     def listening(self) -> bool:
         with socket.socket() as s:
             return s.connect_ex(("127.0.0.1", self.port)) == 0
@@ -225,11 +239,11 @@ def test_unreadable_update_in_single_process_mode_is_dropped_with_200(tmp_path: 
 # ------------------------------------------------------------------------------ 4: slow clients
 @pytest.mark.parametrize(
     ("nofile", "idle"),
-    [(64, 400), (14, 200)],
+    [(128, 400), (14, 200)],
     ids=["connection-cap", "out-of-file-descriptors"],
 )  # fmt: skip
 def test_idle_half_sent_connections_do_not_keep_telegram_out(tmp_path: Path, nofile: int, idle: int) -> None:
-    """Many more idle connections than the process has file descriptors for (64: the cap, half of
+    """Many more idle connections than the process has file descriptors for (128: the cap, half of
     them, is what holds; 14: accepting fails for want of descriptors first): Telegram's post is
     still taken and answered, in either case, and the log stays small."""
     if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < idle + 100:
@@ -238,12 +252,12 @@ def test_idle_half_sent_connections_do_not_keep_telegram_out(tmp_path: Path, nof
         socks = _half_sent(bot.port, idle)
         try:
             t0 = time.monotonic()
-            assert bot.post({"update_id": 7, "message": _message(st, Q_MISRATA, 4)}, timeout=15) == 200
+            assert bot.post_as_telegram({"update_id": 7, "message": _message(st, Q_MISRATA, 4)}) == 200
             (reply,) = _sent(st, 4, 1)
             assert "مصراتة" in shown(reply.params["text"]) and time.monotonic() - t0 < 15
             more = _half_sent(bot.port, idle)  # a second wave while the first is still open
             socks += more
-            assert bot.post({"update_id": 8, "message": _message(st, "/article 002", 5)}, timeout=15) == 200
+            assert bot.post_as_telegram({"update_id": 8, "message": _message(st, "/article 002", 5)}) == 200
             (reply,) = _sent(st, 5, 1)
             assert "002" in shown(reply.params["text"])
             assert bot.proc.poll() is None
