@@ -37,10 +37,24 @@ import numpy as np
 from .features import Featurizer
 from .spans import CACHE_SIZE
 
-__all__ = ["BATCH_TOKENS", "CrfModel", "Decoder", "read_model", "viterbi"]
+__all__ = ["BATCH_TOKENS", "CrfModel", "Decoder", "read_model", "token_batches", "viterbi"]
 
 #: Tokens decoded in one batch (bounds the arrays of a batch: about 2 KB per token).
 BATCH_TOKENS = 16_384
+
+
+def token_batches(sentences: Iterable[Sequence[str]], limit: int = BATCH_TOKENS) -> Iterator[list[Sequence[str]]]:
+    """``sentences`` in consecutive batches of about ``limit`` tokens (the last may be smaller)."""
+    batch: list[Sequence[str]] = []
+    n = 0
+    for s in sentences:
+        batch.append(s)
+        n += len(s)
+        if n >= limit:
+            yield batch
+            batch, n = [], 0
+    if batch:
+        yield batch
 _KINDS = ("", "adj", "title", "orghead", "placehead")  # what :func:`.features.kind` returns
 _ADJ = 1
 
@@ -235,15 +249,7 @@ class Decoder:
     def tag_sentences(self, sentences: Iterable[Sequence[str]]) -> Iterator[list[str]]:
         """Labels of each sentence, lazily: sentences are read and decoded in batches of about
         :data:`BATCH_TOKENS` tokens."""
-        batch: list[Sequence[str]] = []
-        n = 0
-        for s in sentences:
-            batch.append(s)
-            n += len(s)
-            if n >= BATCH_TOKENS:
-                yield from self.decode(batch)
-                batch, n = [], 0
-        if batch:
+        for batch in token_batches(sentences):
             yield from self.decode(batch)
 
     def decode(self, sents: Sequence[Sequence[str]]) -> list[list[str]]:

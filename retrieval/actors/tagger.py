@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from ..errors import ModelLoadError
-from .crf_numpy import BATCH_TOKENS, Decoder, read_model
+from .crf_numpy import Decoder, read_model, token_batches
 from .features import FEATURE_GROUPS, Featurizer
 from .spans import TOKEN_RE, token_spans
 
@@ -137,15 +137,7 @@ class Tagger:
     def tag_sentences(self, sentences: Iterable[Sequence[str]]) -> Iterator[list[str]]:
         """Tags of each sentence, lazily (a generator over ``sentences``, decoded in batches of
         about :data:`~.crf_numpy.BATCH_TOKENS` tokens)."""
-        batch: list[Sequence[str]] = []
-        n = 0
-        for s in sentences:
-            batch.append(s)
-            n += len(s)
-            if n >= BATCH_TOKENS:
-                yield from self._tag_batch(batch)
-                batch, n = [], 0
-        if batch:
+        for batch in token_batches(sentences):
             yield from self._tag_batch(batch)
 
     def tag_documents(self, documents: Sequence[Sequence[Sequence[str]]]) -> list[list[list[str]]]:
