@@ -5,6 +5,8 @@ answered once; a store that is down is survived."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 import os
 import signal
 import shutil
@@ -25,6 +27,7 @@ from bot.telegram.store import MemoryStore, StateStore, check_url, open_store
 from bot.telegram.store.codec import view_from_json, view_to_json
 from bot.telegram.views import AnswerView
 from retrieval.answer import answer
+from retrieval.corpus import ArticleMeta
 from retrieval.errors import ConfigError, StateUnavailable
 from retrieval.index import Index
 
@@ -167,6 +170,23 @@ def test_views_round_trip_and_refuse_an_article_that_left_the_index(default_inde
     gone = {k: v for k, v in default_index.articles.items() if k != ans.results[0].article.id}
     assert view_from_json(data, gone) is None
     assert view_from_json({"v": 99}, default_index.articles) is None and view_from_json("junk", {}) is None
+
+
+def test_a_stored_answer_keeps_its_story(default_index: Index) -> None:
+    """«نُشر أيضاً في …» survives a button press: the other reports of a result's story are stored
+    with the view (they were dropped, so a page after any button lost them); a row stored before
+    they were kept reads as a story of one article."""
+    ans = answer(Q_KOBLER, default_index)
+    other = ArticleMeta("snn-77", "كوبلر يلتقي حفتر في القاهرة", "الوسط", "https://example.org/77", "2015-11-03")
+    first = dataclasses.replace(ans.results[0], also_reported_in=(other, ArticleMeta("snn-78", "تقرير", None, None, None)))
+    ans = dataclasses.replace(ans, results=(first, *ans.results[1:]))
+    view = AnswerView(id="40", chat_id=1, message_id=9, answer=ans, header=("<b>x</b>",), question="وماذا؟")
+    data = view_to_json(view)
+    back = view_from_json(json.loads(json.dumps(data)), default_index.articles)
+    assert back == view and back.answer.results[0].also_reported_in[0] == other
+    for r in data["answer"]["results"]:
+        r.pop("also")
+    assert view_from_json(data, default_index.articles).answer.results[0].also_reported_in == ()
 
 
 # ------------------------------------------------------------------------------ the bot

@@ -18,7 +18,7 @@ from typing import Any
 
 from retrieval.actors import Actor
 from retrieval.answer import Answer, Quote, Result
-from retrieval.corpus import Article
+from retrieval.corpus import Article, ArticleMeta
 from retrieval.followup import Context
 
 from ..views import ActorView, AnswerView, ArticleView, SourcesView, View
@@ -53,6 +53,7 @@ def _result(r: Result) -> dict[str, Any]:
         "actors": [_actor(a) for a in r.actors],
         "probability": r.probability,
         "repeats": list(r.repeats),
+        "also": [[m.id, m.title, m.source, m.url, m.date] for m in r.also_reported_in],
     }
 
 
@@ -72,6 +73,8 @@ def _result_from(x: dict[str, Any], articles: Mapping[str, Article]) -> Result:
         actors=tuple(_actor_from(a) for a in x["actors"]),
         probability=float(x["probability"]),
         repeats=tuple(map(str, x["repeats"])),
+        # rows stored before "also" was kept read as a story of one article
+        also_reported_in=tuple(ArticleMeta(*(None if v is None else str(v) for v in m)) for m in x.get("also", ())),
     )
 
 
