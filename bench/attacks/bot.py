@@ -26,6 +26,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ._telegram import private_message
+
 __all__ = ["ATTACKS"]
 
 TOKEN = "987654321:AAHattack_0123456789abcdefghijklmnopq"
@@ -48,13 +50,7 @@ class _FakeBotAPI:
         self._event = asyncio.Event()
 
     def push(self, chat_id: int, text: str) -> None:
-        message: dict[str, Any] = {
-            "message_id": next(self._ids), "date": int(time.time()), "text": text,
-            "chat": {"id": chat_id, "type": "private", "first_name": f"user{chat_id}"},
-            "from": {"id": chat_id, "is_bot": False, "first_name": f"user{chat_id}"},
-        }  # fmt: skip
-        if text.startswith("/"):
-            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        message = private_message(next(self._ids), chat_id, text)
         self.updates.append({"update_id": len(self.updates) + 1, "message": message})
         self._event.set()
 

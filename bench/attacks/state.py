@@ -35,6 +35,8 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+from ._telegram import private_message
+
 __all__ = ["ATTACKS"]
 
 TOKEN = "987654321:AAHstate_0123456789abcdefghijklmnopq"
@@ -72,13 +74,7 @@ class _Api:
         self._event.set()
 
     def message(self, chat_id: int, text: str) -> None:
-        message: dict[str, Any] = {
-            "message_id": next(self._ids), "date": int(time.time()), "text": text,
-            "chat": {"id": chat_id, "type": "private", "first_name": f"user{chat_id}"},
-            "from": {"id": chat_id, "is_bot": False, "first_name": f"user{chat_id}"},
-        }  # fmt: skip
-        if text.startswith("/"):
-            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        message = private_message(next(self._ids), chat_id, text)
         self._push({"message": message})
 
     def press(self, sent: dict, data: str) -> str:
@@ -184,6 +180,16 @@ class _Bot:
         sent = await self.api.wait(lambda: self.api.sent(chat)[before:], timeout)
         return sent[0] if sent else None
 
+    async def paged_answer(self, chat: int) -> tuple[dict, str] | None:
+        """The answer to :data:`QUESTION` in ``chat`` and its "next" button's data, once the bot's
+        bookkeeping is done; ``None`` without an answer that pages."""
+        sent = await self.ask(chat, QUESTION)
+        data = _button(sent, NEXT) if sent else None
+        if data is None:
+            return None
+        await self.idle()
+        return sent, data
+
     async def press(self, sent: dict, data: str, timeout: float = 20) -> tuple[bool, str]:
         """(paged, what the button said): pressed on the message ``sent`` (sendMessage params)."""
         mid = sent["result"]["message_id"]
@@ -241,11 +247,9 @@ async def _locked(checkout: Path, work: Path) -> tuple[bool, str]:
     async with _serving(checkout, work, state) as bot:
         if why := await bot.started():
             return False, f"the bot did not start: {why}"
-        first = await bot.ask(1, QUESTION)
-        data = _button(first, NEXT) if first else None
-        if data is None:
+        if (got := await bot.paged_answer(1)) is None:
             return False, "no first answer with a next button"
-        await bot.idle()
+        first, data = got
         locker = await asyncio.create_subprocess_exec(sys.executable, "-c", LOCKER, str(state), "15",
                                                       stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)  # fmt: skip
         try:
@@ -301,11 +305,9 @@ async def _full(checkout: Path, work: Path) -> tuple[bool, str]:
         async with _serving(checkout, work, state) as bot:
             if why := await bot.started():
                 return False, f"the bot did not start: {why}"
-            old = await bot.ask(1, QUESTION)
-            data = _button(old, NEXT) if old else None
-            if data is None:
+            if (got := await bot.paged_answer(1)) is None:
                 return False, "no first answer with a next button"
-            await bot.idle()
+            old, data = got
             if tmpfs:
                 _fill(disk)
                 how = "a full 1 MiB tmpfs"
@@ -377,11 +379,9 @@ async def _pages(checkout: Path, work: Path) -> tuple[bool, str]:
     async with _serving(checkout, work, work / "state.sqlite3", SANAD_TELEGRAM_USER_RATE="0") as bot:
         if why := await bot.started():
             return False, f"the bot did not start: {why}"
-        victim = await bot.ask(2, QUESTION)
-        data = _button(victim, NEXT) if victim else None
-        if data is None:
+        if (got := await bot.paged_answer(2)) is None:
             return False, "no answer with a next button for chat 2"
-        await bot.idle()
+        victim, data = got
         t0 = time.monotonic()
         for _ in range(PAGES):
             bot.api.message(1, "/sources")
