@@ -42,6 +42,7 @@ from .charsets import (
     TATWEEL_RE,
     WORD_RE,
 )
+from .questions import INDEXED_QUESTION_WORDS
 
 __all__ = [
     "ANALYZER_VERSION",
@@ -122,11 +123,7 @@ def _norm_list(words: str) -> frozenset[str]:
 
 
 #: Question words: informative for *how* to answer, never for *what* to retrieve.
-QUESTION_WORDS = _norm_list(
-    """من ما ماذا ماذا كم أين اين متى لماذا لما هل كيف أي أية ايه ماهي ماهو ما هو هي
-    بكم لمن ممن عمن فيم فيما علام إلام حتام أيان أنى
-    مادا لمادا ماهى ماهيه ماهية مين منو شو ليش وين إيش ايش"""
-)
+QUESTION_WORDS = _norm_list(INDEXED_QUESTION_WORDS)
 
 #: Function words: pronouns, prepositions, conjunctions, particles, auxiliaries, demonstratives
 #: (and ``اللذي``/``اللتي``, frequent misspellings of ``الذي``/``التي`` in typed questions).
