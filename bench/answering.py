@@ -7,6 +7,10 @@ Rows (README "Answering"):
   layer alone (BM25 terms -> expand -> search, ranked by article), the layer below `answer()`.
 * ARCD held-out half: `--holdout 0.5 --seed 0` (the paragraphs `random.Random(0).sample` keeps;
   the questions on the other half must be refused).
+* ARCD official test split (`split.json`; the shipped model never saw it): defaults against
+  `--min-confidence 0`. Belebele (Arabic extractive; its passages indexed): the same, and its
+  held-out half. Our dialect and paraphrase questions (`bench/questions/dialect.jsonl`) and
+  dialect off-topic ones, tune and held-out halves apart, on the default corpus and the archive.
 * Off-topic: every ARCD question asked of the default corpus; the out-of-corpus questions of
   `bench/questions/out_of_corpus.jsonl` (tune and held-out halves apart) asked of the default
   corpus and, with `--archive DIR`, of an index of the default corpus + the SaudiNewsNet archive.
@@ -90,6 +94,19 @@ def main(argv: list[str] | None = None) -> int:
     q_ooc = {s: _write(tmp / f"ooc-{s}.jsonl", [q for q in ooc if q["split"] == s]) for s in ("tune", "heldout")}
     libya = _jsonl(QUESTIONS / "libya.jsonl")
     q_lib = {s: _write(tmp / f"libya-{s}.jsonl", [q for q in libya if q["split"] == s]) for s in ("tests", "new")}
+    test_ids = set(json.loads((args.arcd / "split.json").read_text(encoding="utf-8"))["test"])
+    q_arcd_test = _write(tmp / "arcd-test.jsonl", [{"question": q["question"], "article_id": q["context_id"]}
+                                                  for q in arcd_q if q["context_id"] in test_ids])
+    bb_dir = SHARED / "qa" / "belebele-eqa-ar"
+    bb_articles = _write(tmp / "belebele-articles.jsonl", [{"id": c["context_id"], "text": c["text"]}
+                                                           for c in _jsonl(bb_dir / "contexts.jsonl")])
+    q_bb = _write(tmp / "belebele-questions.jsonl", [{"question": q["question"], "article_id": q["context_id"]}
+                                                     for q in _jsonl(bb_dir / "questions.jsonl")])
+    dialect = _jsonl(QUESTIONS / "dialect.jsonl")
+    dialect_off = _jsonl(QUESTIONS / "dialect_off_topic.jsonl")
+    q_dia = {s: _write(tmp / f"dialect-{s}.jsonl", [q for q in dialect if q["split"] == s]) for s in ("tune", "heldout")}
+    q_dia_off = {s: _write(tmp / f"dialect-off-{s}.jsonl", [q for q in dialect_off if q["split"] == s])
+                 for s in ("tune", "heldout")}
 
     rows: list[tuple[str, str, str, dict]] = []
 
@@ -105,12 +122,28 @@ def main(argv: list[str] | None = None) -> int:
         "--min-confidence", "0")
     row("ARCD held-out half (seed 0), defaults", "... --holdout 0.5 --seed 0", q_arcd, *corpus, "--top-k", "10",
         "--holdout", "0.5", "--seed", "0")
+    row("ARCD official test split, full index, defaults", "sanad eval Q_TEST --corpus A --top-k 10", q_arcd_test,
+        *corpus, "--top-k", "10")
+    row("same, nothing refused", "... --min-confidence 0", q_arcd_test, *corpus, "--top-k", "10", "--min-confidence", "0")
+    bb = ("--corpus", str(bb_articles), "--top-k", "10")
+    row("Belebele (Arabic extractive), defaults", "sanad eval BQ --corpus B --top-k 10", q_bb, *bb)
+    row("same, nothing refused", "... --min-confidence 0", q_bb, *bb, "--min-confidence", "0")
+    row("Belebele held-out half (seed 0), defaults", "... --holdout 0.5 --seed 0", q_bb, *bb, "--holdout", "0.5",
+        "--seed", "0")
     row("ARCD questions asked of the default corpus", "sanad eval Q_OFF", q_arcd_off)
+    for split in ("heldout", "tune"):
+        row(f"dialect/paraphrase ({split}) on the default corpus", "sanad eval DIALECT", q_dia[split])
+        row(f"dialect off-topic ({split}) on the default corpus", "sanad eval DIALECT_OFF", q_dia_off[split])
     for split, path in q_ooc.items():
         row(f"out-of-corpus ({split}) on the default corpus", "sanad eval OOC", path)
     for split, path in q_lib.items():
         row(f"default corpus's questions ({split}) on the default corpus", "sanad eval LIBYA", path)
     if args.archive:
+        for split in ("heldout", "tune"):
+            row(f"dialect/paraphrase ({split}) on default + archive", "sanad eval DIALECT --index ARCHIVE", q_dia[split],
+                "--index", str(args.archive))
+            row(f"dialect off-topic ({split}) on default + archive", "sanad eval DIALECT_OFF --index ARCHIVE",
+                q_dia_off[split], "--index", str(args.archive))
         for split, path in q_ooc.items():
             row(f"out-of-corpus ({split}) on default + archive", "sanad eval OOC --index ARCHIVE", path, "--index", str(args.archive))
         for split, path in q_lib.items():
@@ -128,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
           f"total {time.perf_counter() - t0:.0f} s.\n")
     print("| test | questions | R@1 | R@5 | MRR@10 | answered (answerable) | refused (must be refused) |")
     print("|---|---|---|---|---|---|---|")
-    print(f"| ARCD full index, search layer alone (BM25 -> expand -> search, by article) | 1395 | | | {search:.3f} | | |")
+    print(f"| ARCD full index, search layer alone (BM25 -> expand -> search, by article) | {len(arcd_q)} | | | {search:.3f} | | |")
     for name, _, _, r in rows:
         refused = "" if r["refused_of_unanswerable"] is None else f"{r['refused_of_unanswerable']:.3f}"
         ans = f"{r['answered_of_answerable']:.3f}" if r["answerable"] else ""

@@ -10,12 +10,21 @@ questions, which test it):
 * ARCD questions asked of the default (Libya news) corpus: every candidate is a negative.
 * The ``tune`` half of ``bench/questions/out_of_corpus.jsonl`` asked of the default corpus and
   of each ARCD half: negatives. The ``heldout`` half is only for evaluation.
+* Belebele's Arabic extractive set (``../shared/qa/belebele-eqa-ar``, another register: Wikinews
+  and Wikivoyage) the same way: held-out halves of its passages, seeds 1-4, every question asked.
+* The ``tune`` halves of ``bench/questions/dialect.jsonl`` (dialect and paraphrase questions on
+  the default articles: positives where the article answers) and ``dialect_off_topic.jsonl``
+  (negatives), asked of the default corpus. Their ``heldout`` halves are only for evaluation.
 
-A scikit-learn logistic regression (lbfgs, L2, C=1) on standardized features (scikit-learn comes
-with camel-tools); the default threshold is then chosen on the training data (see
-``choose_threshold``). Usage::
+The shipped model is scikit-learn's HistGradientBoostingClassifier (200 trees of at most 15
+leaves, learning rate 0.05, no early stopping, random_state 0: deterministic), written out as plain
+trees; ``--kind logistic`` fits the previous logistic regression (lbfgs, L2, C=1, standardized
+features) instead. On the ARCD and Belebele halves of seeds 1-3, tested on seed 4, the trees kept
+the right article first as often and refused more unanswerable questions at the same rate of right
+answers (ARCD 0.638 against 0.571, Belebele 0.753 against 0.673). scikit-learn is the ``train``
+extra. The default threshold is then chosen on the training data (see ``choose_threshold``). Usage::
 
-    python bench/train_answerability.py [--out retrieval/data/answerability.json] [--dump FILE]
+    python bench/train_answerability.py [--out retrieval/data/answerability.json] [--dump FILE] [--kind trees|logistic]
 """
 
 from __future__ import annotations
@@ -36,12 +45,15 @@ from retrieval.answer import candidates  # noqa: E402
 from retrieval.answerability import Model  # noqa: E402
 from retrieval.corpus import load_default_corpus, make_article  # noqa: E402
 from retrieval.errors import InputError  # noqa: E402
-from retrieval.evidence import FEATURES, Evidence  # noqa: E402
+from retrieval.evidence import FEATURES  # noqa: E402
 from retrieval.index import Index  # noqa: E402
 
 SHARED = REPO.parent / "shared"
 ARCD = SHARED / "benchmarks" / "arcd"
 OOC = REPO / "bench" / "questions" / "out_of_corpus.jsonl"
+BELEBELE = SHARED / "qa" / "belebele-eqa-ar"
+DIALECT = REPO / "bench" / "questions" / "dialect.jsonl"
+DIALECT_OFF = REPO / "bench" / "questions" / "dialect_off_topic.jsonl"
 TRAIN_SEEDS = (1, 2, 3, 4)
 PER_QUESTION = 10
 COMMAND = "python bench/train_answerability.py"
@@ -85,19 +97,37 @@ def examples(index: Index, questions: list[tuple[str, str]], group: str) -> list
 
 
 def collect() -> list[dict]:
-    contexts = jsonl(ARCD / "contexts.jsonl")
-    arcd_q = [(q["question"], q["context_id"]) for q in jsonl(ARCD / "questions.jsonl")]
+    # ARCD's official train split only: its test split stays unseen (README, "ARCD official split").
+    train_ids = set(json.loads((ARCD / "split.json").read_text(encoding="utf-8"))["train"])
+    contexts = [c for c in jsonl(ARCD / "contexts.jsonl") if c["context_id"] in train_ids]
+    arcd_q = [(q["question"], q["context_id"]) for q in jsonl(ARCD / "questions.jsonl") if q["context_id"] in train_ids]
     ooc = [(q["question"], "") for q in jsonl(OOC) if q.get("split") == "tune"]
+    bb_contexts = jsonl(BELEBELE / "contexts.jsonl")
+    bb_q = [(q["question"], q["context_id"]) for q in jsonl(BELEBELE / "questions.jsonl")]
+    dialect = [(q["question"], q["article_id"]) for q in jsonl(DIALECT) if q.get("split") == "tune"]
+    dialect_off = [(q["question"], "") for q in jsonl(DIALECT_OFF) if q.get("split") == "tune"]
     rows: list[dict] = []
     t0 = time.perf_counter()
     for seed in TRAIN_SEEDS:
         index = arcd_index(holdout(contexts, seed))
         rows += examples(index, arcd_q, f"arcd-half-{seed}")
         rows += examples(index, ooc, f"ooc-arcd-half-{seed}")
+        index = arcd_index(holdout(bb_contexts, seed))
+        rows += examples(index, bb_q, f"belebele-half-{seed}")
         print(f"seed {seed}: {len(rows)} rows, {time.perf_counter() - t0:.0f}s", file=sys.stderr)
-    libya = Index.build(load_default_corpus())
-    rows += examples(libya, arcd_q, "arcd-on-libya")
-    rows += examples(libya, ooc, "ooc-on-libya")
+    libya = load_default_corpus()
+    index = Index.build(libya)
+    rows += examples(index, arcd_q, "arcd-on-libya")
+    rows += examples(index, ooc, "ooc-on-libya")
+    rows += examples(index, dialect, "dialect-on-libya")
+    rows += examples(index, dialect_off, "dialect-off-on-libya")
+    # Every openly licensed paragraph indexed together with the default articles: questions whose
+    # answer is there among many distractors of other registers, and questions that have none.
+    together = Index.build(
+        [*libya, *(make_article(id=c["context_id"], text=c["text"], title=c["title"]) for c in contexts + bb_contexts)]
+    )
+    rows += examples(together, arcd_q + dialect, "together")
+    rows += examples(together, ooc + dialect_off, "off-together")
     print(f"all: {len(rows)} rows, {time.perf_counter() - t0:.0f}s", file=sys.stderr)
     return rows
 
@@ -114,25 +144,57 @@ def _logistic(x: np.ndarray, y: np.ndarray, c: float) -> tuple[np.ndarray, np.nd
     return means, scales, lr.coef_[0], float(lr.intercept_[0])
 
 
-def fit(rows: list[dict], c: float = 1.0) -> Model:
+def _trees(x: np.ndarray, y: np.ndarray) -> tuple[float, tuple]:
+    """The baseline logit and the trees of a HistGradientBoostingClassifier, as plain lists."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    hgb = HistGradientBoostingClassifier(
+        max_iter=200, learning_rate=0.05, max_leaf_nodes=15, early_stopping=False, random_state=0
+    )
+    hgb.fit(x, y)
+    trees = []
+    for (predictor,) in hgb._predictors:
+        nodes = predictor.nodes
+        leaf = nodes["is_leaf"].astype(bool)
+        trees.append((
+            tuple(int(v) for v in nodes["feature_idx"]),
+            tuple(float(v) for v in nodes["num_threshold"]),
+            tuple(-1 if lf else int(v) for v, lf in zip(nodes["left"], leaf)),
+            tuple(-1 if lf else int(v) for v, lf in zip(nodes["right"], leaf)),
+            tuple(float(v) for v in nodes["value"]),
+        ))
+    baseline = float(np.ravel(hgb._baseline_prediction)[0])
+    check = hgb.predict_proba(x[:2000])[:, 1]
+    model = Model((0.0,) * x.shape[1], (1.0,) * x.shape[1], (0.0,) * x.shape[1], baseline, 0.5, {}, tuple(trees))
+    ours = np.array([_p(model, row) for row in x[:2000].tolist()])
+    if not np.allclose(ours, check, atol=1e-9):
+        raise SystemExit("the trees written out do not reproduce scikit-learn's probabilities")
+    return baseline, tuple(trees)
+
+
+def fit(rows: list[dict], c: float = 1.0, kind: str = "trees") -> Model:
     """The answerability model on every row (threshold 0.5 until :func:`choose_threshold`)."""
     x = np.array([r["x"] for r in rows], dtype=np.float64)
     y = np.array([r["label"] for r in rows], dtype=np.int64)
+    n = x.shape[1]
+    if kind == "trees":
+        baseline, trees = _trees(x, y)
+        return Model((0.0,) * n, (1.0,) * n, (0.0,) * n, baseline, 0.5, {}, trees)
     means, scales, coef, intercept = _logistic(x, y, c)
     floats = lambda a: tuple(float(v) for v in a)  # noqa: E731
     return Model(floats(means), floats(scales), floats(coef), intercept, 0.5, {})
 
 
-def decisions(model: Model, rows: list[dict], threshold: float) -> dict[str, float]:
+def decisions(rows: list[dict], threshold: float) -> dict[str, float]:
     """What ``answer()`` would do at ``threshold`` on the training questions: candidates ordered
-    by probability, answered when the first reaches the threshold."""
+    by their probability ``p``, answered when the first reaches the threshold."""
     by_q: dict[tuple[str, int], list[dict]] = {}
     for r in rows:
         by_q.setdefault((r["group"], r["q"]), []).append(r)
     right = answerable = refused = unanswerable = 0
     for _, cands in sorted(by_q.items()):
-        best = max(cands, key=lambda r: (_p(model, r["x"]), -r["rank"]))
-        answered = _p(model, best["x"]) >= threshold
+        best = max(cands, key=lambda r: (r["p"], -r["rank"]))
+        answered = best["p"] >= threshold
         if cands[0]["answerable"]:
             answerable += 1
             right += answered and best["label"] == 1
@@ -146,26 +208,39 @@ def decisions(model: Model, rows: list[dict], threshold: float) -> dict[str, flo
 
 
 def _p(model: Model, x: list[float]) -> float:
-    return model.probability(Evidence(0, 0.0, *x))
+    return model.probability_of(tuple(x))
 
 
-#: The share of answerable training questions whose right article must stay first (and answered):
-#: the README's target for the held-out split (0.74) plus a point for the spread between splits
-#: (with 0.74 an earlier fit chose 0.22, which gave 0.735 on the evaluation split, seed 0).
-KEEP_RIGHT = 0.75
+def out_of_fold(rows: list[dict], kind: str) -> list[dict]:
+    """The held-out halves' rows, each with ``p`` from a model that never saw its seed: for each
+    training seed, a model fitted on every row of the other seeds (and the rows of no seed)."""
+    out = []
+    for seed in TRAIN_SEEDS:
+        mine = f"-{seed}"
+        model = fit([r for r in rows if not r["group"].endswith(mine)], kind=kind)
+        out += [{**r, "p": _p(model, r["x"])} for r in rows if r["group"].endswith(mine)]
+    return out
 
 
-def choose_threshold(model: Model, rows: list[dict]) -> tuple[float, list[dict]]:
-    """The highest threshold at which the ARCD halves of the training seeds still answer with the
-    right article first for ``KEEP_RIGHT`` of their answerable questions: refuse as much as
-    possible without losing right answers. The table also shows the refusals of off-topic
-    questions (ARCD and out-of-corpus questions asked of the Libya news)."""
-    halves = [r for r in rows if r["group"].startswith(("arcd-half", "ooc-arcd"))]
-    off = [r for r in rows if r["group"] in ("arcd-on-libya", "ooc-on-libya")]
+#: The share of answerable training questions whose right article must stay first (and answered),
+#: measured out of fold: issue #23's target for the held-out split (gold@1 >= 0.80). With 0.75 the
+#: trees' out-of-fold threshold was 0.27, which refused right answers on the full index.
+KEEP_RIGHT = 0.80
+
+
+def choose_threshold(model: Model, rows: list[dict], folds: list[dict]) -> tuple[float, list[dict]]:
+    """The highest threshold at which the held-out halves (ARCD and Belebele, every training
+    seed, scored out of fold: ``folds``) still answer with the right article first for
+    ``KEEP_RIGHT`` of their answerable questions: refuse as much as possible without losing right
+    answers. The table also shows the refusals of off-topic questions (ARCD, out-of-corpus and
+    dialect off-topic questions asked of the Libya news; scored by ``model``)."""
+    halves = [r for r in folds if r["group"].startswith(("arcd-half", "ooc-arcd", "belebele-half"))]
+    off = [{**r, "p": _p(model, r["x"])} for r in rows
+           if r["group"] in ("arcd-on-libya", "ooc-on-libya", "dialect-off-on-libya")]
     table = []
     for t in [round(0.01 * i, 2) for i in range(1, 61)]:
-        d = decisions(model, halves, t)
-        d_off = decisions(model, off, t)
+        d = decisions(halves, t)
+        d_off = decisions(off, t)
         table.append({"threshold": t, **{k: round(float(v), 4) for k, v in d.items()},
                       "refused_off_topic": round(float(d_off["refused_of_unanswerable"]), 4)})
     ok = [r for r in table if r["gold_at_1_of_answerable"] >= KEEP_RIGHT] or table[:1]
@@ -178,14 +253,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dump", type=Path, help="also write the training rows (JSON lines) here")
     ap.add_argument("--rows", type=Path, help="fit on rows written by --dump instead of collecting them again")
     ap.add_argument("--threshold", type=float, default=None, help="default threshold (else chosen by choose_threshold)")
+    ap.add_argument("--kind", choices=("trees", "logistic"), default="trees", help="boosted trees (shipped) or logistic regression")
     args = ap.parse_args(argv)
     rows = jsonl(args.rows) if args.rows else collect()
     if args.dump:
         with args.dump.open("w", encoding="utf-8") as fh:
             for r in rows:
                 fh.write(json.dumps(r) + "\n")
-    model = fit(rows)
-    chosen, table = choose_threshold(model, rows)
+    model = fit(rows, kind=args.kind)
+    # Trees fit their training rows closely: the threshold is chosen out of fold.
+    chosen, table = choose_threshold(model, rows, out_of_fold(rows, args.kind))
     threshold = chosen if args.threshold is None else args.threshold
     for r in table:
         print(r, file=sys.stderr)
@@ -199,15 +276,23 @@ def main(argv: list[str] | None = None) -> int:
             "positives": sum(r["label"] for r in rows),
             "groups": sorted({r["group"] for r in rows}),
             "out_of_corpus": "bench/questions/out_of_corpus.jsonl, split=tune",
+            "belebele_half_seeds": list(TRAIN_SEEDS),
+            "dialect": "bench/questions/dialect.jsonl and dialect_off_topic.jsonl, split=tune, on the default corpus",
         },
         "threshold_rule": f"highest threshold keeping the right article first for >= {KEEP_RIGHT} of the "
-        "answerable questions of the ARCD halves (training seeds); see choose_threshold",
+        f"answerable questions of the ARCD and Belebele halves of seeds {list(TRAIN_SEEDS)}, each seed scored by a "
+        "model fitted without it (out of fold); see choose_threshold",
     }
-    out = Model(model.means, model.scales, model.coef, model.intercept, float(threshold), meta)
+    meta["model"] = (
+        "HistGradientBoostingClassifier(max_iter=200, learning_rate=0.05, max_leaf_nodes=15, early_stopping=False, "
+        "random_state=0)" if args.kind == "trees" else "LogisticRegression(C=1, lbfgs) on standardized features"
+    )
+    out = Model(model.means, model.scales, model.coef, model.intercept, float(threshold), meta, model.trees)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    for name, coef in zip(FEATURES, model.coef):
-        print(f"{name:16s} {coef:+.3f}", file=sys.stderr)
+    if not model.trees:
+        for name, coef in zip(FEATURES, model.coef):
+            print(f"{name:16s} {coef:+.3f}", file=sys.stderr)
     print(f"threshold {threshold}; wrote {args.out}", file=sys.stderr)
     return 0
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -43,16 +43,21 @@ from .errors import InputError
 from .evidence import (
     DATE,
     NUMBER,
+    AnswerSpan,
     Evidence,
     QuestionTerms,
     SentenceMatch,
+    best_sentence,
     evidence,
     question_terms,
     term_kind,
     weight,
 )
 from .index import Hit, Index
-from .normalize import tokenize
+from .index.mentions import TYPES
+from .normalize import normalize_token, tokenize
+from .questions import ANSWER_TYPES, QuestionTime, dialect_forms, is_question_only, question_time
+from .roots import root
 from .spelling import correct
 from .stories import NO_DAY
 
@@ -66,6 +71,7 @@ __all__ = [
     "actors_of",
     "analyse_question",
     "answer",
+    "answer_candidate",
     "article_quotes",
     "candidates",
     "clean_question",
@@ -155,6 +161,9 @@ class Asked:
     slot: dict[str, int] = field(default_factory=dict)
     when: DateIntent = DateIntent()
     slot_ids: dict[int, int] = field(default_factory=dict)
+    time: QuestionTime = QuestionTime()  # the years or relative time the question names
+    # The root of each informative question term (retrieval.roots), for matches by root alone.
+    root_slots: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +177,10 @@ class MatchedSentence:
     start: int
     end: int
     highlights: tuple[tuple[int, int], ...]
+    # Numbers and dates that are none of the question's words: (kind, first, last term position,
+    # start, end in the sentence); and each term's start in the sentence (to place stored actors).
+    typed: tuple[tuple[str, int, int, int, int], ...] = ()
+    starts: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +196,13 @@ class Candidate:
     weighted: tuple[tuple[float, MatchedSentence], ...]  # the best passage's sentences to quote, and their weights
     extra: tuple[Hit, ...] = ()  # further passages of the same article, BM25 order
     position: int = -1
+
+    @property
+    def answer(self) -> AnswerSpan | None:
+        """The best answer candidate of the kind the question asks for (an actor, a number or a
+        date near the matched words, none of the question's own; ``start``/``end`` in the
+        article), or ``None``: kept for the front ends, not shown yet (see :func:`answer_candidate`)."""
+        return self.evidence.answer
 
 
 def default_min_confidence() -> float:
@@ -206,7 +226,13 @@ def _query_terms(index: Index, question: str, notes: list[str]) -> tuple[list[st
     """The question's distinct terms (misspellings replaced), the replacements made, and the
     analysed tokens as the question has them (repeats, in order)."""
     terms, corrected = [], []
-    tokens = index.analyzer.tokens(question)
+    tokens = []
+    for t in index.analyzer.terms(question):
+        word = normalize_token(question[t.start : t.end])
+        # Dialect question and function words (شكون وين قديش اللي مش عشان ...) are no content.
+        if is_question_only(word):
+            continue
+        tokens.append(_dialect_term(index, t.term, word))
     for t in tokens:
         # A word the index holds only with a clitic (افتتح as وافتتح) is found by Index.expand.
         known = t in index.df or len(index.expand([t])) > 1
@@ -221,6 +247,19 @@ def _query_terms(index: Index, question: str, notes: list[str]) -> tuple[list[st
         terms = [terms[i] for i in sorted(ranked)]
         notes.append(f"only the {MAX_QUERY_TERMS} most specific words of the question were searched")
     return terms, corrected, tokens
+
+
+def _dialect_term(index: Index, term: str, word: str) -> str:
+    """``term``, or the analysed Modern Standard form of the dialect verb ``word`` (``بيهاجم`` ->
+    ``يهاجم``, :func:`~retrieval.questions.dialect_forms`) where the index holds that form and not
+    ``term``."""
+    if term in index.df:
+        return term
+    for form in dialect_forms(word):
+        analysed = index.analyzer.tokens(form)
+        if len(analysed) == 1 and analysed[0] in index.df:
+            return analysed[0]
+    return term
 
 
 def _question(
@@ -240,17 +279,22 @@ def _kinds(index: Index) -> dict[int, int]:
     return kinds
 
 
-def _sentence_matches(index: Index, hit: Hit, slot_ids: dict[int, int]) -> list[MatchedSentence]:
-    """The question terms each sentence of ``hit``'s passage holds, from the terms stored for it."""
+def _sentence_matches(
+    index: Index, hit: Hit, slot_ids: dict[int, int], root_slots: Mapping[str, int] = {}
+) -> list[MatchedSentence]:
+    """The question terms each sentence of ``hit``'s passage holds, from the terms stored for it
+    (and, in ``rooted``, those it holds only by their root: ``root_slots``)."""
     first, last = index.passages.sentence_ptr[hit.row : hit.row + 2].tolist()
     ptr, terms, spans = index.analysed.rows(first, last)
-    kinds, vocab = _kinds(index), index.postings.vocab
+    kinds, vocab, roots = _kinds(index), index.postings.vocab, _term_roots(index)
     out = []
     for j, seg in enumerate(hit.passage.sentences):
         a, b = ptr[j], ptr[j + 1]
         positions: list[int] = []
         slots: list[int] = []
         found: list[tuple[int, int]] = []
+        typed: list[list] = []
+        rooted: set[int] = set()
         kind = 0
         for pos in range(a, b):
             tid = terms[pos]
@@ -259,12 +303,27 @@ def _sentence_matches(index: Index, hit: Hit, slot_ids: dict[int, int]) -> list[
                 slots.append(i)
                 positions.append(pos - a)
                 found.append((spans[pos][0], spans[pos][1]))
+            elif root_slots:
+                r = roots.get(tid)
+                if r is None:
+                    r = roots[tid] = root(vocab[tid])
+                if (k_root := root_slots.get(r)) is not None:
+                    rooted.add(k_root)
             k = kinds.get(tid)
             if k is None:
                 k = kinds[tid] = term_kind(vocab[tid])
             kind |= k
-        match = SentenceMatch(frozenset(slots), tuple(positions), tuple(slots), bool(kind & NUMBER), bool(kind & DATE))
-        out.append(MatchedSentence(match, first + j, seg.start, seg.end, tuple(found)))
+            if k and i is None:  # a number or date that is none of the question's words
+                name = "year" if k == NUMBER | DATE else "date" if k & DATE else "number"
+                if typed and typed[-1][2] == pos - a - 1 and typed[-1][0] == name:  # نصف مليون, 13 أكتوبر
+                    typed[-1][2], typed[-1][4] = pos - a, spans[pos][1]
+                else:
+                    typed.append([name, pos - a, pos - a, spans[pos][0], spans[pos][1]])
+        match = SentenceMatch(
+            frozenset(slots), tuple(positions), tuple(slots), bool(kind & NUMBER), bool(kind & DATE), frozenset(rooted)
+        )
+        starts = tuple(sp[0] for sp in spans[a:b])
+        out.append(MatchedSentence(match, first + j, seg.start, seg.end, tuple(found), tuple(map(tuple, typed)), starts))
     return out
 
 
@@ -392,7 +451,25 @@ def analyse_question(question: str, index: Index, period: DateRange = DateRange(
     alias = index.expand(terms)
     slot = {s: position[t] for s, t in alias.items()}
     slot_ids = {tid: i for s, i in slot.items() if (tid := index.postings.term_id(s)) >= 0}
-    return Asked(text, tuple(notes), tuple(terms), q, slot, when, slot_ids)
+    named = question_time([normalize_token(t.surface) for t in tokenize(text)])
+    return Asked(text, tuple(notes), tuple(terms), q, slot, when, slot_ids, named, _root_slots(terms, q.weights))
+
+
+def _root_slots(terms: Sequence[str], weights: Sequence[float]) -> dict[str, int]:
+    """``{root: position}`` of the informative question terms whose root has three letters or more."""
+    out: dict[str, int] = {}
+    for i, t in enumerate(terms):
+        if weights[i] > 0 and not t.isdigit() and len(r := root(t)) >= 3:
+            out.setdefault(r, i)
+    return out
+
+
+def _term_roots(index: Index) -> dict[int, str]:
+    """The roots of the index's terms, by term id, as answers meet them."""
+    roots = index.__dict__.get("_term_roots")
+    if roots is None:
+        roots = index.__dict__.setdefault("_term_roots", {})
+    return roots
 
 
 def candidates(
@@ -427,13 +504,104 @@ def candidates(
     for pos, s, hits in zip(positions, story_of, groups):
         hit = hits[0]
         rank = story_rank[s]
-        matches = _sentence_matches(index, hit, slot_ids)
+        matches = _sentence_matches(index, hit, slot_ids, asked.root_slots)
         nxt = next_score[rank - 1]
-        ev = evidence(q, [m.match for m in matches], _title_matches(index, pos, slot_ids), rank, hit.score, top_score, nxt)
+        title = _title_matches(index, pos, slot_ids)
+        best, _ = best_sentence(q, [m.match for m in matches]) if matches else (0, 0.0)
+        answers = _answer_spans(index, pos, matches, best, q) if q.asks in ANSWER_TYPES else ()
+        late = _time_mismatch(index, asked, pos, matches, best, title)
+        ev = evidence(q, [m.match for m in matches], title, rank, hit.score, top_score, nxt, answers, late)
         weighted = _quotes(q, matches, ev.best, _Text(index, pos))
         if weighted:
             out.append(Candidate(rank, hit, ev, tuple(weighted), tuple(hits[1:]), pos))
-    return asked, out
+    return asked, _with_rivals(out)
+
+
+def _with_rivals(cands: list[Candidate]) -> list[Candidate]:
+    """Each candidate with its ``rivals``: how many other candidates hold as much of the question
+    (``cov_window``) as it does, as ``log1p``. Holding every word of the question is evidence in
+    five articles and little in thirty thousand, where many passages mention the same things."""
+    covs = [c.evidence.cov_window for c in cands]
+    return [
+        replace(c, evidence=replace(c.evidence, rivals=math.log1p(sum(1 for v in covs if v >= cov - 1e-9) - 1)))
+        for c, cov in zip(cands, covs)
+    ]
+
+
+def _answer_spans(index: Index, pos: int, matches: list[MatchedSentence], best: int, q: QuestionTerms) -> list[AnswerSpan]:
+    """The answer candidates of the best sentence and its neighbours: the numbers and dates
+    none of the question's words (stored with the sentence's terms), and the actors the index
+    stored there (those naming none of the question's words: «حفتر» does not answer «من التقى حفتر»)."""
+    out: list[AnswerSpan] = []
+    lo, hi = max(0, best - 1), min(len(matches), best + 2)
+    for j in range(lo, hi):
+        m = matches[j]
+        for name, first, last, s, e in m.typed:
+            out.append(AnswerSpan(name, j, first, last, m.start + s, m.start + e))
+    store = index.mentions
+    if lo >= hi or len(store.mention_ptr) <= pos + 1:
+        return out
+    a, b = store.mention_ptr[pos : pos + 2].tolist()
+    if a == b:
+        return out
+    start, end = matches[lo].start, matches[hi - 1].end
+    first_row = a + int(np.searchsorted(store.rows[a:b, 1], start, "left"))
+    last_row = a + int(np.searchsorted(store.rows[a:b, 2], end, "right"))
+    j = lo
+    for _, s, e, g in store.rows[first_row:max(first_row, last_row)].tolist():
+        while j < hi and matches[j].end <= s:
+            j += 1
+        if j >= hi:
+            break
+        m = matches[j]
+        if not (m.start <= s and e <= m.end):
+            continue
+        inside = [p for p, st in enumerate(m.starts) if s - m.start <= st < e - m.start]
+        if not inside or any(p in m.match.positions for p in inside):
+            continue
+        out.append(AnswerSpan(TYPES[int(store.types[g])], j, inside[0], inside[-1], s, e))
+    return out
+
+
+def _time_mismatch(
+    index: Index, asked: Asked, pos: int, matches: list[MatchedSentence], best: int, title: frozenset[int]
+) -> float:
+    """1.0 when the question names a time (a year, «اليوم», «هذا الأسبوع») that neither the
+    best sentence's window (its words: the year) nor the article's date meets; 0.0 otherwise
+    (and for an undated article asked of a relative time: nothing tells)."""
+    when, q = asked.time, asked.q
+    if not when or q is None:
+        return 0.0
+    day = int(index.days[pos]) if index.dated else NO_DAY
+    if when.years:
+        near: set[int] = set(title)
+        for m in matches[max(0, best - 1) : best + 2]:
+            near |= m.match.matched
+        said = {q.terms[i] for i in near}
+        if any(str(y) in said for y in when.years):
+            return 0.0
+        if day != NO_DAY and date.fromordinal(day).year in when.years:
+            return 0.0
+        return 1.0
+    if day == NO_DAY:
+        return 0.0
+    return 1.0 if date.today().toordinal() - day > when.horizon else 0.0
+
+
+def _outside_note(index: Index, when: QuestionTime) -> str | None:
+    """A plain note when the time the question names lies after the newest dated article (or
+    before the oldest): «أحدث مقال في المصادر بتاريخ 2015-11-05؛ السؤال عن 2020»."""
+    if not when or not index.dated:
+        return None
+    days = index.days[index.days != NO_DAY]
+    newest, oldest = date.fromordinal(int(days.max())), date.fromordinal(int(days.min()))
+    if when.years and min(when.years) > newest.year:
+        return f"أحدث مقال في المصادر بتاريخ {newest.isoformat()}؛ السؤال عن {min(when.years)}"
+    if when.years and max(when.years) < oldest.year:
+        return f"أقدم مقال في المصادر بتاريخ {oldest.isoformat()}؛ السؤال عن {max(when.years)}"
+    if not when.years and when.horizon and date.today().toordinal() - newest.toordinal() > when.horizon:
+        return f"أحدث مقال في المصادر بتاريخ {newest.isoformat()}؛ السؤال عن «{when.words}»"
+    return None
 
 
 def answer(
@@ -472,6 +640,9 @@ def answer(
     results: list[Result] = []
     seen_quotes: list[tuple[set[int], str]] = []
     closest: Result | None = None
+    # A question about a time after the newest article (or before the oldest): a candidate that
+    # does not speak of that time itself (time_mismatch) cannot answer it, however likely.
+    outside = _outside_note(index, asked.time)
     for p, c in scored:
         if len(results) >= top_k:
             break
@@ -489,7 +660,7 @@ def answer(
         )
         if closest is None:
             closest = result
-        if p < threshold:
+        if p < threshold or (outside is not None and c.evidence.time_mismatch):
             break  # the candidates after it are below the threshold too (see _by_date): none is shown
         results.append(result)
     results = [replace(r, actors=actors_of(index, r.article.id, r.quotes)) for r in results]
@@ -501,6 +672,8 @@ def answer(
     if closest is None:
         notes.append("no passage of the corpus holds the words of this question")
         return Answer(text, False, terms=tuple(terms), notes=tuple(notes))
+    if outside is not None:
+        notes.append(outside)
     notes.append(
         f"no passage of the corpus answers this question: the closest one holds "
         f"{round(100 * closest.coverage)}% of its specific words (probability {closest.probability:.2f}, "
@@ -580,6 +753,14 @@ def _fresh(
     if fresh:
         return fresh[:_SENTENCES_PER_ARTICLE], ()
     return list(quotes[:_SENTENCES_PER_ARTICLE]), tuple(dict.fromkeys(repeated_from))
+
+
+def answer_candidate(index: Index, c: Candidate) -> tuple[str, int, int] | None:
+    """``c``'s best answer candidate as (verbatim text, start, end in the article), or ``None``."""
+    span = c.answer
+    if span is None:
+        return None
+    return index.articles.at(c.position).text[span.start : span.end], span.start, span.end
 
 
 def actors_of(index: Index, article_id: str, quotes: Sequence[Quote]) -> tuple[Actor, ...]:

@@ -25,10 +25,12 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from .normalize import Analyzer, normalize_token, tokenize
+from .questions import ANSWER_TYPES, answer_type
 
 __all__ = [
     "FEATURES",
     "FRAME_TERMS",
+    "AnswerSpan",
     "MONTH_TERMS",
     "NUMBER_TERMS",
     "Evidence",
@@ -36,6 +38,7 @@ __all__ = [
     "SentenceMatch",
     "best_sentence",
     "evidence",
+    "asked_type",
     "expected_type",
     "question_terms",
     "sentence_types",
@@ -48,17 +51,14 @@ _FRAME_WORDS = """اسم أسماء اسماء عدد أعداد سبب أسبا
 تاريخ يوم عام سنة وقت مدة مكان موقع يقع تقع وقع وقعت حدث حدثت يحدث شيء أشياء هناك توجد يوجد
 ماهي ماهو تم يتم حصل مما منه"""
 
-# What a question asks for, read from its question words (normalized, before the analyzer drops
-# them): a count or amount (``كم``), a time (``متى``, ``في أي عام``).
-_NUMBER_CUES = frozenset(("كم", "بكم", "وكم", "فكم", "عدد", "كميه", "مقدار", "نسبه", "مساحه", "طول", "ارتفاع", "عمق", "سعر"))
-_WHEN = frozenset(("متي", "ومتي", "فمتي", "لمتي"))
-_WHICH = frozenset(("اي", "باي", "لاي", "وفي", "فاي", "واي"))
-_DATE_NOUNS = frozenset(("عام", "سنه", "تاريخ", "قرن", "يوم", "شهر", "العام", "السنه", "القرن"))
 _NUMBER_WORDS = """واحد اثنان اثنين ثلاث ثلاثة أربع أربعة خمس خمسة ست ستة سبع سبعة ثمان ثماني ثمانية تسع تسعة عشر
     عشرة عشرون عشرين ثلاثون ثلاثين أربعون أربعين خمسون خمسين مئة مائة مئات ألف آلاف الف الاف مليون ملايين
-    مليار مليارات نصف ربع ثلث بضع بضعة عشرات"""
+    مليار مليارات نصف ربع ثلث بضع بضعة عشرات اثنا اثني اثنتا اثنتي ثماني عشرة مئتان مئتين مائتان
+    ألفان ألفين مليونان مليونين أربعمائة خمسمائة ستمائة سبعمائة ثمانمائة تسعمائة ثلاثمائة"""
 _MONTHS = """يناير فبراير مارس أبريل ابريل إبريل مايو يونيو يوليو أغسطس اغسطس سبتمبر أكتوبر اكتوبر نوفمبر ديسمبر
-    كانون شباط آذار نيسان أيار حزيران تموز آب أيلول تشرين محرم صفر ربيع جمادى رجب شعبان رمضان شوال القعدة الحجة"""
+    كانون شباط آذار نيسان أيار حزيران تموز آب أيلول تشرين محرم صفر ربيع جمادى رجب شعبان رمضان شوال القعدة الحجة
+    السبت الأحد الاثنين الإثنين الثلاثاء الأربعاء الخميس الجمعة أمس البارحة غدا صباح مساء الليلة فجر ظهر
+    القرن العقد الماضي المقبل يناير ميلادي هجري"""
 
 
 def _analysed(words: str) -> frozenset[str]:
@@ -72,7 +72,11 @@ FRAME_TERMS = _analysed(_FRAME_WORDS)
 NUMBER_TERMS = _analysed(_NUMBER_WORDS)
 MONTH_TERMS = _analysed(_MONTHS)
 
-#: The model's inputs, in the order of the weights in ``answerability.json``.
+#: The model's inputs, in the order of the weights in ``answerability.json``. Where the search
+#: layer put a candidate (``log_rank``, ``score_ratio``, ``margin``) is measured but is no input:
+#: with it the model learned "BM25's first is right" from Wikipedia questions that copy their
+#: paragraph's words, and ranked a passage naming the asked-for person under one that holds fewer
+#: of the question's words and no one (issue #23); without it the held-out ranking rose too.
 FEATURES = (
     "cov_sentence",
     "cov_window",
@@ -84,15 +88,18 @@ FEATURES = (
     "compact",
     "numbers_missing",
     "n_terms",
-    "score_ratio",
-    "margin",
-    "log_rank",
     "score_norm",
     "cov_body",
     "pairs",
     "type_missing",
     "focus_missing",
     "corrected_share",
+    "entity_missing",
+    "answer_far",
+    "answer_unique",
+    "time_mismatch",
+    "cov_root",
+    "rivals",
 )
 
 
@@ -108,6 +115,7 @@ class QuestionTerms:
     pairs: tuple[tuple[int, int], ...] = ()  # adjacent question terms (positions in ``terms``)
     best_score: float = 0.0  # BM25 score of a passage holding every term once (an upper mark)
     corrected: tuple[bool, ...] = ()  # searched as the nearest indexed spelling (retrieval.spelling)
+    asks: str | None = None  # the kind of answer asked for (retrieval.questions.answer_type)
 
     @property
     def total(self) -> float:
@@ -123,6 +131,22 @@ class SentenceMatch:
     slots: tuple[int, ...] = ()  # the question term at each of ``positions``
     number: bool = False  # holds a number (digits or a number word)
     date: bool = False  # holds a year, a month or a calendar word
+    rooted: frozenset[int] = frozenset()  # question terms it holds only by their root (retrieval.roots)
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerSpan:
+    """An answer candidate near the best sentence: an actor the index stored (``person``,
+    ``organization``, ``place``), a ``number`` or a ``date`` that is none of the question's own
+    words. ``sentence`` is its sentence (index in the passage), ``first``/``last`` its term
+    positions there, ``start``/``end`` its characters in the article."""
+
+    kind: str
+    sentence: int
+    first: int
+    last: int
+    start: int
+    end: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,22 +174,29 @@ class Evidence:
     type_missing: float
     focus_missing: float
     corrected_share: float
+    entity_missing: float = 0.0
+    answer_far: float = 0.0
+    answer_unique: float = 0.0
+    time_mismatch: float = 0.0
+    cov_root: float = 0.0
+    rivals: float = 0.0  # set by retrieval.answer, which sees every candidate
+    answer: AnswerSpan | None = None  # the best answer candidate of the asked kind (None: none, or none asked)
 
     def vector(self) -> tuple[float, ...]:
         return tuple(getattr(self, f) for f in FEATURES)
 
 
+def asked_type(question: str) -> str | None:
+    """The kind of answer ``question`` asks for (:func:`retrieval.questions.answer_type`):
+    ``person place organization date number clause`` or ``None``."""
+    return answer_type([normalize_token(t.surface) for t in tokenize(question)])
+
+
 def expected_type(question: str) -> str | None:
     """``"date"`` for a question about a time (``متى``, ``في أي عام``, ``ما تاريخ``), ``"number"``
     for a count or amount (``كم``, ``ما عدد``), else ``None``."""
-    words = [normalize_token(t.surface) for t in tokenize(question)]
-    for i, w in enumerate(words):
-        nxt = words[i + 1] if i + 1 < len(words) else ""
-        if w in _WHEN or w in _DATE_NOUNS and i <= 2 or (w in _WHICH and nxt in _DATE_NOUNS):
-            return "date"
-    if any(w in _NUMBER_CUES for w in words):
-        return "number"
-    return None
+    kind = asked_type(question)
+    return kind if kind in ("date", "number") else None
 
 
 #: :func:`term_kind` flags: the term is a number (digits or a number word), a date (a year or a month name).
@@ -213,9 +244,9 @@ def question_terms(
     seq = [slot[t] for t in order if t in slot and weights[slot[t]] > 0]
     pairs = tuple(dict.fromkeys((a, b) for a, b in itertools.pairwise(seq) if a != b))
     fixed = tuple(t in corrected for t in terms)
-    return QuestionTerms(
-        tuple(terms), weights, unseen, max_idf, expected_type(question) if question else None, pairs, best_score, fixed
-    )
+    asks = asked_type(question) if question else None
+    expects = asks if asks in ("date", "number") else None
+    return QuestionTerms(tuple(terms), weights, unseen, max_idf, expects, pairs, best_score, fixed, asks)
 
 
 def weight(q: QuestionTerms, matched: frozenset[int] | set[int]) -> float:
@@ -241,20 +272,27 @@ def evidence(
     score: float,
     top_score: float,
     next_score: float | None,
+    answers: Sequence[AnswerSpan] = (),
+    time_mismatch: float = 0.0,
 ) -> Evidence:
     """The signals of one candidate passage at ``rank`` (1-based) with BM25 ``score``.
 
     ``sentences`` are the passage's sentences in order, ``title`` the question terms its real
     title holds (empty for a derived title), ``top_score`` the best candidate's BM25 score and
-    ``next_score`` the next candidate's (``None`` when it is the last).
+    ``next_score`` the next candidate's (``None`` when it is the last). ``answers`` are the
+    answer candidates of the best sentence and its neighbours (:class:`AnswerSpan`), and
+    ``time_mismatch`` 1.0 when neither the passage's words nor its article's date meet the time
+    the question names (computed by the caller, which knows the dates).
     """
     total = q.total
     n = len(q.terms)
     best, best_w = best_sentence(q, sentences) if sentences else (0, 0.0)
     near = sentences[max(0, best - 1) : best + 2]  # the best sentence and its neighbours
     body: set[int] = set()
+    rooted: set[int] = set()
     for s in near:
         body |= s.matched
+        rooted |= s.rooted
     title_only = set(title)
     window = body | title_only
     passage: set[int] = set(title)
@@ -289,13 +327,53 @@ def evidence(
         score_ratio=positive / top_score if top_score > 0 else 1.0,
         margin=(positive - max(next_score, 0.0)) / positive if positive > 0 and next_score is not None else 0.0,
         log_rank=math.log(rank),
-        score_norm=min(positive / q.best_score, 2.0) if q.best_score > 0 else 0.0,
+        # Where BM25's IDF says nothing (a term in one of two passages weighs 0; a corpus of one
+        # or two articles), the share of the question held stands in for the score.
+        score_norm=min(positive / q.best_score, 2.0) if q.best_score > 0 else share(window),
         cov_body=_body_share(q, body, title_only),
         pairs=_pairs_found(q, near),
         type_missing=_type_missing(q, near),
         focus_missing=0.0 if focus is None or focus in window else 1.0,
         corrected_share=math.fsum(w for w, c in zip(q.weights, q.corrected) if c) / total if total > 0 else 0.0,
+        time_mismatch=time_mismatch,
+        cov_root=share(window | rooted),
+        **_answer_signals(q, sentences, best, answers),
     )
+
+
+#: Term distance at which an answer candidate counts half as close as one next to the matched words.
+ANSWER_HALF_DISTANCE = 4.0
+
+
+def _answer_signals(
+    q: QuestionTerms, sentences: Sequence[SentenceMatch], best: int, answers: Sequence[AnswerSpan]
+) -> dict:
+    """``entity_missing`` (the question asks for a person, place or organisation and no stored
+    actor of that type is near the best sentence: a mention, not an answer), ``answer_far`` (0 for
+    a candidate of the asked type beside the matched words in the best sentence, rising to 1 with
+    its distance, 1 when the best sentence holds none; 0 when no type is asked), ``answer_unique``
+    (the best sentence holds exactly one candidate of the asked type), and ``answer``, the best
+    candidate (closest to the matched words; the best sentence's before its neighbours')."""
+    kinds = ANSWER_TYPES.get(q.asks or "")
+    if not kinds:
+        return {}
+    typed = [a for a in answers if a.kind in kinds]
+    positions = sentences[best].positions if sentences else ()
+
+    def distance(a: AnswerSpan) -> float:
+        if a.sentence != best or not positions:
+            return math.inf
+        return float(min(max(a.first - p, p - a.last, 0) for p in positions))
+
+    in_best = [a for a in typed if a.sentence == best]
+    chosen = min(typed, key=lambda a: (distance(a), abs(a.sentence - best), a.start), default=None)
+    d = distance(chosen) if chosen is not None else math.inf
+    return {
+        "entity_missing": 1.0 if q.asks in ("person", "place", "organization") and not typed else 0.0,
+        "answer_far": 1.0 if math.isinf(d) else d / (d + ANSWER_HALF_DISTANCE),
+        "answer_unique": 1.0 if len(in_best) == 1 else 0.0,
+        "answer": chosen,
+    }
 
 
 def _compact(positions: Sequence[int]) -> float:
