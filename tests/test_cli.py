@@ -146,3 +146,13 @@ def test_the_embedded_corpus_index_is_cached_between_starts(tmp_path: Path) -> N
     (cache / "manifest.json").write_text("{damaged")
     again = sanad("ask", "--json", Q_MISRATA, env=env)
     assert again.stdout == first.stdout and json.loads((cache / "manifest.json").read_text())  # rebuilt
+
+
+def test_ask_takes_min_confidence_as_the_readme_says() -> None:
+    # Off-topic on the default corpus: refused with the defaults (exit 1), answered with 0.
+    out = sanad("ask", "--json", "ما هي عاصمة فرنسا؟")
+    assert out.returncode == 1 and not json.loads(out.stdout)["answered"]
+    out = sanad("ask", "--json", "--min-confidence", "0", "ما هي عاصمة فرنسا؟")
+    assert out.returncode == 0 and json.loads(out.stdout)["answered"]
+    out = sanad("ask", "--min-confidence", "1.5", "ما هي عاصمة فرنسا؟")
+    assert out.returncode == 2 and "--min-confidence must be between 0 and 1" in out.stderr
