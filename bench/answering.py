@@ -8,8 +8,8 @@ Rows (README "Answering"):
 * ARCD held-out half: `--holdout 0.5 --seed 0` (the paragraphs `random.Random(0).sample` keeps;
   the questions on the other half must be refused).
 * ARCD official test split (`split.json`; the shipped model never saw it): defaults against
-  `--min-confidence 0`. Belebele (Arabic extractive; its passages indexed): the same, and its
-  held-out half. Our dialect and paraphrase questions (`bench/questions/dialect.jsonl`) and
+  `--min-confidence 0`. Belebele's test part (bench/splits.py; all its passages indexed): the
+  same, and its held-out half. Our dialect and paraphrase questions (`bench/questions/dialect.jsonl`) and
   dialect off-topic ones, tune and held-out halves apart, on the default corpus and the archive.
 * Off-topic: every ARCD question asked of the default corpus; the out-of-corpus questions of
   `bench/questions/out_of_corpus.jsonl` (tune and held-out halves apart) asked of the default
@@ -37,6 +37,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from splits import arcd_part, belebele_part  # noqa: E402
 
 SHARED = REPO.parent / "shared"
 QUESTIONS = REPO / "bench" / "questions"
@@ -94,14 +97,17 @@ def main(argv: list[str] | None = None) -> int:
     q_ooc = {s: _write(tmp / f"ooc-{s}.jsonl", [q for q in ooc if q["split"] == s]) for s in ("tune", "heldout")}
     libya = _jsonl(QUESTIONS / "libya.jsonl")
     q_lib = {s: _write(tmp / f"libya-{s}.jsonl", [q for q in libya if q["split"] == s]) for s in ("tests", "new")}
-    test_ids = set(json.loads((args.arcd / "split.json").read_text(encoding="utf-8"))["test"])
+    part = arcd_part(args.arcd)
     q_arcd_test = _write(tmp / "arcd-test.jsonl", [{"question": q["question"], "article_id": q["context_id"]}
-                                                  for q in arcd_q if q["context_id"] in test_ids])
+                                                  for q in arcd_q if part.get(q["context_id"]) == "test"])
     bb_dir = SHARED / "qa" / "belebele-eqa-ar"
     bb_articles = _write(tmp / "belebele-articles.jsonl", [{"id": c["context_id"], "text": c["text"]}
                                                            for c in _jsonl(bb_dir / "contexts.jsonl")])
-    q_bb = _write(tmp / "belebele-questions.jsonl", [{"question": q["question"], "article_id": q["context_id"]}
-                                                     for q in _jsonl(bb_dir / "questions.jsonl")])
+    # Belebele's test part (bench/splits.py): questions on passages the model never saw; every
+    # passage indexed (the train part's are distractors).
+    q_bb = _write(tmp / "belebele-test.jsonl", [{"question": q["question"], "article_id": q["context_id"]}
+                                                for q in _jsonl(bb_dir / "questions.jsonl")
+                                                if belebele_part(q["context_id"]) == "test"])
     dialect = _jsonl(QUESTIONS / "dialect.jsonl")
     dialect_off = _jsonl(QUESTIONS / "dialect_off_topic.jsonl")
     q_dia = {s: _write(tmp / f"dialect-{s}.jsonl", [q for q in dialect if q["split"] == s]) for s in ("tune", "heldout")}
@@ -126,9 +132,9 @@ def main(argv: list[str] | None = None) -> int:
         *corpus, "--top-k", "10")
     row("same, nothing refused", "... --min-confidence 0", q_arcd_test, *corpus, "--top-k", "10", "--min-confidence", "0")
     bb = ("--corpus", str(bb_articles), "--top-k", "10")
-    row("Belebele (Arabic extractive), defaults", "sanad eval BQ --corpus B --top-k 10", q_bb, *bb)
+    row("Belebele test part, every passage indexed, defaults", "sanad eval BQ_TEST --corpus B --top-k 10", q_bb, *bb)
     row("same, nothing refused", "... --min-confidence 0", q_bb, *bb, "--min-confidence", "0")
-    row("Belebele held-out half (seed 0), defaults", "... --holdout 0.5 --seed 0", q_bb, *bb, "--holdout", "0.5",
+    row("Belebele test part, held-out half (seed 0), defaults", "... --holdout 0.5 --seed 0", q_bb, *bb, "--holdout", "0.5",
         "--seed", "0")
     row("ARCD questions asked of the default corpus", "sanad eval Q_OFF", q_arcd_off)
     for split in ("heldout", "tune"):

@@ -40,6 +40,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 
 from retrieval.answer import candidates  # noqa: E402
 from retrieval.answerability import Model  # noqa: E402
@@ -47,6 +48,7 @@ from retrieval.corpus import load_default_corpus, make_article  # noqa: E402
 from retrieval.errors import InputError  # noqa: E402
 from retrieval.evidence import FEATURES  # noqa: E402
 from retrieval.index import Index  # noqa: E402
+from splits import arcd_part, belebele_part  # noqa: E402
 
 SHARED = REPO.parent / "shared"
 ARCD = SHARED / "benchmarks" / "arcd"
@@ -97,13 +99,16 @@ def examples(index: Index, questions: list[tuple[str, str]], group: str) -> list
 
 
 def collect() -> list[dict]:
-    # ARCD's official train split only: its test split stays unseen (README, "ARCD official split").
-    train_ids = set(json.loads((ARCD / "split.json").read_text(encoding="utf-8"))["train"])
-    contexts = [c for c in jsonl(ARCD / "contexts.jsonl") if c["context_id"] in train_ids]
-    arcd_q = [(q["question"], q["context_id"]) for q in jsonl(ARCD / "questions.jsonl") if q["context_id"] in train_ids]
+    # The train parts only (bench/splits.py): ARCD's official train split, half of Belebele's
+    # passages; their test parts stay unseen (docs/answering.md reports them).
+    part = arcd_part(ARCD)
+    contexts = [c for c in jsonl(ARCD / "contexts.jsonl") if part.get(c["context_id"]) == "train"]
+    arcd_q = [(q["question"], q["context_id"]) for q in jsonl(ARCD / "questions.jsonl")
+              if part.get(q["context_id"]) == "train"]
     ooc = [(q["question"], "") for q in jsonl(OOC) if q.get("split") == "tune"]
-    bb_contexts = jsonl(BELEBELE / "contexts.jsonl")
-    bb_q = [(q["question"], q["context_id"]) for q in jsonl(BELEBELE / "questions.jsonl")]
+    bb_contexts = [c for c in jsonl(BELEBELE / "contexts.jsonl") if belebele_part(c["context_id"]) == "train"]
+    bb_q = [(q["question"], q["context_id"]) for q in jsonl(BELEBELE / "questions.jsonl")
+            if belebele_part(q["context_id"]) == "train"]
     dialect = [(q["question"], q["article_id"]) for q in jsonl(DIALECT) if q.get("split") == "tune"]
     dialect_off = [(q["question"], "") for q in jsonl(DIALECT_OFF) if q.get("split") == "tune"]
     rows: list[dict] = []
