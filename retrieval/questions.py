@@ -144,7 +144,7 @@ def answer_type(words: Sequence[str]) -> str | None:
         if w in _WHY_HOW:
             return "clause"
         if w in _WHICH or (w == "من" and nxt in _WHICH):
-            after = words[i + 1] if w in _WHICH else (words[i + 2] if i + 2 < n else "")
+            after = nxt if w in _WHICH else (words[i + 2] if i + 2 < n else "")
             if after in _DATE_NOUNS:
                 return "date"
             if after in _PLACE_NOUNS:

@@ -38,6 +38,14 @@ def test_answer_type_reads_question_words_msa_and_dialect(question: str, kind: s
     assert answer_type(_words(question)) == kind
 
 
+def test_a_question_word_last_or_alone_is_read_without_error() -> None:
+    # «أي» last (seen on bench/scale.py's fragments: IndexError before), «من» alone, nothing.
+    assert answer_type(_words("الكتيبة تتبع أي")) is None
+    assert answer_type(_words("من")) == "person"
+    assert answer_type(_words("من أي")) is None
+    assert answer_type([]) is None
+
+
 def test_min_is_who_only_where_it_asks() -> None:
     # «من» opening a question (or before هو/هي) asks who; elsewhere it is the preposition "from".
     assert answer_type(_words("من افتتح الاجتماع؟")) == "person"
