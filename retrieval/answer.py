@@ -513,18 +513,15 @@ def candidates(
         ev = evidence(q, [m.match for m in matches], title, rank, hit.score, top_score, nxt, answers, late)
         weighted = _quotes(q, matches, ev.best, _Text(index, pos))
         if weighted:
-            out.append(Candidate(rank, hit, ev, tuple(weighted), tuple(hits[1:]), pos))
-    return asked, _with_rivals(out)
-
-
-def _with_rivals(cands: list[Candidate]) -> list[Candidate]:
-    """Each candidate with its ``rivals``: how many other candidates hold as much of the question
-    (``cov_window``) as it does, as ``log1p``. Holding every word of the question is evidence in
-    five articles and little in thirty thousand, where many passages mention the same things."""
-    covs = [c.evidence.cov_window for c in cands]
-    return [
-        replace(c, evidence=replace(c.evidence, rivals=math.log1p(sum(1 for v in covs if v >= cov - 1e-9) - 1)))
-        for c, cov in zip(cands, covs)
+            out.append((rank, hit, ev, tuple(weighted), tuple(hits[1:]), pos))
+    # Each candidate's rivals: how many other candidates hold as much of the question (cov_window),
+    # as log1p. Holding every word of the question is evidence in five articles and little in
+    # thirty thousand, where many passages mention the same things.
+    covs = [part[2].cov_window for part in out]
+    rivals = [math.log1p(sum(1 for v in covs if v >= cov - 1e-9) - 1) for cov in covs]
+    return asked, [
+        Candidate(rank, hit, replace(ev, rivals=r), quotes, extra, pos)
+        for (rank, hit, ev, quotes, extra, pos), r in zip(out, rivals)
     ]
 
 
@@ -633,7 +630,8 @@ def answer(
         return Answer(text, False, notes=tuple(notes))
     # Candidates in order of their probability: the BM25 rank and score ratio are among its
     # signals, so it re-orders them where what the passages say disagrees (ties keep BM25 order).
-    scored = sorted(((model.probability(c.evidence), c) for c in cands), key=lambda pc: (-pc[0], pc[1].rank))
+    ps = model.probabilities([c.evidence.vector() for c in cands])
+    scored = sorted(zip(ps, cands), key=lambda pc: (-pc[0], pc[1].rank))
     scored = _one_per_story(index, scored)
     scored = _by_date(index, scored, threshold, asked.when)
 

@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+
+import numpy as np
 
 from .errors import ModelLoadError
 from .evidence import FEATURES, Evidence
@@ -47,29 +50,55 @@ class Model:
     threshold: float
     meta: dict
     trees: tuple[tuple[tuple[int, ...], tuple[float, ...], tuple[int, ...], tuple[int, ...], tuple[float, ...]], ...] = ()
+    _packed: tuple = field(default=(), init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_packed", _pack(self.trees))
 
     def logit(self, ev: Evidence) -> float:
         return self.logit_of(ev.vector())
 
-    def logit_of(self, x: tuple[float, ...]) -> float:
+    def logit_of(self, x: Sequence[float]) -> float:
         """The log-odds of the feature vector ``x`` (:data:`FEATURES` order)."""
-        z = self.intercept
-        for v, m, s, c in zip(x, self.means, self.scales, self.coef):
-            z += c * (v - m) / s
-        for feature, threshold, left, right, value in self.trees:
-            node = 0
-            while left[node] >= 0:
-                node = left[node] if x[feature[node]] <= threshold[node] else right[node]
-            z += value[node]
-        return z
+        return self.logits([x])[0]
+
+    def logits(self, xs: Sequence[Sequence[float]]) -> list[float]:
+        """The log-odds of many feature vectors: the trees walked for all of them at once with
+        NumPy (one step per level), each vector's leaf values summed exactly (``math.fsum``), so
+        a vector's log-odds do not depend on the others beside it."""
+        out = []
+        for x in xs:
+            z = self.intercept
+            for v, m, s, c in zip(x, self.means, self.scales, self.coef):
+                z += c * (v - m) / s
+            out.append(z)
+        if not self._packed or not xs:
+            return out
+        feature, threshold, left, right, value = self._packed
+        x = np.asarray(xs, dtype=np.float64)
+        trees = np.arange(feature.shape[0])[:, None]
+        cols = np.arange(x.shape[0])[None, :]
+        node = np.zeros((feature.shape[0], x.shape[0]), dtype=np.int64)
+        while True:
+            lo = left[trees, node]
+            inner = lo >= 0
+            if not inner.any():
+                break
+            go_left = x[cols, feature[trees, node]] <= threshold[trees, node]
+            node = np.where(inner, np.where(go_left, lo, right[trees, node]), node)
+        leaves = value[trees, node].T.tolist()
+        return [math.fsum([z, *v]) for z, v in zip(out, leaves)]
 
     def probability(self, ev: Evidence) -> float:
         return self.probability_of(ev.vector())
 
-    def probability_of(self, x: tuple[float, ...]) -> float:
+    def probability_of(self, x: Sequence[float]) -> float:
         """The probability of the feature vector ``x`` (:data:`FEATURES` order)."""
-        z = self.logit_of(x)
-        return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+        return self.probabilities([x])[0]
+
+    def probabilities(self, xs: Sequence[Sequence[float]]) -> list[float]:
+        """The probabilities of many feature vectors (see :meth:`logits`)."""
+        return [_sigmoid(z) for z in self.logits(xs)]
 
     def to_json(self) -> dict:
         return {
@@ -118,6 +147,26 @@ class Model:
         fixed = {"version", "features", "means", "scales", "coef", "intercept", "threshold", "trees"}
         meta = {key: v for key, v in obj.items() if key not in fixed}
         return cls(means, scales, coef, intercept, threshold, meta, trees)
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+
+
+def _pack(trees: Sequence[tuple]) -> tuple:
+    """The trees as five (trees x nodes) arrays, padded with leaves of value 0."""
+    if not trees:
+        return ()
+    width = max(len(t[0]) for t in trees)
+    feature = np.zeros((len(trees), width), dtype=np.int64)
+    threshold = np.zeros((len(trees), width), dtype=np.float64)
+    left = np.full((len(trees), width), -1, dtype=np.int64)
+    right = np.full((len(trees), width), -1, dtype=np.int64)
+    value = np.zeros((len(trees), width), dtype=np.float64)
+    for i, (f, t, a, b, v) in enumerate(trees):
+        n = len(f)
+        feature[i, :n], threshold[i, :n], left[i, :n], right[i, :n], value[i, :n] = f, t, a, b, v
+    return feature, threshold, left, right, value
 
 
 @lru_cache(maxsize=4)
