@@ -74,19 +74,21 @@ class Model:
             out.append(z)
         if not self._packed or not xs:
             return out
-        feature, threshold, left, right, value = self._packed
+        feature, threshold, left, right, value, roots = self._packed
         x = np.asarray(xs, dtype=np.float64)
-        trees = np.arange(feature.shape[0])[:, None]
-        cols = np.arange(x.shape[0])[None, :]
-        node = np.zeros((feature.shape[0], x.shape[0]), dtype=np.int64)
+        n, width = x.shape
+        # Every (tree, vector) pair walks from its tree's root; nodes are numbered across all
+        # trees (flat arrays), and a vector's feature j is x.flat[row * width + j].
+        node = np.repeat(roots, n)
+        row = np.tile(np.arange(n, dtype=np.int64) * width, len(roots))
         while True:
-            lo = left[trees, node]
+            lo = left[node]
             inner = lo >= 0
             if not inner.any():
                 break
-            go_left = x[cols, feature[trees, node]] <= threshold[trees, node]
-            node = np.where(inner, np.where(go_left, lo, right[trees, node]), node)
-        leaves = value[trees, node].T.tolist()
+            go_left = x.ravel()[row + feature[node]] <= threshold[node]
+            node = np.where(inner, np.where(go_left, lo, right[node]), node)
+        leaves = value[node].reshape(len(roots), n).T.tolist()
         return [math.fsum([z, *v]) for z, v in zip(out, leaves)]
 
     def probability(self, ev: Evidence) -> float:
@@ -154,19 +156,18 @@ def _sigmoid(z: float) -> float:
 
 
 def _pack(trees: Sequence[tuple]) -> tuple:
-    """The trees as five (trees x nodes) arrays, padded with leaves of value 0."""
+    """The trees as flat arrays (feature, threshold, left, right, value) over all their nodes,
+    children numbered across trees (-1 for a leaf), and each tree's root."""
     if not trees:
         return ()
-    width = max(len(t[0]) for t in trees)
-    feature = np.zeros((len(trees), width), dtype=np.int64)
-    threshold = np.zeros((len(trees), width), dtype=np.float64)
-    left = np.full((len(trees), width), -1, dtype=np.int64)
-    right = np.full((len(trees), width), -1, dtype=np.int64)
-    value = np.zeros((len(trees), width), dtype=np.float64)
-    for i, (f, t, a, b, v) in enumerate(trees):
-        n = len(f)
-        feature[i, :n], threshold[i, :n], left[i, :n], right[i, :n], value[i, :n] = f, t, a, b, v
-    return feature, threshold, left, right, value
+    sizes = [len(t[0]) for t in trees]
+    roots = np.cumsum([0, *sizes[:-1]]).astype(np.int64)
+    feature = np.concatenate([np.asarray(t[0], dtype=np.int64) for t in trees])
+    threshold = np.concatenate([np.asarray(t[1], dtype=np.float64) for t in trees])
+    left = np.concatenate([np.where(np.asarray(t[2]) >= 0, np.asarray(t[2]) + r, -1) for t, r in zip(trees, roots)])
+    right = np.concatenate([np.where(np.asarray(t[3]) >= 0, np.asarray(t[3]) + r, -1) for t, r in zip(trees, roots)])
+    value = np.concatenate([np.asarray(t[4], dtype=np.float64) for t in trees])
+    return feature, threshold, left.astype(np.int64), right.astype(np.int64), value, roots
 
 
 @lru_cache(maxsize=4)
