@@ -251,15 +251,12 @@ def _query_terms(index: Index, question: str, notes: list[str]) -> tuple[list[st
 
 def _dialect_term(index: Index, term: str, word: str) -> str:
     """``term``, or the analysed Modern Standard form of the dialect verb ``word`` (``بيهاجم`` ->
-    ``يهاجم``, :func:`~retrieval.questions.dialect_forms`) where the index holds that form and not
-    ``term``."""
+    ``يهاجم``, :func:`~retrieval.questions.dialect_forms`) where the index lacks ``term``: the
+    first form it holds, else the first form (whose root still meets the passage's ``الهجوم``)."""
     if term in index.df:
         return term
-    for form in dialect_forms(word):
-        analysed = index.analyzer.tokens(form)
-        if len(analysed) == 1 and analysed[0] in index.df:
-            return analysed[0]
-    return term
+    forms = [a[0] for form in dialect_forms(word) if len(a := index.analyzer.tokens(form)) == 1]
+    return next((f for f in forms if f in index.df), forms[0] if forms else term)
 
 
 def _question(

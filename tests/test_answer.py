@@ -247,3 +247,34 @@ def test_a_question_after_the_newest_article_is_refused_saying_so() -> None:
     assert "أحدث مقال في المصادر بتاريخ 2015-11-05؛ السؤال عن 2022" in ans.notes
     # The same question without a year is answered from the same article.
     assert answer("من فاز بالانتخابات الرئاسية الفرنسية؟", index).answered
+
+
+def test_a_dialect_verb_is_searched_in_its_standard_form(default_index) -> None:
+    # «بيهاجم» (Levantine/Egyptian present) is not in the corpus: searched as «يهاجم», then as its
+    # nearest indexed spelling; the dialect form itself is never a term.
+    ans = answer("مين اللي بيهاجم مصراتة؟", default_index)
+    assert "بيهاجم" not in ans.terms and "مصرات" in ans.terms
+    assert any("يهاجم" in n for n in ans.notes)
+
+
+def test_words_sharing_a_root_count_as_weaker_matches(default_index) -> None:
+    from retrieval.answer import candidates
+
+    # 004 says «الاجتماع ... يتشكل جيش ليبي»: «المجتمعون» meets «الاجتماع» by its root only.
+    asked, cands = candidates("شو طلب المجتمعون الجيش الليبي؟", default_index)
+    assert asked.root_slots and "جمع" in asked.root_slots
+    meeting = next(c for c in cands if default_index.articles.at(c.position).id.startswith("004"))
+    assert meeting.evidence.cov_root > meeting.evidence.cov_window
+
+
+def test_rivals_count_candidates_holding_as_much_of_the_question(default_index) -> None:
+    import math
+
+    from retrieval.answer import candidates
+
+    _, cands = candidates("كم عدد النازحين في ليبيا؟", default_index)
+    best = max(cands, key=lambda c: c.evidence.cov_window)
+    assert best.evidence.rivals == 0.0  # only 002 holds «النازحين»
+    covs = [c.evidence.cov_window for c in cands]
+    for c in cands:
+        assert c.evidence.rivals == math.log1p(sum(v >= c.evidence.cov_window - 1e-9 for v in covs) - 1)
