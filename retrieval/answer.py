@@ -9,9 +9,8 @@
    words its best sentence, that sentence's neighbours and the title hold; how close together;
    the rarest word; numbers; unseen words; its BM25 score against the others) goes through the
    answerability model (:mod:`retrieval.answerability`): a calibrated probability that this
-   article answers the question. Candidates are ordered by it (the BM25 rank and score ratio are
-   among its signals, so it re-orders them only where what the passages say disagrees; on ARCD it
-   ranks above the search layer, see the README). The question is answered when the first
+   article answers the question. Candidates are ordered by it (BM25's order breaks ties; the rank
+   itself is no signal: docs/answering.md; on ARCD it ranks above the search layer). The question is answered when the first
    candidate's probability reaches ``min_confidence``; every other result shown reaches it too.
    A refusal says why and names the closest article (``Answer.closest``), never as a result.
 4. The best sentences of each kept passage are quoted verbatim, in source order, with the
@@ -234,9 +233,7 @@ def _query_terms(index: Index, question: str, notes: list[str]) -> tuple[list[st
             continue
         tokens.append(_dialect_term(index, t.term, word))
     for t in tokens:
-        # A word the index holds only with a clitic (افتتح as وافتتح) is found by Index.expand.
-        known = t in index.df or len(index.expand([t])) > 1
-        if not known and (fix := correct(t, lambda c: index.df.get(c, 0))) is not None:
+        if not _known(index, t) and (fix := correct(t, lambda c: index.df.get(c, 0))) is not None:
             notes.append(f"«{t}» is not in the corpus: searched «{fix}» instead")
             corrected.append(fix)
             t = fix
@@ -249,14 +246,26 @@ def _query_terms(index: Index, question: str, notes: list[str]) -> tuple[list[st
     return terms, corrected, tokens
 
 
+def _known(index: Index, term: str) -> bool:
+    """The index holds ``term``, or holds it only with a clitic (افتتح as وافتتح: Index.expand)."""
+    return term in index.df or len(index.expand([term])) > 1
+
+
 def _dialect_term(index: Index, term: str, word: str) -> str:
     """``term``, or the analysed Modern Standard form of the dialect verb ``word`` (``بيهاجم`` ->
-    ``يهاجم``, :func:`~retrieval.questions.dialect_forms`) where the index lacks ``term``: the
-    first form it holds, else the first form (whose root still meets the passage's ``الهجوم``)."""
-    if term in index.df:
+    ``يهاجم``, :func:`~retrieval.questions.dialect_forms`) where the index knows neither ``term``
+    nor a spelling one edit away: the first form it holds, else the first form (whose nearest
+    spelling and root can still meet the passage's ``الهجوم``). ``باريس``, held as ``بباريس``,
+    stays ``باريس``."""
+    if _known(index, term):
         return term
     forms = [a[0] for form in dialect_forms(word) if len(a := index.analyzer.tokens(form)) == 1]
-    return next((f for f in forms if f in index.df), forms[0] if forms else term)
+    if not forms:
+        return term
+    known = next((f for f in forms if _known(index, f)), None)
+    if known is not None:
+        return known
+    return term if correct(term, lambda c: index.df.get(c, 0)) is not None else forms[0]
 
 
 def _question(
@@ -497,7 +506,8 @@ def candidates(
     for s, hits in zip(story_of, groups):
         story_best.setdefault(s, hits[0].score)
     next_score = list(story_best.values())[1:] + [None]
-    out = []
+    out: list[tuple] = []
+    stories: list[int] = []
     for pos, s, hits in zip(positions, story_of, groups):
         hit = hits[0]
         rank = story_rank[s]
@@ -511,11 +521,16 @@ def candidates(
         weighted = _quotes(q, matches, ev.best, _Text(index, pos))
         if weighted:
             out.append((rank, hit, ev, tuple(weighted), tuple(hits[1:]), pos))
-    # Each candidate's rivals: how many other candidates hold as much of the question (cov_window),
-    # as log1p. Holding every word of the question is evidence in five articles and little in
-    # thirty thousand, where many passages mention the same things.
+            stories.append(s)
+    # Each candidate's rivals: how many other stories hold as much of the question (cov_window),
+    # as log1p (copies of its own story are no rivals). Holding every word of the question is
+    # evidence in five articles and little in thirty thousand, where many passages mention the
+    # same things.
     covs = [part[2].cov_window for part in out]
-    rivals = [math.log1p(sum(1 for v in covs if v >= cov - 1e-9) - 1) for cov in covs]
+    rivals = [
+        math.log1p(len({t for t, v in zip(stories, covs) if v >= cov - 1e-9 and t != own}))
+        for cov, own in zip(covs, stories)
+    ]
     return asked, [
         Candidate(rank, hit, replace(ev, rivals=r), quotes, extra, pos)
         for (rank, hit, ev, quotes, extra, pos), r in zip(out, rivals)
@@ -625,8 +640,7 @@ def answer(
     text, notes, terms = asked.text, list(asked.notes), asked.terms
     if not terms:
         return Answer(text, False, notes=tuple(notes))
-    # Candidates in order of their probability: the BM25 rank and score ratio are among its
-    # signals, so it re-orders them where what the passages say disagrees (ties keep BM25 order).
+    # Candidates in order of their probability (ties keep BM25's order).
     ps = model.probabilities([c.evidence.vector() for c in cands])
     scored = sorted(zip(ps, cands), key=lambda pc: (-pc[0], pc[1].rank))
     scored = _one_per_story(index, scored)
@@ -655,7 +669,9 @@ def answer(
         )
         if closest is None:
             closest = result
-        if p < threshold or (outside is not None and c.evidence.time_mismatch):
+        if outside is not None and c.evidence.time_mismatch:
+            continue  # it cannot speak of the time asked about; a later candidate may
+        if p < threshold:
             break  # the candidates after it are below the threshold too (see _by_date): none is shown
         results.append(result)
     results = [replace(r, actors=actors_of(index, r.article.id, r.quotes)) for r in results]

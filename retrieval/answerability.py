@@ -9,9 +9,10 @@ trees, the default threshold, the data it was trained on, its threshold table, a
 that retrains it deterministically (``python bench/train_answerability.py``). No pickle: a model
 file is data, read with ``json``.
 
-Candidates are ordered by this probability (the BM25 rank and score ratio are among its signals),
-and the first one's is the answer's ``confidence``. A separate ranker over a few of the same
-signals was measured and ranked no better (README, "Answering").
+Candidates are ordered by this probability (BM25's order breaks ties; where BM25 ranked a
+candidate is no signal, see :data:`~retrieval.evidence.FEATURES`), and the first one's is the
+answer's ``confidence``. The choice of trees over a logistic regression, and the training data,
+are in docs/answering.md.
 """
 
 from __future__ import annotations
@@ -66,13 +67,18 @@ class Model:
         """The log-odds of many feature vectors: the trees walked for all of them at once with
         NumPy (one step per level), each vector's leaf values summed exactly (``math.fsum``), so
         a vector's log-odds do not depend on the others beside it."""
+        n = len(FEATURES)
+        if any(len(x) != n for x in xs):
+            raise ValueError(f"feature vectors must have {n} values ({', '.join(FEATURES)})")
+        linear = any(self.coef)
         out = []
         for x in xs:
             z = self.intercept
-            for v, m, s, c in zip(x, self.means, self.scales, self.coef):
-                z += c * (v - m) / s
+            if linear:  # trees store zero coefficients: 0 * (inf - m) would be NaN
+                for v, m, s, c in zip(x, self.means, self.scales, self.coef):
+                    z += c * (v - m) / s
             out.append(z)
-        if not self._packed or not xs:
+        if not self._packed or not len(xs):
             return out
         feature, threshold, left, right, value, roots = self._packed
         x = np.asarray(xs, dtype=np.float64)

@@ -53,15 +53,17 @@ DIALECT_QUESTION_WORDS = _words(
 )
 
 #: Dialect function words (relative pronoun, negation, "want", "because", demonstratives,
-#: "like this", "now", future and progressive particles, "of"), normalized: never content.
+#: "like this", "now", future and progressive particles, "of"), normalized: never content. Words
+#: that are also common Modern Standard words are left out (دول countries, كي in بان كي مون,
+#: جوا by air, طيب good, هلا as a name).
 DIALECT_FUNCTION_WORDS = _words(
     """اللي الي يلي ياللي مش مو مب موش ماهوش مافي ماكو مفيش مافيش بدو بده بدي بدهم بدك
-    عشان علشان عشانه لانو لانه انو انه هاد هادا هادي هاذا هاذي هاي هذي هدا هدي ده دي دا دول دوك هيك
-    هيكا كده كدا هيكي هلق هلا هلئ هسه هسا هسع الحين دلوقتي دلوقت توا تو دابا باش بش
+    عشان علشان عشانه لانو لانه انو انه هاد هادا هادي هاذا هاذي هاي هذي هدا هدي ده دي دا دوك هيك
+    هيكا كده كدا هيكي هلق هلئ هسه هسا هسع الحين دلوقتي دلوقت توا تو دابا باش بش
     متاع بتاع ديال تبع تاع تبعه تبعها حقت عم رح حا بيقول بتقول كمان برضه برضو لسه لسا
-    بعدين وايد واجد كتير برشا بزاف شويه شوي زي يعني طيب خلاص لحد لغايه ولا صار صارت
-    تبي تبون يبي يبون نبي ابي تبغي يبغي ابغي نبغي يبغون عايز عايزه عاوز عاوزه عايزين لازم جوا جوه
-    هني هنيه انهو انهي اشنوه شنوه انو اياه هاذول هدول هذول جه كي بخصوص"""
+    بعدين وايد واجد كتير برشا بزاف شويه شوي زي يعني خلاص لحد لغايه ولا صار صارت
+    تبي تبون يبي يبون نبي ابي تبغي يبغي ابغي نبغي يبغون عايز عايزه عاوز عاوزه عايزين لازم جوه
+    هني هنيه انهو انهي اشنوه شنوه انو اياه هاذول هدول هذول جه بخصوص"""
 )
 
 _DIALECT = DIALECT_QUESTION_WORDS | DIALECT_FUNCTION_WORDS
@@ -109,7 +111,7 @@ _WHO = _words("مين منو شكون اشكون منهو منهي ممن لمن
 _WHERE = _words("اين وين فين منين فاين واين فاين لاين ولاين")
 _WHEN = _words("متي ومتي فمتي لمتي امتي ايمتي امتا ايمتا متا وقتاش وقتيش امتين")
 _HOW_MANY = _words("كم بكم وكم فكم قديش قداش قدي كام بكام بقديش بقداش شحال اشحال")
-_WHY_HOW = _words("لماذا ولماذا ليش ليه علاش لاش عليش كيف وكيف فكيف كيفاش كيفش كيفن ازاي شلون اشلون لم")
+_WHY_HOW = _words("لماذا ولماذا ليش ليه علاش لاش عليش كيف وكيف فكيف كيفاش كيفش كيفن ازاي شلون اشلون")
 _WHICH = _words("اي باي لاي فاي واي ايه")
 _PRONOUNS = _words("هو هي هم هما هن الذي التي الذين اللي يكون تكون")
 #: Nouns that say what is counted or measured (``ما عدد``, ``ما نسبة``) or when (``ما تاريخ``).
@@ -153,9 +155,13 @@ def answer_type(words: Sequence[str]) -> str | None:
                 return "organization"
             if w in _WHICH:
                 return None
-        if i <= 2 and w in _DATE_NOUNS and (i == 0 or words[i - 1] in _ASK_START or words[i - 1] in _WHICH):
+        # «ما عدد», «ما هو عدد», «في أي عام»: the noun right after the question word or its pronoun.
+        asked = i == 0 or words[i - 1] in _ASK_START or (
+            i >= 2 and words[i - 1] in ("هو", "هي") and words[i - 2] in _ASK_START
+        )
+        if i <= 3 and w in _DATE_NOUNS and (asked or words[i - 1] in _WHICH):
             return "date"
-        if i <= 2 and w in _NUMBER_NOUNS and (i == 0 or words[i - 1] in _ASK_START):
+        if i <= 3 and w in _NUMBER_NOUNS and asked:
             return "number"
     return None
 
@@ -186,15 +192,27 @@ class QuestionTime:
         return bool(self.years or self.horizon)
 
 
+def _not_a_time(word: str, before: str, after: str) -> bool:
+    """``اليوم`` as "the day" (an adjective or a noun follows: ``اليوم العالمي للمرأة``, ``اليوم
+    الأول``), ``الجاري`` after no period (``الحساب الجاري``): no time named."""
+    if word == "اليوم":
+        return after.startswith("ال") or after in ("من", "الذي", "التي")
+    if word == "الجاري":
+        return before not in ("الشهر", "العام", "الاسبوع", "الموسم")
+    return False
+
+
 def question_time(words: Sequence[str]) -> QuestionTime:
     """The time the question of these normalized ``words`` names (see :class:`QuestionTime`)."""
     years: list[int] = []
     horizon, named = 0, ""
     for i, w in enumerate(words):
         bare = w[1:] if len(w) == 5 and w[0] in "بف" else w  # بـ2025 written glued
+        bare = bare[:-1] if len(bare) == 5 and bare[-1] == "م" else bare  # 2020م
+        before, after = words[i - 1] if i else "", words[i + 1] if i + 1 < len(words) else ""
         if _YEAR_RE.match(bare):
             years.append(int(bare))
-        elif w in RELATIVE_HORIZON_DAYS and not horizon:
+        elif w in RELATIVE_HORIZON_DAYS and not horizon and not _not_a_time(w, before, after):
             horizon, named = RELATIVE_HORIZON_DAYS[w], w
         elif w in _THIS_PERIOD and i and words[i - 1] in _THIS and not horizon:
             horizon, named = _THIS_PERIOD[w], f"{words[i - 1]} {w}"

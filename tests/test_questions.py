@@ -79,3 +79,19 @@ def test_question_time_years_and_relative_times() -> None:
     assert t.horizon == 8
     assert not question_time(_words("ماذا قال كوبلر عن الجيش؟"))
     assert question_time(_words("ماذا حدث في 2014 و2015؟")).years == (2014,)  # «و2015» is glued: one year read
+
+
+def test_review_cases_of_time_and_type() -> None:
+    # «اليوم العالمي» is a day's name, not "today"; «الحساب الجاري» no period; «2020م» a year.
+    assert not question_time(_words("متى يوافق اليوم العالمي للمرأة؟"))
+    assert not question_time(_words("ما الرصيد في الحساب الجاري؟"))
+    assert question_time(_words("ماذا حدث الشهر الجاري؟")).horizon == 45
+    assert question_time(_words("ماذا حدث عام 2020م؟")).years == (2020,)
+    # A pronoun between the question word and its noun; «لم» is a negation, not "why".
+    assert answer_type(_words("ما هو عدد النازحين؟")) == "number"
+    assert answer_type(_words("ما هي نسبة البطالة؟")) == "number"
+    assert answer_type(_words("ما هو تاريخ الاتفاق؟")) == "date"
+    assert answer_type(_words("لم يحضر الوزير الاجتماع")) is None
+    # Words that are also Modern Standard content stay in the question.
+    for word in ("دول", "كي", "جوا", "طيب", "هلا"):
+        assert not is_question_only(normalize_token(word)), word
