@@ -24,9 +24,21 @@ from pathlib import Path
 from typing import TypeVar
 
 from .answer import Answer, Result
+from .charsets import ALEF, ALEF_VARIANTS_RE, DIGITS_TO_ASCII, TATWEEL_RE
 from .errors import InputError
+from .normalize import dediac_ar, normalize_unicode, tokenize
 
-__all__ = ["EvalQuestion", "Outcome", "Report", "holdout_sample", "load_questions", "outcome", "report"]
+__all__ = [
+    "EvalQuestion",
+    "Outcome",
+    "Report",
+    "answer_words",
+    "holdout_sample",
+    "load_questions",
+    "outcome",
+    "report",
+    "span_scores",
+]
 
 T = TypeVar("T")
 MRR_DEPTH = 10
@@ -175,3 +187,34 @@ def report(outcomes: Sequence[Outcome]) -> Report:
         answered=sum(o.answered for o in outcomes) / max(len(outcomes), 1),
         calibration=tuple(bins),
     )
+
+
+# --------------------------------------------------------------------------- answer spans
+def answer_words(text: str) -> list[str]:
+    """An answer's words as span scores compare them (SQuAD style, for Arabic: issue #24):
+    punctuation dropped, diacritics and tatweel removed, alef forms folded, digits made ASCII, and
+    the article ``ال`` taken off a word of more than three letters. ``ة``/``ه`` and ``ى``/``ي``
+    stay apart."""
+    out = []
+    for token in tokenize(text):
+        w = ALEF_VARIANTS_RE.sub(ALEF, TATWEEL_RE.sub("", dediac_ar(normalize_unicode(token.surface))))
+        w = w.translate(DIGITS_TO_ASCII).lower()
+        out.append(w[2:] if w.startswith("ال") and len(w) > 3 else w)
+    return out
+
+
+def span_scores(prediction: str, golds: Sequence[str]) -> tuple[float, float]:
+    """Exact match and token F1 of ``prediction`` against the best of ``golds`` (both 0 for an
+    empty prediction or no gold), on :func:`answer_words`."""
+    pred = answer_words(prediction)
+    best_em = best_f1 = 0.0
+    for gold in golds:
+        ref = answer_words(gold)
+        if not pred or not ref:
+            continue
+        best_em = max(best_em, float(pred == ref))
+        common = sum(min(pred.count(w), ref.count(w)) for w in set(pred))
+        if common:
+            precision, recall = common / len(pred), common / len(ref)
+            best_f1 = max(best_f1, 2 * precision * recall / (precision + recall))
+    return best_em, best_f1

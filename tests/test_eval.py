@@ -71,3 +71,15 @@ def test_answers_are_identical_under_different_hash_seeds(tmp_path: Path) -> Non
 def test_retired_min_coverage_setting_says_what_to_use() -> None:
     out = sanad("ask", "بماذا تعهد ساركوزي؟", env={"SANAD_MIN_COVERAGE": "0.5"})
     assert out.returncode == 2 and "SANAD_MIN_CONFIDENCE" in out.stderr
+
+
+def test_span_scores_are_squad_style_for_arabic() -> None:
+    from retrieval.evaluation import answer_words, span_scores
+
+    # Diacritics, tatweel, alef forms, punctuation and the article fold away; ة and ه do not.
+    assert answer_words("«المُبعوث الأمـمي» مارتن كوبلر،") == ["مبعوث", "اممي", "مارتن", "كوبلر"]
+    assert span_scores("مارتن كوبلر", ["المبعوث مارتن كوبلر", "كوبلر"]) == (0.0, 0.8)
+    assert span_scores("إبراهيم", ["ابراهيم"]) == (1.0, 1.0)
+    assert span_scores("٣٢ عسكريا", ["32 عسكريا"]) == (1.0, 1.0)
+    assert span_scores("", ["كوبلر"]) == (0.0, 0.0) and span_scores("كوبلر", []) == (0.0, 0.0)
+    assert span_scores("مدينة", ["مدينه"])[1] == 0.0
