@@ -685,11 +685,17 @@ def answer(
         return Answer(text, False, terms=tuple(terms), notes=tuple(notes))
     if outside is not None:
         notes.append(outside)
-    notes.append(
-        f"no passage of the corpus answers this question: the closest one holds "
-        f"{round(100 * closest.coverage)}% of its specific words (probability {closest.probability:.2f}, "
-        f"{threshold:.2f} needed)"
-    )
+    if outside is not None and closest.probability >= threshold:  # refused for its time alone
+        notes.append(
+            f"no passage of the corpus speaks of the time this question asks about: the closest one holds "
+            f"{round(100 * closest.coverage)}% of its specific words"
+        )
+    else:
+        notes.append(
+            f"no passage of the corpus answers this question: the closest one holds "
+            f"{round(100 * closest.coverage)}% of its specific words (probability {closest.probability:.2f}, "
+            f"{threshold:.2f} needed)"
+        )
     return Answer(text, False, terms=tuple(terms), confidence=closest.probability, notes=tuple(notes), closest=closest)
 
 

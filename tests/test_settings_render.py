@@ -82,3 +82,21 @@ def test_telegram_refusal_names_the_closest_article_in_arabic(default_index) -> 
     assert "closest" not in text and "probability" not in text  # the English note is translated
     notes = notes(answer("ماذا قال كوبلرر عن الجيش الليبي؟", default_index).notes)
     assert notes == ["(الكلمة «كوبلرر» ليست في المقالات: بحثتُ عن «كوبلر».)"]
+
+
+def test_telegram_time_refusal_is_in_arabic() -> None:
+    from bot.telegram.render import notes
+    from retrieval.answer import answer
+    from retrieval.corpus import make_article
+    from retrieval.index import Index
+
+    index = Index.build(
+        [
+            make_article("a", "فاز المرشح في الانتخابات الرئاسية الفرنسية بعد جولة ثانية.", date="2015-11-05"),
+            make_article("b", "عقد المجلس البلدي اجتماعا في مصراتة مع بعثة الأمم المتحدة.", date="2015-10-01"),
+        ]
+    )
+    lines = notes(answer("من فاز بالانتخابات الرئاسية الفرنسية عام 2022؟", index).notes)
+    # Left-to-right runs (dates, years) are isolated with U+2066/U+2069 inside the Arabic line.
+    assert "أحدث مقال في المصادر بتاريخ \u20662015-11-05\u2069؛ السؤال عن \u20662022\u2069" in lines[-2]
+    assert "لا يتحدث عن الزمن الذي تسأل عنه" in lines[-1] and "speaks" not in " ".join(lines)
