@@ -649,7 +649,6 @@ def answer(
     results: list[Result] = []
     seen_quotes: list[tuple[set[int], str]] = []
     closest: Result | None = None
-    closest_evidence: Evidence | None = None
     # A question about a time after the newest article (or before the oldest): a candidate that
     # does not speak of that time itself (time_mismatch) cannot answer it, however likely.
     outside = _outside_note(index, asked.time)
@@ -669,11 +668,9 @@ def answer(
             also_reported_in=tuple(index.also_reported(c.hit.passage.article_id)),
         )
         if closest is None:
-            closest, closest_evidence = result, c.evidence
+            closest = result
         if outside is not None and c.evidence.time_mismatch:
             continue  # it cannot speak of the time asked about; a later candidate may
-        if c.evidence.entity_missing and asked.q.asks == "person":
-            continue  # a "who" question, and it names no one: a mention, not an answer
         if p < threshold:
             break  # the candidates after it are below the threshold too (see _by_date): none is shown
         results.append(result)
@@ -688,11 +685,11 @@ def answer(
         return Answer(text, False, terms=tuple(terms), notes=tuple(notes))
     if outside is not None:
         notes.append(outside)
-    held = f"the closest one holds {round(100 * closest.coverage)}% of its specific words"
-    if closest.probability >= threshold and outside is not None and closest_evidence.time_mismatch:
-        notes.append(f"no passage of the corpus speaks of the time this question asks about: {held}")
-    elif closest.probability >= threshold and closest_evidence.entity_missing:
-        notes.append(f"no passage of the corpus names who this question asks about: {held}")
+    if outside is not None and closest.probability >= threshold:  # refused for its time alone
+        notes.append(
+            f"no passage of the corpus speaks of the time this question asks about: the closest one holds "
+            f"{round(100 * closest.coverage)}% of its specific words"
+        )
     else:
         notes.append(
             f"no passage of the corpus answers this question: the closest one holds "

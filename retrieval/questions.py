@@ -140,11 +140,6 @@ def answer_type(words: Sequence[str]) -> str | None:
         if w == "من" and nxt in _WHEN:
             return "date"
         if w in _WHO or (w in ("من", "ومن", "فمن") and (i == 0 or nxt in _PRONOUNS) and nxt not in _WHICH):
-            # «من هو جمال خاشقجي؟» asks who a named person is (a description, no entity type);
-            # «من هو المتحدث باسم…؟», «من هي أول امرأة…؟» ask for a name.
-            after = words[i + 2] if nxt in ("هو", "هي") and i + 2 < n else ""
-            if after and not (after.startswith("ال") or (after[0] == "ا" and len(after) <= 4)):
-                return None
             return "person"
         if w in _HOW_MANY:
             return "number"

@@ -238,9 +238,7 @@ def test_a_question_after_the_newest_article_is_refused_saying_so() -> None:
 
     index = Index.build(
         [
-            make_article(
-                "a", "وفاز نيكولا ساركوزي في الانتخابات الرئاسية الفرنسية بعد جولة ثانية، حسب وزارة الداخلية.", date="2015-11-05"
-            ),
+            make_article("a", "فاز المرشح في الانتخابات الرئاسية الفرنسية بعد جولة ثانية.", date="2015-11-05"),
             make_article("b", "عقد المجلس البلدي اجتماعا في مصراتة مع بعثة الأمم المتحدة.", date="2015-10-01"),
         ]
     )
@@ -337,14 +335,3 @@ def test_a_candidate_that_cannot_speak_of_the_time_is_skipped_not_the_rest() -> 
     )
     ans = answer("هل المستشفيات تعمل الآن رغم نقص الأدوية؟", index, min_confidence=0.0)
     assert [r.article.id for r in ans.results] == ["undated"]
-
-
-def test_a_who_question_is_not_answered_by_a_passage_that_names_no_one(default_index) -> None:
-    # Issue #23: 000 says «أعلن متحدث باسم المعارضة الليبية إن المعارضين قاتلوا…»: every word of
-    # the question, and no name. A mention, not an answer; the refusal says why.
-    ans = answer("من هو المتحدث باسم المعارضة الليبية في مصراتة؟", default_index)
-    assert not ans.answered and ans.closest.article.id.startswith("000")
-    assert any(n.startswith("no passage of the corpus names who this question asks about") for n in ans.notes)
-    # The same kind of question where a passage names him is answered.
-    ans = answer("من هو المتحدث باسم الحكومة الليبية في طرابلس؟", default_index)
-    assert ans.answered and ans.results[0].article.id.startswith("001")

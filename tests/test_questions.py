@@ -95,10 +95,3 @@ def test_review_cases_of_time_and_type() -> None:
     # Words that are also Modern Standard content stay in the question.
     for word in ("دول", "كي", "جوا", "طيب", "هلا"):
         assert not is_question_only(normalize_token(word)), word
-
-
-def test_who_is_a_name_asks_a_description_who_is_a_role_asks_a_name() -> None:
-    assert answer_type(_words("من هو جمال خاشقجي؟")) is None  # who he is: no entity type
-    assert answer_type(_words("من هو المتحدث باسم الحكومة؟")) == "person"
-    assert answer_type(_words("من هي أول امرأة تولت الوزارة؟")) == "person"
-    assert answer_type(_words("من الذي افتتح الاجتماع؟")) == "person"

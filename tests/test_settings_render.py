@@ -100,11 +100,3 @@ def test_telegram_time_refusal_is_in_arabic() -> None:
     # Left-to-right runs (dates, years) are isolated with U+2066/U+2069 inside the Arabic line.
     assert "أحدث مقال في المصادر بتاريخ \u20662015-11-05\u2069؛ السؤال عن \u20662022\u2069" in lines[-2]
     assert "لا يتحدث عن الزمن الذي تسأل عنه" in lines[-1] and "speaks" not in " ".join(lines)
-
-
-def test_telegram_says_in_arabic_that_no_passage_names_who_was_asked_about(default_index) -> None:
-    from bot.telegram.render import notes
-    from retrieval.answer import answer
-
-    lines = notes(answer("من هو المتحدث باسم المعارضة الليبية في مصراتة؟", default_index).notes)
-    assert lines and "لا يسمّي من تسأل عنه" in lines[-1]

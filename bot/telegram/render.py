@@ -76,10 +76,6 @@ _NOTES = (
         _re.compile(r"^no passage of the corpus speaks of the time this question asks about: the closest one holds (\d+)%"),
         "(أقرب مقطع يحوي {0}% من الكلمات المحددة في سؤالك، لكنه لا يتحدث عن الزمن الذي تسأل عنه.)",
     ),
-    (
-        _re.compile(r"^no passage of the corpus names who this question asks about: the closest one holds (\d+)%"),
-        "(أقرب مقطع يحوي {0}% من الكلمات المحددة في سؤالك، لكنه لا يسمّي من تسأل عنه.)",
-    ),
     (_re.compile(r"^no passage of the corpus holds the words"), None),  # said by the reply itself
     (_re.compile(r"^«(.+)» is not in the corpus: searched «(.+)» instead"), "(الكلمة «{0}» ليست في المقالات: بحثتُ عن «{1}».)"),
 )
