@@ -277,12 +277,13 @@ def _question(
     return question_terms(terms, idf, index.df, max_idf, text, tokens, best, corrected, dating)
 
 
-def _kinds(index: Index) -> dict[int, int]:
-    """The :func:`~retrieval.evidence.term_kind` of the index's terms, by term id, as answers meet them."""
-    kinds = index.__dict__.get("_term_kinds")
-    if kinds is None:
-        kinds = index.__dict__.setdefault("_term_kinds", {})
-    return kinds
+def _by_term(index: Index, name: str) -> dict:
+    """A cache on ``index`` of something about its terms, by term id, filled as answers meet them:
+    ``_term_kinds`` (:func:`~retrieval.evidence.term_kind`), ``_term_roots`` (:func:`~retrieval.roots.root`)."""
+    cache = index.__dict__.get(name)
+    if cache is None:
+        cache = index.__dict__.setdefault(name, {})
+    return cache
 
 
 def _sentence_matches(
@@ -292,7 +293,7 @@ def _sentence_matches(
     (and, in ``rooted``, those it holds only by their root: ``root_slots``)."""
     first, last = index.passages.sentence_ptr[hit.row : hit.row + 2].tolist()
     ptr, terms, spans = index.analysed.rows(first, last)
-    kinds, vocab, roots = _kinds(index), index.postings.vocab, _term_roots(index)
+    kinds, roots, vocab = _by_term(index, "_term_kinds"), _by_term(index, "_term_roots"), index.postings.vocab
     out = []
     for j, seg in enumerate(hit.passage.sentences):
         a, b = ptr[j], ptr[j + 1]
@@ -470,13 +471,6 @@ def _root_slots(terms: Sequence[str], weights: Sequence[float]) -> dict[str, int
     return out
 
 
-def _term_roots(index: Index) -> dict[int, str]:
-    """The roots of the index's terms, by term id, as answers meet them."""
-    roots = index.__dict__.get("_term_roots")
-    if roots is None:
-        roots = index.__dict__.setdefault("_term_roots", {})
-    return roots
-
 
 def candidates(
     question: str, index: Index, period: DateRange = DateRange(), latest: bool = False
@@ -514,10 +508,11 @@ def candidates(
         matches = _sentence_matches(index, hit, slot_ids, asked.root_slots)
         nxt = next_score[rank - 1]
         title = _title_matches(index, pos, slot_ids)
-        best, _ = best_sentence(q, [m.match for m in matches]) if matches else (0, 0.0)
-        answers = _answer_spans(index, pos, matches, best, q) if q.asks in ANSWER_TYPES else ()
-        late = _time_mismatch(index, asked, pos, matches, best, title)
-        ev = evidence(q, [m.match for m in matches], title, rank, hit.score, top_score, nxt, answers, late)
+        sentences = [m.match for m in matches]
+        best = best_sentence(q, sentences) if matches else (0, 0.0)
+        answers = _answer_spans(index, pos, matches, best[0], q) if q.asks in ANSWER_TYPES else ()
+        late = _time_mismatch(index, asked, pos, matches, best[0], title)
+        ev = evidence(q, sentences, title, rank, hit.score, top_score, nxt, answers, late, best)
         weighted = _quotes(q, matches, ev.best, _Text(index, pos))
         if weighted:
             out.append((rank, hit, ev, tuple(weighted), tuple(hits[1:]), pos))

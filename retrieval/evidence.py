@@ -111,11 +111,15 @@ class QuestionTerms:
     weights: tuple[float, ...]
     unseen: tuple[bool, ...]
     max_idf: float
-    expects: str | None = None  # "number", "date" or None (see :func:`expected_type`)
+    asks: str | None = None  # the kind of answer asked for (retrieval.questions.answer_type)
     pairs: tuple[tuple[int, int], ...] = ()  # adjacent question terms (positions in ``terms``)
     best_score: float = 0.0  # BM25 score of a passage holding every term once (an upper mark)
     corrected: tuple[bool, ...] = ()  # searched as the nearest indexed spelling (retrieval.spelling)
-    asks: str | None = None  # the kind of answer asked for (retrieval.questions.answer_type)
+
+    @property
+    def expects(self) -> str | None:
+        """``"number"``, ``"date"`` or ``None``: what ``type_missing`` looks for (see :func:`expected_type`)."""
+        return self.asks if self.asks in ("date", "number") else None
 
     @property
     def total(self) -> float:
@@ -245,8 +249,7 @@ def question_terms(
     pairs = tuple(dict.fromkeys((a, b) for a, b in itertools.pairwise(seq) if a != b))
     fixed = tuple(t in corrected for t in terms)
     asks = asked_type(question) if question else None
-    expects = asks if asks in ("date", "number") else None
-    return QuestionTerms(tuple(terms), weights, unseen, max_idf, expects, pairs, best_score, fixed, asks)
+    return QuestionTerms(tuple(terms), weights, unseen, max_idf, asks, pairs, best_score, fixed)
 
 
 def weight(q: QuestionTerms, matched: frozenset[int] | set[int]) -> float:
@@ -274,6 +277,7 @@ def evidence(
     next_score: float | None,
     answers: Sequence[AnswerSpan] = (),
     time_mismatch: float = 0.0,
+    best: tuple[int, float] | None = None,
 ) -> Evidence:
     """The signals of one candidate passage at ``rank`` (1-based) with BM25 ``score``.
 
@@ -282,11 +286,14 @@ def evidence(
     ``next_score`` the next candidate's (``None`` when it is the last). ``answers`` are the
     answer candidates of the best sentence and its neighbours (:class:`AnswerSpan`), and
     ``time_mismatch`` 1.0 when neither the passage's words nor its article's date meet the time
-    the question names (computed by the caller, which knows the dates).
+    the question names (computed by the caller, which knows the dates). ``best`` is
+    :func:`best_sentence` of ``sentences`` when the caller has it already.
     """
     total = q.total
     n = len(q.terms)
-    best, best_w = best_sentence(q, sentences) if sentences else (0, 0.0)
+    if best is None:
+        best = best_sentence(q, sentences) if sentences else (0, 0.0)
+    best, best_w = best
     near = sentences[max(0, best - 1) : best + 2]  # the best sentence and its neighbours
     body: set[int] = set()
     rooted: set[int] = set()
