@@ -10,8 +10,9 @@
    the rarest word; numbers; unseen words; its BM25 score against the others) goes through the
    answerability model (:mod:`retrieval.answerability`): a calibrated probability that this
    article answers the question. Candidates are ordered by it (BM25's order breaks ties; the rank
-   itself is no signal: docs/answering.md; on ARCD it ranks above the search layer). The question is answered when the first
-   candidate's probability reaches ``min_confidence``; every other result shown reaches it too.
+   itself is no signal: docs/answering.md; on ARCD it ranks above the search layer). The
+   question is answered when the first candidate's probability reaches ``min_confidence``; every
+   other result shown reaches it too.
    A refusal says why and names the closest article (``Answer.closest``), never as a result.
 4. The best sentences of each kept passage are quoted verbatim, in source order, with the
    matched words' offsets for highlighting; a sentence whose terms repeat one already quoted
@@ -650,25 +651,14 @@ def answer(
     for p, c in scored:
         if len(results) >= top_k:
             break
-        picks, repeats = _fresh(index, c, _picks(index, asked, c), seen_quotes)
-        article = index.articles.at(c.position)
-        result = Result(
-            article=article,
-            passage_id=c.hit.passage.passage_id,
-            score=c.hit.score,
-            coverage=round(c.evidence.cov_window, 3),
-            quotes=tuple(_quote(article, m) for m in picks),
-            probability=round(p, 3),
-            repeats=repeats,
-            also_reported_in=tuple(index.also_reported(c.hit.passage.article_id)),
-        )
-        if closest is None:
-            closest = result
-        if outside is not None and c.evidence.time_mismatch:
-            continue  # it cannot speak of the time asked about; a later candidate may
-        if p < threshold:
+        timeless = outside is not None and bool(c.evidence.time_mismatch)  # cannot speak of the time asked about
+        if not timeless and p >= threshold:
+            results.append(_result(index, asked, c, p, seen_quotes))
+            continue
+        if closest is None and not results:  # the first candidate, not shown: its quotes mark no later one a repeat
+            closest = _result(index, asked, c, p, [])
+        if not timeless:
             break  # the candidates after it are below the threshold too (see _by_date): none is shown
-        results.append(result)
     results = [replace(r, actors=actors_of(index, r.article.id, r.quotes)) for r in results]
     if results:
         return Answer(text, True, tuple(results), tuple(terms), confidence=results[0].probability, notes=tuple(notes))
@@ -692,6 +682,23 @@ def answer(
             f"{threshold:.2f} needed)"
         )
     return Answer(text, False, terms=tuple(terms), confidence=closest.probability, notes=tuple(notes), closest=closest)
+
+
+def _result(index: Index, asked: Asked, c: Candidate, p: float, seen: list[tuple[set[int], str]]) -> Result:
+    """Candidate ``c`` (probability ``p``) as a result: its fresh quotes (``seen``: the sentences
+    quoted by the results before it, which this one's are added to; see :func:`_fresh`)."""
+    picks, repeats = _fresh(index, c, _picks(index, asked, c), seen)
+    article = index.articles.at(c.position)
+    return Result(
+        article=article,
+        passage_id=c.hit.passage.passage_id,
+        score=c.hit.score,
+        coverage=round(c.evidence.cov_window, 3),
+        quotes=tuple(_quote(article, m) for m in picks),
+        probability=round(p, 3),
+        repeats=repeats,
+        also_reported_in=tuple(index.also_reported(c.hit.passage.article_id)),
+    )
 
 
 def _by_date(

@@ -335,3 +335,16 @@ def test_a_candidate_that_cannot_speak_of_the_time_is_skipped_not_the_rest() -> 
     )
     ans = answer("هل المستشفيات تعمل الآن رغم نقص الأدوية؟", index, min_confidence=0.0)
     assert [r.article.id for r in ans.results] == ["undated"]
+
+
+def test_a_candidate_skipped_for_its_time_does_not_mark_the_answer_as_a_repeat() -> None:
+    from retrieval.corpus import make_article
+    from retrieval.index import Index
+
+    # The dated report cannot speak of «الآن» (its date is years back): skipped. The undated copy
+    # answers, with its own quote, not as a repeat of an article that is never shown.
+    text = "قال المتحدث باسم وزارة الصحة إن المستشفيات تعمل بكامل طاقتها رغم نقص الأدوية."
+    index = Index.build([make_article("dated", text, date="2015-11-05"), make_article("undated", text)])
+    ans = answer("هل المستشفيات تعمل الآن رغم نقص الأدوية؟", index, min_confidence=0.0)
+    assert [r.article.id for r in ans.results] == ["undated"]
+    assert ans.results[0].repeats == () and ans.results[0].quotes
