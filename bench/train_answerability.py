@@ -185,7 +185,7 @@ def _trees(x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> tuple[f
     baseline = float(np.ravel(hgb._baseline_prediction)[0])
     check = hgb.predict_proba(x[:2000])[:, 1]
     model = Model((0.0,) * x.shape[1], (1.0,) * x.shape[1], (0.0,) * x.shape[1], baseline, 0.5, {}, tuple(trees))
-    ours = np.array([_p(model, row) for row in x[:2000].tolist()])
+    ours = np.array(model.probabilities(x[:2000].tolist()))
     if not np.allclose(ours, check, atol=1e-9):
         raise SystemExit("the trees written out do not reproduce scikit-learn's probabilities")
     return baseline, tuple(trees)
@@ -231,8 +231,9 @@ def decisions(rows: list[dict], threshold: float) -> dict[str, float]:
     }
 
 
-def _p(model: Model, x: list[float]) -> float:
-    return model.probability_of(tuple(x))
+def _scored(model: Model, rows: list[dict]) -> list[dict]:
+    """``rows``, each with ``p``, the model's probability (all rows at once)."""
+    return [{**r, "p": p} for r, p in zip(rows, model.probabilities([r["x"] for r in rows]))]
 
 
 def out_of_fold(rows: list[dict], kind: str) -> list[dict]:
@@ -242,7 +243,7 @@ def out_of_fold(rows: list[dict], kind: str) -> list[dict]:
     for seed in TRAIN_SEEDS:
         mine = f"-{seed}"
         model = fit([r for r in rows if not r["group"].endswith(mine)], kind=kind)
-        out += [{**r, "p": _p(model, r["x"])} for r in rows if r["group"].endswith(mine)]
+        out += _scored(model, [r for r in rows if r["group"].endswith(mine)])
     return out
 
 
@@ -259,8 +260,7 @@ def choose_threshold(model: Model, rows: list[dict], folds: list[dict]) -> tuple
     answers. The table also shows the refusals of off-topic questions (ARCD, out-of-corpus and
     dialect off-topic questions asked of the Libya news; scored by ``model``)."""
     halves = [r for r in folds if r["group"].startswith(("arcd-half", "ooc-arcd", "belebele-half"))]
-    off = [{**r, "p": _p(model, r["x"])} for r in rows
-           if r["group"] in ("arcd-on-libya", "ooc-on-libya", "dialect-off-on-libya")]
+    off = _scored(model, [r for r in rows if r["group"] in ("arcd-on-libya", "ooc-on-libya", "dialect-off-on-libya")])
     table = []
     for t in [round(0.01 * i, 2) for i in range(1, 61)]:
         d = decisions(halves, t)

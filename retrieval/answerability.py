@@ -57,19 +57,14 @@ class Model:
         object.__setattr__(self, "_packed", _pack(self.trees))
 
     def logit(self, ev: Evidence) -> float:
-        return self.logit_of(ev.vector())
-
-    def logit_of(self, x: Sequence[float]) -> float:
-        """The log-odds of the feature vector ``x`` (:data:`FEATURES` order)."""
-        return self.logits([x])[0]
+        return self.logits([ev.vector()])[0]
 
     def logits(self, xs: Sequence[Sequence[float]]) -> list[float]:
         """The log-odds of many feature vectors: the trees walked for all of them at once with
         NumPy (one step per level), each vector's leaf values summed exactly (``math.fsum``), so
         a vector's log-odds do not depend on the others beside it."""
-        n = len(FEATURES)
-        if any(len(x) != n for x in xs):
-            raise ValueError(f"feature vectors must have {n} values ({', '.join(FEATURES)})")
+        if any(len(x) != len(FEATURES) for x in xs):
+            raise ValueError(f"feature vectors must have {len(FEATURES)} values ({', '.join(FEATURES)})")
         linear = any(self.coef)
         out = []
         for x in xs:
@@ -98,14 +93,10 @@ class Model:
         return [math.fsum([z, *v]) for z, v in zip(out, leaves)]
 
     def probability(self, ev: Evidence) -> float:
-        return self.probability_of(ev.vector())
-
-    def probability_of(self, x: Sequence[float]) -> float:
-        """The probability of the feature vector ``x`` (:data:`FEATURES` order)."""
-        return self.probabilities([x])[0]
+        return self.probabilities([ev.vector()])[0]
 
     def probabilities(self, xs: Sequence[Sequence[float]]) -> list[float]:
-        """The probabilities of many feature vectors (see :meth:`logits`)."""
+        """The probabilities of many feature vectors (:data:`FEATURES` order; see :meth:`logits`)."""
         return [_sigmoid(z) for z in self.logits(xs)]
 
     def to_json(self) -> dict:
