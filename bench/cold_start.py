@@ -94,11 +94,7 @@ def _fresh(checkout: Path, args: list[str], runs: int) -> tuple[float, float]:
 
 
 def _serve(checkout: Path, index: Path, qfile: Path, wfile: Path) -> dict:
-    proc = subprocess.run([sys.executable, "-c", _SERVE, str(index), str(qfile), str(wfile)], cwd=checkout,
-                          capture_output=True, text=True)  # fmt: skip
-    if proc.returncode != 0:
-        raise SystemExit(f"{checkout}: serving failed: {proc.stderr[-2000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return scale.last_json(["-c", _SERVE, str(index), str(qfile), str(wfile)], checkout, f"{checkout}: serving")
 
 
 def main(argv: list[str] | None = None) -> int:

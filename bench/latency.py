@@ -16,7 +16,6 @@ import argparse
 import gzip
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -28,13 +27,8 @@ import scale  # noqa: E402
 
 
 def serve(checkout: Path, index: Path, questions: Path) -> dict:
-    out = subprocess.run(
-        [sys.executable, str(checkout / "bench" / "scale.py"), "_serve", str(index), str(questions)],
-        capture_output=True, text=True, cwd=checkout,
-    )
-    if out.returncode != 0:
-        raise SystemExit(f"{checkout}: _serve failed: {out.stderr[-2000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return scale.last_json([str(checkout / "bench" / "scale.py"), "_serve", str(index), str(questions)], checkout,
+                           f"{checkout}: _serve")
 
 
 def main(argv: list[str] | None = None) -> int:

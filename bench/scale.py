@@ -84,16 +84,18 @@ def _du(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
+def last_json(argv: list[str], cwd: Path, what: str, env: dict | None = None) -> dict:
+    """Run ``python ARGV...`` in a fresh interpreter in ``cwd`` (a checkout); the JSON object it
+    prints last. A failure ends the benchmark with ``what`` and the end of the child's stderr."""
+    out = subprocess.run([sys.executable, *argv], capture_output=True, text=True, cwd=cwd, env={**os.environ, **(env or {})})
+    if out.returncode != 0:
+        raise SystemExit(f"{what} failed ({out.returncode}): {out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def _child(args: list[str], env: dict | None = None, script: Path | None = None) -> dict:
     """Run ``SCRIPT _MODE ...`` (default: this ``scale.py``) in a fresh interpreter; returns the JSON it prints last."""
-    out = subprocess.run(
-        [sys.executable, str(script or Path(__file__).resolve()), *args],
-        capture_output=True, text=True, cwd=REPO, env={**os.environ, **(env or {})},
-    )
-    if out.returncode != 0:
-        sys.stderr.write(out.stderr)
-        raise SystemExit(f"child {args[0]} failed ({out.returncode})")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return last_json([str(script or Path(__file__).resolve()), *args], REPO, f"child {args[0]}", env)
 
 
 # --------------------------------------------------------------------------- child modes
