@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="answer one question (or one per line from stdin with '-')")
     ask.add_argument("question", help="the question, in Arabic; '-' reads one question per line from stdin")
     ask.add_argument("--json", action="store_true", help="print one JSON object per question")
-    ask.add_argument("--min-confidence", type=float, help="probability the first result needs (0-1; 0 refuses nothing); env SANAD_MIN_CONFIDENCE")
+    ask.add_argument("--min-confidence", type=float, help="probability the first result needs (0-1; 0 refuses only a question about a time the articles never reach); env SANAD_MIN_CONFIDENCE")
     _common(ask)
     _dates(ask)
 
