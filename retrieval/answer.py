@@ -55,9 +55,10 @@ from .evidence import (
 )
 from .index import Hit, Index
 from .index.mentions import TYPES
-from .normalize import normalize_token, tokenize
-from .questions import ANSWER_TYPES, QuestionTime, dialect_forms, is_question_only, question_time
+from .normalize import STOPWORDS, normalize_token, tokenize
+from .questions import ANSWER_TYPES, QuestionTime, dialect_forms, is_question_only, question_time, question_word, span_type
 from .roots import root
+from .spans import FoundSpan, SpanModel, SpanSentence, bare_word as _bare, load_span_model, sentence_of
 from .spelling import correct
 from .stories import NO_DAY
 
@@ -76,6 +77,7 @@ __all__ = [
     "candidates",
     "clean_question",
     "default_min_confidence",
+    "span_sentences",
 ]
 
 #: Questions longer than this are cut (at a word boundary) before analysis.
@@ -129,6 +131,7 @@ class Result:
     probability: float = 0.0
     repeats: tuple[str, ...] = ()  # earlier results whose sentences these quotes repeat (see _fresh)
     also_reported_in: tuple[ArticleMeta, ...] = ()
+    answer: FoundSpan | None = None  # the words that answer, inside quote number answer.sentence (retrieval.spans)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +167,9 @@ class Asked:
     time: QuestionTime = QuestionTime()  # the years or relative time the question names
     # The root of each informative question term (retrieval.roots), for matches by root alone.
     root_slots: dict[str, int] = field(default_factory=dict)
+    span_kind: str | None = None  # the kind of answer span asked for (retrieval.questions.span_type)
+    wh: str = ""  # the question word, or the noun it asks about (retrieval.questions.question_word)
+    words: frozenset[str] = frozenset()  # the question's informative words, normalized, without ال
 
 
 @dataclass(frozen=True, slots=True)
@@ -459,8 +465,11 @@ def analyse_question(question: str, index: Index, period: DateRange = DateRange(
     alias = index.expand(terms)
     slot = {s: position[t] for s, t in alias.items()}
     slot_ids = {tid: i for s, i in slot.items() if (tid := index.postings.term_id(s)) >= 0}
-    named = question_time([normalize_token(t.surface) for t in tokenize(text)])
-    return Asked(text, tuple(notes), tuple(terms), q, slot, when, slot_ids, named, _root_slots(terms, q.weights))
+    words = [normalize_token(t.surface) for t in tokenize(text)]
+    return Asked(
+        text, tuple(notes), tuple(terms), q, slot, when, slot_ids, question_time(words), _root_slots(terms, q.weights),
+        span_type(words), question_word(words), frozenset(_bare(w) for w in words if w not in STOPWORDS),
+    )
 
 
 def _root_slots(terms: Sequence[str], weights: Sequence[float]) -> dict[str, int]:
@@ -617,6 +626,7 @@ def answer(
     model: Model | None = None,
     period: DateRange = DateRange(),
     latest: bool = False,
+    span_model: SpanModel | None = None,
 ) -> Answer:
     """Answer ``question`` from ``index`` with verbatim, sourced sentences.
 
@@ -659,7 +669,11 @@ def answer(
             closest = _result(index, asked, c, p, [])
         if not timeless:
             break  # the candidates after it are below the threshold too (see _by_date): none is shown
-    results = [replace(r, actors=actors_of(index, r.article.id, r.quotes)) for r in results]
+    reader = span_model or load_span_model()
+    results = [
+        replace(r, actors=actors_of(index, r.article.id, r.quotes), answer=reader.best(span_sentences(index, asked, r), asked.span_kind, asked.wh))
+        for r in results
+    ]
     if results:
         return Answer(text, True, tuple(results), tuple(terms), confidence=results[0].probability, notes=tuple(notes))
     if closest is None and period and index.dated:
@@ -780,6 +794,19 @@ def answer_candidate(index: Index, c: Candidate) -> tuple[str, int, int] | None:
     if span is None:
         return None
     return index.articles.at(c.position).text[span.start : span.end], span.start, span.end
+
+
+def span_sentences(index: Index, asked: Asked, r: Result) -> list[SpanSentence]:
+    """``r``'s quotes as the span model reads them (:mod:`retrieval.spans`): the matched words, the
+    actor mentions the index stored inside each, and which quote holds most matched words."""
+    if asked.span_kind is None:
+        return []
+    most = max(range(len(r.quotes)), key=lambda j: len(r.quotes[j].highlights), default=-1)
+    out = []
+    for j, q in enumerate(r.quotes):
+        marks = [(m.start - q.start, m.end - q.start, m.type) for m in index.mentions.in_span(r.article.id, q.start, q.end)]
+        out.append(sentence_of(q.text, q.start, q.highlights, marks, asked.words, j == most))
+    return out
 
 
 def actors_of(index: Index, article_id: str, quotes: Sequence[Quote]) -> tuple[Actor, ...]:

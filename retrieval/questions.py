@@ -30,6 +30,8 @@ __all__ = [
     "dialect_forms",
     "is_question_only",
     "question_time",
+    "question_word",
+    "span_type",
 ]
 
 
@@ -120,6 +122,9 @@ _DATE_NOUNS = _words("عام سنه تاريخ قرن يوم شهر العام �
 _PLACE_NOUNS = _words("دوله مدينه بلد بلاد قاره عاصمه منطقه قريه جزيره مكان موقع الدوله المدينه البلد دول مدن")
 _ORG_NOUNS = _words("منظمه جماعه حزب شركه فصيل جهه هيئه مؤسسه جمعيه حركه وكاله جامعه فريق نادي ميليشيا ميليشيات منظمات احزاب")
 _ASK_START = _words("ما ماذا شو شنو ايش وش ايه اش")
+# What-words with a clitic, glued or misspelt with د for ذ (as typed): they ask for a thing.
+_THING = _words("ماهو ماهي وما فما بماذا وماذا فماذا عماذا مادا بمادا ومادا")
+_BEFORE_WHO = _words("ضد الي علي عن مع يد بيد ل تاريخ لدي عند")
 
 
 def answer_type(words: Sequence[str]) -> str | None:
@@ -164,6 +169,36 @@ def answer_type(words: Sequence[str]) -> str | None:
         if i <= 3 and w in _NUMBER_NOUNS and asked:
             return "number"
     return None
+
+
+def span_type(words: Sequence[str]) -> str | None:
+    """The kind of answer span the question of these normalized ``words`` asks for (issue #24):
+    :func:`answer_type`'s kind, ``thing`` for «ما/ماذا/أي/شو …» asking for something of no named
+    kind («ما هي عاصمة فرنسا»), and ``None`` for why/how (``clause``), yes/no questions and
+    sentences with no question word: those get no span."""
+    kind = answer_type(words)
+    if kind is not None:
+        return None if kind == "clause" else kind
+    for i, w in enumerate(words):
+        # «ضد من», «إلى من», «على يد من», «في تاريخ من ؟»: «من» after a preposition or last asks who.
+        if w == "من" and i and (words[i - 1] in _BEFORE_WHO or i == len(words) - 1):
+            return "person"
+    if any(w in _ASK_START or w in _WHICH or w in _THING or w.startswith("ماال") for w in words[:4]):
+        return "thing"
+    return None
+
+
+def question_word(words: Sequence[str]) -> str:
+    """The first question word of the normalized ``words`` (``متي``, ``كم``, ``وين``, ``ما``), the
+    noun after a «ما/أي» that says what is asked (``ما عاصمة`` → ``عاصمه``) or ``""``."""
+    every = _WHO | _WHERE | _WHEN | _HOW_MANY | _WHY_HOW | _WHICH | _ASK_START | _THING | {"من"}
+    for i, w in enumerate(words[:4]):
+        if w in every:
+            if w in _ASK_START | _WHICH | _THING:
+                nxt = [x for x in words[i + 1 : i + 3] if x not in _PRONOUNS]
+                return nxt[0] if nxt else w
+            return w
+    return ""
 
 
 # --------------------------------------------------------------------------- time named

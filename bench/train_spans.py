@@ -1,0 +1,327 @@
+"""Train the answer-span model (retrieval/data/spans.json) deterministically: ``python bench/train_spans.py``.
+
+Data: the train parts of ARCD (official split) and of Belebele's Arabic extractive set
+(bench/splits.py); their paragraphs are split again by a hash of the paragraph id into a fitting
+part (3/4) and a dev part (1/4), which chooses the regularisation, the calibration and the
+threshold. The test parts are never read here (bench/spans.py reports them).
+
+Each question is asked, with the answerability model out of the way (``min_confidence=0``), of an
+index holding only its paragraph, the way a user's question reaches the span model: the first
+result's quotes are its sentences. The gold answer's candidates (highest token F1 with a gold
+answer, at least :data:`POSITIVE_F1`) are the positives of a conditional logit: one softmax over
+the candidates of the question, the log of the mass on the positives maximised with an L2 penalty
+(scipy's L-BFGS; the loss is convex, the start is zeros, so the fit is deterministic). Features
+seen in fewer than :data:`MIN_QUESTIONS` fitting questions are dropped.
+
+The calibration is a logistic regression of "the best candidate's token F1 >= 0.5" on the logit
+of its softmax share, fitted on dev; the threshold is the lowest that keeps dev precision at or
+above :data:`TARGET_PRECISION`. Run from the repository root; rows are cached under
+``--cache`` (about 4 minutes to build on 2 cores, seconds after).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import sys
+import time
+from collections import Counter
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from retrieval.answer import analyse_question, answer, span_sentences  # noqa: E402
+from retrieval.corpus import make_article  # noqa: E402
+from retrieval.evaluation import span_scores  # noqa: E402
+from retrieval.index import Index  # noqa: E402
+from retrieval.spans import SPAN_MODEL_VERSION, SpanModel, SpanSentence, candidates, span_features  # noqa: E402
+from splits import arcd_part, belebele_part  # noqa: E402
+
+SHARED = REPO.parent / "shared"
+ARCD = SHARED / "benchmarks" / "arcd"
+BELEBELE = SHARED / "qa" / "belebele-eqa-ar"
+OUT = REPO / "retrieval" / "data" / "spans.json"
+POSITIVE_F1 = 0.5
+MIN_QUESTIONS = 2
+TARGET_PRECISION = 0.75
+L2 = (3.0, 10.0, 30.0, 100.0)
+_OFF = SpanModel({}, 0.0, 0.0, 2.0, {})  # shows no span: the rows are read from the sentences
+
+
+def _jsonl(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def dev_part(context_id: str) -> bool:
+    """A quarter of the training paragraphs, by SHA-1 of their id."""
+    return hashlib.sha1(("dev:" + context_id).encode("utf-8")).digest()[0] % 4 == 0
+
+
+def questions(part: str) -> list[dict]:
+    """ARCD's and Belebele's questions of ``part`` (``train`` or ``test``), with their paragraph."""
+    arcd = arcd_part(ARCD)
+    actx = {c["context_id"]: c for c in _jsonl(ARCD / "contexts.jsonl")}
+    bctx = {c["context_id"]: c for c in _jsonl(BELEBELE / "contexts.jsonl")}
+    out = [
+        {**q, "set": "arcd", "context": actx[q["context_id"]]}
+        for q in _jsonl(ARCD / "questions.jsonl")
+        if arcd.get(q["context_id"]) == part
+    ]
+    out += [
+        {**q, "set": "belebele", "context": bctx[q["context_id"]]}
+        for q in _jsonl(BELEBELE / "questions.jsonl")
+        if belebele_part(q["context_id"]) == part
+    ]
+    return out
+
+
+def reading(q: dict) -> dict:
+    """What the span model reads for ``q`` asked of its paragraph alone: the kind asked and the
+    first result's sentences (none when the question asks for no thing)."""
+    c = q["context"]
+    index = Index.build([make_article(c["context_id"], c["text"], title=c.get("title") or None)], tagger="ensemble")
+    asked = analyse_question(q["question"], index)
+    ans = answer(q["question"], index, top_k=1, min_confidence=0.0, span_model=_OFF)
+    sentences = span_sentences(index, asked, ans.results[0]) if ans.results else []
+    return {
+        "id": q["id"], "set": q["set"], "context_id": c["context_id"], "answers": q["answers"],
+        "kind": asked.span_kind, "wh": asked.wh, "sentences": [asdict(s) for s in sentences],
+    }
+
+
+def load_rows(part: str, cache: Path) -> list[dict]:
+    path = cache / f"spans-{part}.jsonl"
+    if path.exists():
+        return _jsonl(path)
+    cache.mkdir(parents=True, exist_ok=True)
+    from multiprocessing import Pool
+
+    rows = []
+    t0 = time.perf_counter()
+    qs = questions(part)
+    with Pool(2) as pool:  # order kept: imap
+        for n, row in enumerate(pool.imap(reading, qs, chunksize=8), 1):
+            rows.append(row)
+            if n % 100 == 0:
+                print(f"  {part}: {n}/{len(qs)} questions read, {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+    with path.open("w", encoding="utf-8") as fh:
+        for r in rows:
+            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    return rows
+
+
+def _sentence(d: dict) -> SpanSentence:
+    return SpanSentence(
+        d["text"], d["start"], tuple(map(tuple, d["words"])), tuple(d["norms"]), tuple(d["matched"]),
+        tuple(d["kinds"]), tuple(map(tuple, d["marks"])), d["best"],
+    )
+
+
+def expand(row: dict) -> tuple[list[list[tuple[str, float]]], list[float], list[str]]:
+    """Every candidate of ``row``: its features, its token F1 against the gold answers, its text."""
+    feats, f1s, texts = [], [], []
+    if row["kind"] is None:
+        return feats, f1s, texts
+    for d in row["sentences"]:
+        s = _sentence(d)
+        for i, k in candidates(s):
+            text = s.text[s.words[i][0] : s.words[k][1]]
+            feats.append(span_features(s, row["kind"], i, k, row["wh"]))
+            f1s.append(span_scores(text, row["answers"])[1])
+            texts.append(text)
+    return feats, f1s, texts
+
+
+class Data:
+    """Candidates of many questions as one sparse matrix, rows grouped by question."""
+
+    def __init__(self, rows: list[dict], vocab: dict[str, int] | None = None) -> None:
+        from scipy.sparse import csr_matrix
+
+        expanded = [expand(r) for r in rows]
+        if vocab is None:
+            seen: Counter[str] = Counter()
+            for feats, f1s, _ in expanded:
+                if f1s and max(f1s) >= POSITIVE_F1:
+                    seen.update({f for row in feats for f, _ in row})
+            vocab = {f: i for i, f in enumerate(sorted(f for f, n in seen.items() if n >= MIN_QUESTIONS))}
+        self.vocab = vocab
+        data, cols, ptr = [], [], [0]
+        self.group: list[int] = []
+        self.f1: list[float] = []
+        self.texts: list[str] = []
+        self.starts = [0]
+        for g, (feats, f1s, texts) in enumerate(expanded):
+            for row, f1, text in zip(feats, f1s, texts):
+                for f, v in row:
+                    if (j := vocab.get(f)) is not None:
+                        cols.append(j)
+                        data.append(v)
+                ptr.append(len(cols))
+                self.group.append(g)
+                self.f1.append(f1)
+                self.texts.append(text)
+            self.starts.append(len(self.f1))
+        self.X = csr_matrix((np.array(data, float), np.array(cols, int), np.array(ptr, int)), shape=(len(self.f1), len(vocab)))
+        self.n = len(rows)
+        f1 = np.array(self.f1)
+        best = np.zeros_like(f1)
+        for g in range(self.n):
+            a, b = self.starts[g], self.starts[g + 1]
+            if b > a and f1[a:b].max() >= POSITIVE_F1:
+                best[a:b] = f1[a:b] >= f1[a:b].max() - 1e-9
+        self.positive = best
+
+
+def _group_softmax(s: np.ndarray, starts: list[int]) -> np.ndarray:
+    p = np.zeros_like(s)
+    for a, b in zip(starts[:-1], starts[1:]):
+        if b > a:
+            e = np.exp(s[a:b] - s[a:b].max())
+            p[a:b] = e / e.sum()
+    return p
+
+
+def fit(d: Data, l2: float) -> np.ndarray:
+    from scipy.optimize import minimize
+
+    groups = [(a, b) for a, b in zip(d.starts[:-1], d.starts[1:]) if b > a and d.positive[a:b].any()]
+    keep = np.zeros(len(d.f1), bool)
+    for a, b in groups:
+        keep[a:b] = True
+    X = d.X[keep]
+    pos = d.positive[keep]
+    starts = [0]
+    for a, b in groups:
+        starts.append(starts[-1] + b - a)
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        s = X @ w
+        total = 0.0
+        grad_s = np.zeros_like(s)
+        for a, b in zip(starts[:-1], starts[1:]):
+            z = s[a:b]
+            m = z.max()
+            e = np.exp(z - m)
+            all_ = e.sum()
+            pe = e * pos[a:b]
+            mass = pe.sum()
+            total += math.log(all_) - math.log(mass)
+            grad_s[a:b] = e / all_ - pe / mass
+        return total + 0.5 * l2 * float(w @ w), X.T @ grad_s + l2 * w
+
+    res = minimize(loss, np.zeros(X.shape[1]), jac=True, method="L-BFGS-B", options={"maxiter": 500})
+    return res.x
+
+
+def predict(d: Data, w: np.ndarray) -> list[tuple[float, float, str]]:
+    """Per question: (softmax share of the best candidate, its token F1, its text); (0, 0, '') for none."""
+    s = d.X @ w
+    p = _group_softmax(s, d.starts)
+    out = []
+    for a, b in zip(d.starts[:-1], d.starts[1:]):
+        if b == a:
+            out.append((0.0, 0.0, ""))
+            continue
+        i = a + int(np.argmax(s[a:b]))
+        out.append((float(p[i]), d.f1[i], d.texts[i]))
+    return out
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+def calibrate(preds: list[tuple[float, float, str]], rows: list[dict]) -> tuple[float, dict[str, float]]:
+    """``a`` and ``b[kind]`` of :class:`SpanModel`: a logistic regression of "right" on the logit of
+    the share and the kind asked (one intercept per kind; kinds unseen on dev get the mean)."""
+    from sklearn.linear_model import LogisticRegression
+
+    kinds = sorted({r["kind"] for (_, _, t), r in zip(preds, rows) if t})
+    x = np.array([[_logit(p)] + [float(r["kind"] == k) for k in kinds] for (p, _, t), r in zip(preds, rows) if t])
+    y = np.array([f1 >= 0.5 for (_, f1, t) in preds if t], int)
+    lr = LogisticRegression(C=1.0, fit_intercept=False).fit(x, y)
+    b = {k: round(float(v), 6) for k, v in zip(kinds, lr.coef_[0][1:])}
+    b["*"] = round(float(np.mean(list(b.values()))), 6)
+    return float(lr.coef_[0][0]), b
+
+
+def scores(preds: list[tuple[float, float, str]], rows: list[dict], model: SpanModel | None = None) -> dict:
+    """EM, F1 and the precision of shown spans over ``rows`` (a question with no span scores 0)."""
+    em = f1 = shown = right = 0.0
+    for (p, _, text), row in zip(preds, rows):
+        if not text or (model is not None and model.probability(p, row["kind"]) < model.threshold):
+            continue
+        e, f = span_scores(text, row["answers"])
+        em, f1, shown, right = em + e, f1 + f, shown + 1, right + (f >= 0.5)
+    n = max(len(rows), 1)
+    return {"questions": len(rows), "EM": round(em / n, 3), "F1": round(f1 / n, 3), "shown": int(shown),
+            "precision": round(right / shown, 3) if shown else None}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--cache", type=Path, default=Path("/tmp/sanad-spans"))
+    ap.add_argument("--out", type=Path, default=OUT)
+    args = ap.parse_args()
+    rows = load_rows("train", args.cache)
+    fit_rows = [r for r in rows if not dev_part(r["context_id"])]
+    dev_rows = [r for r in rows if dev_part(r["context_id"])]
+    train = Data(fit_rows)
+    dev = Data(dev_rows, train.vocab)
+    print(f"fit {len(fit_rows)} questions, {train.X.shape[0]} candidates, {train.X.shape[1]} features; "
+          f"dev {len(dev_rows)} questions", file=sys.stderr)
+    best = None
+    for l2 in L2:
+        w = fit(train, l2)
+        s = scores(predict(dev, w), dev_rows)
+        print(f"  l2 {l2}: dev {s}", file=sys.stderr)
+        if best is None or s["F1"] > best[0]["F1"]:
+            best = (s, l2, w)
+    _, l2, w = best
+    preds = predict(dev, w)
+    a, b = calibrate(preds, dev_rows)
+    probe = SpanModel({}, a, b, 0.0, {})
+    shown = sorted((probe.probability(p, r["kind"]), f1 >= 0.5) for (p, f1, t), r in zip(preds, dev_rows) if t)
+    threshold = 1.0
+    for i, (p, _) in enumerate(shown):
+        tail = shown[i:]
+        if sum(r for _, r in tail) / len(tail) >= TARGET_PRECISION:
+            threshold = round(p, 3)
+            break
+    inv = {i: f for f, i in train.vocab.items()}
+    weights = {inv[i]: round(float(v), 6) for i, v in enumerate(w) if abs(v) >= 1e-6}
+    model = SpanModel(weights, round(a, 6), b, threshold, {})
+    dev_all, dev_shown = scores(preds, dev_rows), scores(preds, dev_rows, model)
+    print(f"chosen l2 {l2}; calibration a={a:.3f} b={b}; threshold {threshold}", file=sys.stderr)
+    print(f"dev, every span: {dev_all}\ndev, spans over the threshold: {dev_shown}", file=sys.stderr)
+    doc = {
+        "version": SPAN_MODEL_VERSION,
+        "a": model.a,
+        "b": model.b,
+        "threshold": threshold,
+        "meta": {
+            "command": "python bench/train_spans.py",
+            "data": "train parts of ARCD (official split) and Belebele-EQA-ar (bench/splits.py); "
+                    "dev: a quarter of their paragraphs (bench/train_spans.py dev_part)",
+            "fit_questions": len(fit_rows), "dev_questions": len(dev_rows), "l2": l2,
+            "target_precision": TARGET_PRECISION, "dev_every_span": dev_all, "dev_shown": dev_shown,
+        },
+        "weights": dict(sorted(weights.items())),
+    }
+    args.out.write_text(json.dumps(doc, ensure_ascii=False, indent=0, sort_keys=False) + "\n", encoding="utf-8")
+    print(f"wrote {args.out} ({len(weights)} weights)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,403 @@
+"""The answer span: the words of a quoted sentence that answer the question (issue #24).
+
+Sanad quotes whole sentences; this module points at the words inside them that answer a question
+asking for a thing (who, where, when, how many, which organisation). It never changes which
+results are shown, and it never shows a word that is not in the quote.
+
+Candidates (:func:`candidates`) are runs of one to :data:`MAX_WORDS` words of one quoted sentence
+that hold none of the question's matched words, cross no strong punctuation, and start and end
+on a content word; the stored actor mentions, numbers and dates of the sentence are among them
+(a run that cuts one in two is marked). Each is scored by a linear model over sparse named
+features (:func:`span_features`): the words just before and after it (and which kind of answer
+is asked), how far it stands from the matched question words and on which side, whether it is
+exactly a mention of the asked kind, its length. The features split into those of the first
+word, those of the last word and those of the whole run, so a sentence's candidates are scored
+from one pass over its words (:meth:`SpanModel.best`).
+
+The weights are a conditional logit (a softmax over one result's candidates, trained to put
+the mass on the gold answer's words) fitted by ``python bench/train_spans.py`` on the QA
+training parts; they ship as plain JSON in ``retrieval/data/spans.json`` with the calibration
+that turns the best candidate's softmax share into the probability that it is right
+(token F1 >= 0.5), and the threshold under which no span is shown.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from .errors import ModelLoadError
+from .evidence import DATE, NUMBER, term_kind
+from .normalize import STOPWORDS, Analyzer, normalize_token, tokenize
+
+__all__ = [
+    "MAX_WORDS",
+    "OPENERS",
+    "SPAN_KINDS",
+    "SPAN_MODEL_VERSION",
+    "FoundSpan",
+    "SpanModel",
+    "SpanSentence",
+    "bare_word",
+    "candidates",
+    "load_span_model",
+    "sentence_of",
+    "span_features",
+]
+
+#: Bump when the features or their meaning change: an older model file is refused.
+SPAN_MODEL_VERSION = 1
+#: The longest answer considered, in words.
+MAX_WORDS = 8
+#: The kinds of answer a span is looked for (retrieval.questions.answer_type); ``clause`` (why,
+#: how) and questions of no kind get none.
+SPAN_KINDS = frozenset(("person", "place", "organization", "date", "number", "thing"))
+_FILE = "spans.json"
+_STRONG = re.compile(r"[.:؛;!?؟\n()\[\]«»\"]")  # a run of words never crosses these
+_COMMA = re.compile(r"[,،]")
+_WINDOW = 4  # words either side counted for matched question words
+#: Words an answer may open with though they are stopwords (``في مدينة پيلا``, ``من المطرب``).
+OPENERS = frozenset(("في", "من", "الي", "علي", "بين", "نحو", "حوالي", "منذ", "عن", "قبل", "بعد", "خلال"))
+
+
+@dataclass(frozen=True, slots=True)
+class SpanSentence:
+    """One quoted sentence as the span model reads it: its text, where it starts in the article,
+    its words (offsets in ``text``), which of them matched question words, and the kind of each
+    word that lies inside a stored mention, number or date (``None`` elsewhere)."""
+
+    text: str
+    start: int
+    words: tuple[tuple[int, int], ...]
+    norms: tuple[str, ...]
+    matched: tuple[bool, ...]
+    kinds: tuple[str | None, ...]
+    marks: tuple[tuple[int, int, str], ...] = ()  # (first, last word, kind) of each mention / number / date
+    best: bool = False  # the sentence that holds most of the question's words
+
+
+def sentence_of(
+    text: str,
+    start: int,
+    highlights: Iterable[tuple[int, int]],
+    marks: Iterable[tuple[int, int, str]],
+    question_words: frozenset[str] = frozenset(),
+    best: bool = False,
+) -> SpanSentence:
+    """A :class:`SpanSentence` from a quote: ``highlights`` are the matched words' offsets and
+    ``marks`` the (start, end, kind) of its mentions, numbers and dates, all in ``text``; a word
+    equal to one of ``question_words`` (normalized, without ``ال``) counts as matched too."""
+    toks = tokenize(text)
+    hl = sorted(highlights)
+    norms = tuple(normalize_token(t.surface) for t in toks)
+    matched = []
+    for t, n in zip(toks, norms):
+        hit = any(a < t.end and t.start < b for a, b in hl)
+        matched.append(hit or bare_word(n) in question_words)
+    kinds: list[str | None] = [None] * len(toks)
+    spans: list[tuple[int, int, str]] = []
+    for s, e, kind in sorted([*marks, *_numbers_and_dates(toks, norms)]):
+        inside = [i for i, t in enumerate(toks) if s <= t.start and t.end <= e]
+        if not inside:
+            continue
+        for i in inside:
+            kinds[i] = kinds[i] or kind
+        spans.append((inside[0], inside[-1], kind))
+    return SpanSentence(
+        text, start, tuple((t.start, t.end) for t in toks), norms, tuple(matched), tuple(kinds), tuple(spans), best
+    )
+
+
+_PLAIN = Analyzer()
+
+
+@lru_cache(maxsize=50_000)
+def _word_kind(norm: str) -> str | None:
+    term = _PLAIN.term(norm)
+    k = term_kind(term) if term else 0
+    return None if not k else "year" if k == NUMBER | DATE else "date" if k & DATE else "number"
+
+
+def _numbers_and_dates(toks: Sequence, norms: Sequence[str]) -> list[tuple[int, int, str]]:
+    """(start, end, kind) of each run of number words or digits (``number``; ``year`` for three
+    or four digits) and of date words (a month, a weekday, «صباح»), consecutive words of one
+    kind together (``نصف مليون``, ``13 أكتوبر``: a date and a year side by side stay apart)."""
+    out: list[list] = []
+    last = -2
+    for i, (t, n) in enumerate(zip(toks, norms)):
+        kind = _word_kind(n)
+        if kind is None:
+            continue
+        if out and last == i - 1 and out[-1][2] == kind:
+            out[-1][1] = t.end
+        else:
+            out.append([t.start, t.end, kind])
+        last = i
+    return [tuple(x) for x in out]
+
+
+def bare_word(word: str) -> str:
+    """A normalized word without the article ``ال`` (a word of more than four letters)."""
+    return word[2:] if word.startswith("ال") and len(word) > 4 else word
+
+
+@dataclass(frozen=True, slots=True)
+class FoundSpan:
+    """The answer span of one result: ``text == article.text[start:end]``, inside the result's
+    quote number ``sentence``; ``probability`` that it is right (calibrated: token F1 >= 0.5)."""
+
+    text: str
+    start: int
+    end: int
+    sentence: int
+    probability: float
+    kind: str | None = None  # the kind of mention it is exactly (person, place, ...), if any
+
+
+def candidates(s: SpanSentence) -> list[tuple[int, int]]:
+    """(first, last) word of each candidate run of ``s``: at most :data:`MAX_WORDS` words, none
+    matched nor part of a mention that holds a matched word, no strong punctuation inside, the
+    first word no stopword (but :data:`OPENERS`), the last word no stopword."""
+    out = []
+    n = len(s.words)
+    # Words of a mention that names a question word («خليفة» of «خليفة حفتر» for «من التقى حفتر»).
+    named = [False] * n
+    for f, l, _ in s.marks:
+        if any(s.matched[f : l + 1]):
+            named[f : l + 1] = [True] * (l + 1 - f)
+    for i in range(n):
+        if s.matched[i] or named[i] or (s.norms[i] in STOPWORDS and s.norms[i] not in OPENERS):
+            continue
+        for k in range(i, min(n, i + MAX_WORDS)):
+            if s.matched[k] or named[k]:
+                break
+            if k > i and _STRONG.search(s.text, s.words[k - 1][1], s.words[k][0]):
+                break
+            if s.norms[k] in STOPWORDS:
+                continue
+            out.append((i, k))
+    return out
+
+
+def _shape(word: str) -> str:
+    if word.isdigit():
+        return "digit"
+    if word.startswith(("ال", "وال", "بال", "لل", "فال", "كال")):
+        return "al"
+    if word.startswith(("و", "ف", "ب", "ل")) and len(word) > 4:
+        return "clitic"
+    return "plain"
+
+
+def _gap(s: SpanSentence, left: int, right: int) -> str:
+    """What stands between word ``left`` and word ``right``: a strong mark, a comma, or nothing."""
+    if left < 0 or right >= len(s.words):
+        return "edge"
+    between = s.text[s.words[left][1] : s.words[right][0]]
+    return "strong" if _STRONG.search(between) else "comma" if _COMMA.search(between) else "space"
+
+
+def _bucket(d: int) -> str:
+    return str(d) if d <= 3 else "4-6" if d <= 6 else "7+"
+
+
+class _Context:
+    """The per-word facts of one sentence that the features read (computed once)."""
+
+    __slots__ = ("s", "asks", "left_match", "right_match", "near", "before", "after", "wh")
+
+    def __init__(self, s: SpanSentence, asks: str, wh: str = "") -> None:
+        self.s, self.asks, self.wh = s, asks, wh
+        n = len(s.words)
+        last = -1
+        self.left_match = [0] * n  # distance to the nearest matched word before (0: none)
+        for i in range(n):
+            self.left_match[i] = i - last if last >= 0 else 0
+            if s.matched[i]:
+                last = i
+        nxt = -1
+        self.right_match = [0] * n
+        for i in range(n - 1, -1, -1):
+            self.right_match[i] = nxt - i if nxt >= 0 else 0
+            if s.matched[i]:
+                nxt = i
+        self.near = [sum(s.matched[max(0, i - _WINDOW) : i + _WINDOW + 1]) for i in range(n)]
+        self.before = [sum(s.matched[max(0, i - 2 * _WINDOW) : i]) for i in range(n)]  # matched words just before i
+        self.after = [sum(s.matched[i + 1 : i + 1 + 2 * _WINDOW]) for i in range(n)]  # and just after
+
+
+def _first_features(c: _Context, i: int) -> list[str]:
+    s, a = c.s, c.asks
+    prev = s.norms[i - 1] if i else "<s>"
+    prev2 = s.norms[i - 2] if i > 1 else "<s>"
+    d = c.left_match[i]
+    gap = _gap(s, i - 1, i)
+    return [
+        f"p1={prev}",
+        f"{a}|p1={prev}",
+        f"p2={prev2}",
+        f"{a}|gap<={gap}",
+        f"{a}|pm={int(i > 0 and s.matched[i - 1])}",
+        f"{a}|ld={_bucket(d) if d else 'none'}",
+        f"{a}|w1={_shape(s.norms[i])}",
+        f"{a}|k1={s.kinds[i]}",
+        f"w1={s.norms[i]}",
+        f"{a}|before={min(c.before[i], 4)}",
+        f"{c.wh}|p1={prev}",
+    ]
+
+
+def _last_features(c: _Context, k: int) -> list[str]:
+    s, a = c.s, c.asks
+    n = len(s.words)
+    nxt = s.norms[k + 1] if k + 1 < n else "</s>"
+    d = c.right_match[k]
+    gap = _gap(s, k, k + 1)
+    return [
+        f"n1={nxt}",
+        f"{a}|n1={nxt}",
+        f"{a}|gap>={gap}",
+        f"{a}|nm={int(k + 1 < n and s.matched[k + 1])}",
+        f"{a}|rd={_bucket(d) if d else 'none'}",
+        f"{a}|kn={s.kinds[k]}",
+        f"{a}|kafter={s.kinds[k + 1] if k + 1 < n else None}",
+        f"{a}|after={min(c.after[k], 4)}",
+        f"{c.wh}|n1={nxt}",
+        f"wn={s.norms[k]}",
+    ]
+
+
+def _span_features(c: _Context, i: int, k: int) -> list[tuple[str, float]]:
+    s, a = c.s, c.asks
+    length = k - i + 1
+    exact = next((kind for f, l, kind in s.marks if f == i and l == k), None)
+    cut = any((f < i <= l) or (f <= k < l) for f, l, _ in s.marks)
+    kinds = {s.kinds[j] for j in range(i, k + 1)} - {None}
+    near = max(c.near[i], c.near[k])
+    out = [
+        (f"{a}|len={min(length, 6)}", 1.0),
+        (f"{a}|exact={exact}", 1.0),
+        (f"{a}|cut", float(cut)),
+        (f"{a}|best={int(s.best)}", 1.0),
+        (f"{a}|near={min(near, 4)}", 1.0),
+        (f"{a}|commas", float(any(_gap(s, j, j + 1) == "comma" for j in range(i, k)))),
+    ]
+    out += [(f"{a}|has={kind}", 1.0) for kind in sorted(kinds)]
+    out += [(f"{c.wh}|has={kind}", 1.0) for kind in sorted(kinds)]
+    left = "m" if i and s.matched[i - 1] else _gap(s, i - 1, i)
+    right = "m" if k + 1 < len(s.words) and s.matched[k + 1] else _gap(s, k, k + 1)
+    out += [
+        (f"{c.wh}|exact={exact}", 1.0),
+        (f"{c.wh}|len={min(length, 6)}", 1.0),
+        (f"{a}|bounds={left}-{right}", 1.0),
+    ]
+    return out
+
+
+def span_features(s: SpanSentence, asks: str, i: int, k: int, wh: str = "") -> list[tuple[str, float]]:
+    """The named features of the run of words ``i..k`` of ``s`` for a question asking ``asks``
+    with question word ``wh`` (what training reads; :meth:`SpanModel.best` sums the same weights
+    from one pass)."""
+    c = _Context(s, asks, wh)
+    return [(f, 1.0) for f in _first_features(c, i)] + [(f, 1.0) for f in _last_features(c, k)] + _span_features(c, i, k)
+
+
+@dataclass(frozen=True, slots=True)
+class SpanModel:
+    """Weights of named features (absent: 0), and the calibration ``sigmoid(a * logit(share) +
+    b[kind])`` of the best candidate's softmax share into the probability that it is right (token
+    F1 >= 0.5; ``b`` by the kind asked: dates are found far more often than things)."""
+
+    weights: dict[str, float]
+    a: float
+    b: dict[str, float]
+    threshold: float
+    meta: dict
+
+    def _score(self, names: Iterable[str]) -> float:
+        w = self.weights
+        return math.fsum(w.get(f, 0.0) for f in names)
+
+    def scored(self, sentences: Sequence[SpanSentence], asks: str, wh: str = "") -> list[tuple[float, int, int, int]]:
+        """Every candidate of ``sentences`` as (score, sentence, first, last word)."""
+        out = []
+        w = self.weights
+        for j, s in enumerate(sentences):
+            c = _Context(s, asks, wh)
+            firsts: dict[int, float] = {}
+            lasts: dict[int, float] = {}
+            for i, k in candidates(s):
+                if i not in firsts:
+                    firsts[i] = self._score(_first_features(c, i))
+                if k not in lasts:
+                    lasts[k] = self._score(_last_features(c, k))
+                rest = math.fsum(w.get(f, 0.0) * v for f, v in _span_features(c, i, k))
+                out.append((firsts[i] + lasts[k] + rest, j, i, k))
+        return out
+
+    def probability(self, share: float, asks: str) -> float:
+        share = min(max(share, 1e-6), 1 - 1e-6)
+        z = self.a * math.log(share / (1 - share)) + self.b.get(asks, self.b.get("*", 0.0))
+        return 1.0 / (1.0 + math.exp(-z))
+
+    def best(self, sentences: Sequence[SpanSentence], asks: str | None, wh: str = "") -> FoundSpan | None:
+        """The best candidate of ``sentences`` (the quotes of one result) with its calibrated
+        probability, or ``None`` when the question asks for no thing, there is no candidate, or
+        the probability is under the threshold."""
+        if asks not in SPAN_KINDS:
+            return None
+        scored = self.scored(sentences, asks, wh)
+        if not scored:
+            return None
+        top = max(scored, key=lambda t: (t[0], -t[1], -t[2], -t[3]))
+        z = sum(math.exp(t[0] - top[0]) for t in scored)
+        p = self.probability(1.0 / z, asks)
+        if p < self.threshold:
+            return None
+        _, j, i, k = top
+        s = sentences[j]
+        a, b = s.words[i][0], s.words[k][1]
+        exact = next((kind for f, l, kind in s.marks if f == i and l == k), None)
+        return FoundSpan(s.text[a:b], s.start + a, s.start + b, j, round(p, 3), exact)
+
+
+def model_from_json(data: dict) -> SpanModel:
+    if data.get("version") != SPAN_MODEL_VERSION:
+        raise ModelLoadError(
+            f"span model version {data.get('version')} is not {SPAN_MODEL_VERSION}: "
+            "retrain it with python bench/train_spans.py"
+        )
+    return SpanModel(
+        {str(k): float(v) for k, v in data["weights"].items()},
+        float(data["a"]),
+        {str(k): float(v) for k, v in data["b"].items()},
+        float(data["threshold"]),
+        dict(data.get("meta", {})),
+    )
+
+
+def load_span_model(path: Path | None = None) -> SpanModel:
+    """The span model at ``path`` (default: the shipped ``retrieval/data/spans.json``)."""
+    if path is not None:
+        return _load(str(path))
+    return _shipped()
+
+
+@lru_cache(maxsize=1)
+def _shipped() -> SpanModel:
+    return _load(str(resources.files("retrieval") / "data" / _FILE))
+
+
+@lru_cache(maxsize=4)
+def _load(path: str) -> SpanModel:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise ModelLoadError(f"cannot read the span model {path}: {e}; retrain it with python bench/train_spans.py") from e
+    return model_from_json(data)
