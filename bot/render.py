@@ -1,7 +1,8 @@
 """Rendering an :class:`~retrieval.answer.Answer`: JSON (the CLI contract) and the terminal.
 
 Quotes are always the verbatim source sentences; rendering only adds emphasis around the
-matched words. For terminals without bidi support, ``reshape=True`` shapes and reorders Arabic
+matched words and the answer span (issue #24: the words that answer, bold and underlined; where
+the output has no styles, a pipe or reshaped Arabic, the span is bracketed ⟦…⟧ instead). For terminals without bidi support, ``reshape=True`` shapes and reorders Arabic
 line by line (after wrapping, so wrapped lines stay in reading order).
 """
 
@@ -20,13 +21,22 @@ from retrieval.actor_index import ActorEntry, ActorSentence
 from retrieval.answer import Answer, Quote, Result
 from retrieval.corpus import Article, ArticleMeta
 from retrieval.dates import parse_date
+from retrieval.normalize import normalize_token, tokenize
 from retrieval.evaluation import Report
 from retrieval.followup import FollowUp
 from retrieval.service import ActorReport
 from retrieval.timeline import Timeline, sparkline
 
 __all__ = [
+    "ANSWER_LABEL",
+    "EXTRACTED",
+    "SPAN_CLOSE",
+    "SPAN_OPEN",
+    "SPAN_STYLE",
     "TYPE_LABELS_AR",
+    "answer_actor",
+    "answer_in_quote",
+    "answer_text",
     "actor_entry_json",
     "actor_report_json",
     "print_actor_header",
@@ -53,6 +63,16 @@ _RESHAPE_MARGIN = 4
 _RESHAPE_MIN_WIDTH = 20
 #: Terminals known to lay out right-to-left text themselves.
 _BIDI_TERMINAL_VARS = ("KONSOLE_VERSION", "MLTERM")
+#: The line giving a result's answer span (console and Telegram): ``الجواب: مارتن كوبلر (مقتطف من النص)``.
+ANSWER_LABEL = "الجواب"
+EXTRACTED = "(مقتطف من النص)"
+#: The answer span inside its quote: this style in a terminal (matched words are bold yellow), and
+#: these brackets around it where there are no styles (a pipe, NO_COLOR, reshaped Arabic).
+SPAN_STYLE = "bold underline green"
+SPAN_OPEN, SPAN_CLOSE = "⟦", "⟧"
+MATCH_STYLE = "bold yellow"
+#: Prefixes a name may carry in a sentence (``لمارتن``, ``وللأمم``) when matched against an actor.
+_NAME_PREFIXES = frozenset(("", "و", "ف", "ب", "ل", "ك", "لل", "ول", "وب", "فل", "فب", "ولل", "ال", "وال", "بال", "فال", "كال"))
 
 
 def answer_to_json(ans: Answer) -> dict[str, Any]:
@@ -84,7 +104,70 @@ def _result_json(r: Result) -> dict[str, Any]:
         "actors": [
             {"text": x.text, "type": x.type, **({"role": x.role} if x.role else {})} for x in r.actors
         ],
+        "answer": _answer_json(r),
     }
+
+
+def _answer_json(r: Result) -> dict[str, Any] | None:
+    """The answer span: its words, article offsets, the index of the sentence holding it, its
+    probability and the kind of mention it is exactly (or null); null when no span is shown."""
+    a = r.answer
+    if a is None or answer_in_quote(r, a.sentence) is None:
+        return None
+    return {"text": a.text, "start": a.start, "end": a.end, "sentence": a.sentence, "probability": a.probability, "kind": a.kind}
+
+
+# ------------------------------------------------------------------------------- answer spans
+def answer_in_quote(r: Result, i: int) -> tuple[int, int] | None:
+    """The answer span's offsets in the text of quote ``i`` of ``r``, when the span lies in it."""
+    a = r.answer
+    if a is None or a.sentence != i or not 0 <= i < len(r.quotes):
+        return None
+    q = r.quotes[i]
+    if not (q.start <= a.start < a.end <= q.end) or q.text[a.start - q.start : a.end - q.start] != a.text:
+        return None
+    return a.start - q.start, a.end - q.start
+
+
+def answer_text(r: Result) -> str | None:
+    """The answer span's words for the ``الجواب`` line (whitespace collapsed), or None when ``r``
+    has no span to show."""
+    if r.answer is None or answer_in_quote(r, r.answer.sentence) is None:
+        return None
+    return " ".join(r.answer.text.split()) or None
+
+
+def _words(text: str) -> list[str]:
+    return [normalize_token(t.surface) for t in tokenize(text)]
+
+
+def _same_name_word(word: str, name_word: str) -> bool:
+    """``word`` of a sentence is ``name_word`` of an actor, maybe with a proclitic (``لمارتن``)."""
+    core = name_word[2:] if name_word.startswith("ال") and len(name_word) > 4 else name_word
+    return word.endswith(core) and word[: len(word) - len(core)] in _NAME_PREFIXES
+
+
+def _aligned(words: Sequence[str], name: Sequence[str]) -> bool:
+    """Sentence ``words`` are the actor's ``name`` words, one for one."""
+    return len(words) == len(name) > 0 and all(_same_name_word(w, x) for w, x in zip(words, name))
+
+
+def answer_actor(r: Result) -> int | None:
+    """The index in ``r.actors`` of the person or organisation the answer span names: an actor
+    whose whole name the span holds, or, when the span is exactly a person's or an organisation's
+    mention, an actor whose name holds the span (``كوبلر`` of ``مارتن كوبلر``); else None."""
+    if answer_text(r) is None:
+        return None
+    span = _words(r.answer.text)
+    people = [(i, _words(x.text)) for i, x in enumerate(r.actors) if x.type in ("person", "organization")]
+    for i, name in people:
+        if any(_aligned(span[k : k + len(name)], name) for k in range(len(span) - len(name) + 1)):
+            return i
+    if r.answer.kind in ("person", "organization"):
+        for i, name in people:
+            if any(_aligned(span, name[k : k + len(span)]) for k in range(len(name) - len(span) + 1)):
+                return i
+    return None
 
 
 def eval_to_text(rep: Report, setup: dict[str, Any]) -> str:
@@ -164,10 +247,23 @@ def _visual(text: str, width: int) -> list[str]:
     return [get_display(arabic_reshaper.reshape(line), base_dir="R") for line in lines]
 
 
-def _quote_text(q: Quote) -> Text:
-    t = Text(q.text)
+def _quote_text(q: Quote, span: tuple[int, int] | None = None, brackets: bool = False) -> Text:
+    """A quote, matched words in :data:`MATCH_STYLE`, the answer ``span`` (offsets in ``q.text``)
+    in :data:`SPAN_STYLE` and, with ``brackets``, between :data:`SPAN_OPEN` and :data:`SPAN_CLOSE`."""
+    if span is None:
+        t = Text(q.text)
+        for s, e in q.highlights:
+            t.stylize(MATCH_STYLE, s, e)
+        return t
+    a, b = span
+    t = Text(q.text[:a] + SPAN_OPEN + q.text[a:b] + SPAN_CLOSE + q.text[b:]) if brackets else Text(q.text)
+
+    def at(i: int) -> int:  # where offset i of q.text lies in t
+        return i if not brackets else i + (i > a) + (i >= b)
+
     for s, e in q.highlights:
-        t.stylize("bold yellow", s, e)
+        t.stylize(MATCH_STYLE, at(s), at(e))
+    t.stylize(SPAN_STYLE, at(a), at(b))
     return t
 
 
@@ -186,7 +282,8 @@ def _source_line(a: Article) -> str:
 
 
 def print_answer(ans: Answer, console: Console, reshape: bool = False) -> None:
-    """A readable answer: per article its title, source, quotes (matches in bold) and actors."""
+    """A readable answer: per article its answer span when it has one (the ``الجواب`` line), its
+    title, source, quotes (matches in bold, the answer span bold and underlined) and actors."""
     if not ans.answered:
         _emit(console, "لا توجد إجابة عن هذا السؤال في المصادر المتاحة.", reshape, "bold red")
         for note in ans.notes:
@@ -196,18 +293,22 @@ def print_answer(ans: Answer, console: Console, reshape: bool = False) -> None:
             console.print(Text(_source_line(ans.closest.article), style="dim"))
         console.print(Text("Try :sources to see what the corpus covers.", style="dim"))
         return
+    plain = reshape or console.color_system is None  # no styles: the answer span is bracketed
     for n, r in enumerate(ans.results, start=1):
+        if (span_text := answer_text(r)) is not None:
+            line = Text(f"{ANSWER_LABEL}: ", style="bold green") + Text(span_text, style=SPAN_STYLE) + Text(f" {EXTRACTED}", style="dim")
+            _emit(console, line, reshape)
         title = r.article.title + (" (عنوان مشتق)" if r.article.title_derived else "")
         _emit(console, f"{n}. {title}", reshape, "bold cyan")
         console.print(Text(f"{_source_line(r.article)} · الثقة {round(100 * r.probability)}%", style="dim"))
         if r.repeats:
             first = next((i for i, x in enumerate(ans.results, start=1) if x.article.id in r.repeats), None)
             _emit(console, f"(الجملة نفسها المقتبسة في النتيجة {first})" if first else "(الجملة نفسها مقتبسة أعلاه)", reshape, "dim")
-        for q in () if r.repeats else r.quotes:
-            if reshape:
-                _emit(console, f"« {q.text} »", reshape)
-            else:
-                console.print(Text("« ") + _quote_text(q) + Text(" »"))
+        for i, q in enumerate(r.quotes):
+            if r.repeats:
+                break
+            quoted = Text("« ") + _quote_text(q, answer_in_quote(r, i), plain) + Text(" »")
+            _emit(console, quoted, reshape)
         if r.also_reported_in:
             _emit(console, f"نُشر أيضاً في: {reported_in(r.also_reported_in)}", reshape, "yellow")
         if r.actors:
