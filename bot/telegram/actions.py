@@ -26,10 +26,10 @@ async def actor_passages(bot: SanadBot, view: View, cb: Callback) -> View | None
     """Actor ``cb.item`` of the page's result: every sentence naming it, from the actor index."""
     if not isinstance(view, AnswerView) or not view.answer.answered:
         return None
-    actors = view.answer.results[cb.page].actors[: pages.MAX_ACTOR_BUTTONS]
-    if cb.item >= len(actors):
+    result = view.answer.results[cb.page]
+    if cb.item not in pages.actor_buttons(result):
         return None
-    actor = actors[cb.item]
+    actor = result.actors[cb.item]
     report = await bot.run(bot.sanad.about_actor, actor)
     if report is not None:
         return pages.actor_view(await bot.views.new_id(), view.chat_id, bot.sanad.index, report, (view.id, cb.page))

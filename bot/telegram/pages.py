@@ -6,14 +6,16 @@ from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from retrieval.answer import Result
 from retrieval.index import Index
 from retrieval.service import ActorReport
 
+from ..render import answer_actor
 from . import render, texts
 from .callbacks import Action, Callback
 from .views import ActorView, AnswerView, ArticleView, SourcesView, View
 
-__all__ = ["MAX_ACTOR_BUTTONS", "actor_view", "article_view", "keyboard", "text"]
+__all__ = ["MAX_ACTOR_BUTTONS", "actor_buttons", "actor_view", "article_view", "keyboard", "text"]
 
 #: Actor buttons under one result (two a row).
 MAX_ACTOR_BUTTONS = 8
@@ -97,7 +99,7 @@ def _answer_rows(view: AnswerView, page: int) -> list[list[InlineKeyboardButton]
         _button(
             f"{texts.ICONS.get(a.type, '•')} {_short(a.text, ACTOR_BUTTON_CHARS)}", Callback(Action.ACTOR, view.id, page, i)
         )
-        for i, a in enumerate(result.actors[:MAX_ACTOR_BUTTONS])
+        for i, a in ((i, result.actors[i]) for i in actor_buttons(result))
     ]
     rows = [actors[i : i + 2] for i in range(0, len(actors), 2)]
     bottom = [_button(texts.BUTTON_ARTICLE, Callback(Action.ARTICLE, view.id, page))]
@@ -105,6 +107,19 @@ def _answer_rows(view: AnswerView, page: int) -> list[list[InlineKeyboardButton]
         bottom.append(plain)
     rows.append(bottom)
     return rows
+
+
+def actor_buttons(result: Result) -> list[int]:
+    """Which of ``result``'s actors get a button, in order (at most :data:`MAX_ACTOR_BUTTONS`):
+    the person or organisation the answer span names first (:func:`bot.render.answer_actor`),
+    then the others in the result's order. A button's callback names the actor by its index in
+    ``result.actors``, so a reordered keyboard and an older message's buttons mean the same actors."""
+    order = list(range(len(result.actors)))
+    first = answer_actor(result)
+    if first is not None:
+        order.remove(first)
+        order.insert(0, first)
+    return order[:MAX_ACTOR_BUTTONS]
 
 
 def _button(label: str, cb: Callback) -> InlineKeyboardButton:

@@ -1,6 +1,7 @@
 """Telegram HTML for answers, articles and the source list (parse mode "HTML").
 
-Every dynamic part goes through :func:`escape`; the only tags are <b>, <code> and <a>. Replies
+Every dynamic part goes through :func:`escape`; the only tags are <b>, <u>, <code> and <a>
+(matched words are bold, an answer span bold and underlined, tags always properly nested). Replies
 open with Arabic text, and every run of Latin letters or digits (ids, dates, numbers, Latin
 names) is wrapped in Unicode isolates (LRI ... PDI) so a right-to-left message keeps its layout.
 A message never exceeds :data:`MAX_CHARS`.
@@ -19,12 +20,13 @@ from retrieval.corpus import Article
 from retrieval.followup import FollowUp
 from retrieval.service import ActorReport
 
-from ..render import TYPE_LABELS_AR, display_date, reported_in
+from ..render import ANSWER_LABEL, EXTRACTED, TYPE_LABELS_AR, answer_in_quote, answer_text, display_date, reported_in
 
 __all__ = [
     "MAX_CHARS",
     "actor_label",
     "actor_pages",
+    "answer_line",
     "answer_page",
     "article_page",
     "article_pages",
@@ -47,6 +49,7 @@ SOURCES_TITLE_CHARS = 160  # a title in /sources
 CLOSEST_TITLE_CHARS = 120  # the closest article of a refusal
 SHORT_TITLE_CHARS = 60  # a title when the message must shrink to its minimum
 SOURCE_CHARS = 80  # a publisher
+ANSWER_CHARS = 200  # the answer span's line
 DATE_CHARS = 40
 MAX_URL_CHARS = 1000  # longer links are not shown
 MIN_QUOTE_CHARS = 60  # quotes are cut to fit, never shorter than this
@@ -91,24 +94,37 @@ def escape(text: str) -> str:
     return _markup(text, ())
 
 
-def _markup(text: str, bold: tuple[tuple[int, int], ...] | list[tuple[int, int]]) -> str:
-    """``text`` as HTML: ``bold`` spans (offsets in ``text``) in <b>, LTR runs isolated, all escaped."""
-    events: dict[int, list[tuple[int, str]]] = {}  # position -> (order, markup); closers first
-
-    def add(pos: int, order: int, markup: str) -> None:
-        events.setdefault(pos, []).append((order, markup))
-
+def _markup(
+    text: str, bold: Sequence[tuple[int, int]], underline: Sequence[tuple[int, int]] = ()
+) -> str:
+    """``text`` as HTML: ``bold`` spans (offsets in ``text``) in <b>, ``underline`` spans in <u>
+    (overlaps nest properly: <b> always outside <u>), LTR runs isolated, all escaped."""
+    n = len(text)
+    styled = [("b", _merge(bold, n)), ("u", _merge(underline, n))]  # outermost first
+    events: dict[int, list[str]] = {}  # position -> [before tags (PDI), after tags (LRI)]
     for m in _LTR_RE.finditer(text):
-        add(m.start(), 3, LRI)
-        add(m.end(), 0, PDI)
-    for s, e in _merge(bold, len(text)):
-        add(s, 2, "<b>")
-        add(e, 1, "</b>")
+        events.setdefault(m.end(), ["", ""])[0] = PDI
+        events.setdefault(m.start(), ["", ""])[1] = LRI
+    for _, spans in styled:
+        for s, e in spans:
+            events.setdefault(s, ["", ""])
+            events.setdefault(e, ["", ""])
+    events.setdefault(n, ["", ""])
     out: list[str] = []
     prev = 0
+    open_tags: list[str] = []
     for pos in sorted(events):
         out.append(_html.escape(text[prev:pos], quote=False))
-        out.extend(m for _, m in sorted(events[pos]))
+        before, after = events[pos]
+        out.append(before)
+        wanted = [tag for tag, spans in styled if pos < n and any(s <= pos < e for s, e in spans)]
+        keep = 0
+        while keep < min(len(open_tags), len(wanted)) and open_tags[keep] == wanted[keep]:
+            keep += 1
+        out.extend(f"</{tag}>" for tag in reversed(open_tags[keep:]))
+        out.extend(f"<{tag}>" for tag in wanted[keep:])
+        open_tags = wanted
+        out.append(after)
         prev = pos
     out.append(_html.escape(text[prev:], quote=False))
     return "".join(out)
@@ -135,12 +151,28 @@ def _cut(text: str, limit: int) -> str:
     return text[: cut if cut > limit // 2 else max(1, limit - 1)].rstrip() + "…"
 
 
-def quote(q: Quote, limit: int | None = None) -> str:
-    """A verbatim quote as HTML, matched words in <b>; cut (marked ``…``) past ``limit`` characters."""
+def quote(q: Quote, limit: int | None = None, span: tuple[int, int] | None = None) -> str:
+    """A verbatim quote as HTML, matched words in <b>, the answer ``span`` (offsets in ``q.text``)
+    in <b><u>; cut (marked ``…``) past ``limit`` characters (a span cut off is not marked)."""
     text = q.text
+    kept = len(text)
     if limit is not None and len(text) > limit:
         text = _cut(text, limit)
-    return f"« {_markup(text, [(s, e) for s, e in q.highlights if e <= len(text)])} »"
+        kept = len(text) - 1  # the text before the …
+    answer = [span] if span is not None and span[1] <= kept else []
+    return f"« {_markup(text, [(s, e) for s, e in q.highlights if e <= len(text)] + answer, answer)} »"
+
+
+def answer_line(r: Result) -> list[str]:
+    """The line giving ``r``'s answer span (``الجواب: <b>مارتن كوبلر</b> (مقتطف من النص)``), if it has one."""
+    span = answer_text(r)
+    if span is None:
+        return []
+    return [f"{ANSWER_LABEL}: <b>{escape(_cut(span, ANSWER_CHARS))}</b> {EXTRACTED}"]
+
+
+def _quotes(r: Result, limit: int | None) -> list[str]:
+    return [quote(q, limit, answer_in_quote(r, i)) for i, q in enumerate(r.quotes)]
 
 
 def notes(lines: Iterable[str]) -> list[str]:
@@ -206,6 +238,7 @@ def answer_page(
     actors = list(r.actors)
     while True:
         lines = list(header)
+        lines.extend(answer_line(r))
         lines.append(f"<b>النتيجة {escape(str(page + 1))} من {escape(str(n))}: {_title(r.article)}</b>")
         lines.extend(_article_meta(r.article))
         lines.append(
@@ -216,8 +249,8 @@ def answer_page(
         if r.also_reported_in:
             lines.append(f"نُشر أيضاً في: {escape(reported_in(r.also_reported_in))}")
         lines.append("")
-        for q in r.quotes:
-            lines.append(quote(q, quote_limit))
+        for q in _quotes(r, quote_limit):
+            lines.append(q)
             lines.append("")
         if actors:
             shown = "، ".join(actor_label(x) for x in actors)
@@ -242,8 +275,8 @@ def answer_page(
 def _minimal(r: Result, page: int, n: int, limit: int) -> str:
     q_limit = MINIMAL_QUOTE_CHARS
     while True:
-        lines = [f"<b>النتيجة {escape(str(page + 1))} من {escape(str(n))}: {_title(r.article, SHORT_TITLE_CHARS)}</b>", ""]
-        lines += [quote(q, q_limit) for q in r.quotes[:3]]
+        lines = [*answer_line(r), f"<b>النتيجة {escape(str(page + 1))} من {escape(str(n))}: {_title(r.article, SHORT_TITLE_CHARS)}</b>", ""]
+        lines += _quotes(r, q_limit)[:3]
         text = "\n".join(lines)
         if length(text) <= limit or q_limit <= 20:
             return text

@@ -20,6 +20,7 @@ from retrieval.actors import Actor
 from retrieval.answer import Answer, Quote, Result
 from retrieval.corpus import Article, ArticleMeta
 from retrieval.followup import Context
+from retrieval.spans import FoundSpan
 
 from ..views import ActorView, AnswerView, ArticleView, SourcesView, View
 
@@ -54,7 +55,25 @@ def _result(r: Result) -> dict[str, Any]:
         "probability": r.probability,
         "repeats": list(r.repeats),
         "also": [[m.id, m.title, m.source, m.url, m.date] for m in r.also_reported_in],
+        "answer": _span(r.answer),
     }
+
+
+def _span(a: FoundSpan | None) -> list[Any] | None:
+    return None if a is None else [a.text, a.start, a.end, a.sentence, a.probability, a.kind]
+
+
+def _span_from(x: list[Any] | None, article: Article, quotes: tuple[Quote, ...]) -> FoundSpan | None:
+    """The stored answer span, checked against the article and the quotes (``None``: none stored)."""
+    if x is None:
+        return None
+    text, start, end, sentence, probability, kind = x
+    span = FoundSpan(str(text), int(start), int(end), int(sentence), float(probability), None if kind is None else str(kind))
+    if not 0 <= span.sentence < len(quotes) or not quotes[span.sentence].start <= span.start < span.end <= quotes[span.sentence].end:
+        raise CodecError(f"the answer span of {article.id!r} is not inside its quote")
+    if article.text[span.start : span.end] != span.text:
+        raise CodecError(f"article {article.id!r} changed since the view was stored")
+    return span
 
 
 def _result_from(x: dict[str, Any], articles: Mapping[str, Article]) -> Result:
@@ -75,6 +94,7 @@ def _result_from(x: dict[str, Any], articles: Mapping[str, Article]) -> Result:
         repeats=tuple(map(str, x["repeats"])),
         # rows stored before "also" was kept read as a story of one article
         also_reported_in=tuple(ArticleMeta(*(None if v is None else str(v) for v in m)) for m in x.get("also", ())),
+        answer=_span_from(x.get("answer"), article, quotes),  # rows stored before answer spans (#24) have none
     )
 
 
