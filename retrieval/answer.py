@@ -801,11 +801,19 @@ def span_sentences(index: Index, asked: Asked, r: Result) -> list[SpanSentence]:
     actor mentions the index stored inside each, and which quote holds most matched words."""
     if asked.span_kind is None:
         return []
-    most = max(range(len(r.quotes)), key=lambda j: len(r.quotes[j].highlights), default=-1)
+    total = asked.q.total if asked.q is not None and asked.q.total > 0 else 1.0
+
+    def share(surface: str) -> float:
+        term = index.analyzer.term(surface)
+        i = asked.slot.get(term) if term is not None else None
+        return asked.q.weights[i] / total if i is not None and asked.q is not None else 0.0
+
+    weighted = [[(a, b, share(q.text[a:b])) for a, b in q.highlights] for q in r.quotes]
+    most = max(range(len(r.quotes)), key=lambda j: (sum(w for _, _, w in weighted[j]), -j), default=-1)
     out = []
     for j, q in enumerate(r.quotes):
         marks = [(m.start - q.start, m.end - q.start, m.type) for m in index.mentions.in_span(r.article.id, q.start, q.end)]
-        out.append(sentence_of(q.text, q.start, q.highlights, marks, asked.words, j == most))
+        out.append(sentence_of(q.text, q.start, weighted[j], marks, asked.words, j == most))
     return out
 
 

@@ -45,6 +45,7 @@ __all__ = [
     "SpanModel",
     "SpanSentence",
     "bare_word",
+    "calibration_inputs",
     "candidates",
     "load_span_model",
     "sentence_of",
@@ -80,26 +81,29 @@ class SpanSentence:
     kinds: tuple[str | None, ...]
     marks: tuple[tuple[int, int, str], ...] = ()  # (first, last word, kind) of each mention / number / date
     best: bool = False  # the sentence that holds most of the question's words
+    weights: tuple[float, ...] = ()  # each matched word's share of the question's evidence weight (0 elsewhere)
 
 
 def sentence_of(
     text: str,
     start: int,
-    highlights: Iterable[tuple[int, int]],
+    highlights: Iterable[tuple[int, int, float]],
     marks: Iterable[tuple[int, int, str]],
     question_words: frozenset[str] = frozenset(),
     best: bool = False,
 ) -> SpanSentence:
     """A :class:`SpanSentence` from a quote: ``highlights`` are the matched words' offsets and
-    ``marks`` the (start, end, kind) of its mentions, numbers and dates, all in ``text``; a word
-    equal to one of ``question_words`` (normalized, without ``ال``) counts as matched too."""
+    weights (their share of the question's weight), ``marks`` the (start, end, kind) of its
+    mentions, numbers and dates, all in ``text``; a word equal to one of ``question_words``
+    (normalized, without ``ال``) counts as matched too, with no weight."""
     toks = tokenize(text)
     hl = sorted(highlights)
     norms = tuple(normalize_token(t.surface) for t in toks)
-    matched = []
+    matched, weights = [], []
     for t, n in zip(toks, norms):
-        hit = any(a < t.end and t.start < b for a, b in hl)
-        matched.append(hit or bare_word(n) in question_words)
+        hit = [w for a, b, w in hl if a < t.end and t.start < b]
+        matched.append(bool(hit) or bare_word(n) in question_words)
+        weights.append(max(hit, default=0.0))
     kinds: list[str | None] = [None] * len(toks)
     spans: list[tuple[int, int, str]] = []
     for s, e, kind in sorted([*marks, *_numbers_and_dates(toks, norms)]):
@@ -110,7 +114,8 @@ def sentence_of(
             kinds[i] = kinds[i] or kind
         spans.append((inside[0], inside[-1], kind))
     return SpanSentence(
-        text, start, tuple((t.start, t.end) for t in toks), norms, tuple(matched), tuple(kinds), tuple(spans), best
+        text, start, tuple((t.start, t.end) for t in toks), norms, tuple(matched), tuple(kinds), tuple(spans), best,
+        tuple(weights),
     )
 
 
@@ -177,12 +182,21 @@ def candidates(s: SpanSentence) -> list[tuple[int, int]]:
         for k in range(i, min(n, i + MAX_WORDS)):
             if s.matched[k] or named[k]:
                 break
-            if k > i and _STRONG.search(s.text, s.words[k - 1][1], s.words[k][0]):
+            if k > i and _breaks(s, k - 1, k):
                 break
             if s.norms[k] in STOPWORDS:
                 continue
             out.append((i, k))
     return out
+
+
+def _breaks(s: SpanSentence, left: int, right: int) -> bool:
+    """Strong punctuation between two neighbouring words, but for the point or comma inside a
+    number (``309.500``, ``11،787``)."""
+    between = s.text[s.words[left][1] : s.words[right][0]]
+    if between in (".", ",", "،", "٫", "٬") and s.norms[left][-1:].isdigit() and s.norms[right][:1].isdigit():
+        return False
+    return bool(_STRONG.search(between))
 
 
 def _shape(word: str) -> str:
@@ -203,6 +217,11 @@ def _gap(s: SpanSentence, left: int, right: int) -> str:
     return "strong" if _STRONG.search(between) else "comma" if _COMMA.search(between) else "space"
 
 
+def _share(w: float) -> str:
+    """A share of the question's weight in five steps."""
+    return "0" if w <= 0 else "<.2" if w < 0.2 else "<.4" if w < 0.4 else "<.6" if w < 0.6 else ">=.6"
+
+
 def _bucket(d: int) -> str:
     return str(d) if d <= 3 else "4-6" if d <= 6 else "7+"
 
@@ -210,7 +229,8 @@ def _bucket(d: int) -> str:
 class _Context:
     """The per-word facts of one sentence that the features read (computed once)."""
 
-    __slots__ = ("s", "asks", "left_match", "right_match", "near", "before", "after", "wh")
+    __slots__ = ("s", "asks", "left_match", "right_match", "near", "before", "after", "wh", "wbefore", "wafter", "w",
+                 "heavy", "total", "paren")
 
     def __init__(self, s: SpanSentence, asks: str, wh: str = "") -> None:
         self.s, self.asks, self.wh = s, asks, wh
@@ -230,6 +250,16 @@ class _Context:
         self.near = [sum(s.matched[max(0, i - _WINDOW) : i + _WINDOW + 1]) for i in range(n)]
         self.before = [sum(s.matched[max(0, i - 2 * _WINDOW) : i]) for i in range(n)]  # matched words just before i
         self.after = [sum(s.matched[i + 1 : i + 1 + 2 * _WINDOW]) for i in range(n)]  # and just after
+        w = self.w = s.weights or (0.0,) * n
+        depth, self.paren = 0, [False] * n  # inside parentheses («(بالإنجليزية: Cancer)»)
+        for i, (a, _) in enumerate(s.words):
+            before = s.text[s.words[i - 1][1] if i else 0 : a]
+            depth = max(0, depth + before.count("(") - before.count(")"))
+            self.paren[i] = depth > 0
+        self.heavy = max(range(n), key=lambda i: (w[i], -i)) if n and max(w) > 0 else -1  # the heaviest matched word
+        self.total = _share(sum(w))
+        self.wbefore = [sum(w[max(0, i - 2 * _WINDOW) : i]) for i in range(n)]  # their weight
+        self.wafter = [sum(w[i + 1 : i + 1 + 2 * _WINDOW]) for i in range(n)]
 
 
 def _first_features(c: _Context, i: int) -> list[str]:
@@ -249,6 +279,7 @@ def _first_features(c: _Context, i: int) -> list[str]:
         f"{a}|k1={s.kinds[i]}",
         f"w1={s.norms[i]}",
         f"{a}|before={min(c.before[i], 4)}",
+        f"{a}|wbefore={_share(c.wbefore[i])}",
         f"{c.wh}|p1={prev}",
     ]
 
@@ -268,6 +299,7 @@ def _last_features(c: _Context, k: int) -> list[str]:
         f"{a}|kn={s.kinds[k]}",
         f"{a}|kafter={s.kinds[k + 1] if k + 1 < n else None}",
         f"{a}|after={min(c.after[k], 4)}",
+        f"{a}|wafter={_share(c.wafter[k])}",
         f"{c.wh}|n1={nxt}",
         f"wn={s.norms[k]}",
     ]
@@ -280,7 +312,11 @@ def _span_features(c: _Context, i: int, k: int) -> list[tuple[str, float]]:
     cut = any((f < i <= l) or (f <= k < l) for f, l, _ in s.marks)
     kinds = {s.kinds[j] for j in range(i, k + 1)} - {None}
     near = max(c.near[i], c.near[k])
+    around = c.wbefore[i] + c.wafter[k]
     out = [
+        (f"{a}|around={_share(around)}", 1.0),
+        (f"{a}|best={int(s.best)}|around={_share(around)}", 1.0),
+        (f"{a}|paren={int(c.paren[i] or c.paren[k])}", 1.0),
         (f"{a}|len={min(length, 6)}", 1.0),
         (f"{a}|exact={exact}", 1.0),
         (f"{a}|cut", float(cut)),
@@ -310,12 +346,13 @@ def span_features(s: SpanSentence, asks: str, i: int, k: int, wh: str = "") -> l
 
 @dataclass(frozen=True, slots=True)
 class SpanModel:
-    """Weights of named features (absent: 0), and the calibration ``sigmoid(a * logit(share) +
-    b[kind])`` of the best candidate's softmax share into the probability that it is right (token
-    F1 >= 0.5; ``b`` by the kind asked: dates are found far more often than things)."""
+    """Weights of named features (absent: 0), and the calibration of the best candidate into the
+    probability that it is right (token F1 >= 0.5): ``sigmoid(a · (logit of its softmax share,
+    its lead over the second, its score) + b[kind asked])`` (dates are found far more often
+    than things; ``b["*"]`` for a kind the calibration never saw)."""
 
     weights: dict[str, float]
-    a: float
+    a: tuple[float, float, float]
     b: dict[str, float]
     threshold: float
     meta: dict
@@ -341,10 +378,10 @@ class SpanModel:
                 out.append((firsts[i] + lasts[k] + rest, j, i, k))
         return out
 
-    def probability(self, share: float, asks: str) -> float:
-        share = min(max(share, 1e-6), 1 - 1e-6)
-        z = self.a * math.log(share / (1 - share)) + self.b.get(asks, self.b.get("*", 0.0))
-        return 1.0 / (1.0 + math.exp(-z))
+    def probability(self, scores: Sequence[float], asks: str) -> float:
+        """The calibrated probability that the best of ``scores`` (one result's candidates) is right."""
+        z = math.fsum(a * x for a, x in zip(self.a, calibration_inputs(scores)))
+        return 1.0 / (1.0 + math.exp(-(z + self.b.get(asks, self.b.get("*", 0.0)))))
 
     def best(self, sentences: Sequence[SpanSentence], asks: str | None, wh: str = "") -> FoundSpan | None:
         """The best candidate of ``sentences`` (the quotes of one result) with its calibrated
@@ -356,8 +393,7 @@ class SpanModel:
         if not scored:
             return None
         top = max(scored, key=lambda t: (t[0], -t[1], -t[2], -t[3]))
-        z = sum(math.exp(t[0] - top[0]) for t in scored)
-        p = self.probability(1.0 / z, asks)
+        p = self.probability([t[0] for t in scored], asks)
         if p < self.threshold:
             return None
         _, j, i, k = top
@@ -365,6 +401,16 @@ class SpanModel:
         a, b = s.words[i][0], s.words[k][1]
         exact = next((kind for f, l, kind in s.marks if f == i and l == k), None)
         return FoundSpan(s.text[a:b], s.start + a, s.start + b, j, round(p, 3), exact)
+
+
+def calibration_inputs(scores: Sequence[float]) -> tuple[float, float, float]:
+    """What the calibration reads of one result's candidate scores: the logit of the best one's
+    softmax share, its lead over the second best (5 when alone), and its score."""
+    ordered = sorted(scores, reverse=True)
+    top = ordered[0]
+    share = min(max(1.0 / math.fsum(math.exp(x - top) for x in ordered), 1e-6), 1 - 1e-6)
+    lead = top - ordered[1] if len(ordered) > 1 else 5.0
+    return math.log(share / (1 - share)), lead, top
 
 
 def model_from_json(data: dict) -> SpanModel:
@@ -375,7 +421,7 @@ def model_from_json(data: dict) -> SpanModel:
         )
     return SpanModel(
         {str(k): float(v) for k, v in data["weights"].items()},
-        float(data["a"]),
+        tuple(float(x) for x in data["a"]),
         {str(k): float(v) for k, v in data["b"].items()},
         float(data["threshold"]),
         dict(data.get("meta", {})),
