@@ -813,7 +813,7 @@ def span_sentences(index: Index, asked: Asked, r: Result) -> list[SpanSentence]:
     out = []
     for j, q in enumerate(r.quotes):
         marks = [(m.start - q.start, m.end - q.start, m.type) for m in index.mentions.in_span(r.article.id, q.start, q.end)]
-        out.append(sentence_of(q.text, q.start, weighted[j], marks, asked.words, j == most))
+        out.append(sentence_of(q.text, q.start, weighted[j], marks, asked.words, j == most, asked.wh))
     return out
 
 

@@ -35,6 +35,7 @@ from pathlib import Path
 from .errors import ModelLoadError
 from .evidence import DATE, NUMBER, term_kind
 from .normalize import STOPWORDS, Analyzer, normalize_token, tokenize
+from .roots import root
 
 __all__ = [
     "MAX_WORDS",
@@ -82,6 +83,8 @@ class SpanSentence:
     marks: tuple[tuple[int, int, str], ...] = ()  # (first, last word, kind) of each mention / number / date
     best: bool = False  # the sentence that holds most of the question's words
     weights: tuple[float, ...] = ()  # each matched word's share of the question's evidence weight (0 elsewhere)
+    rooted: tuple[bool, ...] = ()  # unmatched words sharing a root with a question word (retrieval.roots)
+    focus: tuple[bool, ...] = ()  # words sharing a root with the noun the question asks about («عاصمتها» for «ما عاصمة»)
 
 
 def sentence_of(
@@ -91,11 +94,13 @@ def sentence_of(
     marks: Iterable[tuple[int, int, str]],
     question_words: frozenset[str] = frozenset(),
     best: bool = False,
+    wh: str = "",
 ) -> SpanSentence:
     """A :class:`SpanSentence` from a quote: ``highlights`` are the matched words' offsets and
     weights (their share of the question's weight), ``marks`` the (start, end, kind) of its
     mentions, numbers and dates, all in ``text``; a word equal to one of ``question_words``
-    (normalized, without ``ال``) counts as matched too, with no weight."""
+    (normalized, without ``ال``) counts as matched too, with no weight. ``wh`` is the question
+    word or the noun asked about (:func:`retrieval.questions.question_word`)."""
     toks = tokenize(text)
     hl = sorted(highlights)
     norms = tuple(normalize_token(t.surface) for t in toks)
@@ -113,10 +118,19 @@ def sentence_of(
         for i in inside:
             kinds[i] = kinds[i] or kind
         spans.append((inside[0], inside[-1], kind))
+    roots = {r for w in question_words if len(r := _root_of(w)) >= 3}
+    focus = _root_of(wh) if wh else ""
+    rooted = tuple(not m and _root_of(n) in roots for m, n in zip(matched, norms))
+    focused = tuple(len(focus) >= 3 and _root_of(n) == focus for n in norms)
     return SpanSentence(
         text, start, tuple((t.start, t.end) for t in toks), norms, tuple(matched), tuple(kinds), tuple(spans), best,
-        tuple(weights),
+        tuple(weights), rooted, focused,
     )
+
+
+@lru_cache(maxsize=50_000)
+def _root_of(norm: str) -> str:
+    return root(norm) if not norm.isdigit() else norm
 
 
 _PLAIN = Analyzer()
@@ -229,8 +243,7 @@ def _bucket(d: int) -> str:
 class _Context:
     """The per-word facts of one sentence that the features read (computed once)."""
 
-    __slots__ = ("s", "asks", "left_match", "right_match", "near", "before", "after", "wh", "wbefore", "wafter", "w",
-                 "heavy", "total", "paren")
+    __slots__ = ("s", "asks", "left_match", "right_match", "near", "before", "after", "wh", "wbefore", "wafter", "w", "paren")
 
     def __init__(self, s: SpanSentence, asks: str, wh: str = "") -> None:
         self.s, self.asks, self.wh = s, asks, wh
@@ -256,8 +269,6 @@ class _Context:
             before = s.text[s.words[i - 1][1] if i else 0 : a]
             depth = max(0, depth + before.count("(") - before.count(")"))
             self.paren[i] = depth > 0
-        self.heavy = max(range(n), key=lambda i: (w[i], -i)) if n and max(w) > 0 else -1  # the heaviest matched word
-        self.total = _share(sum(w))
         self.wbefore = [sum(w[max(0, i - 2 * _WINDOW) : i]) for i in range(n)]  # their weight
         self.wafter = [sum(w[i + 1 : i + 1 + 2 * _WINDOW]) for i in range(n)]
 
@@ -279,6 +290,8 @@ def _first_features(c: _Context, i: int) -> list[str]:
         f"{a}|k1={s.kinds[i]}",
         f"w1={s.norms[i]}",
         f"{a}|before={min(c.before[i], 4)}",
+        f"{a}|pr={int(i > 0 and bool(s.rooted) and s.rooted[i - 1])}",
+        f"{a}|pf={int(i > 0 and bool(s.focus) and (s.focus[i - 1] or (i > 1 and s.focus[i - 2])))}",
         f"{a}|wbefore={_share(c.wbefore[i])}",
         f"{c.wh}|p1={prev}",
     ]
@@ -299,6 +312,8 @@ def _last_features(c: _Context, k: int) -> list[str]:
         f"{a}|kn={s.kinds[k]}",
         f"{a}|kafter={s.kinds[k + 1] if k + 1 < n else None}",
         f"{a}|after={min(c.after[k], 4)}",
+        f"{a}|nr={int(k + 1 < n and bool(s.rooted) and s.rooted[k + 1])}",
+        f"{a}|nf={int(k + 1 < n and bool(s.focus) and s.focus[k + 1])}",
         f"{a}|wafter={_share(c.wafter[k])}",
         f"{c.wh}|n1={nxt}",
         f"wn={s.norms[k]}",
@@ -311,12 +326,14 @@ def _span_features(c: _Context, i: int, k: int) -> list[tuple[str, float]]:
     exact = next((kind for f, l, kind in s.marks if f == i and l == k), None)
     cut = any((f < i <= l) or (f <= k < l) for f, l, _ in s.marks)
     kinds = {s.kinds[j] for j in range(i, k + 1)} - {None}
+    inner_focus = bool(s.focus) and any(s.focus[i : k + 1])
     near = max(c.near[i], c.near[k])
     around = c.wbefore[i] + c.wafter[k]
     out = [
         (f"{a}|around={_share(around)}", 1.0),
         (f"{a}|best={int(s.best)}|around={_share(around)}", 1.0),
         (f"{a}|paren={int(c.paren[i] or c.paren[k])}", 1.0),
+        (f"{a}|infocus={int(inner_focus)}", 1.0),
         (f"{a}|len={min(length, 6)}", 1.0),
         (f"{a}|exact={exact}", 1.0),
         (f"{a}|cut", float(cut)),
