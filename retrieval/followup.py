@@ -2,7 +2,10 @@
 
 After ``ماذا قال كوبلر عن الجيش الليبي؟`` the follow-up ``وماذا قال أيضاً؟`` means "what else did
 *Kobler* say": it is searched with the actor's distinctive name added, and the quotes the chat has
-already seen are left out. Everything here is pure (no I/O, no front end): :class:`Context` is
+already seen are left out. A follow-up asking for a time, a place, a person or a number
+(``ومتى حدث ذلك؟`` after ``من التقى حفتر في القاهرة؟``) asks about the same event: it is searched
+with the previous question's words too (:attr:`Context.topic`), and a quote already seen may be
+quoted again, since the answer is often in the sentence that answered before. Everything here is pure (no I/O, no front end): :class:`Context` is
 what a front end keeps between two questions (the console in a variable, the Telegram bot per
 chat), and :class:`~retrieval.service.Sanad` applies these functions.
 """
@@ -15,14 +18,18 @@ from dataclasses import dataclass, replace
 from .actors import Actor
 from .actors.words import NAME_PARTICLES_WRITTEN
 from .answer import Answer, Quote, Result
-from .normalize import Analyzer, tokenize
+from .normalize import Analyzer, normalize_token, tokenize
+from .questions import span_type
 
 __all__ = [
     "MAX_TERMS",
     "MAX_WORDS",
     "Context",
     "FollowUp",
+    "EVENT_KINDS",
     "actor_query",
+    "asks_about_event",
+    "follow_up_query",
     "context_after",
     "drop_shown",
     "is_follow_up",
@@ -34,6 +41,8 @@ MAX_WORDS = 6
 MAX_TERMS = 3
 
 QuoteKey = tuple[str, int]  # (article id, quote start)
+#: The kinds of answer (retrieval.questions.span_type) a follow-up about the same event asks for.
+EVENT_KINDS = frozenset(("date", "place", "person", "number", "organization"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +56,7 @@ class Context:
     names: frozenset[str]  # analysed words of every actor of the answers in this context
     shown: frozenset[QuoteKey]  # quotes already shown in this context
     at: float
+    topic: str = ""  # the question that opened the context (a follow-up about the same event adds its words)
 
     def fresh(self, now: float, minutes: float) -> bool:
         """Still usable ``minutes`` after it was last used (``minutes <= 0``: contexts are off)."""
@@ -127,11 +137,15 @@ def drop_shown(
     seen = frozenset(shown)
     results: list[Result] = []
     for r in ans.results:
-        quotes = tuple(q for q in r.quotes if (r.article.id, q.start) not in seen)
-        if not quotes:
+        kept = [j for j, q in enumerate(r.quotes) if (r.article.id, q.start) not in seen]
+        if not kept:
             continue
-        if len(quotes) != len(r.quotes):
-            r = replace(r, quotes=quotes, actors=actors_of(r.article.id, quotes))
+        if len(kept) != len(r.quotes):
+            quotes = tuple(r.quotes[j] for j in kept)
+            span = r.answer  # the answer span stays only with its quote, renumbered
+            if span is not None:
+                span = replace(span, sentence=kept.index(span.sentence)) if span.sentence in kept else None
+            r = replace(r, quotes=quotes, actors=actors_of(r.article.id, quotes), answer=span)
         results.append(r)
     return replace(ans, results=tuple(results)) if results else None
 
@@ -143,6 +157,22 @@ def context_after(analyzer: Analyzer, ans: Answer, now: float, previous: Context
     added. A new answer: its main actor (None when it names none).
     """
     if previous is not None:
-        return Context(previous.actor, previous.names | names_of(analyzer, ans), previous.shown | quote_keys(ans), now)
+        return Context(
+            previous.actor, previous.names | names_of(analyzer, ans), previous.shown | quote_keys(ans), now, previous.topic
+        )
     actor = main_actor(analyzer, ans)
-    return None if actor is None else Context(actor, names_of(analyzer, ans), quote_keys(ans), now)
+    return None if actor is None else Context(actor, names_of(analyzer, ans), quote_keys(ans), now, ans.question)
+
+
+def asks_about_event(text: str) -> bool:
+    """A follow-up asking for a time, a place, a person or a number (``ومتى حدث ذلك؟``): about
+    the event of the previous answer, not about its actor at large."""
+    return span_type([normalize_token(t.surface) for t in tokenize(text)]) in EVENT_KINDS
+
+
+def follow_up_query(text: str, ctx: Context) -> str:
+    """What a follow-up is searched as: its words and the actor's distinctive name, and for a
+    question about the same event (:func:`asks_about_event`) the words of the question that
+    opened the context."""
+    query = f"{text} {actor_query(ctx.actor)}"
+    return f"{query} {ctx.topic}" if ctx.topic and asks_about_event(text) else query

@@ -140,10 +140,11 @@ class Sanad:
         return Reply(ans, followup.context_after(analyzer, ans, self.clock()))
 
     def _in_context(self, text: str, context: Context) -> Reply | None:
-        ans = self.answer(f"{text} {followup.actor_query(context.actor)}")
+        ans = self.answer(followup.follow_up_query(text, context))
         if not ans.answered:
             return None
-        fresh = followup.drop_shown(ans, context.shown, self.actors_of)
+        # A question about the same event may be answered by a sentence already shown: it stays.
+        fresh = ans if followup.asks_about_event(text) else followup.drop_shown(ans, context.shown, self.actors_of)
         shown = fresh or ans
         new_context = followup.context_after(self.index.analyzer, shown, self.clock(), context)
         return Reply(shown, new_context, FollowUp(context.actor, text, nothing_new=fresh is None))

@@ -204,6 +204,7 @@ def context_to_json(ctx: Context) -> dict[str, Any]:
         "names": sorted(ctx.names),
         "shown": sorted([a, s] for a, s in ctx.shown),
         "at": ctx.at,
+        "topic": ctx.topic,
     }
 
 
@@ -217,6 +218,7 @@ def context_from_json(x: object) -> Context | None:
             names=frozenset(map(str, x["names"])),
             shown=frozenset((str(a), int(s)) for a, s in x["shown"]),
             at=float(x["at"]),
+            topic=str(x.get("topic", "")),  # contexts stored before #24 have none
         )
     except (KeyError, TypeError, ValueError):
         return None
