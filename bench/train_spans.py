@@ -320,12 +320,13 @@ def main() -> int:
     print(f"fit {len(fit_rows)} questions (dialect tune questions x{DIALECT_COPIES} among them), {train.X.shape[0]} candidates, {train.X.shape[1]} features; "
           f"dev {len(dev_rows)} questions", file=sys.stderr)
     best = None
-    for l2 in L2:  # chosen by 4-fold cross-validation over the fitting part, by paragraph
-        cv = []
-        for fold in range(4):
-            held = [r for r in fit_rows if _fold(r["context_id"]) == fold]
-            rest = Data([r for r in fit_rows if _fold(r["context_id"]) != fold])
-            cv.append(scores(predict(Data(held, rest.vocab), fit(rest, l2)), held)["F1"])
+    folds = []  # 4-fold cross-validation over the fitting part, by paragraph: it chooses the L2 penalty
+    for fold in range(4):
+        held = [r for r in fit_rows if _fold(r["context_id"]) == fold]
+        rest = Data([r for r in fit_rows if _fold(r["context_id"]) != fold])
+        folds.append((rest, Data(held, rest.vocab), held))
+    for l2 in L2:
+        cv = [scores(predict(d, fit(rest, l2)), held)["F1"] for rest, d, held in folds]
         print(f"  l2 {l2}: cross-validated F1 {np.mean(cv):.4f} {cv}", file=sys.stderr)
         if best is None or np.mean(cv) > best[0]:
             best = (float(np.mean(cv)), l2, None)

@@ -131,7 +131,8 @@ class Result:
     probability: float = 0.0
     repeats: tuple[str, ...] = ()  # earlier results whose sentences these quotes repeat (see _fresh)
     also_reported_in: tuple[ArticleMeta, ...] = ()
-    answer: FoundSpan | None = None  # the words that answer, inside quote number answer.sentence (retrieval.spans)
+    # The words that answer, inside quote number answer.sentence (retrieval.spans): the first result only.
+    answer: FoundSpan | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -633,6 +634,10 @@ def answer(
     ``min_confidence`` is the probability a candidate needs (default: the shipped model's
     threshold). A result's actors are those the index stored for its article (tagged once when
     it was indexed, :mod:`retrieval.index.mentions`) inside its quotes: no tagger runs here.
+    The first result carries the answer span (``Result.answer``, :mod:`retrieval.spans`:
+    ``span_model``, default the shipped one) when the question asks for a thing and the span
+    model is confident; the other results are further sources, with none (a span costs about a
+    millisecond per result, and the answer line is one).
 
     One result per story: reports of the same story in other outlets are folded into the one
     that matches best (the earliest of those that match alike) as ``also_reported_in``. On a
@@ -669,11 +674,10 @@ def answer(
             closest = _result(index, asked, c, p, [])
         if not timeless:
             break  # the candidates after it are below the threshold too (see _by_date): none is shown
-    reader = span_model or load_span_model()
-    results = [
-        replace(r, actors=actors_of(index, r.article.id, r.quotes), answer=reader.best(span_sentences(index, asked, r), asked.span_kind, asked.wh))
-        for r in results
-    ]
+    results = [replace(r, actors=actors_of(index, r.article.id, r.quotes)) for r in results]
+    if results and asked.span_kind is not None:  # the words that answer, in the first result's quotes
+        reader = span_model or load_span_model()
+        results[0] = replace(results[0], answer=reader.best(span_sentences(index, asked, results[0]), asked.span_kind, asked.wh))
     if results:
         return Answer(text, True, tuple(results), tuple(terms), confidence=results[0].probability, notes=tuple(notes))
     if closest is None and period and index.dated:

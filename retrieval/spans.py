@@ -23,14 +23,18 @@ that turns the best candidate's softmax share into the probability that it is ri
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import json
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+
+import numpy as np
 
 from .errors import ModelLoadError
 from .evidence import DATE, NUMBER, term_kind
@@ -40,6 +44,7 @@ from .roots import root
 __all__ = [
     "MAX_WORDS",
     "OPENERS",
+    "REACH",
     "SPAN_KINDS",
     "SPAN_MODEL_VERSION",
     "FoundSpan",
@@ -57,6 +62,9 @@ __all__ = [
 SPAN_MODEL_VERSION = 1
 #: The longest answer considered, in words.
 MAX_WORDS = 8
+#: A candidate stands at most this many words from a matched question word (on ARCD's train
+#: part, 3.8% of the best candidates stand farther; a news sentence has many such words).
+REACH = 12
 #: The kinds of answer a span is looked for (retrieval.questions.answer_type); ``clause`` (why,
 #: how) and questions of no kind get none.
 SPAN_KINDS = frozenset(("person", "place", "organization", "date", "number", "thing"))
@@ -64,6 +72,7 @@ _FILE = "spans.json"
 _STRONG = re.compile(r"[.:؛;!?؟\n()\[\]«»\"]")  # a run of words never crosses these
 _COMMA = re.compile(r"[,،]")
 _WINDOW = 4  # words either side counted for matched question words
+_RUNS_KEPT = 200_000  # group weights kept between questions (SpanModel.scored)
 #: Words an answer may open with though they are stopwords (``في مدينة پيلا``, ``من المطرب``).
 OPENERS = frozenset(("في", "من", "الي", "علي", "بين", "نحو", "حوالي", "منذ", "عن", "قبل", "بعد", "خلال"))
 
@@ -103,7 +112,7 @@ def sentence_of(
     word or the noun asked about (:func:`retrieval.questions.question_word`)."""
     toks = tokenize(text)
     hl = sorted(highlights)
-    norms = tuple(normalize_token(t.surface) for t in toks)
+    norms = tuple(_normalized(t.surface) for t in toks)
     matched, weights = [], []
     for t, n in zip(toks, norms):
         hit = [w for a, b, w in hl if a < t.end and t.start < b]
@@ -111,8 +120,10 @@ def sentence_of(
         weights.append(max(hit, default=0.0))
     kinds: list[str | None] = [None] * len(toks)
     spans: list[tuple[int, int, str]] = []
+    starts = [t.start for t in toks]
     for s, e, kind in sorted([*marks, *_numbers_and_dates(toks, norms)]):
-        inside = [i for i, t in enumerate(toks) if s <= t.start and t.end <= e]
+        first = bisect.bisect_left(starts, s)
+        inside = [i for i in range(first, bisect.bisect_left(starts, e)) if toks[i].end <= e]
         if not inside:
             continue
         for i in inside:
@@ -126,6 +137,9 @@ def sentence_of(
         text, start, tuple((t.start, t.end) for t in toks), norms, tuple(matched), tuple(kinds), tuple(spans), best,
         tuple(weights), rooted, focused,
     )
+
+
+_normalized = lru_cache(maxsize=100_000)(normalize_token)
 
 
 @lru_cache(maxsize=50_000)
@@ -182,14 +196,12 @@ class FoundSpan:
 def candidates(s: SpanSentence) -> list[tuple[int, int]]:
     """(first, last) word of each candidate run of ``s``: at most :data:`MAX_WORDS` words, none
     matched nor part of a mention that holds a matched word, no strong punctuation inside, the
-    first word no stopword (but :data:`OPENERS`), the last word no stopword."""
+    first word no stopword (but :data:`OPENERS`), the last word no stopword, at most
+    :data:`REACH` words from a matched word."""
     out = []
     n = len(s.words)
-    # Words of a mention that names a question word («خليفة» of «خليفة حفتر» for «من التقى حفتر»).
-    named = [False] * n
-    for f, l, _ in s.marks:
-        if any(s.matched[f : l + 1]):
-            named[f : l + 1] = [True] * (l + 1 - f)
+    named = _named(s)
+    left, right = _distances(s.matched)
     for i in range(n):
         if s.matched[i] or named[i] or (s.norms[i] in STOPWORDS and s.norms[i] not in OPENERS):
             continue
@@ -198,10 +210,42 @@ def candidates(s: SpanSentence) -> list[tuple[int, int]]:
                 break
             if k > i and _breaks(s, k - 1, k):
                 break
-            if s.norms[k] in STOPWORDS:
+            if s.norms[k] in STOPWORDS or not _near(left[i], right[k]):
                 continue
             out.append((i, k))
     return out
+
+
+def _distances(matched: Sequence[bool]) -> tuple[list[int], list[int]]:
+    """For each word, how far the nearest matched word before it and after it is (0: none)."""
+    n = len(matched)
+    left, right = [0] * n, [0] * n
+    last = -1
+    for i in range(n):
+        left[i] = i - last if last >= 0 else 0
+        if matched[i]:
+            last = i
+    nxt = -1
+    for i in range(n - 1, -1, -1):
+        right[i] = nxt - i if nxt >= 0 else 0
+        if matched[i]:
+            nxt = i
+    return left, right
+
+
+def _near(left: int, right: int) -> bool:
+    """A run whose nearest matched word (``left`` words before it, ``right`` after; 0: none) is
+    at most :data:`REACH` words away."""
+    return 0 < left <= REACH or 0 < right <= REACH
+
+
+def _named(s: SpanSentence) -> list[bool]:
+    """The words of a mention that names a question word («خليفة» of «خليفة حفتر» for «من التقى حفتر»)."""
+    named = [False] * len(s.words)
+    for f, l, _ in s.marks:
+        if any(s.matched[f : l + 1]):
+            named[f : l + 1] = [True] * (l + 1 - f)
+    return named
 
 
 def _breaks(s: SpanSentence, left: int, right: int) -> bool:
@@ -243,26 +287,18 @@ def _bucket(d: int) -> str:
 class _Context:
     """The per-word facts of one sentence that the features read (computed once)."""
 
-    __slots__ = ("s", "asks", "left_match", "right_match", "near", "before", "after", "wh", "wbefore", "wafter", "w", "paren")
+    __slots__ = ("s", "asks", "left_match", "right_match", "near", "before", "after", "wh", "wbefore", "wafter", "w", "paren",
+                 "gaps", "breaks", "exact", "cut_left", "cut_right")
 
     def __init__(self, s: SpanSentence, asks: str, wh: str = "") -> None:
         self.s, self.asks, self.wh = s, asks, wh
         n = len(s.words)
-        last = -1
-        self.left_match = [0] * n  # distance to the nearest matched word before (0: none)
-        for i in range(n):
-            self.left_match[i] = i - last if last >= 0 else 0
-            if s.matched[i]:
-                last = i
-        nxt = -1
-        self.right_match = [0] * n
-        for i in range(n - 1, -1, -1):
-            self.right_match[i] = nxt - i if nxt >= 0 else 0
-            if s.matched[i]:
-                nxt = i
-        self.near = [sum(s.matched[max(0, i - _WINDOW) : i + _WINDOW + 1]) for i in range(n)]
-        self.before = [sum(s.matched[max(0, i - 2 * _WINDOW) : i]) for i in range(n)]  # matched words just before i
-        self.after = [sum(s.matched[i + 1 : i + 1 + 2 * _WINDOW]) for i in range(n)]  # and just after
+        # Distance to the nearest matched word before / after (0: none).
+        self.left_match, self.right_match = _distances(s.matched)
+        cm = list(itertools.accumulate(s.matched, initial=0))  # cm[i]: matched words before word i
+        self.near = [cm[min(n, i + _WINDOW + 1)] - cm[max(0, i - _WINDOW)] for i in range(n)]
+        self.before = [cm[i] - cm[max(0, i - 2 * _WINDOW)] for i in range(n)]  # matched words just before i
+        self.after = [cm[min(n, i + 1 + 2 * _WINDOW)] - cm[i + 1] for i in range(n)]  # and just after
         w = self.w = s.weights or (0.0,) * n
         depth, self.paren = 0, [False] * n  # inside parentheses («(بالإنجليزية: Cancer)»)
         for i, (a, _) in enumerate(s.words):
@@ -271,86 +307,112 @@ class _Context:
             self.paren[i] = depth > 0
         self.wbefore = [sum(w[max(0, i - 2 * _WINDOW) : i]) for i in range(n)]  # their weight
         self.wafter = [sum(w[i + 1 : i + 1 + 2 * _WINDOW]) for i in range(n)]
+        self.gaps = [_gap(s, j, j + 1) for j in range(-1, n)]  # gaps[j + 1]: between word j and j + 1
+        self.breaks = [k > 0 and _breaks(s, k - 1, k) for k in range(n)]  # a run cannot reach word k from k - 1
+        self.exact = {(f, l): kind for f, l, kind in s.marks}
+        self.cut_left = [any(f < i <= l for f, l, _ in s.marks) for i in range(n)]  # i starts inside a mark
+        self.cut_right = [any(f <= k < l for f, l, _ in s.marks) for k in range(n)]  # k ends inside one
 
 
-def _first_features(c: _Context, i: int) -> list[str]:
+def _first_key(c: _Context, i: int) -> tuple:
+    """The word-free facts of a run's first word (many words share them)."""
+    s = c.s
+    d = c.left_match[i]
+    return (
+        "first", c.gaps[i], int(i > 0 and s.matched[i - 1]), _bucket(d) if d else "none", _shape(s.norms[i]), s.kinds[i],
+        min(c.before[i], 4), int(i > 0 and bool(s.rooted) and s.rooted[i - 1]),
+        int(i > 0 and bool(s.focus) and (s.focus[i - 1] or (i > 1 and s.focus[i - 2]))), _share(c.wbefore[i]),
+    )
+
+
+def _first_words(c: _Context, i: int) -> list[str]:
+    """The features of a run's first word that name words (the one before it, itself)."""
     s, a = c.s, c.asks
     prev = s.norms[i - 1] if i else "<s>"
     prev2 = s.norms[i - 2] if i > 1 else "<s>"
-    d = c.left_match[i]
-    gap = _gap(s, i - 1, i)
-    return [
-        f"p1={prev}",
-        f"{a}|p1={prev}",
-        f"p2={prev2}",
-        f"{a}|gap<={gap}",
-        f"{a}|pm={int(i > 0 and s.matched[i - 1])}",
-        f"{a}|ld={_bucket(d) if d else 'none'}",
-        f"{a}|w1={_shape(s.norms[i])}",
-        f"{a}|k1={s.kinds[i]}",
-        f"w1={s.norms[i]}",
-        f"{a}|before={min(c.before[i], 4)}",
-        f"{a}|pr={int(i > 0 and bool(s.rooted) and s.rooted[i - 1])}",
-        f"{a}|pf={int(i > 0 and bool(s.focus) and (s.focus[i - 1] or (i > 1 and s.focus[i - 2])))}",
-        f"{a}|wbefore={_share(c.wbefore[i])}",
-        f"{c.wh}|p1={prev}",
+    return [f"p1={prev}", f"{a}|p1={prev}", f"p2={prev2}", f"w1={s.norms[i]}", f"{c.wh}|p1={prev}"]
+
+
+def _first_features(c: _Context, i: int) -> list[str]:
+    a = c.asks
+    _, gap, pm, ld, shape, k1, before, pr, pf, wbefore = _first_key(c, i)
+    return _first_words(c, i) + [
+        f"{a}|gap<={gap}", f"{a}|pm={pm}", f"{a}|ld={ld}", f"{a}|w1={shape}", f"{a}|k1={k1}",
+        f"{a}|before={before}", f"{a}|pr={pr}", f"{a}|pf={pf}", f"{a}|wbefore={wbefore}",
     ]
+
+
+def _last_key(c: _Context, k: int) -> tuple:
+    """The word-free facts of a run's last word."""
+    s = c.s
+    n = len(s.words)
+    d = c.right_match[k]
+    return (
+        "last", c.gaps[k + 1], int(k + 1 < n and s.matched[k + 1]), _bucket(d) if d else "none", s.kinds[k],
+        s.kinds[k + 1] if k + 1 < n else None, min(c.after[k], 4), int(k + 1 < n and bool(s.rooted) and s.rooted[k + 1]),
+        int(k + 1 < n and bool(s.focus) and s.focus[k + 1]), _share(c.wafter[k]),
+    )
+
+
+def _last_words(c: _Context, k: int) -> list[str]:
+    s, a = c.s, c.asks
+    nxt = s.norms[k + 1] if k + 1 < len(s.words) else "</s>"
+    return [f"n1={nxt}", f"{a}|n1={nxt}", f"{c.wh}|n1={nxt}", f"wn={s.norms[k]}"]
 
 
 def _last_features(c: _Context, k: int) -> list[str]:
-    s, a = c.s, c.asks
-    n = len(s.words)
-    nxt = s.norms[k + 1] if k + 1 < n else "</s>"
-    d = c.right_match[k]
-    gap = _gap(s, k, k + 1)
-    return [
-        f"n1={nxt}",
-        f"{a}|n1={nxt}",
-        f"{a}|gap>={gap}",
-        f"{a}|nm={int(k + 1 < n and s.matched[k + 1])}",
-        f"{a}|rd={_bucket(d) if d else 'none'}",
-        f"{a}|kn={s.kinds[k]}",
-        f"{a}|kafter={s.kinds[k + 1] if k + 1 < n else None}",
-        f"{a}|after={min(c.after[k], 4)}",
-        f"{a}|nr={int(k + 1 < n and bool(s.rooted) and s.rooted[k + 1])}",
-        f"{a}|nf={int(k + 1 < n and bool(s.focus) and s.focus[k + 1])}",
-        f"{a}|wafter={_share(c.wafter[k])}",
-        f"{c.wh}|n1={nxt}",
-        f"wn={s.norms[k]}",
+    a = c.asks
+    _, gap, nm, rd, kn, kafter, after, nr, nf, wafter = _last_key(c, k)
+    return _last_words(c, k) + [
+        f"{a}|gap>={gap}", f"{a}|nm={nm}", f"{a}|rd={rd}", f"{a}|kn={kn}", f"{a}|kafter={kafter}",
+        f"{a}|after={after}", f"{a}|nr={nr}", f"{a}|nf={nf}", f"{a}|wafter={wafter}",
     ]
+
+
+def _run(c: _Context, i: int, k: int) -> tuple:
+    """What the whole run of words ``i..k`` is, as :func:`_run_features` names it (a key: runs
+    alike share their weight, so :meth:`SpanModel.scored` sums it once)."""
+    s = c.s
+    kinds = tuple(sorted({s.kinds[j] for j in range(i, k + 1)} - {None}))
+    commas = any(c.gaps[j + 1] == "comma" for j in range(i, k))
+    infocus = bool(s.focus) and any(s.focus[i : k + 1])
+    return _summary(c, i, k, kinds, commas, infocus)
+
+
+def _summary(c: _Context, i: int, k: int, kinds: tuple[str, ...], commas: bool, infocus: bool) -> tuple:
+    s = c.s
+    left = "m" if i and s.matched[i - 1] else c.gaps[i]
+    right = "m" if k + 1 < len(s.words) and s.matched[k + 1] else c.gaps[k + 1]
+    return (
+        _share(c.wbefore[i] + c.wafter[k]), c.paren[i] or c.paren[k], infocus, min(k - i + 1, 6),
+        c.exact.get((i, k)), c.cut_left[i] or c.cut_right[k], min(max(c.near[i], c.near[k]), 4), commas, kinds,
+        left, right,
+    )
+
+
+def _run_groups(a: str, wh: str, best: bool, run: tuple) -> list[list[tuple[str, float]]]:
+    """The features of a run in five groups: :meth:`SpanModel.scored` sums those of the groups
+    naming no question word (0, 1, 4) once per (kind asked, the part of the run they read), and
+    those of the others (2, 3: length, exact mention, kinds) once per question word too."""
+    around, paren, infocus, length, exact, cut, near, commas, kinds, left, right = run
+    return [
+        [(f"{a}|around={around}", 1.0), (f"{a}|best={int(best)}|around={around}", 1.0)],
+        [
+            (f"{a}|paren={int(paren)}", 1.0), (f"{a}|infocus={int(infocus)}", 1.0), (f"{a}|cut", float(cut)),
+            (f"{a}|best={int(best)}", 1.0), (f"{a}|near={near}", 1.0), (f"{a}|commas", float(commas)),
+        ],
+        [(f"{a}|len={length}", 1.0), (f"{a}|exact={exact}", 1.0), (f"{wh}|exact={exact}", 1.0), (f"{wh}|len={length}", 1.0)],
+        [(f"{a}|has={kind}", 1.0) for kind in kinds] + [(f"{wh}|has={kind}", 1.0) for kind in kinds],
+        [(f"{a}|bounds={left}-{right}", 1.0)],
+    ]
+
+
+def _run_features(a: str, wh: str, best: bool, run: tuple) -> list[tuple[str, float]]:
+    return [f for group in _run_groups(a, wh, best, run) for f in group]
 
 
 def _span_features(c: _Context, i: int, k: int) -> list[tuple[str, float]]:
-    s, a = c.s, c.asks
-    length = k - i + 1
-    exact = next((kind for f, l, kind in s.marks if f == i and l == k), None)
-    cut = any((f < i <= l) or (f <= k < l) for f, l, _ in s.marks)
-    kinds = {s.kinds[j] for j in range(i, k + 1)} - {None}
-    inner_focus = bool(s.focus) and any(s.focus[i : k + 1])
-    near = max(c.near[i], c.near[k])
-    around = c.wbefore[i] + c.wafter[k]
-    out = [
-        (f"{a}|around={_share(around)}", 1.0),
-        (f"{a}|best={int(s.best)}|around={_share(around)}", 1.0),
-        (f"{a}|paren={int(c.paren[i] or c.paren[k])}", 1.0),
-        (f"{a}|infocus={int(inner_focus)}", 1.0),
-        (f"{a}|len={min(length, 6)}", 1.0),
-        (f"{a}|exact={exact}", 1.0),
-        (f"{a}|cut", float(cut)),
-        (f"{a}|best={int(s.best)}", 1.0),
-        (f"{a}|near={min(near, 4)}", 1.0),
-        (f"{a}|commas", float(any(_gap(s, j, j + 1) == "comma" for j in range(i, k)))),
-    ]
-    out += [(f"{a}|has={kind}", 1.0) for kind in sorted(kinds)]
-    out += [(f"{c.wh}|has={kind}", 1.0) for kind in sorted(kinds)]
-    left = "m" if i and s.matched[i - 1] else _gap(s, i - 1, i)
-    right = "m" if k + 1 < len(s.words) and s.matched[k + 1] else _gap(s, k, k + 1)
-    out += [
-        (f"{c.wh}|exact={exact}", 1.0),
-        (f"{c.wh}|len={min(length, 6)}", 1.0),
-        (f"{a}|bounds={left}-{right}", 1.0),
-    ]
-    return out
+    return _run_features(c.asks, c.wh, c.s.best, _run(c, i, k))
 
 
 def span_features(s: SpanSentence, asks: str, i: int, k: int, wh: str = "") -> list[tuple[str, float]]:
@@ -373,26 +435,71 @@ class SpanModel:
     b: dict[str, float]
     threshold: float
     meta: dict
+    # The summed weights of each group of run features already met, by (kind asked, question word, key).
+    _runs: dict = field(default_factory=dict, compare=False, repr=False)
 
-    def _score(self, names: Iterable[str]) -> float:
+    def _word_score(self, c: _Context, key: tuple, words: list[str], features, at: int) -> float:
+        """The weight of a first (or last) word's features: those naming words looked up, the
+        rest (``key``) summed once per key and kind asked."""
         w = self.weights
-        return math.fsum(w.get(f, 0.0) for f in names)
+        runs = self._runs
+        full = (c.asks, key)
+        rest = runs.get(full)
+        if rest is None:
+            named = set(words)
+            rest = runs[full] = math.fsum(w.get(f, 0.0) for f in features(c, at) if f not in named)
+        return math.fsum(w.get(f, 0.0) for f in words) + rest
 
     def scored(self, sentences: Sequence[SpanSentence], asks: str, wh: str = "") -> list[tuple[float, int, int, int]]:
-        """Every candidate of ``sentences`` as (score, sentence, first, last word)."""
+        """Every candidate of ``sentences`` (:func:`candidates`, in its order) as (score, sentence,
+        first, last word): the weights of :func:`span_features`, the first word's and the last
+        word's summed once per word, those of the whole run once per kind of run."""
         out = []
         w = self.weights
+        runs = self._runs
+        if len(runs) > _RUNS_KEPT:
+            runs.clear()
         for j, s in enumerate(sentences):
             c = _Context(s, asks, wh)
             firsts: dict[int, float] = {}
             lasts: dict[int, float] = {}
-            for i, k in candidates(s):
-                if i not in firsts:
-                    firsts[i] = self._score(_first_features(c, i))
-                if k not in lasts:
-                    lasts[k] = self._score(_last_features(c, k))
-                rest = math.fsum(w.get(f, 0.0) * v for f, v in _span_features(c, i, k))
-                out.append((firsts[i] + lasts[k] + rest, j, i, k))
+            n = len(s.words)
+            named = _named(s)
+            focus = s.focus or (False,) * n
+            for i in range(n):
+                if s.matched[i] or named[i] or (s.norms[i] in STOPWORDS and s.norms[i] not in OPENERS):
+                    continue
+                kinds: set[str] = set()
+                commas = infocus = False
+                for k in range(i, min(n, i + MAX_WORDS)):
+                    if s.matched[k] or named[k]:
+                        break
+                    if k > i:
+                        if c.breaks[k]:
+                            break
+                        commas = commas or c.gaps[k] == "comma"
+                    if s.kinds[k] is not None:
+                        kinds.add(s.kinds[k])
+                    infocus = infocus or focus[k]
+                    if s.norms[k] in STOPWORDS or not _near(c.left_match[i], c.right_match[k]):
+                        continue
+                    if i not in firsts:
+                        firsts[i] = self._word_score(c, _first_key(c, i), _first_words(c, i), _first_features, i)
+                    if k not in lasts:
+                        lasts[k] = self._word_score(c, _last_key(c, k), _last_words(c, k), _last_features, k)
+                    run = _summary(c, i, k, tuple(sorted(kinds)), commas, infocus)
+                    plain = (asks, s.best, run[:3], run[5:8], run[9:])  # what the groups reading no question word read
+                    v = runs.get(plain)
+                    if v is None:
+                        groups = _run_groups(asks, wh, s.best, run)
+                        v = runs[plain] = math.fsum(w.get(f, 0.0) * x for g in (0, 1, 4) for f, x in groups[g])
+                    worded = (asks, wh, run[3], run[4], run[8])
+                    u = runs.get(worded)
+                    if u is None:
+                        groups = _run_groups(asks, wh, s.best, run)
+                        u = runs[worded] = math.fsum(w.get(f, 0.0) * x for g in (2, 3) for f, x in groups[g])
+                    rest = v + u
+                    out.append((firsts[i] + lasts[k] + rest, j, i, k))
         return out
 
     def probability(self, scores: Sequence[float], asks: str) -> float:
@@ -423,10 +530,10 @@ class SpanModel:
 def calibration_inputs(scores: Sequence[float]) -> tuple[float, float, float]:
     """What the calibration reads of one result's candidate scores: the logit of the best one's
     softmax share, its lead over the second best (5 when alone), and its score."""
-    ordered = sorted(scores, reverse=True)
-    top = ordered[0]
-    share = min(max(1.0 / math.fsum(math.exp(x - top) for x in ordered), 1e-6), 1 - 1e-6)
-    lead = top - ordered[1] if len(ordered) > 1 else 5.0
+    x = np.asarray(scores, dtype=np.float64)
+    top = float(x.max())
+    share = min(max(1.0 / float(np.exp(x - top).sum()), 1e-6), 1 - 1e-6)
+    lead = top - float(np.partition(x, -2)[-2]) if len(x) > 1 else 5.0
     return math.log(share / (1 - share)), lead, top
 
 
