@@ -272,6 +272,8 @@ def _gap(s: SpanSentence, left: int, right: int) -> str:
     if left < 0 or right >= len(s.words):
         return "edge"
     between = s.text[s.words[left][1] : s.words[right][0]]
+    if between == " ":
+        return "space"
     return "strong" if _STRONG.search(between) else "comma" if _COMMA.search(between) else "space"
 
 
@@ -303,15 +305,20 @@ class _Context:
         depth, self.paren = 0, [False] * n  # inside parentheses («(بالإنجليزية: Cancer)»)
         for i, (a, _) in enumerate(s.words):
             before = s.text[s.words[i - 1][1] if i else 0 : a]
-            depth = max(0, depth + before.count("(") - before.count(")"))
+            if before != " ":
+                depth = max(0, depth + before.count("(") - before.count(")"))
             self.paren[i] = depth > 0
         self.wbefore = [sum(w[max(0, i - 2 * _WINDOW) : i]) for i in range(n)]  # their weight
         self.wafter = [sum(w[i + 1 : i + 1 + 2 * _WINDOW]) for i in range(n)]
         self.gaps = [_gap(s, j, j + 1) for j in range(-1, n)]  # gaps[j + 1]: between word j and j + 1
         self.breaks = [k > 0 and _breaks(s, k - 1, k) for k in range(n)]  # a run cannot reach word k from k - 1
         self.exact = {(f, l): kind for f, l, kind in s.marks}
-        self.cut_left = [any(f < i <= l for f, l, _ in s.marks) for i in range(n)]  # i starts inside a mark
-        self.cut_right = [any(f <= k < l for f, l, _ in s.marks) for k in range(n)]  # k ends inside one
+        self.cut_left, self.cut_right = [False] * n, [False] * n  # a run starting (ending) at i cuts a mark
+        for f, l, _ in s.marks:
+            for i in range(f + 1, l + 1):
+                self.cut_left[i] = True
+            for i in range(f, l):
+                self.cut_right[i] = True
 
 
 def _first_key(c: _Context, i: int) -> tuple:

@@ -159,3 +159,24 @@ def test_dropping_shown_quotes_renumbers_or_drops_the_span(default_index) -> Non
     assert kept.results[0].quotes[0].text[at - second.start : at - second.start + 7] == "الاثنين"
     gone = drop_shown(with_span, {(r.article.id, second.start)}, lambda a, q: ())
     assert gone is not None and gone.results[0].answer is None
+
+
+def test_one_pass_scores_equal_the_features_training_reads(default_index) -> None:
+    """SpanModel.scored sums weights by groups kept between questions; the sums must be those of
+    span_features, which bench/train_spans.py fits (else the shipped weights mean something else)."""
+    from retrieval.answer import analyse_question, span_sentences
+    from retrieval.spans import span_features
+
+    model = load_span_model()
+    checked = 0
+    for q in ("كم نقطة أساسية تمحور حولها اجتماع مصراتة؟", "من التقى حفتر في القاهرة؟", "وين صارت القعدة بين ساركوزي وعبد الجليل؟",
+              "متى وجهت قوات طبرق تحذيرها للسفن الأوروبية؟", "ما الذي رصده مراسل الوكالة الفرنسية فوق العقيلة؟"):
+        asked = analyse_question(q, default_index)
+        sentences = span_sentences(default_index, asked, answer(q, default_index).results[0])
+        fast = model.scored(sentences, asked.span_kind, asked.wh)
+        slow = [(sum(model.weights.get(f, 0.0) * v for f, v in span_features(s, asked.span_kind, i, k, asked.wh)), j, i, k)
+                for j, s in enumerate(sentences) for i, k in candidates(s)]
+        assert [x[1:] for x in fast] == [x[1:] for x in slow]
+        assert all(abs(a[0] - b[0]) < 1e-9 for a, b in zip(fast, slow))
+        checked += len(fast)
+    assert checked > 100
