@@ -114,9 +114,12 @@ def sentence_of(
     hl = sorted(highlights)
     norms = tuple(_normalized(t.surface) for t in toks)
     matched, weights = [], []
+    h = 0  # the first highlight that may still overlap a word (both in text order)
     for t, n in zip(toks, norms):
-        hit = [w for a, b, w in hl if a < t.end and t.start < b]
-        matched.append(bool(hit) or bare_word(n) in question_words)
+        while h < len(hl) and hl[h][1] <= t.start:
+            h += 1
+        hit = [w for a, b, w in hl[h : h + 4] if a < t.end and t.start < b]  # highlights do not nest
+        matched.append(bool(hit) or _bare(n) in question_words)
         weights.append(max(hit, default=0.0))
     kinds: list[str | None] = [None] * len(toks)
     spans: list[tuple[int, int, str]] = []
@@ -131,8 +134,9 @@ def sentence_of(
         spans.append((inside[0], inside[-1], kind))
     roots = {r for w in question_words if len(r := _root_of(w)) >= 3}
     focus = _root_of(wh) if wh else ""
-    rooted = tuple(not m and _root_of(n) in roots for m, n in zip(matched, norms))
-    focused = tuple(len(focus) >= 3 and _root_of(n) == focus for n in norms)
+    word_roots = [_root_of(n) for n in norms]
+    rooted = tuple(not m and r in roots for m, r in zip(matched, word_roots))
+    focused = tuple(len(focus) >= 3 and r == focus for r in word_roots)
     return SpanSentence(
         text, start, tuple((t.start, t.end) for t in toks), norms, tuple(matched), tuple(kinds), tuple(spans), best,
         tuple(weights), rooted, focused,
@@ -178,6 +182,9 @@ def _numbers_and_dates(toks: Sequence, norms: Sequence[str]) -> list[tuple[int, 
 def bare_word(word: str) -> str:
     """A normalized word without the article ``ال`` (a word of more than four letters)."""
     return word[2:] if word.startswith("ال") and len(word) > 4 else word
+
+
+_bare = lru_cache(maxsize=100_000)(bare_word)
 
 
 @dataclass(frozen=True, slots=True)
@@ -473,40 +480,54 @@ class SpanModel:
             n = len(s.words)
             named = _named(s)
             focus = s.focus or (False,) * n
+            # The parts of a run's summary (_summary) that depend on its first or its last word alone.
+            lefts = ["m" if i and s.matched[i - 1] else c.gaps[i] for i in range(n)]
+            rights = ["m" if k + 1 < n and s.matched[k + 1] else c.gaps[k + 1] for k in range(n)]
+            matched, norms, word_kinds, best = s.matched, s.norms, s.kinds, s.best
+            breaks, gaps, wafter, paren_at, cut_right, near_at, right_match = (
+                c.breaks, c.gaps, c.wafter, c.paren, c.cut_right, c.near, c.right_match
+            )
+            ending = [norms[k] not in STOPWORDS for k in range(n)]  # a run may end on word k
             for i in range(n):
-                if s.matched[i] or named[i] or (s.norms[i] in STOPWORDS and s.norms[i] not in OPENERS):
+                if matched[i] or named[i] or (norms[i] in STOPWORDS and norms[i] not in OPENERS):
                     continue
-                kinds: set[str] = set()
+                kinds: tuple[str, ...] = ()
                 commas = infocus = False
+                wb, pi, ci, ni, li, left = c.wbefore[i], c.paren[i], c.cut_left[i], c.near[i], c.left_match[i], lefts[i]
                 for k in range(i, min(n, i + MAX_WORDS)):
-                    if s.matched[k] or named[k]:
+                    if matched[k] or named[k]:
                         break
                     if k > i:
-                        if c.breaks[k]:
+                        if breaks[k]:
                             break
-                        commas = commas or c.gaps[k] == "comma"
-                    if s.kinds[k] is not None:
-                        kinds.add(s.kinds[k])
+                        commas = commas or gaps[k] == "comma"
+                    kind = word_kinds[k]
+                    if kind is not None and kind not in kinds:
+                        kinds = tuple(sorted((*kinds, kind)))
                     infocus = infocus or focus[k]
-                    if s.norms[k] in STOPWORDS or not _near(c.left_match[i], c.right_match[k]):
+                    if not ending[k] or not _near(li, right_match[k]):
                         continue
-                    if i not in firsts:
-                        firsts[i] = self._word_score(c, _first_key(c, i), _first_words(c, i), _first_features, i)
-                    if k not in lasts:
-                        lasts[k] = self._word_score(c, _last_key(c, k), _last_words(c, k), _last_features, k)
-                    run = _summary(c, i, k, tuple(sorted(kinds)), commas, infocus)
-                    plain = (asks, s.best, run[:3], run[5:8], run[9:])  # what the groups reading no question word read
+                    first = firsts.get(i)
+                    if first is None:
+                        first = firsts[i] = self._word_score(c, _first_key(c, i), _first_words(c, i), _first_features, i)
+                    last = lasts.get(k)
+                    if last is None:
+                        last = lasts[k] = self._word_score(c, _last_key(c, k), _last_words(c, k), _last_features, k)
+                    # The keys of _summary's parts read by the groups naming no question word, and by the others.
+                    around, paren, cut = _share(wb + wafter[k]), pi or paren_at[k], ci or cut_right[k]
+                    near = ni if ni > near_at[k] else near_at[k]
+                    near = 4 if near > 4 else near
+                    plain = (asks, best, around, paren, infocus, cut, near, commas, left, rights[k])
                     v = runs.get(plain)
-                    if v is None:
-                        groups = _run_groups(asks, wh, s.best, run)
-                        v = runs[plain] = math.fsum(w.get(f, 0.0) * x for g in (0, 1, 4) for f, x in groups[g])
-                    worded = (asks, wh, run[3], run[4], run[8])
+                    length, exact = (k - i + 1 if k - i < 6 else 6), c.exact.get((i, k))
+                    worded = (asks, wh, length, exact, kinds)
                     u = runs.get(worded)
-                    if u is None:
-                        groups = _run_groups(asks, wh, s.best, run)
+                    if v is None or u is None:
+                        run = (around, paren, infocus, length, exact, cut, near, commas, kinds, left, rights[k])
+                        groups = _run_groups(asks, wh, best, run)
+                        v = runs[plain] = math.fsum(w.get(f, 0.0) * x for g in (0, 1, 4) for f, x in groups[g])
                         u = runs[worded] = math.fsum(w.get(f, 0.0) * x for g in (2, 3) for f, x in groups[g])
-                    rest = v + u
-                    out.append((firsts[i] + lasts[k] + rest, j, i, k))
+                    out.append((first + last + v + u, j, i, k))
         return out
 
     def probability(self, scores: Sequence[float], asks: str) -> float:
