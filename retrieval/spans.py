@@ -347,13 +347,18 @@ def _first_words(c: _Context, i: int) -> list[str]:
     return [f"p1={prev}", f"{a}|p1={prev}", f"p2={prev2}", f"w1={s.norms[i]}", f"{c.wh}|p1={prev}"]
 
 
+#: The names of :func:`_first_key`'s facts and of :func:`_last_key`'s, in their order.
+_FIRST_NAMES = ("gap<", "pm", "ld", "w1", "k1", "before", "pr", "pf", "wbefore")
+_LAST_NAMES = ("gap>", "nm", "rd", "kn", "kafter", "after", "nr", "nf", "wafter")
+
+
+def _named_facts(asks: str, names: Sequence[str], key: tuple) -> list[str]:
+    """A word's facts as features, each named with the kind asked: ``person|pm=1``."""
+    return [f"{asks}|{name}={value}" for name, value in zip(names, key[1:])]
+
+
 def _first_features(c: _Context, i: int) -> list[str]:
-    a = c.asks
-    _, gap, pm, ld, shape, k1, before, pr, pf, wbefore = _first_key(c, i)
-    return _first_words(c, i) + [
-        f"{a}|gap<={gap}", f"{a}|pm={pm}", f"{a}|ld={ld}", f"{a}|w1={shape}", f"{a}|k1={k1}",
-        f"{a}|before={before}", f"{a}|pr={pr}", f"{a}|pf={pf}", f"{a}|wbefore={wbefore}",
-    ]
+    return _first_words(c, i) + _named_facts(c.asks, _FIRST_NAMES, _first_key(c, i))
 
 
 def _last_key(c: _Context, k: int) -> tuple:
@@ -375,12 +380,7 @@ def _last_words(c: _Context, k: int) -> list[str]:
 
 
 def _last_features(c: _Context, k: int) -> list[str]:
-    a = c.asks
-    _, gap, nm, rd, kn, kafter, after, nr, nf, wafter = _last_key(c, k)
-    return _last_words(c, k) + [
-        f"{a}|gap>={gap}", f"{a}|nm={nm}", f"{a}|rd={rd}", f"{a}|kn={kn}", f"{a}|kafter={kafter}",
-        f"{a}|after={after}", f"{a}|nr={nr}", f"{a}|nf={nf}", f"{a}|wafter={wafter}",
-    ]
+    return _last_words(c, k) + _named_facts(c.asks, _LAST_NAMES, _last_key(c, k))
 
 
 def _run(c: _Context, i: int, k: int) -> tuple:
