@@ -138,6 +138,22 @@ def test_question_gets_sourced_reply_in_html(default_index: Index) -> None:
     assert threads and all(t.startswith("sanad-answer") for t in threads)  # never on the event loop
 
 
+def test_answer_span_opens_the_reply_and_is_marked_in_its_quote(default_index: Index) -> None:
+    """Issue #24 through the real bot: the shipped span model's «أربع نقاط» is the first line and
+    bold and underlined inside the verbatim quote; a why-question gets no such line."""
+
+    async def scenario(server: FakeBotAPI, bot) -> None:
+        reply = await server.reply_to("كم نقطة أساسية تمحور حولها اجتماع مصراتة؟")
+        html_text = reply.params["text"]
+        assert html_text.startswith("الجواب: <b>أربع نقاط</b>")
+        assert "حول <b><u>أربع نقاط</u></b> <b>أساسية</b>" in html_text  # the span, then a matched word
+        assert "وتمحور الاجتماع حول أربع نقاط أساسية هي" in shown(html_text)  # the quote stays verbatim
+        why = await server.reply_to("لماذا التقى كوبلر حفتر؟")
+        assert "الجواب:" not in why.params["text"] and "<u>" not in why.params["text"]
+
+    run_bot(default_index, scenario)
+
+
 def test_paging_edits_one_message_in_place(default_index: Index) -> None:
     expected = answer(Q_MISRATA, default_index)
     assert len(expected.results) >= 2
