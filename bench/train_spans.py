@@ -312,6 +312,9 @@ def main() -> int:
     ap.add_argument("--cache", type=Path, default=Path("/tmp/sanad-spans"))
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
+    import scipy
+    import sklearn
+
     rows = load_rows("train", args.cache)
     fit_rows = [r for r in rows if not dev_part(r["context_id"])] + dialect_rows() * DIALECT_COPIES
     dev_rows = [r for r in rows if dev_part(r["context_id"])]
@@ -361,6 +364,7 @@ def main() -> int:
                     "dev: a quarter of their paragraphs (bench/train_spans.py dev_part)",
             "fit_questions": len(fit_rows), "dev_questions": len(dev_rows), "l2": l2,
             "target_precision": TARGET_PRECISION, "dev_every_span": dev_all, "dev_shown": dev_shown,
+            "scipy": scipy.__version__, "scikit-learn": sklearn.__version__,  # the fit is deterministic for these
         },
         "weights": dict(sorted(weights.items())),
     }
