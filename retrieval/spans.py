@@ -5,9 +5,10 @@ asking for a thing (who, where, when, how many, which organisation). It never ch
 results are shown, and it never shows a word that is not in the quote.
 
 Candidates (:func:`candidates`) are runs of one to :data:`MAX_WORDS` words of one quoted sentence
-that hold none of the question's matched words, cross no strong punctuation, and start and end
-on a content word; the stored actor mentions, numbers and dates of the sentence are among them
-(a run that cuts one in two is marked). Each is scored by a linear model over sparse named
+that hold none of the question's matched words (nor a word of a mention naming one), cross no
+strong punctuation, start and end on a content word, and stand at most :data:`REACH` words from a
+matched word; the stored actor mentions, numbers and dates of the sentence are among them (a run
+that cuts one in two is marked). Each is scored by a linear model over sparse named
 features (:func:`span_features`): the words just before and after it (and which kind of answer
 is asked), how far it stands from the matched question words and on which side, whether it is
 exactly a mention of the asked kind, its length. The features split into those of the first
@@ -17,8 +18,9 @@ from one pass over its words (:meth:`SpanModel.best`).
 The weights are a conditional logit (a softmax over one result's candidates, trained to put
 the mass on the gold answer's words) fitted by ``python bench/train_spans.py`` on the QA
 training parts; they ship as plain JSON in ``retrieval/data/spans.json`` with the calibration
-that turns the best candidate's softmax share into the probability that it is right
-(token F1 >= 0.5), and the threshold under which no span is shown.
+that turns the best candidate's softmax share, lead and score into the probability that it is
+right (token F1 >= 0.5), and the threshold under which no span is shown. Choices and figures:
+docs/spans.md.
 """
 
 from __future__ import annotations
