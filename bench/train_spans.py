@@ -49,7 +49,6 @@ from retrieval.spans import (  # noqa: E402
     SpanModel,
     SpanSentence,
     calibration_inputs,
-    candidates,
     span_features,
 )
 from splits import arcd_part, belebele_part  # noqa: E402
@@ -173,9 +172,9 @@ def expand(row: dict) -> tuple[list[list[tuple[str, float]]], list[float], list[
         return feats, f1s, texts
     for d in row["sentences"]:
         s = _sentence(d)
-        for i, k in candidates(s):
+        for i, k, features in span_features(s, row["kind"], row["wh"]):
             text = s.text[s.words[i][0] : s.words[k][1]]
-            feats.append(span_features(s, row["kind"], i, k, row["wh"]))
+            feats.append(features)
             f1s.append(span_scores(text, row["answers"])[1])
             texts.append(text)
     return feats, f1s, texts

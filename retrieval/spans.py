@@ -30,7 +30,7 @@ import itertools
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -207,22 +207,40 @@ def candidates(s: SpanSentence) -> list[tuple[int, int]]:
     matched nor part of a mention that holds a matched word, no strong punctuation inside, the
     first word no stopword (but :data:`OPENERS`), the last word no stopword, at most
     :data:`REACH` words from a matched word."""
-    out = []
+    return [(i, k) for i, k, _, _, _ in _walk(_Context(s, "", ""))]
+
+
+def _walk(c: _Context) -> Iterator[tuple[int, int, tuple[str, ...], bool, bool]]:
+    """The candidate runs of ``c``'s sentence (see :func:`candidates`), first word by first word,
+    each with what it holds: the kinds of its words, whether a comma is inside, whether a word
+    shares the root of the noun asked about."""
+    s = c.s
     n = len(s.words)
     named = _named(s)
-    left, right = _distances(s.matched)
+    focus = s.focus or (False,) * n
+    matched, norms, word_kinds, breaks, gaps, left_match, right_match = (
+        s.matched, s.norms, s.kinds, c.breaks, c.gaps, c.left_match, c.right_match
+    )
+    ending = [w not in STOPWORDS for w in norms]  # a run may end on word k
     for i in range(n):
-        if s.matched[i] or named[i] or (s.norms[i] in STOPWORDS and s.norms[i] not in OPENERS):
+        if matched[i] or named[i] or (norms[i] in STOPWORDS and norms[i] not in OPENERS):
             continue
+        kinds: tuple[str, ...] = ()
+        commas = infocus = False
+        li = left_match[i]
         for k in range(i, min(n, i + MAX_WORDS)):
-            if s.matched[k] or named[k]:
+            if matched[k] or named[k]:
                 break
-            if k > i and _breaks(s, k - 1, k):
-                break
-            if s.norms[k] in STOPWORDS or not _near(left[i], right[k]):
-                continue
-            out.append((i, k))
-    return out
+            if k > i:
+                if breaks[k]:
+                    break
+                commas = commas or gaps[k] == "comma"
+            kind = word_kinds[k]
+            if kind is not None and kind not in kinds:
+                kinds = tuple(sorted((*kinds, kind)))
+            infocus = infocus or focus[k]
+            if ending[k] and _near(li, right_match[k]):
+                yield i, k, kinds, commas, infocus
 
 
 def _distances(matched: Sequence[bool]) -> tuple[list[int], list[int]]:
@@ -385,17 +403,9 @@ def _last_features(c: _Context, k: int) -> list[str]:
     return _last_words(c, k) + _named_facts(c.asks, _LAST_NAMES, _last_key(c, k))
 
 
-def _run(c: _Context, i: int, k: int) -> tuple:
-    """What the whole run of words ``i..k`` is, as :func:`_run_features` names it (a key: runs
-    alike share their weight, so :meth:`SpanModel.scored` sums it once)."""
-    s = c.s
-    kinds = tuple(sorted({s.kinds[j] for j in range(i, k + 1)} - {None}))
-    commas = any(c.gaps[j + 1] == "comma" for j in range(i, k))
-    infocus = bool(s.focus) and any(s.focus[i : k + 1])
-    return _summary(c, i, k, kinds, commas, infocus)
-
-
 def _summary(c: _Context, i: int, k: int, kinds: tuple[str, ...], commas: bool, infocus: bool) -> tuple:
+    """What the whole run of words ``i..k`` is, as :func:`_run_groups` names it (``kinds``,
+    ``commas``, ``infocus``: what :func:`_walk` found inside it)."""
     s = c.s
     left = "m" if i and s.matched[i - 1] else c.gaps[i]
     right = "m" if k + 1 < len(s.words) and s.matched[k + 1] else c.gaps[k + 1]
@@ -427,16 +437,16 @@ def _run_features(a: str, wh: str, best: bool, run: tuple) -> list[tuple[str, fl
     return [f for group in _run_groups(a, wh, best, run) for f in group]
 
 
-def _span_features(c: _Context, i: int, k: int) -> list[tuple[str, float]]:
-    return _run_features(c.asks, c.wh, c.s.best, _run(c, i, k))
-
-
-def span_features(s: SpanSentence, asks: str, i: int, k: int, wh: str = "") -> list[tuple[str, float]]:
-    """The named features of the run of words ``i..k`` of ``s`` for a question asking ``asks``
-    with question word ``wh`` (what training reads; :meth:`SpanModel.best` sums the same weights
-    from one pass)."""
+def span_features(s: SpanSentence, asks: str, wh: str = "") -> list[tuple[int, int, list[tuple[str, float]]]]:
+    """Every candidate of ``s`` (:func:`candidates`, in its order) with its named features for a
+    question asking ``asks`` with question word ``wh``: what training reads; :meth:`SpanModel.scored`
+    sums the same weights, each group once."""
     c = _Context(s, asks, wh)
-    return [(f, 1.0) for f in _first_features(c, i)] + [(f, 1.0) for f in _last_features(c, k)] + _span_features(c, i, k)
+    return [
+        (i, k, [(f, 1.0) for f in _first_features(c, i) + _last_features(c, k)]
+         + _run_features(asks, wh, s.best, _summary(c, i, k, kinds, commas, infocus)))
+        for i, k, kinds, commas, infocus in _walk(c)
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -479,57 +489,23 @@ class SpanModel:
             c = _Context(s, asks, wh)
             firsts: dict[int, float] = {}
             lasts: dict[int, float] = {}
-            n = len(s.words)
-            named = _named(s)
-            focus = s.focus or (False,) * n
-            # The parts of a run's summary (_summary) that depend on its first or its last word alone.
-            lefts = ["m" if i and s.matched[i - 1] else c.gaps[i] for i in range(n)]
-            rights = ["m" if k + 1 < n and s.matched[k + 1] else c.gaps[k + 1] for k in range(n)]
-            matched, norms, word_kinds, best = s.matched, s.norms, s.kinds, s.best
-            breaks, gaps, wafter, paren_at, cut_right, near_at, right_match = (
-                c.breaks, c.gaps, c.wafter, c.paren, c.cut_right, c.near, c.right_match
-            )
-            ending = [norms[k] not in STOPWORDS for k in range(n)]  # a run may end on word k
-            for i in range(n):
-                if matched[i] or named[i] or (norms[i] in STOPWORDS and norms[i] not in OPENERS):
-                    continue
-                kinds: tuple[str, ...] = ()
-                commas = infocus = False
-                wb, pi, ci, ni, li, left = c.wbefore[i], c.paren[i], c.cut_left[i], c.near[i], c.left_match[i], lefts[i]
-                for k in range(i, min(n, i + MAX_WORDS)):
-                    if matched[k] or named[k]:
-                        break
-                    if k > i:
-                        if breaks[k]:
-                            break
-                        commas = commas or gaps[k] == "comma"
-                    kind = word_kinds[k]
-                    if kind is not None and kind not in kinds:
-                        kinds = tuple(sorted((*kinds, kind)))
-                    infocus = infocus or focus[k]
-                    if not ending[k] or not _near(li, right_match[k]):
-                        continue
-                    first = firsts.get(i)
-                    if first is None:
-                        first = firsts[i] = self._word_score(c, _first_key(c, i), _first_words(c, i), _first_features, i)
-                    last = lasts.get(k)
-                    if last is None:
-                        last = lasts[k] = self._word_score(c, _last_key(c, k), _last_words(c, k), _last_features, k)
-                    # The keys of _summary's parts read by the groups naming no question word, and by the others.
-                    around, paren, cut = _share(wb + wafter[k]), pi or paren_at[k], ci or cut_right[k]
-                    near = ni if ni > near_at[k] else near_at[k]
-                    near = 4 if near > 4 else near
-                    plain = (asks, best, around, paren, infocus, cut, near, commas, left, rights[k])
-                    v = runs.get(plain)
-                    length, exact = (k - i + 1 if k - i < 6 else 6), c.exact.get((i, k))
-                    worded = (asks, wh, length, exact, kinds)
-                    u = runs.get(worded)
-                    if v is None or u is None:
-                        run = (around, paren, infocus, length, exact, cut, near, commas, kinds, left, rights[k])
-                        groups = _run_groups(asks, wh, best, run)
-                        v = runs[plain] = math.fsum(w.get(f, 0.0) * x for g in (0, 1, 4) for f, x in groups[g])
-                        u = runs[worded] = math.fsum(w.get(f, 0.0) * x for g in (2, 3) for f, x in groups[g])
-                    out.append((first + last + v + u, j, i, k))
+            for i, k, kinds, commas, infocus in _walk(c):
+                first = firsts.get(i)
+                if first is None:
+                    first = firsts[i] = self._word_score(c, _first_key(c, i), _first_words(c, i), _first_features, i)
+                last = lasts.get(k)
+                if last is None:
+                    last = lasts[k] = self._word_score(c, _last_key(c, k), _last_words(c, k), _last_features, k)
+                run = _summary(c, i, k, kinds, commas, infocus)
+                # The parts of the run read by the groups naming no question word, and by the others.
+                plain = (asks, s.best, run[:3], run[5:8], run[9:])
+                worded = (asks, wh, run[3], run[4], run[8])
+                v, u = runs.get(plain), runs.get(worded)
+                if v is None or u is None:
+                    groups = _run_groups(asks, wh, s.best, run)
+                    v = runs[plain] = math.fsum(w.get(f, 0.0) * x for g in (0, 1, 4) for f, x in groups[g])
+                    u = runs[worded] = math.fsum(w.get(f, 0.0) * x for g in (2, 3) for f, x in groups[g])
+                out.append((first + last + v + u, j, i, k))
         return out
 
     def probability(self, scores: Sequence[float], asks: str) -> float:

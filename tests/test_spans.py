@@ -174,9 +174,10 @@ def test_one_pass_scores_equal_the_features_training_reads(default_index) -> Non
         asked = analyse_question(q, default_index)
         sentences = span_sentences(default_index, asked, answer(q, default_index).results[0])
         fast = model.scored(sentences, asked.span_kind, asked.wh)
-        slow = [(sum(model.weights.get(f, 0.0) * v for f, v in span_features(s, asked.span_kind, i, k, asked.wh)), j, i, k)
-                for j, s in enumerate(sentences) for i, k in candidates(s)]
-        assert [x[1:] for x in fast] == [x[1:] for x in slow]
+        slow = [(sum(model.weights.get(f, 0.0) * v for f, v in features), j, i, k)
+                for j, s in enumerate(sentences) for i, k, features in span_features(s, asked.span_kind, asked.wh)]
+        assert [x[1:] for x in fast] == [x[1:] for x in slow] == [(j, i, k) for j, s in enumerate(sentences)
+                                                                  for i, k in candidates(s)]
         assert all(abs(a[0] - b[0]) < 1e-9 for a, b in zip(fast, slow))
         checked += len(fast)
     assert checked > 100
