@@ -206,9 +206,10 @@ class Candidate:
 
     @property
     def answer(self) -> AnswerSpan | None:
-        """The best answer candidate of the kind the question asks for (an actor, a number or a
-        date near the matched words, none of the question's own; ``start``/``end`` in the
-        article), or ``None``: kept for the front ends, not shown yet (see :func:`answer_candidate`)."""
+        """The evidence's answer candidate of the kind the question asks for (an actor, a number
+        or a date near the matched words, none of the question's own; ``start``/``end`` in the
+        article), or ``None``: what ``answer_far`` and ``answer_unique`` measure. The words shown
+        to users are :attr:`Result.answer`, the span model's (:mod:`retrieval.spans`)."""
         return self.evidence.answer
 
 
