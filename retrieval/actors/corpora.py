@@ -27,6 +27,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from .conll import read_tagged_conll
+
 __all__ = [
     "Labelled",
     "aqmar_tag",
@@ -120,8 +122,9 @@ def _read(path: Path) -> list[str]:
 
 
 def read_anercorp(path: Path) -> Labelled:
-    """ANERcorp's training portion (``token<TAB>tag``)."""
-    sents = tuple(tuple((c[0], c[1] if len(c) > 1 else "O") for c in s) for s in parse_columns(_read(path), "\t"))
+    """ANERcorp's training portion, as the tagger's trainer reads it (:func:`.conll.read_tagged_conll`:
+    ``token<TAB>tag``, a bad line named)."""
+    sents = tuple(tuple(zip(toks, tags)) for toks, tags in read_tagged_conll(_read(path)))
     return Labelled("anercorp", "news", sents, ALL_TYPES, "CC BY-SA 4.0")
 
 
