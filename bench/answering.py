@@ -39,15 +39,11 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from splits import arcd_part, belebele_part  # noqa: E402
+from splits import arcd_part, belebele_part, jsonl  # noqa: E402
 
 SHARED = REPO.parent / "shared"
 QUESTIONS = REPO / "bench" / "questions"
 
-
-def _jsonl(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
 
 
 def _write(path: Path, rows: list[dict]) -> Path:
@@ -88,28 +84,28 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     load0 = os.getloadavg()[0]
     tmp = Path(tempfile.mkdtemp(prefix="sanad-answering-"))
-    contexts = _jsonl(args.arcd / "contexts.jsonl")
-    arcd_q = _jsonl(args.arcd / "questions.jsonl")
+    contexts = jsonl(args.arcd / "contexts.jsonl")
+    arcd_q = jsonl(args.arcd / "questions.jsonl")
     articles = _write(tmp / "arcd-articles.jsonl", [{"id": c["context_id"], "title": c["title"], "text": c["text"]} for c in contexts])
     q_arcd = _write(tmp / "arcd-questions.jsonl", [{"question": q["question"], "article_id": q["context_id"]} for q in arcd_q])
     q_arcd_off = _write(tmp / "arcd-off-topic.jsonl", [{"question": q["question"], "article_id": ""} for q in arcd_q])
-    ooc = _jsonl(QUESTIONS / "out_of_corpus.jsonl")
+    ooc = jsonl(QUESTIONS / "out_of_corpus.jsonl")
     q_ooc = {s: _write(tmp / f"ooc-{s}.jsonl", [q for q in ooc if q["split"] == s]) for s in ("tune", "heldout")}
-    libya = _jsonl(QUESTIONS / "libya.jsonl")
+    libya = jsonl(QUESTIONS / "libya.jsonl")
     q_lib = {s: _write(tmp / f"libya-{s}.jsonl", [q for q in libya if q["split"] == s]) for s in ("tests", "new")}
     part = arcd_part(args.arcd)
     q_arcd_test = _write(tmp / "arcd-test.jsonl", [{"question": q["question"], "article_id": q["context_id"]}
                                                   for q in arcd_q if part.get(q["context_id"]) == "test"])
     bb_dir = SHARED / "qa" / "belebele-eqa-ar"
     bb_articles = _write(tmp / "belebele-articles.jsonl", [{"id": c["context_id"], "text": c["text"]}
-                                                           for c in _jsonl(bb_dir / "contexts.jsonl")])
+                                                           for c in jsonl(bb_dir / "contexts.jsonl")])
     # Belebele's test part (bench/splits.py): questions on passages the model never saw; every
     # passage indexed (the train part's are distractors).
     q_bb = _write(tmp / "belebele-test.jsonl", [{"question": q["question"], "article_id": q["context_id"]}
-                                                for q in _jsonl(bb_dir / "questions.jsonl")
+                                                for q in jsonl(bb_dir / "questions.jsonl")
                                                 if belebele_part(q["context_id"]) == "test"])
-    dialect = _jsonl(QUESTIONS / "dialect.jsonl")
-    dialect_off = _jsonl(QUESTIONS / "dialect_off_topic.jsonl")
+    dialect = jsonl(QUESTIONS / "dialect.jsonl")
+    dialect_off = jsonl(QUESTIONS / "dialect_off_topic.jsonl")
     q_dia = {s: _write(tmp / f"dialect-{s}.jsonl", [q for q in dialect if q["split"] == s]) for s in ("tune", "heldout")}
     q_dia_off = {s: _write(tmp / f"dialect-off-{s}.jsonl", [q for q in dialect_off if q["split"] == s])
                  for s in ("tune", "heldout")}

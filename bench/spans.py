@@ -39,7 +39,7 @@ from retrieval.corpus import load_default_corpus, make_article  # noqa: E402
 from retrieval.evaluation import answer_words, span_scores  # noqa: E402
 from retrieval.index import Index  # noqa: E402
 from retrieval.spans import load_span_model  # noqa: E402
-from splits import arcd_part, belebele_part  # noqa: E402
+from splits import arcd_part, belebele_part, jsonl  # noqa: E402
 
 SHARED = REPO.parent / "shared"
 ARCD = SHARED / "benchmarks" / "arcd"
@@ -48,10 +48,6 @@ DIALECT = REPO / "bench" / "questions" / "dialect.jsonl"
 SHIPPED = load_span_model()
 EVERY = replace(SHIPPED, threshold=0.0)
 
-
-def _jsonl(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
 
 
 def _article(c: dict):
@@ -99,7 +95,7 @@ def end_to_end(contexts: dict[str, dict], questions: list[dict], name: str) -> l
 
 def dialect() -> list[dict]:
     index = Index.build(load_default_corpus())
-    held = [q for q in _jsonl(DIALECT) if q["split"] == "heldout" and q["kind"] not in ("why", "how")]  # they ask for a thing
+    held = [q for q in jsonl(DIALECT) if q["split"] == "heldout" and q["kind"] not in ("why", "how")]  # they ask for a thing
     out = []
     got = [_spans(q["question"], index)[:2] for q in held]
     for label, pick in (("every span", 0), ("as shown", 1)):
@@ -115,10 +111,10 @@ def dialect() -> list[dict]:
 def main() -> int:
     t0, load0 = time.perf_counter(), os.getloadavg()[0]
     part = arcd_part(ARCD)
-    arcd_ctx = {c["context_id"]: c for c in _jsonl(ARCD / "contexts.jsonl")}
-    arcd_test = [q for q in _jsonl(ARCD / "questions.jsonl") if part.get(q["context_id"]) == "test"]
-    bb_ctx = {c["context_id"]: c for c in _jsonl(BELEBELE / "contexts.jsonl")}
-    bb_test = [q for q in _jsonl(BELEBELE / "questions.jsonl") if belebele_part(q["context_id"]) == "test"]
+    arcd_ctx = {c["context_id"]: c for c in jsonl(ARCD / "contexts.jsonl")}
+    arcd_test = [q for q in jsonl(ARCD / "questions.jsonl") if part.get(q["context_id"]) == "test"]
+    bb_ctx = {c["context_id"]: c for c in jsonl(BELEBELE / "contexts.jsonl")}
+    bb_test = [q for q in jsonl(BELEBELE / "questions.jsonl") if belebele_part(q["context_id"]) == "test"]
     rows = [
         *reader_alone(arcd_ctx, arcd_test, "ARCD test split, reader alone (gold paragraph)"),
         *end_to_end(arcd_ctx, arcd_test, "ARCD test split, every ARCD paragraph indexed, first result (defaults)"),

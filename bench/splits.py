@@ -12,7 +12,7 @@ import hashlib
 import json
 from pathlib import Path
 
-__all__ = ["arcd_part", "belebele_part"]
+__all__ = ["arcd_part", "belebele_part", "jsonl"]
 
 
 def belebele_part(context_id: str) -> str:
@@ -24,3 +24,9 @@ def arcd_part(arcd_dir: Path) -> dict[str, str]:
     """``{context_id: "train" | "test"}`` from ARCD's official split (the 5 paragraphs in both: train)."""
     split = json.loads((arcd_dir / "split.json").read_text(encoding="utf-8"))
     return {**{c: "test" for c in split["test"]}, **{c: "train" for c in split["train"]}}
+
+
+def jsonl(path: Path) -> list[dict]:
+    """The JSON objects of a JSON-lines file (the QA sets, our question files), blank lines skipped."""
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]

@@ -48,7 +48,7 @@ from retrieval.corpus import load_default_corpus, make_article  # noqa: E402
 from retrieval.errors import InputError  # noqa: E402
 from retrieval.evidence import FEATURES  # noqa: E402
 from retrieval.index import Index  # noqa: E402
-from splits import arcd_part, belebele_part  # noqa: E402
+from splits import arcd_part, belebele_part, jsonl  # noqa: E402
 
 SHARED = REPO.parent / "shared"
 ARCD = SHARED / "benchmarks" / "arcd"
@@ -64,10 +64,6 @@ TAGGER = "ensemble"
 PER_QUESTION = 10
 COMMAND = "python bench/train_answerability.py"
 
-
-def jsonl(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
 
 
 def arcd_index(contexts: list[dict]) -> Index:

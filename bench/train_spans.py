@@ -51,7 +51,7 @@ from retrieval.spans import (  # noqa: E402
     calibration_inputs,
     span_features,
 )
-from splits import arcd_part, belebele_part  # noqa: E402
+from splits import arcd_part, belebele_part, jsonl  # noqa: E402
 
 SHARED = REPO.parent / "shared"
 ARCD = SHARED / "benchmarks" / "arcd"
@@ -65,10 +65,6 @@ TARGET_PRECISION = 0.70
 L2 = (2.0, 5.0, 10.0, 20.0)
 _OFF = SpanModel({}, (0.0, 0.0, 0.0), {}, 2.0, {})  # shows no span: the rows are read from the sentences
 
-
-def _jsonl(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
 
 
 def _fold(context_id: str) -> int:
@@ -84,16 +80,16 @@ def dev_part(context_id: str) -> bool:
 def questions(part: str) -> list[dict]:
     """ARCD's and Belebele's questions of ``part`` (``train`` or ``test``), with their paragraph."""
     arcd = arcd_part(ARCD)
-    actx = {c["context_id"]: c for c in _jsonl(ARCD / "contexts.jsonl")}
-    bctx = {c["context_id"]: c for c in _jsonl(BELEBELE / "contexts.jsonl")}
+    actx = {c["context_id"]: c for c in jsonl(ARCD / "contexts.jsonl")}
+    bctx = {c["context_id"]: c for c in jsonl(BELEBELE / "contexts.jsonl")}
     out = [
         {**q, "set": "arcd", "context": actx[q["context_id"]]}
-        for q in _jsonl(ARCD / "questions.jsonl")
+        for q in jsonl(ARCD / "questions.jsonl")
         if arcd.get(q["context_id"]) == part
     ]
     out += [
         {**q, "set": "belebele", "context": bctx[q["context_id"]]}
-        for q in _jsonl(BELEBELE / "questions.jsonl")
+        for q in jsonl(BELEBELE / "questions.jsonl")
         if belebele_part(q["context_id"]) == part
     ]
     return out
@@ -121,7 +117,7 @@ def dialect_rows() -> list[dict]:
 
     index = Index.build(load_default_corpus())
     out = []
-    for q in _jsonl(DIALECT):
+    for q in jsonl(DIALECT):
         if q["split"] != "tune" or q["kind"] in ("why", "how"):
             continue
         asked = analyse_question(q["question"], index)
@@ -139,7 +135,7 @@ def dialect_rows() -> list[dict]:
 def load_rows(part: str, cache: Path) -> list[dict]:
     path = cache / f"spans-{part}.jsonl"
     if path.exists():
-        return _jsonl(path)
+        return jsonl(path)
     cache.mkdir(parents=True, exist_ok=True)
     from multiprocessing import Pool
 
