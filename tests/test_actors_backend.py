@@ -116,22 +116,23 @@ def test_sanad_index_add_keeps_the_index_tagger(default_articles, tmp_path: Path
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return path
 
-    big = write(tmp_path / "big.jsonl", _copies(default_articles, AUTO_BUDGET_TOKENS // _tokens(default_articles) + 1))
+    first = write(tmp_path / "first.jsonl", default_articles[2:])
     env = {k: v for k, v in os.environ.items() if not k.startswith("SANAD_")}
     idx = tmp_path / "idx"
 
-    def sanad(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, timeout=300, env=env)
+    def sanad(*args: str, **more: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, timeout=300,
+                              env={**env, **more})  # fmt: skip
 
-    assert sanad("index", str(big), "--out", str(idx)).returncode == 0
-    more = write(tmp_path / "more.jsonl", default_articles[:2])  # alone, auto would tag them with the ensemble
+    assert sanad("index", str(first), "--out", str(idx), SANAD_ACTORS_BACKEND="ensemble").returncode == 0
+    more = write(tmp_path / "more.jsonl", default_articles[:2])  # alone, auto would tag them with the CRF
     out = sanad("index", str(more), "--add", "--out", str(idx))
     assert out.returncode == 0 and "two taggers" not in out.stderr
     steps = json.loads((idx / "manifest.json").read_text(encoding="utf-8"))["history"]
-    assert [s["actors"] for s in steps] == ["model", "model"]
-    assert Index.build(default_articles[:2]).history[-1]["actors"] != "model"
+    assert [s["actors"] for s in steps] == ["ensemble", "ensemble"]
+    assert Index.build(default_articles[:2]).history[-1]["actors"] == "model"
     assert [m.text for m in Index.load(idx).mentions.of_article(default_articles[0].id)] == [
-        m.text for m in Index.build(default_articles[:1], tagger="model").mentions
+        m.text for m in Index.build(default_articles[:1], tagger="ensemble").mentions
     ]
 
 

@@ -36,7 +36,14 @@ def _sentences(text: str) -> list[list[str]]:
 
 
 def _reference(tagger: Tagger, sents: list[list[str]]) -> list[list[str]]:
-    return [tagger.tag_crfsuite(s) for s in sents]
+    """CRFsuite's tags, every ``doc_block`` sentences read as one document (as tag_sentences reads them)."""
+    k = tagger.doc_block or 1
+    return [t for i in range(0, len(sents), k) for t in tagger.tag_document_crfsuite(sents[i : i + k])]
+
+
+def _decoded(decoder: Decoder, tagger: Tagger, doc: list[list[str]]) -> list[list[str]]:
+    """The NumPy decoder's tags of one document, its document features given."""
+    return decoder.decode(doc, tagger.featurizer.document(doc))
 
 
 def test_weights_are_the_model_files_own(tagger: Tagger) -> None:
@@ -62,7 +69,7 @@ def test_tags_are_crfsuites_on_every_anercorp_sentence(tagger: Tagger) -> None:
         pytest.skip("ANERcorp is not in ../shared")
     sents = read_conll(ANERCORP.read_text(encoding="utf-8").split("\n"))
     assert len(sents) > 4000
-    assert list(tagger.decoder.tag_sentences(sents)) == _reference(tagger, sents)
+    assert list(tagger.tag_sentences(sents)) == _reference(tagger, sents)
 
 
 def test_tags_are_crfsuites_on_archive_sentences(tagger: Tagger) -> None:
@@ -73,13 +80,13 @@ def test_tags_are_crfsuites_on_archive_sentences(tagger: Tagger) -> None:
         for line, _ in zip(f, range(150)):
             sents.extend(_sentences(json.loads(line).get("text") or ""))
     assert sum(map(len, sents)) > 50_000
-    assert list(tagger.decoder.tag_sentences(sents)) == _reference(tagger, sents)
+    assert list(tagger.tag_sentences(sents)) == _reference(tagger, sents)
 
 
 def test_tags_are_crfsuites_on_the_default_articles(tagger: Tagger, default_articles) -> None:
     docs = [_sentences(a.text) for a in default_articles]
-    want = [_reference(tagger, d) for d in docs]
-    assert [tagger.decoder.decode(d) for d in docs] == want
+    want = [tagger.tag_document_crfsuite(d) for d in docs]
+    assert [_decoded(tagger.decoder, tagger, d) for d in docs] == want
     assert tagger.tag_documents(docs) == want  # all five at once: the decoder's
 
 
@@ -94,20 +101,23 @@ def test_odd_input_is_tagged_as_crfsuite_tags_it(tagger: Tagger) -> None:
         long,  # 1,800 tokens in one sentence
         ["كوبلر"] * 3,
     ]
-    assert [tagger.decoder.tag(s) for s in sents] == _reference(tagger, sents)
-    assert list(tagger.decoder.tag_sentences(sents)) == _reference(tagger, sents)
+    assert [_decoded(tagger.decoder, tagger, [s])[0] for s in sents] == [tagger.tag_crfsuite(s) for s in sents]
+    assert _decoded(tagger.decoder, tagger, sents) == tagger.tag_document_crfsuite(sents)
     assert list(tagger.tag_sentences(sents)) == _reference(tagger, sents)
 
 
 def test_batches_and_the_cache_change_nothing(tagger: Tagger, default_articles) -> None:
-    sents = [s for a in default_articles for s in _sentences(a.text)]
-    want = _reference(tagger, sents)
-    random.Random(7).shuffle(order := list(range(len(sents))))
+    docs = [_sentences(a.text) for a in default_articles]
+    want = [tagger.tag_document_crfsuite(d) for d in docs]
     small = Decoder(read_model(tagger._data), tagger.featurizer, cache_size=40)  # emptied again and again
-    assert [small.tag(s) for s in sents] == want
-    got = list(small.tag_sentences([sents[i] for i in order]))
-    assert [got[order.index(i)] for i in range(len(sents))] == want
-    assert tagger.tag_documents([sents[:3], [], sents[3:]]) == [want[:3], [], want[3:]]
+    assert [_decoded(small, tagger, d) for d in docs] == want
+    order = list(range(len(docs)))
+    random.Random(7).shuffle(order)
+    got = tagger.tag_documents([docs[i] for i in order])
+    assert [got[order.index(i)] for i in range(len(docs))] == want
+    assert tagger.tag_documents([docs[0], [], docs[1]]) == [want[0], [], want[1]]
+    sents = [s for d in docs for s in d]
+    assert list(tagger.tag_sentences(sents)) == _reference(tagger, sents)
 
 
 def test_a_question_is_tagged_by_crfsuite_without_building_the_decoder(default_articles) -> None:
@@ -120,6 +130,16 @@ def test_a_question_is_tagged_by_crfsuite_without_building_the_decoder(default_a
     assert sum(map(len, article)) >= SMALL_INPUT
     assert list(fresh.tag_sentences(article)) == _reference(fresh, article)
     assert fresh._decoder is not None
+
+
+def test_a_document_says_what_a_name_is_where_the_sentence_alone_does_not(tagger: Tagger) -> None:
+    """«الليكود» alone after «حزب الليكود» earlier in the article: the document features see the head."""
+    first = tokenize("قال حزب الليكود إنه يرفض الخطة .")
+    later = tokenize("وأضاف أن الليكود سيصوت ضدها .")
+    fz = tagger.featurizer
+    assert "dl=orghead" in fz.document([first, later])[1][2]
+    assert fz.document([later])[0][2] == []
+    assert tagger.tag_documents([[first, later]])[0] == tagger.tag_document_crfsuite([first, later])
 
 
 def _crfsuite_viterbi(state: np.ndarray, trans: np.ndarray) -> list[int]:

@@ -252,8 +252,12 @@ class Decoder:
         for batch in token_batches(sentences):
             yield from self.decode(batch)
 
-    def decode(self, sents: Sequence[Sequence[str]]) -> list[list[str]]:
-        """Labels of each of ``sents``, decoded together."""
+    def decode(
+        self, sents: Sequence[Sequence[str]], extras: Sequence[Sequence[Sequence[str]]] | None = None
+    ) -> list[list[str]]:
+        """Labels of each of ``sents``, decoded together; ``extras``, when given, are more features
+        of each token of each sentence (what its document says of it:
+        :func:`.features.document_features`)."""
         labels = self.model.labels
         out: list[list[str]] = [[] for _ in sents]
         live = [i for i, s in enumerate(sents) if len(s)]
@@ -265,6 +269,16 @@ class Decoder:
         sid = self._surface_ids(flat)
         lens = np.array([len(sents[i]) for i in live], np.intp)
         state = self._state(sid, lens)
+        if extras is not None:
+            attrs, w = self.model.attrs, self.model.state
+            k = 0
+            for i in live:
+                for feats in extras[i]:
+                    for f in feats:
+                        a = attrs.get(f)
+                        if a is not None:
+                            state[k] += w[a]
+                    k += 1
         # Sentences of similar lengths are decoded together (little padding).
         order = np.argsort(lens, kind="stable")
         starts = np.concatenate(([0], np.cumsum(lens)[:-1]))

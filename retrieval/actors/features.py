@@ -20,7 +20,12 @@ Feature groups (:data:`FEATURE_GROUPS`, all used by the shipped model):
 * ``gazetteer``: tag shares of the form and the stem in the training sentences;
 * ``bigram``: stem bigrams with the previous and the next token;
 * ``pattern``: a title or head word to the left across modifiers (``الزعيم الليبي [معمر]``);
-* ``places``: membership in a hand-made list of place names (countries, capitals, Libyan towns).
+* ``places``: membership in a hand-made list of place names (countries, capitals, Libyan towns);
+* ``names``: the token (or its stem) in Wikidata's list of person-name spellings, by frequency
+  (``pn=3``), and one-word ``عبدال...`` names (:class:`Lists`);
+* ``lists``: tag shares of the token in outside lists (country and city names, the entity words
+  of labelled sets the model is not trained on), like ``gazetteer`` (:class:`Lists`);
+* ``document``: what the rest of the document says of the token's stem (:meth:`Featurizer.document`).
 
 A token's own features (:meth:`Featurizer.own`) are computed once per distinct surface form
 and cached; a sentence's features (:meth:`Featurizer.sentence`) add the neighbours'.
@@ -35,6 +40,7 @@ to do with words it has never seen, as it must on new text.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
@@ -83,6 +89,7 @@ TYPES = ("PERS", "LOC", "ORG", "MISC")
 #: Feature groups a model can be trained with (recorded in the model's side file).
 FEATURE_GROUPS = (
     "form", "stem", "affix", "shape", "context", "trigger", "kind", "gazetteer", "bigram", "pattern", "places",
+    "names", "lists", "document",
 )
 
 #: ``form -> (O, PERS, LOC, ORG, MISC)`` tag counts in the training sentences (a form or a stem).
@@ -116,6 +123,7 @@ def _trigger_bits() -> dict[str, int]:
 
 _TRIGGER_BITS = _trigger_bits()
 _SPOKEN_FOR = normalize_token("باسم")
+_ABD = normalize_token("عبدال")
 _MODIFIERS = frozenset(normalize_token(w) for w in "المتقاعد الأسبق الاسبق العام الخاص الأعلى الأول".split())
 
 
@@ -248,6 +256,22 @@ def stem_statistics(stats: TagCountsByForm, vocab: frozenset[str] | Mapping[str,
     return out
 
 
+@dataclass(frozen=True)
+class Lists:
+    """Outside word lists the ``names`` and ``lists`` features read (:mod:`.namelists` builds them).
+
+    * ``names``: normalized person-name tokens (Wikidata's Arabic spellings) -> frequency bucket;
+    * ``typed``: normalized words of typed entity strings that are not training sentences (country
+      and city names, other sets' entities) -> ``(O, PERS, LOC, ORG, MISC)`` counts.
+    """
+
+    names: Mapping[str, int] = field(default_factory=dict)
+    typed: Mapping[str, Sequence[int]] = field(default_factory=dict)
+
+
+NO_LISTS = Lists()
+
+
 class _Info(NamedTuple):
     """Cached per-surface features of one token (see :meth:`Featurizer.own`)."""
 
@@ -306,8 +330,10 @@ class Featurizer:
         groups: Iterable[str] = FEATURE_GROUPS,
         stem_stats: TagCountsByForm | None = None,
         places: Iterable[str] = (),
+        lists: Lists = NO_LISTS,
     ) -> None:
         self.vocab = frozenset(vocab)
+        self.lists = lists
         self.places = frozenset(places)
         self.stats: TagCountsByForm = stats or {}
         if stem_stats is None:
@@ -370,8 +396,42 @@ class Featurizer:
             feats.extend(gw)
             feats.extend(gs)
             near.extend(f for f in gw if f != "gw:seen")
+        if arabic and "names" in g:
+            lists = self.lists
+            bucket = lists.names.get(n) or lists.names.get(s)
+            if bucket:
+                feats.append(f"pn={bucket}")
+                near.append(f"pn={bucket}")
+            if n.startswith(_ABD) and len(n) > 5:
+                feats.append("nc=abd")
+        if "lists" in g and self.lists.typed:
+            gx = share_features("gx", self.lists.typed.get(n) or self.lists.typed.get(s))
+            if gx[0] != "gx:unseen":
+                feats.extend(gx)
+                near.extend(f for f in gx if f != "gx:seen")
         # ctx (form, stem, shape) is seen from -2..+2, near (flags) from -1/+1 only.
         return _Info(feats, ctx, near, s, k, {})
+
+    def document(self, sentences: Sequence[Sequence[str]]) -> list[list[list[str]]]:
+        """What the rest of a document says of each token's stem (the ``document`` group; empty
+        lists without it): the kinds of word seen left of it anywhere in the document (``dl=title``
+        for «لحود» once «الرئيس لحود» was written, ``dl=orghead`` for «الليكود» after «حزب الليكود»),
+        and whether a nisba adjective followed it (``dr=adj``: «ليون الفرنسي»). One pass over the
+        document's tokens; no tags needed."""
+        if "document" not in self.groups:
+            return [[[] for _ in s] for s in sentences]
+        infos = [[self.own(t) for t in s] for s in sentences]
+        seen: dict[str, set[str]] = {}
+        for sent in infos:
+            for i, info in enumerate(sent):
+                if info.kind or len(info.stem) < 2:
+                    continue
+                acc = seen.setdefault(info.stem, set())
+                if i > 0 and sent[i - 1].kind:
+                    acc.add(f"dl={sent[i - 1].kind}")
+                if i + 1 < len(sent) and sent[i + 1].kind == "adj":
+                    acc.add("dr=adj")
+        return [[sorted(seen.get(info.stem, ())) if not info.kind else [] for info in sent] for sent in infos]
 
     def sentence(self, tokens: Sequence[str]) -> list[list[str]]:
         """Features of every token of a sentence: its own, its neighbours' (-2..+2), bigrams."""
@@ -404,3 +464,5 @@ class Featurizer:
                     f.append("L=" + infos[j].kind)
             out.append(f)
         return out
+
+

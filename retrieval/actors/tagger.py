@@ -26,8 +26,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from ..errors import ModelLoadError
-from .crf_numpy import Decoder, read_model, token_batches
-from .features import FEATURE_GROUPS, Featurizer
+from .crf_numpy import BATCH_TOKENS, Decoder, read_model
+from .features import FEATURE_GROUPS, Featurizer, Lists
 from .spans import TOKEN_RE, token_spans
 
 __all__ = ["DEFAULT_MODEL", "REBUILD", "TOKEN_RE", "Tagger", "token_spans", "tokenize"]
@@ -49,6 +49,18 @@ def _header_ok(data: bytes) -> bool:
     return size == len(data) and all(0 < o <= size for o in offsets)
 
 
+def _blocks(sentences: Iterable[Sequence[str]], size: int) -> Iterator[list[Sequence[str]]]:
+    """``sentences`` in consecutive runs of ``size`` (the last may be shorter)."""
+    block: list[Sequence[str]] = []
+    for s in sentences:
+        block.append(s)
+        if len(block) == size:
+            yield block
+            block = []
+    if block:
+        yield block
+
+
 def tokenize(text: str) -> list[str]:
     """Split raw text into ANERcorp-style tokens (words and single punctuation marks)."""
     return TOKEN_RE.findall(text)
@@ -57,8 +69,11 @@ def tokenize(text: str) -> list[str]:
 class Tagger:
     """A loaded CRF model; build it with :meth:`load`."""
 
-    def __init__(self, crf: object, featurizer: Featurizer, path: Path, data: bytes) -> None:
+    def __init__(self, crf: object, featurizer: Featurizer, path: Path, data: bytes, doc_block: int = 0) -> None:
         self._crf = crf
+        #: Sentences read as one document where no article says what a document is (the model's
+        #: training blocks; 0: a model without ``document`` features).
+        self.doc_block = doc_block
         self._data = data  # CRFsuite reads the model in place: the bytes must outlive it
         self.featurizer = featurizer
         self.path = path
@@ -125,39 +140,64 @@ class Tagger:
             crf.open_inmemory(data)
         except (ValueError, OSError) as e:
             raise fail(f"file {model} is corrupted ({e})", e) from e
-        featurizer = Featurizer(stats.keys(), stats, groups, stem_stats, places=meta.get("places", []))
-        return cls(crf, featurizer, model, data)
+        lists = meta.get("lists") or {}
+        featurizer = Featurizer(
+            stats.keys(), stats, groups, stem_stats, places=meta.get("places", []),
+            lists=Lists(lists.get("names", {}), lists.get("typed", {})),
+        )
+        return cls(crf, featurizer, model, data, int(meta.get("doc_block", 0)))
 
     def tag(self, tokens: Sequence[str]) -> list[str]:
         """BIO tags (``B-PERS``, ``I-ORG``, ``O`` ...) of one sentence's tokens."""
         if not tokens:
             return []
-        return self._tag_batch([tokens])[0]
+        return self._tag_batch([tokens], self.featurizer.document([tokens]))[0]
 
     def tag_sentences(self, sentences: Iterable[Sequence[str]]) -> Iterator[list[str]]:
-        """Tags of each sentence, lazily (a generator over ``sentences``, decoded in batches of
-        about :data:`~.crf_numpy.BATCH_TOKENS` tokens)."""
-        for batch in token_batches(sentences):
-            yield from self._tag_batch(batch)
+        """Tags of each sentence, lazily (a generator over ``sentences``). With no articles to say
+        what a document is, every :attr:`doc_block` sentences from the first are read as one
+        (as the model was trained); documents are decoded in batches of about
+        :data:`~.crf_numpy.BATCH_TOKENS` tokens, which change no tag."""
+        batch: list[list[Sequence[str]]] = []
+        n = 0
+        for doc in _blocks(sentences, self.doc_block or 1):
+            batch.append(doc)
+            n += sum(map(len, doc))
+            if n >= BATCH_TOKENS:
+                yield from (tags for d in self.tag_documents(batch) for tags in d)
+                batch, n = [], 0
+        if batch:
+            yield from (tags for d in self.tag_documents(batch) for tags in d)
 
     def tag_documents(self, documents: Sequence[Sequence[Sequence[str]]]) -> list[list[list[str]]]:
-        """Tags of each sentence of each document, all decoded together (the same tags as one by one)."""
-        flat = iter(self.tag_sentences([s for doc in documents for s in doc]))
+        """Tags of each sentence of each document (an article), all decoded together."""
+        sents = [s for doc in documents for s in doc]
+        extras = [e for doc in documents for e in self.featurizer.document(doc)]
+        flat = iter(self._tag_batch(sents, extras))
         return [[next(flat) for _ in doc] for doc in documents]
 
-    def _tag_batch(self, batch: Sequence[Sequence[str]]) -> list[list[str]]:
+    def _tag_batch(self, batch: Sequence[Sequence[str]], extras: Sequence[Sequence[Sequence[str]]]) -> list[list[str]]:
         """A batch below :data:`SMALL_INPUT` tokens (a question) goes to CRFsuite, which has no
         per-call cost to amortise; a larger one to the NumPy decoder. The tags are the same."""
         if sum(map(len, batch)) < SMALL_INPUT:
-            return [self.tag_crfsuite(s) for s in batch]
-        return self.decoder.decode(batch)
+            return [self._crfsuite(s, e) for s, e in zip(batch, extras)]
+        return self.decoder.decode(batch, extras)
 
     def tag_crfsuite(self, tokens: Sequence[str]) -> list[str]:
         """:meth:`tag` as CRFsuite computes it, from the feature strings (the reference the
         NumPy decoder is tested against; several times slower)."""
+        return self.tag_document_crfsuite([tokens])[0]
+
+    def tag_document_crfsuite(self, sentences: Sequence[Sequence[str]]) -> list[list[str]]:
+        """The tags of one document's sentences as CRFsuite computes them (the reference)."""
+        extras = self.featurizer.document(sentences)
+        return [self._crfsuite(s, e) for s, e in zip(sentences, extras)]
+
+    def _crfsuite(self, tokens: Sequence[str], extras: Sequence[Sequence[str]]) -> list[str]:
         if not tokens:
             return []
-        return list(self._crf.tag(self.featurizer.sentence(tokens)))
+        feats = [f + list(e) for f, e in zip(self.featurizer.sentence(tokens), extras)]
+        return list(self._crf.tag(feats))
 
     def tag_text(self, text: str) -> list[tuple[str, str]]:
         """``(token, tag)`` pairs of raw text (one sentence or a short paragraph)."""

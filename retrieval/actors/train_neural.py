@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from .conll import TAGS
-from .features import FEATURE_GROUPS, normalize, stem, stem_statistics
+from .features import normalize, stem, stem_statistics
 from .neural import (
     DATA,
     FORMAT,
@@ -56,6 +56,9 @@ from .train import (
     DEFAULT_CONLL,
     FOLDS,
     MAX_ITERATIONS,
+    RECIPE,
+    assemble,
+    labelled_sets,
     train_job,
     curated_places,
     evaluate,
@@ -330,7 +333,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.eval_only:
             jobs.append((sents, [], str(full_path), args.epochs, "all", DIMS, SETTINGS))
         with get_context("spawn").Pool(2) as pool:
-            crf_job = pool.apply_async(train_job, ((train, crf_path, C1, C2, MAX_ITERATIONS, FEATURE_GROUPS, FOLDS),))
+            crf_data = assemble(RECIPE, train, labelled_sets(args.conll.parent, measuring=True), args.conll.parent)
+            crf_job = pool.apply_async(train_job, ((RECIPE, *crf_data, crf_path, C1, C2, MAX_ITERATIONS, FOLDS),))
             pool.map(train_run, jobs, chunksize=1)
             crf_job.get()
         load_s, tps, pred = speed(dev_path, [t for t, _ in dev])

@@ -10,6 +10,7 @@ from ..normalize import STOPWORDS, normalize_token
 
 __all__ = [
     "AMBIGUOUS_FIRST_NAMES",
+    "WRITTEN_FUNCTION_WORDS",
     "AMBIGUOUS_ORG_HEADS",
     "COMPLEMENTIZERS",
     "DEFINITE_ORG_HEADS",
@@ -94,6 +95,8 @@ OPEN_PARTICLES = _n("عبد أبو ابو آل")
 
 #: First names that are also function words once normalized (``علي`` = ``على``).
 AMBIGUOUS_FIRST_NAMES = _n("علي")
+#: Function words as written, whose spelling (``ى``) says what normalizing hides: «على» is no «علي».
+WRITTEN_FUNCTION_WORDS = frozenset(("على", "إلى", "الى", "حتى", "متى", "لدى"))
 
 #: Prepositions allowed inside a role: ``المبعوث الدولي الخاص إلى ليبيا``.
 PREPOSITIONS = _n("إلى الى في لدى عن")
