@@ -2,7 +2,7 @@
 
 ``SANAD_ACTORS_BACKEND`` picks the statistical tagger that complements the rules:
 
-* ``model``: the CRF trained on ANERcorp and shipped in ``data/`` (:mod:`.tagger`);
+* ``model``: the CRF trained on ANERcorp and AQMAR with outside name lists, shipped in ``data/`` (:mod:`.tagger`);
 * ``camel``: camel-tools' AraBERT NER when ``camel_data -i ner-arabert`` installed it (:mod:`.camel`);
 * ``neural``: the character-aware BiLSTM-CRF trained on ANERcorp and shipped in ``data/``
   (:mod:`.neural`, NumPy inference);
@@ -15,14 +15,12 @@
 
 **Building an index, ``auto`` weighs the cost** (:func:`auto_for`): a new index whose articles hold
 at most :data:`AUTO_BUDGET_TOKENS` (100,000) tokens is tagged with that best tagger, a larger one
-with the CRF. The figures behind the budget, with the rules, on one core of the 2-core dev machine:
-the ensemble (dev micro-F1 74.53) tags about 9,000 tokens/s when the machine is quiet (about
-2,000 under load, its BLAS threads contending), its neural half reading every token; the CRF
-(72.86) about 60,000 tokens/s (its NumPy decoder, :mod:`.crf_numpy`; 3,000 archive articles, caches
-cold at the start). So the five embedded articles (2,161 tokens) cost the ensemble a fraction of
-a second, 100,000 tokens (some 300 news articles) about 11 s (the CRF 2 s), while the 9.9M-token
-SaudiNewsNet archive took it 1,719-2,158 s on two cores against under three minutes of CPU for the
-CRF. Tokens are counted only up to the budget (:func:`count_tokens`). Adding to an index, ``auto``
+with the CRF. Since #25 the CRF is also the best on record (dev micro-F1 75.01 against the
+ensemble's 74.53), so ``auto`` tags every new index with it; the budget still keeps a slower
+tagger that beats it on record (a retrained neural model, camel-tools) to small corpora: the
+ensemble tags about 9,000 tokens/s on one core, its neural half reading every token, while the CRF
+with the rules tags tens of thousands (``bench/tagger_speed.py``; figures in ``docs/actors.md``).
+Tokens are counted only up to the budget (:func:`count_tokens`). Adding to an index, ``auto``
 keeps the tagger the index records (its last addition's ``actors``;
 :func:`retrieval.index.tagging.choose_tagger`), so an index is tagged by one tagger; a tagger named
 explicitly is used as named, with a warning when it is not the index's.

@@ -25,6 +25,8 @@ __all__ = ["MAX_SENTENCE", "TAGS", "bio_spans", "iter_conll", "read_conll", "rea
 
 #: Longest run of tokens tagged at once (a file without blank lines is still streamed).
 MAX_SENTENCE = 1000
+#: Sentences :func:`tag_conll` reads as one document (the CRF's training runs: ``train.RECIPE.doc_block``).
+DOC_SENTENCES = 15
 #: Tags of a training file (BIO over ANERcorp's four types).
 TAGS = frozenset({"O"} | {f"{p}-{t}" for p in "BI" for t in ("PERS", "LOC", "ORG", "MISC")})
 
@@ -109,19 +111,34 @@ def read_tagged_conll(lines: Iterable[str]) -> list[tuple[list[str], list[str]]]
     return out
 
 
-def tag_conll(in_lines: Iterable[str], out_stream: TextIO, tagger: Tagger) -> int:
+def tag_conll(in_lines: Iterable[str], out_stream: TextIO, tagger: Tagger, block: int = DOC_SENTENCES) -> int:
     """Tag a CoNLL text line by line into ``out_stream``; returns the number of tokens tagged.
 
     Every token line becomes ``token<TAB>tag`` and every blank line stays blank, so the
-    output has the input's line count. Sentences are tagged one at a time (long ones in
-    pieces of :data:`MAX_SENTENCE` tokens).
+    output has the input's line count. Sentences are tagged ``block`` at a time, read as one
+    document (a CoNLL file does not say where its articles end; the CRF was trained on runs of as
+    many sentences), long ones in pieces of :data:`MAX_SENTENCE` tokens.
     """
     count = 0
-    for blanks, sent in iter_conll(in_lines):
-        out_stream.write("\n" * blanks)
-        for k in range(0, len(sent), MAX_SENTENCE):
-            piece = sent[k : k + MAX_SENTENCE]
-            tags = tagger.tag(piece)
+    pending: list[tuple[int, list[str]]] = []  # (blank lines before, a piece of a sentence)
+
+    def flush() -> None:
+        nonlocal count
+        pieces = [piece for _, piece in pending]
+        tagged = list(tagger.tag_sentences(pieces)) if any(pieces) else [[] for _ in pieces]
+        for (blanks, piece), tags in zip(pending, tagged):
+            out_stream.write("\n" * blanks)
             out_stream.write("".join(f"{t}\t{g}\n" for t, g in zip(piece, tags)))
             count += len(piece)
+        pending.clear()
+
+    for blanks, sent in iter_conll(in_lines):
+        if not sent:
+            pending.append((blanks, []))
+            continue
+        for k in range(0, len(sent), MAX_SENTENCE):
+            pending.append((blanks if k == 0 else 0, sent[k : k + MAX_SENTENCE]))
+        if len(pending) >= block:
+            flush()
+    flush()
     return count

@@ -1,25 +1,34 @@
-"""Train, evaluate and ship the CRF named-entity tagger (:mod:`.tagger`) on ANERcorp.
+"""Train, evaluate and ship the CRF named-entity tagger (:mod:`.tagger`) on ANERcorp and the open NER sets.
 
 Usage::
 
-    python -m retrieval.actors.train [--conll PATH] [--out PATH] [--dev-fraction 0.1] [--eval-only]
+    python -m retrieval.actors.train [--conll PATH] [--ner-dir DIR] [--out PATH] [--eval-only]
+                                     [--extra aqmar] [--lists names,places,sets] [--doc-block 15]
+                                     [--ablate | --tune]
 
-1. Read the CoNLL file (``token<TAB>BIO tag``; a bad line is reported with its number).
-2. Split: the last ``--dev-fraction`` of the sentences (10 %) is the dev split.
-3. Train a linear-chain CRF (python-crfsuite, L-BFGS, L1 ``--c1`` + L2 ``--c2``) on the rest,
-   tag dev, and print a markdown table: conlleval-style exact-span P/R/F1 per type, the
-   micro average over PERS+ORG+LOC (MISC is reported but left out of it), tagging speed on
-   one core, model size and load time. These figures come from a model that never saw dev.
-4. Unless ``--eval-only``: train with the same settings on *all* sentences (train + dev; in a
-   second process, beside step 3) and write the shipped model (``--out``, default
+1. Read ANERcorp (``token<TAB>BIO tag``; a bad line is reported with its number) and, from
+   ``--ner-dir``, the other sets (:mod:`.corpora`) and the person-name list (:mod:`.namelists`).
+2. Split: the last ``--dev-fraction`` of ANERcorp's sentences (10 %) is the dev split; AQMAR's
+   :data:`.corpora.AQMAR_HELD_OUT` articles are held out too.
+3. Train a linear-chain CRF (python-crfsuite, L-BFGS, L1 ``--c1`` + L2 ``--c2``) of the
+   :class:`Recipe` (:data:`RECIPE`) on the rest: ANERcorp, the ``--extra`` sets with domain copies
+   of their features (:func:`domain_copies`), the ``--lists`` as features, document features over
+   runs of ``--doc-block`` sentences. Tag dev and the AQMAR held-out articles and print a markdown
+   table: conlleval-style exact-span P/R/F1 per type, the micro average over PERS+ORG+LOC (MISC
+   is reported but left out of it), tagging speed on one core, model size and load time. These
+   figures come from a model that never saw either.
+4. Unless ``--eval-only``: train with the same settings on *all* of it (in a second process,
+   beside step 3) and write the shipped model (``--out``, default
    ``retrieval/actors/data/ner-crf.crfsuite``), its JSON side file (``ner-crf.json``: feature
-   settings, training statistics, checksum) and ``NER-MODEL.md`` (licence and rebuild note).
+   settings, training statistics, lists, checksum) and ``NER-MODEL.md`` (sources, licences,
+   rebuild note).
 
 Gazetteer features use only the sentences the model is trained on; while training they are
-computed out-of-fold (:func:`oof_features`). The one outside resource is the hand-made list of
-place names of ``data/gazetteer.tsv`` (:func:`curated_places`). ``--tune`` runs the c1/c2 grid on dev (two
-processes) and prints one line per setting. Everything is deterministic: the same file gives
-the same model bytes.
+computed out-of-fold (:func:`oof_features`). The outside resources are the hand-made list of
+place names of ``data/gazetteer.tsv`` (:func:`curated_places`) and the lists of
+:mod:`.namelists`. ``--ablate`` trains the recipe without each of its parts (and with each other
+set) and prints one row each; ``--tune`` runs the c1/c2 grid; both on dev, two processes.
+Everything is deterministic: the same files give the same model bytes.
 """
 
 from __future__ import annotations
@@ -416,9 +425,9 @@ statistics ({folds} folds).
 
 ## Sources, licences and what each adds
 
-Each source's share is measured by `{rebuild} --ablate` (micro-F1 PERS+ORG+LOC on the ANERcorp
-dev tenth and on AQMAR's held-out articles, each model trained without them); the table is in
-`docs/actors.md`.
+Each source's share, measured by `{rebuild} --ablate` (micro-F1 PERS+ORG+LOC on the ANERcorp
+dev tenth and on AQMAR's held-out articles, each model trained without them), is in
+`NER-SOURCES.md` beside this file.
 
 | source | used as | licence |
 |---|---|---|
@@ -435,6 +444,18 @@ The model and its side file are adapted works of ANERcorp and AQMAR (weights lea
 words and counts extracted from them), so they are shared under **CC BY-SA 4.0** (the licence
 AQMAR's CC BY-SA 3.0 allows for adaptations), with attribution to every source above. The rest
 of Sanad keeps its own licence; only these data files carry the share-alike terms.
+"""
+
+
+SOURCES = """# What each source adds to the CRF tagger
+
+Written by `{rebuild} --ablate` (with `--eval-only`, printed only): the shipped recipe
+(`{recipe}`) trained without each of its parts, or with another labelled set, on the first 90 % of
+ANERcorp (and AQMAR without its held-out articles); micro-F1 over PERS+ORG+LOC on the last tenth
+of ANERcorp (news) and on AQMAR's held-out articles (Wikipedia). Sources and licences:
+`NER-MODEL.md`.
+
+{table}
 """
 
 
@@ -504,13 +525,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 data = assemble(r, train, measuring, args.ner_dir)
                 jobs.append((r, *data, str(Path(tmp) / f"m{k}.crfsuite"), c1, c2, args.max_iterations, args.folds, dev, aq_held))
             names = [n for n, _ in ablations(recipe)] if args.ablate else [""] * len(jobs)
-            print("| model | ANERcorp dev micro-F1 | PERS | ORG | LOC | AQMAR held-out micro-F1 |")
-            print("|---|---:|---:|---:|---:|---:|")
+            rows = ["| model | ANERcorp dev micro-F1 | PERS | ORG | LOC | AQMAR held-out micro-F1 |", "|---|---:|---:|---:|---:|---:|"]
+            print("\n".join(rows), flush=True)
             with get_context("fork").Pool(2) as pool:
                 for name, (label, res, aq) in zip(names, pool.imap(_tune_one, jobs)):
-                    print(f"| {name or label} | {100 * res['micro']['f1']:.1f} | {100 * res['PERS']['f1']:.1f} | "
-                          f"{100 * res['ORG']['f1']:.1f} | {100 * res['LOC']['f1']:.1f} | {100 * aq['micro']['f1']:.1f} |",
-                          flush=True)  # fmt: skip
+                    rows.append(f"| {name or label} | {100 * res['micro']['f1']:.1f} | {100 * res['PERS']['f1']:.1f} | "
+                                f"{100 * res['ORG']['f1']:.1f} | {100 * res['LOC']['f1']:.1f} | {100 * aq['micro']['f1']:.1f} |")  # fmt: skip
+                    print(rows[-1], flush=True)
+            if args.ablate and not args.eval_only:
+                sources = args.out.parent / "NER-SOURCES.md"
+                sources.write_text(SOURCES.format(rebuild=REBUILD, recipe=recipe.label(), table="\n".join(rows)), encoding="utf-8")
+                print(f"\nwritten: {sources}", file=sys.stderr)
             return 0
 
         # The dev model and the shipped model train side by side (one process each).
