@@ -270,15 +270,20 @@ class Decoder:
         lens = np.array([len(sents[i]) for i in live], np.intp)
         state = self._state(sid, lens)
         if extras is not None:
-            attrs, w = self.model.attrs, self.model.state
+            attrs = self.model.attrs
+            rows: list[int] = []
+            cols: list[int] = []
             k = 0
             for i in live:
                 for feats in extras[i]:
                     for f in feats:
                         a = attrs.get(f)
                         if a is not None:
-                            state[k] += w[a]
+                            rows.append(k)
+                            cols.append(a)
                     k += 1
+            if rows:
+                np.add.at(state, np.array(rows, np.intp), self.model.state[np.array(cols, np.intp)])
         # Sentences of similar lengths are decoded together (little padding).
         order = np.argsort(lens, kind="stable")
         starts = np.concatenate(([0], np.cumsum(lens)[:-1]))

@@ -344,6 +344,7 @@ class Featurizer:
         if unknown:
             raise ValueError(f"unknown feature groups: {sorted(unknown)}")
         self._own: dict[str, _Info] = {}
+        self._stem_kind: dict[str, tuple[str, str]] = {}
 
     def own(self, surface: str) -> _Info:
         """Features of one token, computed once per surface form."""
@@ -420,18 +421,32 @@ class Featurizer:
         document's tokens; no tags needed."""
         if "document" not in self.groups:
             return [[[] for _ in s] for s in sentences]
-        infos = [[self.own(t) for t in s] for s in sentences]
+        infos = [[self.stem_kind(t) for t in s] for s in sentences]
         seen: dict[str, set[str]] = {}
         for sent in infos:
-            for i, info in enumerate(sent):
-                if info.kind or len(info.stem) < 2:
+            for i, (stem_, kind_) in enumerate(sent):
+                if kind_ or len(stem_) < 2:
                     continue
-                acc = seen.setdefault(info.stem, set())
-                if i > 0 and sent[i - 1].kind:
-                    acc.add(f"dl={sent[i - 1].kind}")
-                if i + 1 < len(sent) and sent[i + 1].kind == "adj":
+                acc = seen.setdefault(stem_, set())
+                if i > 0 and sent[i - 1][1]:
+                    acc.add(f"dl={sent[i - 1][1]}")
+                if i + 1 < len(sent) and sent[i + 1][1] == "adj":
                     acc.add("dr=adj")
-        return [[sorted(seen.get(info.stem, ())) if not info.kind else [] for info in sent] for sent in infos]
+        return [[sorted(seen.get(st, ())) if not k else [] for st, k in sent] for sent in infos]
+
+    def stem_kind(self, surface: str) -> tuple[str, str]:
+        """A token's :func:`stem` and :func:`kind` (what :meth:`document` reads), cached apart from
+        :meth:`own`: the decoder caches the full features in its own table."""
+        hit = self._stem_kind.get(surface)
+        if hit is None:
+            n = normalize(surface)
+            if shape(surface)[0] == "A":
+                hit = (stem(n, self.vocab), kind(n, trigger_flags(n)))
+            else:
+                hit = (n, "")
+            if len(self._stem_kind) < CACHE_SIZE:
+                self._stem_kind[surface] = hit
+        return hit
 
     def sentence(self, tokens: Sequence[str]) -> list[list[str]]:
         """Features of every token of a sentence: its own, its neighbours' (-2..+2), bigrams."""
