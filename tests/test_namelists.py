@@ -80,3 +80,22 @@ def test_aqmar_held_out_articles_are_a_tenth_and_never_in_training() -> None:
     assert held.tokens + rest.tokens == every.tokens == 73_853
     assert 0.08 < held.tokens / every.tokens < 0.12
     assert not {s for s in held.sentences} & {s for s in rest.sentences if len(s) > 8}
+
+
+def test_a_model_carries_its_lists_and_document_block_into_tagging(tmp_path: Path) -> None:
+    from retrieval.actors.tagger import Tagger
+    from retrieval.actors.train import train_model
+
+    sents = [
+        (["قال", "الرئيس", "دولانويه", "في", "باريس", "."], ["O", "O", "B-PERS", "O", "B-LOC", "O"]),
+        (["وزار", "حزب", "الليكود", "طرابلس", "."], ["O", "B-ORG", "I-ORG", "B-LOC", "O"]),
+    ] * 10
+    lists = Lists(names={"دولانويه": 2}, typed={"باريس": [0, 0, 3, 0, 0]})
+    path = tmp_path / "m.crfsuite"
+    train_model(sents, path, groups=Recipe().groups, folds=1, lists=lists, doc_block=15)
+    tagger = Tagger.load(path)
+    assert tagger.doc_block == 15
+    assert dict(tagger.featurizer.lists.names) == {"دولانويه": 2}
+    assert "gx:LOC=4" in tagger.featurizer.sentence(["باريس"])[0]
+    tags = tagger.tag(["قال", "الرئيس", "دولانويه", "في", "باريس", "."])
+    assert tags[2] == "B-PERS" and tags[4] == "B-LOC"

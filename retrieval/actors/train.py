@@ -344,10 +344,15 @@ def labelled_sets(ner_dir: Path, measuring: bool) -> dict[str, list[Sentence]]:
                        for p in corpora.read_idrisi(ner_dir / "idrisi-locations" / "gold-random-bilou", part).pairs()],
         }  # fmt: skip
     except OSError as e:
-        raise SystemExit(f"cannot read the NER sets in {ner_dir}: {e}") from e
+        raise SystemExit(
+            f"cannot read the NER sets in {ner_dir}: {e}. Point --ner-dir at them, or train on ANERcorp "
+            "alone with --extra '' --lists ''"
+        ) from e
 
 
-def assemble(recipe: Recipe, anercorp: Sequence[Sentence], others: dict[str, list[Sentence]], ner_dir: Path):
+def assemble(
+    recipe: Recipe, anercorp: Sequence[Sentence], others: dict[str, list[Sentence]], ner_dir: Path
+) -> tuple[list[Sentence], list[str], Lists]:
     """``(sentences, domains, lists)`` a model of ``recipe`` trains on."""
     from .namelists import build_lists
 
@@ -357,7 +362,11 @@ def assemble(recipe: Recipe, anercorp: Sequence[Sentence], others: dict[str, lis
         domains += [DOMAINS[name]] * len(others[name])
     unused = [(others[k], k == "idrisi") for k in sorted(others) if k not in recipe.extra] if "sets" in recipe.lists else []
     names = ner_dir / "person-names" / "wd_arabic.normalized.aligned.tokens" if "names" in recipe.lists else None
-    return sents, domains, build_lists(names, "places" in recipe.lists, unused)
+    try:
+        return sents, domains, build_lists(names, "places" in recipe.lists, unused)
+    except OSError as e:
+        raise SystemExit(f"cannot read the person-name list {names}: {e}. Point --ner-dir at it, or leave "
+                         "names out of --lists") from e
 
 
 def train_job(args: tuple) -> tuple[float, float]:
@@ -376,7 +385,7 @@ def measure(model: Path, dev: Sequence[Sentence], aqmar: Sequence[Sentence]) -> 
     return res, evaluate([g for _, g in aqmar], pred_aq), load_s, tok_cpu, tok_wall
 
 
-def _tune_one(args: tuple) -> tuple[str, float, float]:
+def _tune_one(args: tuple) -> tuple[str, dict, dict]:
     recipe, sents, domains, lists, path, c1, c2, max_iterations, folds, dev, aqmar = args
     train_job((recipe, sents, domains, lists, path, c1, c2, max_iterations, folds))
     res, aq, *_ = measure(Path(path), dev, aqmar)
