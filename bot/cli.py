@@ -142,6 +142,18 @@ def build_parser() -> argparse.ArgumentParser:
     actors.add_argument("--json", action="store_true", help="one JSON object")
     _common(actors)
 
+    follow = sub.add_parser(
+        "follow",
+        help="read news feeds (RSS/Atom) and add their new articles to an index, now and every --every",
+        description="Read each feed, fetch each new item's page, extract its text and add the new articles "
+        "to the index (created when absent). An article is added once (its URL, normalized, is its id). "
+        "A failing feed or page is named with its reason and never stops the others.",
+    )
+    follow.add_argument("feeds", nargs="*", help="feed URLs (default: SANAD_FEEDS, comma-separated)")
+    follow.add_argument("--index", type=Path, required=True, help="index directory to add to (created when absent)")
+    follow.add_argument("--every", help="read again after this long: 90s, 10m, 1h (default SANAD_FEED_EVERY, 10m)")
+    follow.add_argument("--once", action="store_true", help="read every feed once, print a summary line each, exit")
+
     sources = sub.add_parser("sources", help="list the articles of the corpus")
     sources.add_argument("--json", action="store_true", help="one JSON object per article")
     _common(sources)
@@ -428,6 +440,36 @@ def cmd_actors(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_follow(args: argparse.Namespace) -> int:
+    import time
+
+    from retrieval.errors import InputError
+
+    from .follow import Fetcher, follow_once, parse_every
+
+    settings = _settings(args)
+    feeds = list(args.feeds) or [f.strip() for f in settings.feeds.split(",") if f.strip()]
+    if not feeds:
+        raise InputError("no feed to follow: name feed URLs, or set SANAD_FEEDS (comma-separated)")
+    bad = [f for f in feeds if not f.startswith(("http://", "https://"))]
+    if bad:
+        raise InputError(f"only http and https feeds are read: {', '.join(bad)}")
+    try:
+        every = parse_every(args.every or settings.feed_every)
+    except (ValueError, KeyError):
+        raise InputError(f"--every {args.every or settings.feed_every!r}: write 90s, 10m or 1h") from None
+    fetcher = Fetcher(allow_private=settings.feeds_allow_private)
+    try:
+        while True:
+            for report in follow_once(feeds, args.index, fetcher, tagger=settings.actors_backend):
+                print(report.line(), flush=True)
+            if args.once:
+                return 0
+            time.sleep(every)
+    finally:
+        fetcher.close()
+
+
 def cmd_sources(args: argparse.Namespace) -> int:
     from .render import article_meta_json, print_sources, wants_reshape
 
@@ -527,6 +569,7 @@ COMMANDS = {
     "timeline": cmd_timeline,
     "index": cmd_index,
     "sources": cmd_sources,
+    "follow": cmd_follow,
     "tag": cmd_tag,
     "telegram": cmd_telegram,
     "health": cmd_health,

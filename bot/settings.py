@@ -47,9 +47,16 @@ class Settings(BaseSettings):
         description="Actor tagger beside the rules: model (shipped CRF), neural (shipped BiLSTM-CRF), ensemble "
         "(the CRF's spans, then the neural tagger's where the CRF found none), camel (camel-tools NER, if "
         "`camel_data -i ner-arabert` installed it), auto (camel when installed, else whichever of model, neural "
-        "and ensemble scores best on the dev tenth, today ensemble, for a new index of at most 100,000 tokens, "
+        "and ensemble scores best on the dev tenth, today the CRF, for a new index of at most 100,000 tokens, "
         "some 300 news articles; the CRF above, where the ensemble would take minutes to hours; adding to an "
         "index keeps the tagger it was built with), rules (the rules alone: no statistical tagger).",
+    )
+    feeds: str = Field(
+        "", description="News feeds (RSS or Atom URLs, comma-separated) `sanad follow` reads when none is named."
+    )
+    feed_every: str = Field("10m", description="How often `sanad follow` reads the feeds: 90s, 10m, 1h.")
+    feeds_allow_private: bool = Field(
+        False, description="Fetch feeds and pages on private or loopback addresses (refused by default)."
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("WARNING", description="Log level.")
 

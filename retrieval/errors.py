@@ -6,6 +6,7 @@ The CLI prints the message on one line and exits with the class's ``exit_code``:
     ├── InputError (2)        a question or command-line input Sanad cannot use
     ├── ConfigError (2)       a SANAD_* setting (or the bot's token) that is wrong
     ├── CorpusError (3)       corpus files missing, unreadable or malformed (--strict)
+    │   └── FeedError (3)     a news feed that cannot be fetched or read as RSS/Atom: carries ``url``
     ├── IndexLoadError (4)    a saved index missing, corrupted or stale: carries ``path`` and ``reason``
     ├── ModelLoadError (5)    a tagger or model file that cannot be loaded
     └── StateUnavailable (6)  the bot's state store (SANAD_STATE_URL) cannot be reached now: carries ``url``
@@ -33,6 +34,15 @@ class CorpusError(SanadError):
     """A corpus path or corpus file that cannot be read."""
 
     exit_code = 3
+
+
+class FeedError(CorpusError):
+    """A news feed that cannot be fetched, or read as RSS or Atom; ``url`` is the feed's."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"feed {url}: {reason}")
+        self.url = url
+        self.reason = reason
 
 
 class IndexLoadError(SanadError):
