@@ -461,8 +461,8 @@ def cmd_follow(args: argparse.Namespace) -> int:
     fetcher = Fetcher(allow_private=settings.feeds_allow_private)
     try:
         while True:
-            for report in follow_once(feeds, args.index, fetcher, tagger=settings.actors_backend):
-                print(report.line(), flush=True)
+            for line in follow_once(feeds, args.index, fetcher, tagger=settings.actors_backend).lines(args.index):
+                print(line, flush=True)
             if args.once:
                 return 0
             time.sleep(every)

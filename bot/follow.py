@@ -27,7 +27,7 @@ from pathlib import Path
 
 from retrieval.errors import FeedError
 
-__all__ = ["FeedReport", "FeedState", "Fetcher", "follow_once", "parse_every", "state_path"]
+__all__ = ["FeedReport", "FeedState", "Fetcher", "FollowRead", "follow_once", "parse_every", "state_path"]
 
 log = logging.getLogger(__name__)
 
@@ -232,9 +232,23 @@ def _read_feed(feed: str, state: FeedState, fetcher: Fetcher, known: set[str], r
     return articles
 
 
-def follow_once(
-    feeds: Sequence[str], index_dir: str | Path, fetcher: Fetcher, tagger: str = "auto"
-) -> list[FeedReport]:
+@dataclass(frozen=True)
+class FollowRead:
+    """One read of every feed: a report a feed, the articles added, the seconds adding took."""
+
+    reports: list[FeedReport]
+    added: int
+    index_seconds: float
+    articles: int
+
+    def lines(self, index_dir: str | Path) -> list[str]:
+        out = [r.line() for r in self.reports]
+        if self.added:
+            out.append(f"index {index_dir}: +{self.added} articles in {self.index_seconds:.1f}s (now {self.articles})")
+        return out
+
+
+def follow_once(feeds: Sequence[str], index_dir: str | Path, fetcher: Fetcher, tagger: str = "auto") -> FollowRead:
     """Read every feed once and add what is new to the index at ``index_dir`` (created when absent)."""
     from retrieval.index import Index
     from retrieval.index.lock import index_writer
@@ -258,11 +272,15 @@ def follow_once(
                 state.failures, state.last_error = 0, None
                 state.last_ok = datetime.now(UTC).replace(microsecond=0).isoformat()
             reports.append(report)
+        t0 = time.perf_counter()
+        total = len(base.articles) if base is not None else 0
         if articles:
             index = base.add(articles, tagger=tagger) if base is not None else Index.build(articles, tagger=tagger)
             index.save(index_dir)
+            total = len(index.articles)
+        seconds = time.perf_counter() - t0
     save_state(index_dir, states)
-    return reports
+    return FollowRead(reports, len(articles), seconds, total)
 
 
 def parse_every(text: str) -> float:

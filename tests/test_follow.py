@@ -163,18 +163,20 @@ def test_first_read_then_only_the_new_item_then_not_modified(site: Site, tmp_pat
     idx = tmp_path / "news"
     f = fetcher()
     first = follow_once([f"{site.base}/rss"], idx, f, tagger="rules")
-    assert first[0].line() == f"feed {site.base}/rss: 2 new, 0 already indexed, 0 failed"
+    assert first.added == 2 and first.articles == 2
+    assert first.reports[0].line() == f"feed {site.base}/rss: 2 new, 0 already indexed, 0 failed"
     index = Index.load(idx)
     assert len(index.articles) == 2
     art = index.articles[article_id(f"{site.base}/news/0.html")]
     assert art.url == f"{site.base}/news/0.html" and art.source == "أخبار ليبيا" and art.date == "2016-03-01"
     assert " ".join(paragraphs(LIBYA[0])[1].split()) in art.text and "جميع الحقوق" not in art.text
 
-    assert follow_once([f"{site.base}/rss"], idx, f, tagger="rules")[0].not_modified
+    assert follow_once([f"{site.base}/rss"], idx, f, tagger="rules").reports[0].not_modified
     items.append(publish(site, 2))
     etag["v"] = '"v2"'
     third = follow_once([f"{site.base}/rss"], idx, f, tagger="rules")
-    assert third[0].line() == f"feed {site.base}/rss: 1 new, 2 already indexed, 0 failed"
+    assert third.lines(idx)[1] == f"index {idx}: +1 articles in {third.index_seconds:.1f}s (now 3)"
+    assert third.reports[0].line() == f"feed {site.base}/rss: 1 new, 2 already indexed, 0 failed"
     assert len(Index.load(idx).articles) == 3
     state = load_state(idx)[f"{site.base}/rss"]
     assert state.etag == '"v2"' and state.failures == 0 and state.newest == "2016-03-03"
@@ -204,7 +206,7 @@ def test_bad_pages_fall_back_to_the_feed_text_and_bad_feeds_stop_nothing(site: S
     site.routes["/rss2"] = (200, {}, atom(site, [publish(site, 4, "/news/4.html?utm_source=atom")]))
     idx = tmp_path / "news"
     reports = follow_once([f"{site.base}/broken", f"{site.base}/rss", f"{site.base}/gone", f"{site.base}/moved"],
-                          idx, fetcher(), tagger="rules")  # fmt: skip
+                          idx, fetcher(), tagger="rules").reports  # fmt: skip
     lines = [r.line() for r in reports]
     assert lines[0].startswith(f"feed {site.base}/broken: failed (not an RSS or Atom feed")
     assert lines[1].startswith(f"feed {site.base}/rss: 5 new, 0 already indexed, 1 failed (")
@@ -229,7 +231,7 @@ def test_the_same_article_under_two_links_is_added_once(site: Site, tmp_path: Pa
     twin = (a[0] + "?utm_source=twitter&utm_medium=social", a[1], a[2])
     site.routes["/rss"] = (200, {}, rss(site, [a, twin]))
     site.routes["/atom"] = (200, {}, atom(site, [twin]))
-    reports = follow_once([f"{site.base}/rss", f"{site.base}/atom"], tmp_path / "i", fetcher(), tagger="rules")
+    reports = follow_once([f"{site.base}/rss", f"{site.base}/atom"], tmp_path / "i", fetcher(), tagger="rules").reports
     assert [(r.new, r.known) for r in reports] == [(1, 1), (0, 1)]
     assert len(Index.load(tmp_path / "i").articles) == 1
 
@@ -254,7 +256,8 @@ def test_sanad_follow_once_then_ask_finds_the_new_report(site: Site, tmp_path: P
 
     out = sanad("follow", "--once", "--index", str(idx))
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == f"feed {site.base}/rss: 1 new, 0 already indexed, 0 failed"
+    assert out.stdout.splitlines()[0] == f"feed {site.base}/rss: 1 new, 0 already indexed, 0 failed"
+    assert out.stdout.splitlines()[1].startswith(f"index {idx}: +1 articles in ")
     ans = json.loads(sanad("ask", "--json", "--index", str(idx), "كم عدد النازحين في ليبيا؟").stdout)
     assert ans["answered"] and ans["results"][0]["url"] == f"{site.base}/news/2.html"
     assert sanad("follow", "--once", "--index", str(idx)).stdout.strip().endswith("0 new, 1 already indexed, 0 failed")
