@@ -480,6 +480,12 @@ def cmd_sources(args: argparse.Namespace) -> int:
     else:
         from rich.console import Console
 
+        if settings.index is not None:  # the feeds `sanad follow` reads into this index
+            from .follow import feed_lines
+
+            for line in feed_lines(settings.index):
+                print(line)
+
         print_sources(list(index.articles.values()), Console(), reshape=wants_reshape(settings.console_reshape))
     return 0
 

@@ -27,7 +27,10 @@ from pathlib import Path
 
 from retrieval.errors import FeedError
 
-__all__ = ["FeedReport", "FeedState", "Fetcher", "FollowRead", "follow_once", "parse_every", "state_path"]
+__all__ = [
+    "FAILING_AFTER", "FeedReport", "FeedState", "Fetcher", "FollowRead", "feed_lines", "follow_once", "parse_every",
+    "state_path",
+]
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +170,25 @@ def state_path(index_dir: str | Path) -> Path:
     """Where the feeds' state of an index lives: beside it (``news`` → ``news.feeds.json``)."""
     p = Path(index_dir)
     return p.with_name(p.name + ".feeds.json")
+
+
+#: A feed failing this many reads in a row is reported (``sanad sources``), never retried faster.
+FAILING_AFTER = 3
+
+
+def feed_lines(index_dir: str | Path) -> list[str]:
+    """One line a followed feed of the index: last good read, newest article, failures in a row."""
+    out = []
+    for url, st in sorted(load_state(index_dir).items()):
+        line = f"feed {url}: last read {st.last_ok or 'never'}, newest article {st.newest or '—'}"
+        if st.failures >= FAILING_AFTER:
+            line += f"; FAILING, {st.failures} reads in a row ({st.last_error})"
+        elif st.failures:
+            line += f"; last read failed ({st.last_error})"
+        if st.moved_to:
+            line += f"; moved to {st.moved_to}"
+        out.append(line)
+    return out
 
 
 def load_state(index_dir: str | Path) -> dict[str, FeedState]:

@@ -19,7 +19,7 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from bot.follow import Fetcher, FetchError, follow_once, load_state, parse_every, state_path
+from bot.follow import Fetcher, FetchError, feed_lines, follow_once, load_state, parse_every, state_path
 from retrieval.errors import FeedError
 from retrieval.feeds import article_id, extract_text, normalize_url, parse_feed
 from retrieval.index import Index
@@ -224,6 +224,11 @@ def test_bad_pages_fall_back_to_the_feed_text_and_bad_feeds_stop_nothing(site: S
     assert states[f"{site.base}/gone"].failures == 1 and states[f"{site.base}/broken"].failures == 1
     follow_once([f"{site.base}/gone"], idx, fetcher(), tagger="rules")
     assert load_state(idx)[f"{site.base}/gone"].failures == 2
+    follow_once([f"{site.base}/gone"], idx, fetcher(), tagger="rules")
+    lines = feed_lines(idx)
+    assert f"feed {site.base}/gone: last read never, newest article —; FAILING, 3 reads in a row (HTTP 404)" in lines
+    assert any(ln.startswith(f"feed {site.base}/moved: last read 20") and ln.endswith(f"moved to {site.base}/rss2") for ln in lines)
+    assert any(ln.startswith(f"feed {site.base}/rss: last read 20") and "newest article 2016-03-0" in ln for ln in lines)
 
 
 def test_the_same_article_under_two_links_is_added_once(site: Site, tmp_path: Path) -> None:
@@ -261,5 +266,7 @@ def test_sanad_follow_once_then_ask_finds_the_new_report(site: Site, tmp_path: P
     ans = json.loads(sanad("ask", "--json", "--index", str(idx), "كم عدد النازحين في ليبيا؟").stdout)
     assert ans["answered"] and ans["results"][0]["url"] == f"{site.base}/news/2.html"
     assert sanad("follow", "--once", "--index", str(idx)).stdout.strip().endswith("0 new, 1 already indexed, 0 failed")
+    listed = sanad("sources", "--index", str(idx)).stdout
+    assert f"feed {site.base}/rss: last read 20" in listed and "newest article 2016-03-01" in listed
     bad = sanad("follow", "--once", "--index", str(idx), "ftp://x/feed")
     assert bad.returncode == 2 and "only http and https" in bad.stderr
