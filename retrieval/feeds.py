@@ -108,14 +108,19 @@ def parse_feed(data: bytes, feed_url: str) -> list[FeedItem]:
 
 def extract_text(html: bytes | str, url: str) -> str | None:
     """The main text of an article page (paragraphs kept, boilerplate dropped), or ``None`` when
-    the page holds less than :data:`MIN_PAGE_CHARS` of it."""
+    the page holds less than :data:`MIN_PAGE_CHARS` of it.
+
+    trafilatura first favours precision; a page it then finds nothing in (an older site that lays
+    the article out in a table) is read again with its balanced settings (``bench/extraction.py``).
+    No cross-page deduplication: a paragraph two reports share stays in both."""
     import trafilatura
 
-    text = trafilatura.extract(
-        html, url=url, include_comments=False, include_tables=False, favor_precision=True, deduplicate=True
-    )
-    text = (text or "").strip()
-    return text if len(text) >= MIN_PAGE_CHARS else None
+    for precise in (True, False):
+        text = trafilatura.extract(html, url=url, include_comments=False, include_tables=False, favor_precision=precise)
+        text = (text or "").strip()
+        if len(text) >= MIN_PAGE_CHARS:
+            return text
+    return None
 
 
 def item_article(item: FeedItem, page_text: str | None) -> Article:
