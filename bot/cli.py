@@ -564,6 +564,12 @@ def cmd_health(args: argparse.Namespace) -> int:
         return 1
     ok, message = check_heartbeat(settings.heartbeat_file, settings.heartbeat_max_age)
     sys.stdout.write(("" if ok else "unhealthy: ") + message + "\n")
+    if settings.index is not None:  # a failing feed is said here, and leaves the bot healthy
+        from .follow import feed_lines
+
+        for line in feed_lines(settings.index):
+            if "FAILING" in line:
+                sys.stdout.write(line + "\n")
     return 0 if ok else 1
 
 

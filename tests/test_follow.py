@@ -266,6 +266,15 @@ def test_sanad_follow_once_then_ask_finds_the_new_report(site: Site, tmp_path: P
     ans = json.loads(sanad("ask", "--json", "--index", str(idx), "كم عدد النازحين في ليبيا؟").stdout)
     assert ans["answered"] and ans["results"][0]["url"] == f"{site.base}/news/2.html"
     assert sanad("follow", "--once", "--index", str(idx)).stdout.strip().endswith("0 new, 1 already indexed, 0 failed")
+    state = json.loads(state_path(idx).read_text(encoding="utf-8"))
+    state["http://127.0.0.1:9/gone"] = {"failures": 4, "last_error": "HTTP 404"}
+    state_path(idx).write_text(json.dumps(state), encoding="utf-8")
+    beat = tmp_path / "heartbeat"
+    beat.write_text("")
+    env["SANAD_INDEX"] = str(idx)
+    health = sanad("health", "--file", str(beat))
+    assert health.returncode == 0 and "FAILING, 4 reads in a row (HTTP 404)" in health.stdout, health.stdout
+    del env["SANAD_INDEX"]
     listed = sanad("sources", "--index", str(idx)).stdout
     assert f"feed {site.base}/rss: last read 20" in listed and "newest article 2016-03-01" in listed
     bad = sanad("follow", "--once", "--index", str(idx), "ftp://x/feed")
