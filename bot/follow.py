@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from retrieval.corpus import Article
 from retrieval.errors import FeedError
 
 __all__ = [
@@ -204,12 +205,13 @@ def load_state(index_dir: str | Path) -> dict[str, FeedState]:
 
 def save_state(index_dir: str | Path, states: dict[str, FeedState]) -> None:
     path = state_path(index_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps({u: asdict(s) for u, s in sorted(states.items())}, ensure_ascii=False, indent=1), encoding="utf-8")
     tmp.replace(path)
 
 
-def _read_feed(feed: str, state: FeedState, fetcher: Fetcher, known: set[str], report: FeedReport) -> list:
+def _read_feed(feed: str, state: FeedState, fetcher: Fetcher, known: set[str], report: FeedReport) -> list[Article]:
     """The new articles of one feed (``report`` filled in); raises :class:`FetchError`/:class:`FeedError`."""
     from retrieval.feeds import article_id, extract_text, item_article, parse_feed
 
