@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -162,13 +163,19 @@ class ActorIndex:
             return None
         return next((e for e in found if e.type == type), None)
 
-    def sentences(self, entry: ActorEntry, limit: int | None = None) -> list[ActorSentence]:
+    def sentences(
+        self, entry: ActorEntry, limit: int | None = None, articles: Iterable[str] | None = None
+    ) -> list[ActorSentence]:
         """The sentences that name ``entry`` (the first ``limit``), best first: articles that give
-        its full name, then its role, in index order; in each, its sentences in order."""
+        its full name, then its role, in index order; in each, its sentences in order. ``articles``:
+        only these articles' (what a feed read just added: :mod:`retrieval.alerts`)."""
         k = self._k.keys.find(entry.key)
         if k < 0:
             return []
         gs = self._groups(k)
+        if articles is not None:
+            wanted = np.array([p for p in (self.index.articles.position(a) for a in articles) if p >= 0], np.int64)
+            gs = gs[np.isin(self._position[gs], wanted)]
         # Ordered by (text is not the name, no role, article), stably: read from the columns' offsets and bytes.
         text_off, role_off, raw = self._store.texts.blob.offsets, self._store.roles.blob.offsets, self._store.texts.blob.raw
         name = entry.name.encode("utf-8")
