@@ -98,6 +98,7 @@ def match(service: Sanad, new_ids: Iterable[str], follows: Sequence[Follow]) -> 
         for s, items in by_story.items():
             items.sort()
             pos, aid, sentence = items[0]
-            others = sorted({index.articles.at(p).id for p in index.stories.others(pos) if index.articles.at(p).id in new} - {aid})
+            ids = index.articles.ids  # ids without reading the articles' texts
+            others = sorted({ids[p] for p in index.stories.others(pos)} & new - {aid})
             out.append(Alert(f, aid, sentence, s, tuple(others)))
     return out

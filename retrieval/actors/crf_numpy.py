@@ -257,7 +257,7 @@ class Decoder:
     ) -> list[list[str]]:
         """Labels of each of ``sents``, decoded together; ``extras``, when given, are more features
         of each token of each sentence (what its document says of it:
-        :func:`.features.document_features`)."""
+        :meth:`.features.Featurizer.document`)."""
         labels = self.model.labels
         out: list[list[str]] = [[] for _ in sents]
         live = [i for i, s in enumerate(sents) if len(s)]

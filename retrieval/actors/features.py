@@ -40,9 +40,9 @@ to do with words it has never seen, as it must on new text.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from collections.abc import Iterable, Mapping, Sequence
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from ..charsets import (
     ARABIC_LETTER_RE,
@@ -76,6 +76,7 @@ __all__ = [
     "is_modifier",
     "kind",
     "normalize",
+    "runs",
     "shape",
     "share_features",
     "stem",
@@ -270,6 +271,21 @@ class Lists:
 
 
 NO_LISTS = Lists()
+
+_T = TypeVar("_T")
+
+
+def runs(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
+    """``items`` in consecutive runs of ``size`` (the last may be shorter): the documents of
+    :meth:`Featurizer.document` where no article says where one ends (training, ``sanad tag``)."""
+    run: list[_T] = []
+    for x in items:
+        run.append(x)
+        if len(run) == size:
+            yield run
+            run = []
+    if run:
+        yield run
 
 
 class _Info(NamedTuple):
@@ -479,5 +495,3 @@ class Featurizer:
                     f.append("L=" + infos[j].kind)
             out.append(f)
         return out
-
-

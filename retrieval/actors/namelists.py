@@ -29,7 +29,6 @@ __all__ = ["build_lists", "entity_words", "merge_counts", "person_names", "place
 #: Names written in the Arabic letters of Arabic itself (a Persian or Urdu spelling, with
 #: ``پ چ ژ گ ک ی``, is not how an Arabic paper writes the name).
 _ARABIC_NAME_RE = re.compile("^[\u0621-\u063a\u0641-\u064a ]+$")
-_COLUMNS = {"O": 0, "PERS": 1, "LOC": 2, "ORG": 3, "MISC": 4}
 
 
 def _bucket(n: int) -> int:
@@ -71,17 +70,17 @@ def place_names() -> Counter[str]:
 
 
 def entity_words(sets: Iterable[tuple[Sequence[tuple[Sequence[str], Sequence[str]]], bool]]) -> dict[str, list[int]]:
-    """``normalized word -> (O, PERS, LOC, ORG, MISC)`` counts over ``(sentences, entities_only)``
-    pairs; ``entities_only`` for a set whose ``O`` says nothing of some types (IDRISI)."""
-    acc: dict[str, list[int]] = {}
+    """``normalized word -> (O, PERS, LOC, ORG, MISC)`` counts (:func:`.train.word_stats`) over
+    ``(sentences, entities_only)`` pairs; ``entities_only`` for a set whose ``O`` says nothing of some
+    types (IDRISI): only its entity words are counted."""
+    from .train import word_stats
+
+    tables = []
     for sents, entities_only in sets:
-        for toks, tags in sents:
-            for tok, tag in zip(toks, tags):
-                if tag == "O" and entities_only:
-                    continue
-                row = acc.setdefault(normalize(tok), [0, 0, 0, 0, 0])
-                row[_COLUMNS["O" if tag == "O" else tag[2:]]] += 1
-    return acc
+        if entities_only:
+            sents = [([t for t, g in zip(toks, tags) if g != "O"], [g for g in tags if g != "O"]) for toks, tags in sents]
+        tables.append(word_stats(sents))
+    return merge_counts(*tables)
 
 
 def merge_counts(*tables: Mapping[str, Sequence[int]]) -> dict[str, list[int]]:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from ..errors import ModelLoadError
 from .crf_numpy import BATCH_TOKENS, Decoder, read_model
-from .features import FEATURE_GROUPS, Featurizer, Lists
+from .features import FEATURE_GROUPS, Featurizer, Lists, runs
 from .spans import TOKEN_RE, token_spans
 
 __all__ = ["DEFAULT_MODEL", "REBUILD", "TOKEN_RE", "Tagger", "token_spans", "tokenize"]
@@ -47,18 +47,6 @@ def _header_ok(data: bytes) -> bool:
     size = struct.unpack_from("<I", data, 4)[0]
     offsets = struct.unpack_from("<5I", data, 28)
     return size == len(data) and all(0 < o <= size for o in offsets)
-
-
-def _blocks(sentences: Iterable[Sequence[str]], size: int) -> Iterator[list[Sequence[str]]]:
-    """``sentences`` in consecutive runs of ``size`` (the last may be shorter)."""
-    block: list[Sequence[str]] = []
-    for s in sentences:
-        block.append(s)
-        if len(block) == size:
-            yield block
-            block = []
-    if block:
-        yield block
 
 
 def tokenize(text: str) -> list[str]:
@@ -160,7 +148,7 @@ class Tagger:
         :data:`~.crf_numpy.BATCH_TOKENS` tokens, which change no tag."""
         batch: list[list[Sequence[str]]] = []
         n = 0
-        for doc in _blocks(sentences, self.doc_block or 1):
+        for doc in runs(sentences, self.doc_block or 1):
             batch.append(doc)
             n += sum(map(len, doc))
             if n >= BATCH_TOKENS:

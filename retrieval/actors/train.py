@@ -42,12 +42,13 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, replace
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .conll import bio_spans, read_tagged_conll
-from .features import FEATURE_GROUPS, NO_LISTS, Featurizer, Lists, normalize
+from .conll import DOC_SENTENCES, bio_spans, read_tagged_conll
+from .corpora import Labelled
+from .features import FEATURE_GROUPS, NO_LISTS, Featurizer, Lists, normalize, runs
 
 __all__ = ["evaluate", "main", "split", "train_job", "train_model", "word_stats"]
 
@@ -202,10 +203,9 @@ def train_model(
 def with_document_features(fz: Featurizer, sents: Sequence[Sentence], xs: list, block: int) -> list:
     """``xs`` with :meth:`.features.Featurizer.document` added, documents being runs of ``block`` sentences."""
     out = []
-    for lo in range(0, len(sents), block):
-        docf = fz.document([t for t, _ in sents[lo : lo + block]])
-        for x, d in zip(xs[lo : lo + block], docf):
-            out.append([f + e for f, e in zip(x, d)])
+    for doc, doc_xs in zip(runs(sents, block), runs(xs, block)):
+        docf = fz.document([t for t, _ in doc])
+        out.extend([f + e for f, e in zip(x, d)] for x, d in zip(doc_xs, docf))
     return out
 
 
@@ -310,7 +310,7 @@ class Recipe:
 
     extra: tuple[str, ...] = ("aqmar",)
     lists: tuple[str, ...] = ("names", "places", "sets")
-    doc_block: int = 15
+    doc_block: int = DOC_SENTENCES
 
     @property
     def groups(self) -> list[str]:
@@ -329,19 +329,27 @@ RECIPE = Recipe()
 DOMAINS = {"anercorp": NEWS, "aqmar": "wiki", "wojood": "wojood", "idrisi": "tweet"}
 
 
-def labelled_sets(ner_dir: Path, measuring: bool) -> dict[str, list[Sentence]]:
-    """The other labelled sets as training sentences; ``measuring``: AQMAR without its held-out
-    articles (:data:`.corpora.AQMAR_HELD_OUT`). Wojood's three parts and IDRISI's two are all
-    used: neither is a measure here."""
+#: The labelled sets besides ANERcorp, by name (:mod:`.corpora`).
+SETS = ("aqmar", "wojood", "idrisi")
+
+
+def _joined(parts: Sequence[Labelled]) -> Labelled:
+    """The parts of one set (Wojood's train/val/test, IDRISI's train/dev) as one."""
+    first = parts[0]
+    return replace(first, sentences=tuple(s for p in parts for s in p.sentences))
+
+
+def labelled_sets(ner_dir: Path, measuring: bool) -> dict[str, Labelled]:
+    """The other labelled sets (:data:`SETS`); ``measuring``: AQMAR without its held-out articles
+    (:data:`.corpora.AQMAR_HELD_OUT`). Wojood's three parts and IDRISI's two are all used: neither
+    is a measure here."""
     from . import corpora
 
     try:
         return {
-            "aqmar": corpora.read_aqmar(ner_dir / "aqmar", held_out=False if measuring else None).pairs(),
-            "wojood": [p for part in ("train", "val", "test")
-                       for p in corpora.read_wojood(ner_dir / "wojood-sample" / f"{part}.txt").pairs()],
-            "idrisi": [p for part in ("train", "dev")
-                       for p in corpora.read_idrisi(ner_dir / "idrisi-locations" / "gold-random-bilou", part).pairs()],
+            "aqmar": corpora.read_aqmar(ner_dir / "aqmar", held_out=False if measuring else None),
+            "wojood": _joined([corpora.read_wojood(ner_dir / "wojood-sample" / f"{part}.txt") for part in ("train", "val", "test")]),
+            "idrisi": _joined([corpora.read_idrisi(ner_dir / "idrisi-locations" / "gold-random-bilou", part) for part in ("train", "dev")]),
         }  # fmt: skip
     except OSError as e:
         raise SystemExit(
@@ -351,16 +359,23 @@ def labelled_sets(ner_dir: Path, measuring: bool) -> dict[str, list[Sentence]]:
 
 
 def assemble(
-    recipe: Recipe, anercorp: Sequence[Sentence], others: dict[str, list[Sentence]], ner_dir: Path
+    recipe: Recipe, anercorp: Sequence[Sentence], others: dict[str, Labelled], ner_dir: Path
 ) -> tuple[list[Sentence], list[str], Lists]:
-    """``(sentences, domains, lists)`` a model of ``recipe`` trains on."""
+    """``(sentences, domains, lists)`` a model of ``recipe`` trains on. A set that does not label
+    people and organisations (IDRISI) lends only its entity words to the lists: its ``O`` is no
+    evidence against them."""
     from .namelists import build_lists
 
     sents, domains = list(anercorp), [NEWS] * len(anercorp)
     for name in recipe.extra:
-        sents += others[name]
-        domains += [DOMAINS[name]] * len(others[name])
-    unused = [(others[k], k == "idrisi") for k in sorted(others) if k not in recipe.extra] if "sets" in recipe.lists else []
+        pairs = others[name].pairs()
+        sents += pairs
+        domains += [DOMAINS[name]] * len(pairs)
+    unused = (
+        [(others[k].pairs(), not {"PERS", "ORG"} <= others[k].labels) for k in sorted(others) if k not in recipe.extra]
+        if "sets" in recipe.lists
+        else []
+    )
     names = ner_dir / "person-names" / "wd_arabic.normalized.aligned.tokens" if "names" in recipe.lists else None
     try:
         return sents, domains, build_lists(names, "places" in recipe.lists, unused)
@@ -400,7 +415,7 @@ def ablations(recipe: Recipe) -> list[tuple[str, Recipe]]:
         out.append((f"without {lst}", replace(recipe, lists=tuple(x for x in recipe.lists if x != lst))))
     if recipe.doc_block:
         out.append(("without document features", replace(recipe, doc_block=0)))
-    for name in ("aqmar", "wojood", "idrisi"):
+    for name in SETS:
         if name in recipe.extra:
             out.append((f"without training on {name}", replace(recipe, extra=tuple(x for x in recipe.extra if x != name))))
         else:
@@ -496,7 +511,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     recipe = Recipe(
         tuple(x for x in args.extra.split(",") if x), tuple(x for x in args.lists.split(",") if x), args.doc_block
     )
-    if set(recipe.extra) - set(DOMAINS) or set(recipe.lists) - {"names", "places", "sets"}:
+    if set(recipe.extra) - set(SETS) or set(recipe.lists) - {"names", "places", "sets"}:
         raise SystemExit(f"unknown --extra or --lists in {recipe.label()}")
 
     sents = load(args.conll)
