@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -82,9 +83,9 @@ def replicas(redis_server, tmp_path: Path) -> Iterator[tuple[_ServerThread, list
         reps = [Replica(st, url, tmp_path / f"replica{i}.log") for i in range(2)]
         try:
             deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:  # both up, and the eight streams split between them
-                owners = {r.get(f"sanad:lease:{s}") for s in range(8)}
-                if all(x.healthy() for x in reps) and len(owners) == 2 and None not in owners:
+            while time.monotonic() < deadline:  # both up, and the eight streams split evenly between them
+                owners = Counter(r.get(f"sanad:lease:{s}") for s in range(8))  # mid-rebalance: 7/1, 6/1+free…
+                if all(x.healthy() for x in reps) and None not in owners and sorted(owners.values()) == [4, 4]:
                     break
                 assert all(x.proc.poll() is None for x in reps), [x.log.read_text() for x in reps]
                 time.sleep(0.2)
