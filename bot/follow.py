@@ -192,28 +192,43 @@ def feed_lines(index_dir: str | Path) -> list[str]:
     return out
 
 
-def load_state(index_dir: str | Path) -> dict[str, FeedState]:
+#: Text fingerprints remembered (the newest): a report reposted under an unrelated URL is added once.
+MAX_TEXT_KEYS = 20_000
+
+
+def _load(index_dir: str | Path) -> tuple[dict[str, FeedState], list[str]]:
     try:
         raw = json.loads(state_path(index_dir).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return {}
+        return {}, []
     except (OSError, ValueError) as e:
         log.warning("follow: %s unreadable (%s): feeds start afresh", state_path(index_dir), e)
-        return {}
-    return {url: FeedState(**{k: v for k, v in d.items() if k in FeedState.__dataclass_fields__}) for url, d in raw.items()}
+        return {}, []
+    fields = FeedState.__dataclass_fields__
+    feeds = {url: FeedState(**{k: v for k, v in d.items() if k in fields}) for url, d in raw.get("feeds", {}).items()}
+    return feeds, [str(t) for t in raw.get("texts", [])]
 
 
-def save_state(index_dir: str | Path, states: dict[str, FeedState]) -> None:
+def load_state(index_dir: str | Path) -> dict[str, FeedState]:
+    """What Sanad remembers of each feed followed into the index at ``index_dir``."""
+    return _load(index_dir)[0]
+
+
+def save_state(index_dir: str | Path, states: dict[str, FeedState], texts: Sequence[str] = ()) -> None:
     path = state_path(index_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps({u: asdict(s) for u, s in sorted(states.items())}, ensure_ascii=False, indent=1), encoding="utf-8")
+    data = {"feeds": {u: asdict(s) for u, s in sorted(states.items())}, "texts": list(texts)[-MAX_TEXT_KEYS:]}
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
     tmp.replace(path)
 
 
-def _read_feed(feed: str, state: FeedState, fetcher: Fetcher, known: set[str], report: FeedReport) -> list[Article]:
-    """The new articles of one feed (``report`` filled in); raises :class:`FetchError`/:class:`FeedError`."""
-    from retrieval.feeds import article_id, extract_text, item_article, parse_feed
+def _read_feed(
+    feed: str, state: FeedState, fetcher: Fetcher, known: set[str], texts: dict[str, None], report: FeedReport
+) -> list[Article]:
+    """The new articles of one feed (``report`` filled in): an item is new when neither its URL
+    (``known`` ids) nor its text (``texts`` fingerprints) was seen; raises :class:`FetchError`/:class:`FeedError`."""
+    from retrieval.feeds import article_id, extract_text, item_article, parse_feed, text_key
 
     headers = {}
     if state.etag:
@@ -245,11 +260,18 @@ def _read_feed(feed: str, state: FeedState, fetcher: Fetcher, known: set[str], r
             log.warning("follow: %s: page not fetched (%s); the feed's own text is used", item.url, e)
             report.reasons.append(str(e))
         try:
-            articles.append(item_article(item, text))
+            article = item_article(item, text)
         except ValueError as e:
             report.failed += 1
             report.reasons.append(f"{item.url}: {e}")
             continue
+        key = text_key(article.text)
+        if key in texts:
+            log.info("follow: %s: the text of an article already indexed (another URL): not added again", item.url)
+            report.known += 1
+            continue
+        texts[key] = None
+        articles.append(article)
         report.new += 1
         if item.date and (state.newest is None or item.date > state.newest):
             state.newest = item.date
@@ -258,12 +280,13 @@ def _read_feed(feed: str, state: FeedState, fetcher: Fetcher, known: set[str], r
 
 @dataclass(frozen=True)
 class FollowRead:
-    """One read of every feed: a report a feed, the articles added, the seconds adding took."""
+    """One read of every feed: a report a feed, the articles added (their ids), the seconds adding took."""
 
     reports: list[FeedReport]
     added: int
     index_seconds: float
     articles: int
+    new_ids: tuple[str, ...] = ()
 
     def lines(self, index_dir: str | Path) -> list[str]:
         out = [r.line() for r in self.reports]
@@ -278,7 +301,8 @@ def follow_once(feeds: Sequence[str], index_dir: str | Path, fetcher: Fetcher, t
     from retrieval.index.lock import index_writer
 
     index_dir = Path(index_dir)
-    states = load_state(index_dir)
+    states, seen_texts = _load(index_dir)
+    texts = dict.fromkeys(seen_texts)  # ordered: the oldest are forgotten first
     with index_writer(index_dir, waiting=lambda note: sys.stderr.write(f"sanad: {note}\n")):
         base = Index.load(index_dir) if (index_dir / "manifest.json").exists() else None
         known = set(base.articles) if base is not None else set()
@@ -287,7 +311,7 @@ def follow_once(feeds: Sequence[str], index_dir: str | Path, fetcher: Fetcher, t
             state = states.setdefault(feed, FeedState())
             report = FeedReport(feed)
             try:
-                articles += _read_feed(feed, state, fetcher, known, report)
+                articles += _read_feed(feed, state, fetcher, known, texts, report)
             except (FetchError, FeedError) as e:
                 report.error = e.reason if isinstance(e, FeedError) else str(e)
                 state.failures += 1
@@ -303,8 +327,8 @@ def follow_once(feeds: Sequence[str], index_dir: str | Path, fetcher: Fetcher, t
             index.save(index_dir)
             total = len(index.articles)
         seconds = time.perf_counter() - t0
-    save_state(index_dir, states)
-    return FollowRead(reports, len(articles), seconds, total)
+    save_state(index_dir, states, list(texts))
+    return FollowRead(reports, len(articles), seconds, total, tuple(a.id for a in articles))
 
 
 def parse_every(text: str) -> float:

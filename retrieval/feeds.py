@@ -24,7 +24,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from .corpus import Article, make_article
 from .errors import FeedError
 
-__all__ = ["FeedError", "FeedItem", "article_id", "extract_text", "item_article", "normalize_url", "parse_feed"]
+__all__ = [
+    "FeedError", "FeedItem", "article_id", "extract_text", "item_article", "normalize_url", "parse_feed", "text_key",
+]
 
 #: Query parameters that say where a click came from, not which page it is.
 TRACKING = re.compile(r"^(utm_[a-z]+|fbclid|gclid|mc_cid|mc_eid|ref|ref_src|igshid)$", re.IGNORECASE)
@@ -61,6 +63,22 @@ def normalize_url(url: str) -> str:
 def article_id(url: str) -> str:
     """The index id of the article at ``url`` (its normalized form, hashed: ``feed-3f2a…``)."""
     return "feed-" + hashlib.sha256(normalize_url(url).encode("utf-8")).hexdigest()[:20]
+
+
+#: A text's fingerprint reads this many characters of it (normalized): a report reposted under an
+#: unrelated URL with a new footer is still the same report.
+TEXT_KEY_CHARS = 2000
+
+
+def text_key(text: str) -> str:
+    """A fingerprint of an article's text: its first :data:`TEXT_KEY_CHARS` letters and digits
+    after Arabic normalization (diacritics, tatweel, alef/yeh/teh marbuta forms, punctuation and
+    spacing ignored), hashed. Two pages of one report share it; two reports do not."""
+    from .normalize import dediac_ar, normalize_token, normalize_unicode
+
+    words = [normalize_token(w) for w in re.findall(r"\w+", dediac_ar(normalize_unicode(text)))]
+    flat = " ".join(w for w in words if w)[:TEXT_KEY_CHARS]
+    return hashlib.sha256(flat.encode("utf-8")).hexdigest()[:20]
 
 
 def _plain(html: str) -> str:

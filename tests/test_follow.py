@@ -239,6 +239,12 @@ def test_the_same_article_under_two_links_is_added_once(site: Site, tmp_path: Pa
     reports = follow_once([f"{site.base}/rss", f"{site.base}/atom"], tmp_path / "i", fetcher(), tagger="rules").reports
     assert [(r.new, r.known) for r in reports] == [(1, 1), (0, 1)]
     assert len(Index.load(tmp_path / "i").articles) == 1
+    # the same report reposted at an unrelated address (another outlet's page, other boilerplate):
+    # its text identifies it, across reads
+    repost = publish(site, 0, "/syndicated/report-77.html")
+    site.routes["/rss"] = (200, {}, rss(site, [a, repost, publish(site, 1)]))
+    (r,) = follow_once([f"{site.base}/rss"], tmp_path / "i", fetcher(), tagger="rules").reports
+    assert (r.new, r.known) == (1, 2) and len(Index.load(tmp_path / "i").articles) == 2
 
 
 def test_private_addresses_are_refused_unless_allowed(site: Site) -> None:
@@ -267,7 +273,7 @@ def test_sanad_follow_once_then_ask_finds_the_new_report(site: Site, tmp_path: P
     assert ans["answered"] and ans["results"][0]["url"] == f"{site.base}/news/2.html"
     assert sanad("follow", "--once", "--index", str(idx)).stdout.strip().endswith("0 new, 1 already indexed, 0 failed")
     state = json.loads(state_path(idx).read_text(encoding="utf-8"))
-    state["http://127.0.0.1:9/gone"] = {"failures": 4, "last_error": "HTTP 404"}
+    state["feeds"]["http://127.0.0.1:9/gone"] = {"failures": 4, "last_error": "HTTP 404"}
     state_path(idx).write_text(json.dumps(state), encoding="utf-8")
     beat = tmp_path / "heartbeat"
     beat.write_text("")

@@ -129,6 +129,20 @@ def test_every_store_keeps_the_same_contract(make_store) -> None:
         assert not await b.is_done("5:17")
         await a.done("5:17")
         assert await b.is_done("5:17") and not await b.is_done("6:17")
+        # records (what a chat follows) and claims (one owner at a time), seen by the other process
+        await a.put_record("follows:9", {"items": [{"kind": "actor", "text": "حفتر"}]})
+        await a.put_record("follows:10", {"items": []})
+        await a.put_record("quiet:9", {"from": 23}, ttl_s=0.05)
+        assert (await b.get_record("follows:9"))["items"][0]["text"] == "حفتر" and await b.get_record("x") is None
+        assert await b.record_keys("follows:") == ["follows:10", "follows:9"] and await b.record_keys("f*") == []
+        await b.put_record("follows:10", None)
+        assert await a.record_keys("follows:") == ["follows:9"]
+        assert await a.claim("lease", "a", 60) and not await b.claim("lease", "b", 60)
+        assert await a.claim("lease", "a", 0.05)  # renewed, shorter
+        assert await b.claim("alerted:1", "b", 60)  # a fresh key: taken
+        assert not await a.claim("alerted:1", "a", 60)  # taken once: b's
+        await asyncio.sleep(0.2)
+        assert await b.get_record("quiet:9") is None and await b.claim("lease", "b", 60)  # both expired
         await a.close()
         if b is not a:
             await b.close()

@@ -12,7 +12,11 @@ A :class:`StateStore` holds four things, each bounded and expiring as the in-mem
 * **rate-limit buckets**, one per user (:func:`refill`: the same arithmetic in every store;
   Redis runs it as a Lua script so replicas share one bucket);
 * **update ids** already answered (:meth:`StateStore.done`), for :data:`UPDATE_TTL_S`, so an
-  update Telegram delivers twice is answered once.
+  update Telegram delivers twice is answered once;
+* **records**: small JSON objects by key, kept until deleted or their TTL ends (what a chat
+  follows, its quiet hours, the alerts waiting to be sent: :mod:`bot.telegram.follows`), and
+  **claims** (:meth:`StateStore.claim`: a key taken by one owner at a time, atomically; the feed
+  reader's lease, an alert sent once).
 
 Values are JSON objects (:mod:`.codec`); nothing is pickled.
 """
@@ -161,6 +165,23 @@ class StateStore(abc.ABC):
     @abc.abstractmethod
     async def done(self, update: str) -> None:
         """Record that update ``update`` was answered."""
+
+    @abc.abstractmethod
+    async def get_record(self, key: str) -> dict | None:
+        """The record ``key`` (None: none, or expired)."""
+
+    @abc.abstractmethod
+    async def put_record(self, key: str, data: dict | None, ttl_s: float | None = None) -> None:
+        """Keep ``data`` under ``key`` (for ``ttl_s`` seconds; None: until deleted); None deletes it."""
+
+    @abc.abstractmethod
+    async def record_keys(self, prefix: str) -> list[str]:
+        """The keys of the live records starting with ``prefix``, sorted."""
+
+    @abc.abstractmethod
+    async def claim(self, key: str, owner: str, ttl_s: float) -> bool:
+        """Take ``key`` for ``owner`` for ``ttl_s`` seconds when it is free, expired, or ``owner``'s
+        already (then renewed); False when another owner holds it. Atomic across processes."""
 
     async def close(self) -> None:
         """Release connections and files."""

@@ -35,7 +35,7 @@ log = logging.getLogger("bot.telegram.state")
 #: At most one "unavailable" warning this often (seconds): a flapping store is one line a minute.
 QUIET_S = 60.0
 #: The calls that write.
-WRITES = frozenset({"next_id", "put_view", "put_context", "take", "done"})
+WRITES = frozenset({"next_id", "put_view", "put_context", "take", "done", "put_record", "claim"})
 
 
 class Guarded:
@@ -118,8 +118,31 @@ class Guarded:
     async def done(self, update: str) -> None:
         await self._quiet(self.store.done(update), None, call="done")
 
+    # Records and claims (what chats follow, alerts sent once) raise StateUnavailable: a follow that
+    # could not be stored is said so, never pretended.
+    async def get_record(self, key: str) -> dict | None:
+        return await self._loud(self.store.get_record(key), "get_record")
+
+    async def put_record(self, key: str, data: dict | None, ttl_s: float | None = None) -> None:
+        await self._loud(self.store.put_record(key, data, ttl_s), "put_record")
+
+    async def record_keys(self, prefix: str) -> list[str]:
+        return await self._loud(self.store.record_keys(prefix), "record_keys")
+
+    async def claim(self, key: str, owner: str, ttl_s: float) -> bool:
+        return await self._loud(self.store.claim(key, owner, ttl_s), "claim")
+
     async def close(self) -> None:
         await self.store.close()
+
+    async def _loud(self, coro, call: str):  # type: ignore[no-untyped-def]
+        try:
+            value = await coro
+        except StateUnavailable as e:
+            self._failed(e, call)
+            raise
+        self._ok(call)
+        return value
 
     async def _quiet(self, coro, default, ok=None, *, call: str):  # type: ignore[no-untyped-def]
         try:

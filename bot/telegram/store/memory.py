@@ -118,6 +118,7 @@ class MemoryStore(StateStore):
         self._contexts: LRU[int, tuple[float, str]] = LRU(chat_capacity)
         self._buckets: LRU[int, Bucket] = LRU(user_capacity)
         self._done: LRU[str, float] = LRU(user_capacity)
+        self._records: dict[str, tuple[float | None, str]] = {}  # key -> (expires, JSON)
 
     async def next_id(self) -> int:
         return next(self._ids)
@@ -152,6 +153,34 @@ class MemoryStore(StateStore):
 
     async def done(self, update: str) -> None:
         self._done.put(update, self.clock())
+
+    def _live(self, key: str) -> tuple[float | None, str] | None:
+        entry = self._records.get(key)
+        if entry is not None and entry[0] is not None and self.clock() >= entry[0]:
+            del self._records[key]
+            return None
+        return entry
+
+    async def get_record(self, key: str) -> dict | None:
+        entry = self._live(key)
+        return None if entry is None else json.loads(entry[1])
+
+    async def put_record(self, key: str, data: dict | None, ttl_s: float | None = None) -> None:
+        if data is None:
+            self._records.pop(key, None)
+        else:
+            expires = None if ttl_s is None else self.clock() + ttl_s
+            self._records[key] = (expires, json.dumps(data, ensure_ascii=False))
+
+    async def record_keys(self, prefix: str) -> list[str]:
+        return sorted(k for k in list(self._records) if k.startswith(prefix) and self._live(k) is not None)
+
+    async def claim(self, key: str, owner: str, ttl_s: float) -> bool:
+        entry = self._live(key)
+        if entry is not None and json.loads(entry[1]).get("owner") != owner:
+            return False
+        self._records[key] = (self.clock() + ttl_s, json.dumps({"owner": owner}))
+        return True
 
     def __len__(self) -> int:
         """Views held (bounded by ``view_capacity``)."""

@@ -91,6 +91,14 @@ end
 return total
 """
 
+# KEYS[1] the claim; ARGV: owner, TTL ms. 1: taken or renewed, 0: held by another owner.
+_CLAIM = """
+local v = redis.call('GET', KEYS[1])
+if v and v ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
+
 
 def redact(url: str) -> str:
     """``url`` without its password (for logs and errors)."""
@@ -124,6 +132,7 @@ class RedisStore(StateStore):
         self._errors = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
         self._take = self._r.register_script(_TAKE)
         self._put_view = self._r.register_script(_PUT_VIEW)
+        self._claim = self._r.register_script(_CLAIM)
 
     def describe(self) -> str:
         return redact(self.url)
@@ -173,6 +182,32 @@ class RedisStore(StateStore):
 
     async def done(self, update: str) -> None:
         await self._call(self._r.set(f"{PREFIX}done:{update}", 1, ex=UPDATE_TTL_S))
+
+    async def get_record(self, key: str) -> dict | None:
+        raw = await self._call(self._r.get(f"{PREFIX}rec:{key}"))
+        return None if raw is None else json.loads(raw)
+
+    async def put_record(self, key: str, data: dict | None, ttl_s: float | None = None) -> None:
+        name = f"{PREFIX}rec:{key}"
+        if data is None:
+            await self._call(self._r.delete(name))
+        else:
+            px = None if ttl_s is None else max(1, int(ttl_s * 1000))
+            await self._call(self._r.set(name, json.dumps(data, ensure_ascii=False), px=px))
+
+    async def record_keys(self, prefix: str) -> list[str]:
+        head = f"{PREFIX}rec:"
+        pattern = head + "".join("[" + c + "]" if c in "*?[]\\" else c for c in prefix) + "*"
+
+        async def scan() -> list:
+            return [k async for k in self._r.scan_iter(match=pattern, count=500)]
+
+        keys = await self._call(scan())
+        return sorted((k.decode() if isinstance(k, bytes) else k)[len(head):] for k in keys)
+
+    async def claim(self, key: str, owner: str, ttl_s: float) -> bool:
+        got = await self._call(self._claim(keys=[f"{PREFIX}claim:{key}"], args=[owner, max(1, int(ttl_s * 1000))]))
+        return bool(int(got))
 
     async def close(self) -> None:
         try:

@@ -56,6 +56,7 @@ CREATE INDEX IF NOT EXISTS views_at ON views (at);
 CREATE TABLE IF NOT EXISTS contexts (chat INTEGER PRIMARY KEY, data TEXT NOT NULL, expires REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS buckets (user INTEGER PRIMARY KEY, tokens REAL NOT NULL, at REAL NOT NULL, notified INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS updates (id TEXT PRIMARY KEY, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS records (key TEXT PRIMARY KEY, data TEXT NOT NULL, expires REAL);
 INSERT OR IGNORE INTO meta VALUES ('schema', 2), ('next_id', 0);
 """
 #: Schema 1 to 2: views get their chat column (from the stored JSON; 0 where it has none).
@@ -330,6 +331,7 @@ class SQLiteStore(StateStore):
             db.execute("DELETE FROM contexts WHERE expires < ?", (now,))
             db.execute("DELETE FROM updates WHERE at < ?", (now - UPDATE_TTL_S,))
             db.execute("DELETE FROM buckets WHERE at < ?", (now - 24 * 3600,))
+            db.execute("DELETE FROM records WHERE expires < ?", (now,))
 
         self._transaction(sweep)
 
@@ -400,6 +402,27 @@ class SQLiteStore(StateStore):
         self._rows("INSERT OR REPLACE INTO updates VALUES (?, ?)", (update, self.clock()))
         self._wrote()
 
+    def _put_record(self, key: str, data: str | None, ttl_s: float | None) -> None:
+        if data is None:
+            self._rows("DELETE FROM records WHERE key = ?", (key,))
+        else:
+            expires = None if ttl_s is None else self.clock() + ttl_s
+            self._rows("INSERT OR REPLACE INTO records VALUES (?, ?, ?)", (key, data, expires))
+        self._wrote()
+
+    def _claim(self, key: str, owner: str, ttl_s: float) -> bool:
+        def claim(db: sqlite3.Connection) -> bool:
+            now = self.clock()
+            row = db.execute("SELECT data FROM records WHERE key = ? AND (expires IS NULL OR expires >= ?)", (key, now)).fetchone()
+            if row is not None and json.loads(row[0]).get("owner") != owner:
+                return False
+            db.execute("INSERT OR REPLACE INTO records VALUES (?, ?, ?)", (key, json.dumps({"owner": owner}), now + ttl_s))
+            return True
+
+        got = self._transaction(claim)
+        self._wrote()
+        return got
+
     def _close(self) -> None:
         self._close_db()
 
@@ -428,6 +451,26 @@ class SQLiteStore(StateStore):
 
     async def done(self, update: str) -> None:
         await self._call(self._done, update)
+
+    async def get_record(self, key: str) -> dict | None:
+        rows = await self._call(
+            self._rows, "SELECT data FROM records WHERE key = ? AND (expires IS NULL OR expires >= ?)", (key, self.clock())
+        )
+        return json.loads(rows[0][0]) if rows else None
+
+    async def put_record(self, key: str, data: dict | None, ttl_s: float | None = None) -> None:
+        await self._call(self._put_record, key, None if data is None else json.dumps(data, ensure_ascii=False), ttl_s)
+
+    async def record_keys(self, prefix: str) -> list[str]:
+        rows = await self._call(
+            self._rows,
+            "SELECT key FROM records WHERE substr(key, 1, ?) = ? AND (expires IS NULL OR expires >= ?) ORDER BY key",
+            (len(prefix), prefix, self.clock()),
+        )
+        return [r[0] for r in rows]
+
+    async def claim(self, key: str, owner: str, ttl_s: float) -> bool:
+        return await self._call(self._claim, key, owner, ttl_s)
 
     async def close(self) -> None:
         if self._closed:
