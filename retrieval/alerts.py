@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from .answer import Quote, Result
 from .errors import InputError
 
 if TYPE_CHECKING:
@@ -37,18 +38,33 @@ class Follow:
 
 @dataclass(frozen=True, slots=True)
 class Alert:
-    """A new report for a follow: its article, the quoted sentence, the story it belongs to, and the
-    other new articles of that story (their ids: «نُشر أيضاً في …»)."""
+    """A new report for a follow, shown as an answer's result: the new article, the quoted sentence
+    (:attr:`result`'s one quote), the actors it names, and the other new articles of its story
+    (``result.also_reported_in``: «نُشر أيضاً في …»). ``story`` is the id of the story's first
+    article, old or new: the same key whatever outlet carries the report next."""
 
     follow: Follow
-    article_id: str
-    sentence: str
-    story: int
-    also: tuple[str, ...]
+    result: Result
+    story: str
+
+    @property
+    def article_id(self) -> str:
+        return self.result.article.id
+
+    @property
+    def sentence(self) -> str:
+        return self.result.quotes[0].text
+
+    @property
+    def also(self) -> tuple[str, ...]:
+        return tuple(m.id for m in self.result.also_reported_in)
 
 
-def _actor_hits(service: Sanad, name: str, new: frozenset[str]) -> list[tuple[str, str]]:
-    """``(article id, sentence)`` of the new articles naming the actor ``name`` names (its best match)."""
+Hit = tuple[str, Quote, float]  # article id, the sentence quoted, the probability it answers
+
+
+def _actor_hits(service: Sanad, name: str, new: frozenset[str]) -> list[Hit]:
+    """``(article id, sentence, 1.0)`` of the new articles naming the actor ``name`` names (its best match)."""
     found = service.actors.find(name)
     if not found:
         return []
@@ -56,19 +72,20 @@ def _actor_hits(service: Sanad, name: str, new: frozenset[str]) -> list[tuple[st
     fresh = [a for a in entry.articles if a in new]
     if not fresh:
         return []
-    first: dict[str, str] = {}
+    first: dict[str, Quote] = {}
     for s in service.actors.sentences(entry, articles=fresh):
         if s.article_id in new and s.article_id not in first:
-            first[s.article_id] = s.text
-    return [(a, first[a]) for a in fresh if a in first]
+            mention = (s.mention[0] - s.start, s.mention[1] - s.start)
+            first[s.article_id] = Quote(s.text, s.start, s.end, (mention,) if 0 <= mention[0] < mention[1] <= len(s.text) else ())
+    return [(a, first[a], 1.0) for a in fresh if a in first]  # named: certain
 
 
-def _subject_hits(service: Sanad, words: str, new: frozenset[str]) -> list[tuple[str, str]]:
-    """``(article id, first quote)`` of the new articles the answer to ``words`` gives, when answered."""
+def _subject_hits(service: Sanad, words: str, new: frozenset[str]) -> list[Hit]:
+    """``(article id, first quote, probability)`` of the new articles the answer to ``words`` gives, when answered."""
     ans = service.answer(words)
     if not ans.answered:
         return []
-    return [(r.article.id, r.quotes[0].text) for r in ans.results if r.article.id in new and r.quotes]
+    return [(r.article.id, r.quotes[0], r.probability) for r in ans.results if r.article.id in new and r.quotes]
 
 
 def match(service: Sanad, new_ids: Iterable[str], follows: Sequence[Follow]) -> list[Alert]:
@@ -78,7 +95,7 @@ def match(service: Sanad, new_ids: Iterable[str], follows: Sequence[Follow]) -> 
     if not new or not follows:
         return []
     index = service.index
-    hits: dict[tuple[FollowKind, str], list[tuple[str, str]]] = {}
+    hits: dict[tuple[FollowKind, str], list[Hit]] = {}
     for f in follows:
         key = (f.kind, f.text.strip())
         if key not in hits:
@@ -88,17 +105,24 @@ def match(service: Sanad, new_ids: Iterable[str], follows: Sequence[Follow]) -> 
             except InputError:  # a name or subject the index cannot look up (too short, no words)
                 hits[key] = []
     story = index.stories.story
+    ids = index.articles.ids  # ids without reading the articles' texts
+    results: dict[tuple[str, int], Result] = {}
     out: list[Alert] = []
     for f in follows:
-        by_story: dict[int, list[tuple[int, str, str]]] = {}
-        for aid, sentence in hits[(f.kind, f.text.strip())]:
+        by_story: dict[int, list[tuple[int, str, Quote, float]]] = {}
+        for aid, quote, p in hits[(f.kind, f.text.strip())]:
             pos = index.articles.position(aid)
             s = int(story[pos]) if len(story) > pos >= 0 else pos
-            by_story.setdefault(s, []).append((pos, aid, sentence))
+            by_story.setdefault(s, []).append((pos, aid, quote, p))
         for s, items in by_story.items():
-            items.sort()
-            pos, aid, sentence = items[0]
-            ids = index.articles.ids  # ids without reading the articles' texts
-            others = sorted({ids[p] for p in index.stories.others(pos)} & new - {aid})
-            out.append(Alert(f, aid, sentence, s, tuple(others)))
+            items.sort(key=lambda item: item[0])
+            pos, aid, quote, p = items[0]
+            if (aid, quote.start) not in results:
+                others = sorted(p for p in index.stories.others(pos) if ids[p] in new and ids[p] != aid)
+                results[(aid, quote.start)] = Result(
+                    article=service.index.articles[aid], passage_id="", score=0.0, coverage=0.0, quotes=(quote,),
+                    actors=service.actors_of(aid, (quote,)), probability=p,
+                    also_reported_in=tuple(index.articles.meta_at(p) for p in others),
+                )  # fmt: skip
+            out.append(Alert(f, results[(aid, quote.start)], ids[s] if 0 <= s < len(ids) else aid))
     return out

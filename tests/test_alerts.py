@@ -40,6 +40,10 @@ def test_a_new_report_alerts_the_actor_and_subject_follows_once_per_story(defaul
         ("chat3", "من سيطر على ميناء الزويتينة", "feed-a", ("feed-b",)),
     ]
     assert all(a.sentence in REPORT for a in alerts) and all("حفتر" in a.sentence for a in alerts[:2])
+    first = alerts[0].result  # shown as an answer's result: verbatim, its actors, the other outlet
+    assert first.article.text[first.quotes[0].start : first.quotes[0].end] == first.quotes[0].text
+    assert any("حفتر" in x.text for x in first.actors) and [m.source for m in first.also_reported_in] == ["ليبيا الخبر"]
+    assert {a.story for a in alerts} == {"feed-a"} and alerts[0].result is alerts[1].result
     assert match(service, [], follows) == [] and match(service, ["feed-c"], follows[:2]) == []
 
 
