@@ -22,7 +22,7 @@ from .errors import InputError
 if TYPE_CHECKING:
     from .service import Sanad
 
-__all__ = ["Alert", "Follow", "match"]
+__all__ = ["Alert", "Follow", "alert_result", "match"]
 
 FollowKind = Literal["actor", "subject"]
 
@@ -88,6 +88,21 @@ def _subject_hits(service: Sanad, words: str, new: frozenset[str]) -> list[Hit]:
     return [(r.article.id, r.quotes[0], r.probability) for r in ans.results if r.article.id in new and r.quotes]
 
 
+def alert_result(service: Sanad, article_id: str, quote: Quote, probability: float, also: Sequence[str] = ()) -> Result:
+    """The answer result an alert shows: ``quote`` of the article (verbatim: it is cut from the
+    article's text again), the actors it names as the index stored them, the other outlets
+    ``also`` (ids; those no longer indexed are left out). KeyError when the article is not indexed."""
+    index = service.index
+    article = index.articles[article_id]
+    text = article.text[quote.start : quote.end]
+    quote = Quote(text, quote.start, quote.end, tuple((s, e) for s, e in quote.highlights if 0 <= s < e <= len(text)))
+    metas = tuple(index.articles.meta_at(index.articles.position(a)) for a in also if a in index.articles)
+    return Result(
+        article=article, passage_id="", score=0.0, coverage=0.0, quotes=(quote,), actors=service.actors_of(article_id, (quote,)),
+        probability=probability, also_reported_in=metas,
+    )  # fmt: skip
+
+
 def match(service: Sanad, new_ids: Iterable[str], follows: Sequence[Follow]) -> list[Alert]:
     """The alerts the articles ``new_ids`` (just added to ``service``'s index) raise, in ``follows``
     order, one per follow and story (its first new article in index order quoted)."""
@@ -118,11 +133,7 @@ def match(service: Sanad, new_ids: Iterable[str], follows: Sequence[Follow]) -> 
             items.sort(key=lambda item: item[0])
             pos, aid, quote, p = items[0]
             if (aid, quote.start) not in results:
-                others = sorted(p for p in index.stories.others(pos) if ids[p] in new and ids[p] != aid)
-                results[(aid, quote.start)] = Result(
-                    article=service.index.articles[aid], passage_id="", score=0.0, coverage=0.0, quotes=(quote,),
-                    actors=service.actors_of(aid, (quote,)), probability=p,
-                    also_reported_in=tuple(index.articles.meta_at(p) for p in others),
-                )  # fmt: skip
+                others = [ids[x] for x in sorted(index.stories.others(pos)) if ids[x] in new and ids[x] != aid]
+                results[(aid, quote.start)] = alert_result(service, aid, quote, p, others)
             out.append(Alert(f, results[(aid, quote.start)], ids[s] if 0 <= s < len(ids) else aid))
     return out

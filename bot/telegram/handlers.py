@@ -57,7 +57,7 @@ from retrieval.service import Reply, Sanad
 
 from ..settings import Settings
 from ..chart import ChartGate
-from . import charts, pages, render, texts
+from . import charts, follows, pages, render, texts
 from .actions import OPENERS
 from .callbacks import Action, Callback, parse, pattern
 from .config import api_host
@@ -120,6 +120,8 @@ class SanadBot:
         self.bot_id: int | None = None
         self.charts = ChartGate(1)  # charts drawn at once (bot.telegram.charts)
         self.username: str = ""
+        self.alerts = settings.index is not None  # the news loop runs (bot/telegram/feeds.py): /follow works
+        self.app_bot: Any = None  # the Application's Bot: alerts are sent without an incoming message
         self._commands: list[CommandHandler] = []  # to tell, in groups, a command for this bot (see cost())
 
     # ------------------------------------------------------------------ wiring
@@ -135,6 +137,10 @@ class SanadBot:
             ("ask", self.cmd_ask),
             ("latest", self.cmd_latest),
             ("timeline", functools.partial(charts.cmd_timeline, self)),
+            ("follow", functools.partial(follows.cmd_follow, self)),
+            ("following", functools.partial(follows.cmd_following, self)),
+            ("unfollow", functools.partial(follows.cmd_unfollow, self)),
+            ("quiet", functools.partial(follows.cmd_quiet, self)),
         ):
             self._commands.append(CommandHandler(name, callback, filters=new))
             app.add_handler(self._commands[-1])
@@ -142,6 +148,8 @@ class SanadBot:
         app.add_handler(MessageHandler(new & filters.TEXT, self.on_text))
         app.add_handler(CallbackQueryHandler(self.on_noop, pattern=pattern(Action.NOOP)))
         app.add_handler(CallbackQueryHandler(functools.partial(charts.on_timeline_button, self), pattern=pattern(Action.TIMELINE)))
+        app.add_handler(CallbackQueryHandler(functools.partial(follows.on_unfollow_button, self), pattern=follows.UNFOLLOW_PATTERN))
+        app.add_handler(CallbackQueryHandler(functools.partial(follows.on_tz_button, self), pattern=follows.TZ_PATTERN))
         for action in (Action.PAGE, *OPENERS):
             app.add_handler(CallbackQueryHandler(self.on_button, pattern=pattern(action)))
         app.add_handler(CallbackQueryHandler(self.on_forged_button))
@@ -154,6 +162,7 @@ class SanadBot:
         """After ``Application.initialize``: threads, working examples, commands, a start-up log line."""
         self.pool = ThreadPoolExecutor(self.settings.telegram_workers, thread_name_prefix="sanad-answer")
         self.bot_id, self.username = app.bot.id, app.bot.username or ""
+        self.app_bot = app.bot
         t0 = time.perf_counter()
         self.examples = await self.run(self.sanad.working, texts.EXAMPLES)  # also warms up retrieval
         await self.state.is_done("0:0")  # a store that is down says so now, in one log line
@@ -164,7 +173,10 @@ class SanadBot:
                 (texts.COMMANDS, BotCommandScopeDefault()),
                 (texts.GROUP_COMMANDS, BotCommandScopeAllGroupChats()),
             ):
-                shown = [BotCommand(c, d) for c, d in commands if dated or c not in texts.DATED_COMMANDS]
+                shown = [
+                    BotCommand(c, d) for c, d in commands
+                    if (dated or c not in texts.DATED_COMMANDS) and (self.alerts or c not in texts.ALERT_COMMANDS)
+                ]  # fmt: skip
                 await self.transport.call(app.bot.set_my_commands, shown, scope=scope)
         except TelegramError as e:  # the menu is a convenience: serve without it
             log.warning("could not set the bot's command menu: %s", e)
@@ -328,10 +340,12 @@ class SanadBot:
     async def _help(self, update: Update, greeting: bool) -> None:
         message = update.message
         group = message.chat.type != ChatType.PRIVATE
-        await self.transport.send(message, texts.help_text(self.examples, self.username, greeting, group, self.sanad.index.dated))
+        await self.transport.send(message, texts.help_text(self.examples, self.username, greeting, group, self.sanad.index.dated, self.alerts))
 
     async def cmd_sources(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.message
+        if self.settings.feeds and self.settings.index is not None:  # the followed feeds first
+            await self.transport.send(message, render.feeds_text(self.settings.index, self.settings.feed_every))
         view = SourcesView(
             id=await self.views.new_id(),
             chat_id=message.chat.id,

@@ -245,6 +245,11 @@ async def _stop(app: Application) -> None:
 
 async def serve(settings: Settings, index: Index, stop: asyncio.Event, store: StateStore | None = None) -> None:
     """Run the bot until ``stop`` is set; refresh ``SANAD_HEARTBEAT_FILE`` (bot/health.py) while it serves."""
+    if settings.feeds and settings.index is None:
+        raise ConfigError(
+            "SANAD_FEEDS needs SANAD_INDEX: the index the feeds' new reports are added to "
+            "(make it with: sanad follow --once --index DIR)"
+        )
     app, bot = build_application(settings, index, store=store)
     async with running(app, settings):
         tasks = []
@@ -257,10 +262,13 @@ async def serve(settings: Settings, index: Index, stop: asyncio.Event, store: St
                 heartbeat_loop(heartbeat, settings.heartbeat_interval, lambda: bot_probe(app, settings, receiver))
             ))  # fmt: skip
         if settings.index is not None:
+            from .feeds import NewsLoop
+
             watcher = IndexWatcher(bot, Path(settings.index), settings.index_watch_seconds)
             tasks.append(asyncio.create_task(watcher.run()))
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, watcher.now.set)
+            tasks.append(asyncio.create_task(NewsLoop(bot, settings, watcher).run()))  # feeds in, alerts out
         try:
             await stop.wait()
         finally:

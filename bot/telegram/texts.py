@@ -23,10 +23,15 @@ COMMANDS = (
     ("actor", "فاعل في كل المقالات: /actor ثم الاسم"),
     ("latest", "أحدث التقارير أولاً: /latest ثم سؤالك"),
     ("timeline", "رسم بياني أسبوعي لفاعل أو سؤال: /timeline ثم الاسم"),
+    ("follow", "نبّهني بكل تقرير جديد عن فاعل أو موضوع: /follow ثم الاسم"),
+    ("following", "ما أتابعه، وإيقاف متابعة"),
+    ("quiet", "ساعات الهدوء للتنبيهات: /quiet 23-7"),
 )
 GROUP_COMMANDS = (*COMMANDS, ("ask", "اسأل في المجموعة: /ask ثم سؤالك"))
 #: Commands offered in the menu only when the served articles have dates.
 DATED_COMMANDS = frozenset(("latest", "timeline"))
+#: Commands offered only when the bot serves an index it can grow (SANAD_INDEX): alerts come from its new articles.
+ALERT_COMMANDS = frozenset(("follow", "following", "unfollow", "quiet"))
 #: The icon before an actor's name on its button.
 ICONS = {"person": "👤", "organization": "🏛", "place": "📍"}
 
@@ -38,7 +43,7 @@ MSG_NOT_TEXT = (
     "أقرأ الأسئلة النصية فقط (لا الملصقات ولا الصور ولا الرسائل الصوتية). اكتب سؤالك بالعربية، أو أرسل /help للأمثلة."
 )
 MSG_NOT_ALLOWED = "عذراً، هذا البوت غير متاح في هذه المحادثة."
-MSG_UNKNOWN_COMMAND = "لا أعرف هذا الأمر. الأوامر: /help و/sources و/article و/actor و/latest و/timeline"
+MSG_UNKNOWN_COMMAND = "لا أعرف هذا الأمر. الأوامر: /help و/sources و/article و/actor و/latest و/timeline و/follow"
 MSG_EMPTY = "اكتب سؤالك بالعربية بعد الأمر، مثل: /ask {example}"
 MSG_NO_WORDS = "لم أجد في رسالتك كلمات أبحث عنها. اكتب سؤالك بكلمات عربية، مثل: «{example}»"
 MSG_SLOW_DOWN = "تمهّل قليلاً من فضلك: وصلتني رسائل كثيرة منك في وقت قصير. أعد المحاولة بعد {seconds} ثانية."
@@ -62,12 +67,43 @@ MSG_TIMELINE_USAGE = "اكتب اسم فاعل أو سؤالاً بعد الأم
 MSG_TIMELINE_NONE = "لا يذكر أيّ تقرير مؤرَّخ «{query}»، فلا رسم بيانياً له. جرّب اسماً آخر أو كلمات أقل."
 MSG_TIMELINE_UNDATED = "مقالات هذا البوت غير مؤرَّخة، فلا يمكن رسم تغطيتها عبر الزمن."
 MSG_TIMELINE_BUSY = "أرسم رسماً بيانياً آخر الآن. أعد الطلب بعد لحظات."
+MSG_FOLLOW_USAGE = (
+    "اكتب بعد الأمر اسم فاعل أو موضوعاً، فأنبّهك بكل تقرير جديد عنه حين يصل:\n"
+    "• /follow حفتر\n• /follow الانتخابات الليبية\nما تتابعه: /following"
+)
+MSG_FOLLOW_UNAVAILABLE = "لا تنبيهات في هذا البوت: مقالاته ثابتة لا تُضاف إليها تقارير جديدة."
+MSG_FOLLOW_BAD = "اكتب اسماً أو موضوعاً من حرفين إلى {max} حرفاً، مثل: /follow حفتر"
+MSG_FOLLOW_ACTOR = "سأنبّهك بكل تقرير جديد يذكر <b>{text}</b> (فاعل). تتابع الآن {n} من {max}. للإيقاف: /following"
+MSG_FOLLOW_SUBJECT = (
+    "سأنبّهك بكل تقرير جديد يجيب عن <b>{text}</b> (موضوع). تتابع الآن {n} من {max}. للإيقاف: /following"
+)
+MSG_FOLLOW_ALREADY = "أنت تتابع <b>{text}</b> من قبل. ما تتابعه: /following"
+MSG_FOLLOW_FULL = "بلغتَ الحدّ: {max} متابعة. أوقف إحداها بالأزرار أدناه ثم أضف الجديدة."
+MSG_FOLLOWING = "تتابع {n} من {max} (اضغط ✖ لإيقاف متابعة):"
+MSG_FOLLOWING_NONE = "لا تتابع شيئاً بعد. تابع فاعلاً أو موضوعاً: /follow حفتر"
+MSG_UNFOLLOW_UNKNOWN = "لا تتابع «{text}». اختر من القائمة:"
+MSG_UNFOLLOWED = "أوقفتُ متابعة <b>{text}</b>."
+MSG_UNFOLLOWED_SHORT = "أوقفتُ متابعة «{text}»"
+MSG_ALERT_ACTOR = "🔔 <b>تقرير جديد يذكر {text}</b>"
+MSG_ALERT_SUBJECT = "🔔 <b>تقرير جديد عن: {text}</b>"
+MSG_QUIET_USAGE = "اكتب ساعتي البداية والنهاية، مثل: /quiet 23-7 (لا تنبيهات من 11 ليلاً إلى 7 صباحاً)، أو /quiet off للإلغاء."
+MSG_QUIET_NONE = "لا ساعات هدوء: تصلك التنبيهات فور وصول التقارير. لضبطها: /quiet 23-7"
+MSG_QUIET_NOW = "ساعات الهدوء: من {start}:00 إلى {end}:00 ({offset}). للإلغاء: /quiet off"
+MSG_QUIET_OFF = "ألغيتُ ساعات الهدوء: تصلك التنبيهات فور وصول التقارير."
+MSG_QUIET_ASK = (
+    "ساعات الهدوء: من {start}:00 إلى {end}:00. كم الساعة عندك الآن؟ اختر، فأحفظ فرق التوقيت مرة واحدة "
+    "(وإلى أن تختار أحسب الساعات بتوقيت غرينتش):"
+)
+MSG_QUIET_SET = "ساعات الهدوء: من {start}:00 إلى {end}:00 ({offset}). تنتظر التنبيهات فيها وتصلك بعدها."
+MSG_FEEDS_HEADER = "<b>المصادر المتابَعة</b> (تُقرأ كل {every}):"
 MSG_TIMELINE_CAPTION = "{what} «{label}»: {total} تقريراً بين {first} و{last}، أعلاها أسبوع {peak} ({peak_count})."
 
 
-def help_text(examples: Sequence[str], username: str, greeting: bool, group: bool, dated: bool = False) -> str:
+def help_text(
+    examples: Sequence[str], username: str, greeting: bool, group: bool, dated: bool = False, alerts: bool = False
+) -> str:
     """/start (``greeting``) and /help, with the ``examples`` that answer; ``group`` adds how to ask
-    in groups, ``dated`` the commands that need dated articles (/latest, /timeline)."""
+    in groups, ``dated`` the commands that need dated articles (/latest, /timeline), ``alerts`` /follow."""
     lines = []
     if greeting:
         lines.append("أهلاً بك في <b>سند</b>: إجابات موثّقة من الأخبار العربية.")
@@ -88,6 +124,11 @@ def help_text(examples: Sequence[str], username: str, greeting: bool, group: boo
         *(
             ["• أحدث التقارير أولاً: /latest ثم سؤالك", "• تغطية فاعل أو موضوع أسبوعاً بأسبوع، رسماً بيانياً: /timeline"]
             if dated
+            else []
+        ),
+        *(
+            ["• نبّهني بكل تقرير جديد عن فاعل أو موضوع: /follow ثم الاسم (وما أتابعه: /following، وساعات الهدوء: /quiet)"]
+            if alerts
             else []
         ),
         "• هذه المساعدة: /help",
