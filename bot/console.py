@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
+import time
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -11,6 +14,8 @@ from rich.console import Console
 from rich.text import Text
 
 from retrieval.actor_index import ActorSentence
+from retrieval.alerts import Follow, match
+from retrieval.answer import Answer
 from retrieval.errors import SanadError
 from retrieval.followup import Context
 from retrieval.index import Index
@@ -28,7 +33,9 @@ from .render import (
 )
 from .settings import Settings, options
 
-__all__ = ["run_console"]
+__all__ = ["News", "run_console"]
+
+log = logging.getLogger(__name__)
 
 #: An actor's sentences are shown this many at a time (:more for the next).
 SENTENCES_PER_PAGE = 5
@@ -47,6 +54,8 @@ Commands:
   :new           forget the follow-up context (after a follow-up: ask its words on their own)
   :latest Q      the question Q answered with the newest reports first (a corpus with dates)
   :timeline Q    reports per week of an actor or a question, as a one-line chart
+  :follow NAME   show each new report naming NAME (or answering words) as it arrives (SANAD_INDEX;
+                 SANAD_FEEDS are read every SANAD_FEED_EVERY); :follow alone lists, :unfollow NAME stops
 A short question naming no one, such as  وماذا قال أيضاً؟  after a question about someone,
 is answered about the same person, with what was not shown yet.
   :quit          leave (also Ctrl-D)"""
@@ -94,6 +103,8 @@ class _Session:
         self.context: Context | None = None
         self.last_follow_up: str | None = None
         self.pending: list[ActorSentence] = []  # an actor's sentences not shown yet (:more)
+        self.follows: list[Follow] = []
+        self.news: News | None = None  # set when the console serves an index that can grow
 
     def ask(self, question: str, context: Context | None) -> None:
         reply = self.sanad.ask(question, context)
@@ -126,6 +137,8 @@ class _Session:
                 print_answer(self.sanad.answer(arg, latest=True), console, self.reshape)
         elif cmd == "timeline":
             self.timeline(arg)
+        elif cmd in ("follow", "unfollow"):
+            self.follow(arg, stop=cmd == "unfollow")
         elif cmd == "new":
             question, self.context, self.last_follow_up = self.last_follow_up, None, None
             if question is not None:
@@ -136,6 +149,29 @@ class _Session:
         else:
             console.print(Text(f"Unknown command :{cmd}. Type :help.", style="red"))
 
+
+    def follow(self, text: str, stop: bool = False) -> None:
+        console = self.console
+        text = " ".join(text.split())
+        if self.news is None:
+            console.print(Text("Following needs an index that grows: set SANAD_INDEX (and SANAD_FEEDS).", style="red"))
+            return
+        if not text:
+            shown = ", ".join(f"{f.text} ({f.kind})" for f in self.follows) or "nothing yet: :follow حفتر"
+            console.print(Text(f"Following: {shown}", style="dim"))
+            return
+        if stop:
+            before = len(self.follows)
+            self.follows = [f for f in self.follows if f.text != text]
+            console.print(Text("Stopped following " + text if len(self.follows) < before else f"Not following {text!r}.", style="dim"))
+            return
+        kind = "actor" if len(text.split()) <= 4 and self.sanad.actor(text) is not None else "subject"
+        if any(f.text == text for f in self.follows):
+            console.print(Text(f"Already following {text}.", style="dim"))
+            return
+        self.follows.append(Follow("console", kind, text))
+        every = f"; feeds read every {self.news.every:g} s" if self.news.feeds else ""
+        console.print(Text(f"Following {text} ({kind}): new reports are shown as they arrive{every}.", style="dim"))
 
     def timeline(self, query: str) -> None:
         if not query:
@@ -164,6 +200,64 @@ class _Session:
             self.console.print(Text(f":more for {len(self.pending)} more sentences", style="dim"))
 
 
+class News:
+    """Feeds in, matching reports out, beside the console: every ``tick`` seconds, read the feeds
+    when due (``SANAD_FEEDS``, every ``SANAD_FEED_EVERY``) into ``SANAD_INDEX``, reload the index
+    when it changed (a feed read, or ``sanad index --add`` elsewhere), and print the new articles'
+    reports for the session's follows (:func:`retrieval.alerts.match`)."""
+
+    def __init__(self, session: _Session, settings: Settings, tick: float = 30.0) -> None:
+        from .follow import Fetcher, parse_every
+        from .telegram.reload import signature
+
+        self.session = session
+        self.settings = settings
+        self.directory = Path(settings.index or "")
+        self.feeds = [f.strip() for f in settings.feeds.split(",") if f.strip()]
+        self.every = parse_every(settings.feed_every)
+        self.tick = min(tick, self.every)
+        self.fetcher = Fetcher(allow_private=settings.feeds_allow_private) if self.feeds else None
+        self.seen = signature(self.directory)
+        self.next_read = 0.0
+        self.stop = threading.Event()
+
+    def step(self, now: float) -> int:
+        """One round; returns how many reports were shown."""
+        from .follow import follow_once
+        from .telegram.reload import signature
+
+        if self.feeds and now >= self.next_read:
+            self.next_read = now + self.every
+            follow_once(self.feeds, self.directory, self.fetcher, self.settings.actors_backend)
+        sig = signature(self.directory)
+        if sig is None or sig == self.seen:
+            return 0
+        self.seen = sig
+        session = self.session
+        old = session.sanad
+        index = Index.load(self.directory)
+        session.sanad = Sanad(index, old.options)
+        ids, before = index.articles.ids, old.index.articles.ids
+        known = len(before)
+        grown = len(ids) > known and (known == 0 or ids[known - 1] == before[known - 1])  # added to, not rebuilt
+        new = list(ids[known:]) if grown else []
+        alerts = match(session.sanad, new, list(session.follows))
+        for alert in alerts:
+            what = "naming" if alert.follow.kind == "actor" else "about"
+            session.console.print(Text(f"\n🔔 A new report {what} {alert.follow.text}:", style="bold yellow"))
+            print_answer(Answer(alert.follow.text, True, (alert.result,), confidence=alert.result.probability), session.console, session.reshape)
+        return len(alerts)
+
+    def run(self) -> None:
+        """Rounds until :attr:`stop` is set (the console's thread)."""
+        while not self.stop.is_set():
+            try:
+                self.step(time.monotonic())
+            except (SanadError, OSError, ValueError) as e:
+                log.warning("following: %s", e)
+            self.stop.wait(self.tick)
+
+
 def run_console(
     index: Index, settings: Settings, console: Console | None = None, since: date | None = None, until: date | None = None
 ) -> int:
@@ -172,6 +266,9 @@ def run_console(
     console = console or Console()
     sanad = Sanad(index, replace(options(settings), since=since, until=until))
     session = _Session(sanad, console, wants_reshape(settings.console_reshape))
+    if settings.index is not None:
+        session.news = News(session, settings)
+        threading.Thread(target=session.news.run, name="sanad-news", daemon=True).start()
     history = _setup_history()
     console.print(
         Text(
@@ -203,5 +300,7 @@ def run_console(
             except SanadError as e:
                 console.print(Text(str(e), style="red"))
     finally:
+        if session.news is not None:
+            session.news.stop.set()
         _save_history(history)
     return 0

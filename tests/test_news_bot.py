@@ -4,6 +4,11 @@ a news site on 127.0.0.1 (tests/test_follow.py's), the fake Bot API, a SQLite st
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,6 +22,7 @@ from bot.telegram.follows import Quiet, is_quiet, parse_quiet
 from bot.telegram.lifecycle import build_application, running, serve
 from retrieval.index import Index
 
+ROOT = Path(__file__).resolve().parents[1]
 CHAT = 77
 
 
@@ -157,3 +163,45 @@ def test_a_bot_whose_articles_never_grow_offers_no_alerts(default_index: Index) 
         assert "/follow" not in shown((await server.reply_to("/help", chat_id=CHAT)).params["text"])
 
     run_bot(default_index, scenario)
+
+
+def test_the_console_follows_an_actor_and_shows_his_new_report_as_it_arrives(
+    site: Site, default_articles, tmp_path: Path
+) -> None:
+    idx = tmp_path / "news"
+    Index.build(default_articles, tagger="rules").save(idx)
+    site.routes["/rss"] = (200, {}, rss(site, []))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SANAD_")}
+    env.update(
+        SANAD_INDEX=str(idx), SANAD_FEEDS=f"{site.base}/rss", SANAD_FEED_EVERY="1s", SANAD_FEEDS_ALLOW_PRIVATE="1",
+        SANAD_ACTORS_BACKEND="rules", XDG_STATE_HOME=str(tmp_path), COLUMNS="300",
+    )  # fmt: skip
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "console"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)  # fmt: skip
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True).start()
+
+    def wait_for(text: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(text in line for line in lines):
+            assert time.monotonic() < deadline and proc.poll() is None, (text, lines, proc.poll())
+            time.sleep(0.1)
+
+    try:
+        proc.stdin.write(":follow حفتر\n")
+        proc.stdin.flush()
+        wait_for("Following حفتر (actor)")
+        site.routes["/rss"] = (200, {}, rss(site, [
+            _publish(site, "/news/water.html", "محطة تحلية جديدة في زوارة", OTHER),
+            _publish(site, "/news/haftar.html", "حفتر يسيطر على ميناء الزويتينة", REPORT),
+        ]))  # fmt: skip
+        wait_for("A new report naming حفتر")
+        wait_for("الزويتينة")
+        time.sleep(2.5)
+        proc.stdin.write(":quit\n")
+        proc.stdin.flush()
+        assert proc.wait(30) == 0
+    finally:
+        proc.kill()
+    text = "".join(lines)
+    assert text.count("A new report naming") == 1 and "زوارة" not in text.split("A new report naming", 1)[1]
