@@ -18,6 +18,7 @@ reads feeds and sends alerts; the others take over within :data:`LEASE_S` of it 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -40,9 +41,10 @@ __all__ = ["LEASE_S", "TICK_S", "NewsLoop"]
 log = logging.getLogger("bot.telegram")
 
 #: The longest wait between two rounds (alerts held by quiet hours are looked at this often).
-TICK_S = 30.0
-#: The news lease lasts this long unless renewed (every round renews it).
-LEASE_S = 120.0
+TICK_S = 10.0
+#: The news lease lasts this long unless renewed (renewed every third of it, apart from the rounds,
+#: so a long feed read never loses it): a replica or a restarted bot takes over within this.
+LEASE_S = 15.0
 CURSOR = "alerts:cursor"
 
 
@@ -62,9 +64,23 @@ class NewsLoop:
         self.fetcher = Fetcher(allow_private=settings.feeds_allow_private) if self.feeds else None
         self.next_read = 0.0
         self.rounds = 0
+        self.leading = False
+
+    async def _renew(self) -> None:
+        try:
+            self.leading = await self.bot.state.claim("feeds:lease", self.owner, LEASE_S)
+        except StateUnavailable:
+            self.leading = False
+
+    async def _hold(self) -> None:
+        while True:
+            await asyncio.sleep(LEASE_S / 3)
+            await self._renew()
 
     async def run(self) -> None:
         """Rounds until cancelled; a failing round is logged and the next one tries again."""
+        await self._renew()
+        holder = asyncio.create_task(self._hold())
         try:
             while True:
                 try:
@@ -75,12 +91,16 @@ class NewsLoop:
                     log.exception("news loop: this round failed; the next one tries again")
                 await asyncio.sleep(self.tick)
         finally:
+            holder.cancel()
+            if self.leading:  # a clean stop hands the lease on at once (a killed bot's lapses)
+                with contextlib.suppress(Exception):
+                    await self.bot.state.claim("feeds:lease", self.owner, 0.001)
             if self.fetcher is not None:
                 self.fetcher.close()
 
     async def round(self) -> None:
-        """One round: lease, read (when due), match, deliver."""
-        if not await self.bot.state.claim("feeds:lease", self.owner, max(LEASE_S, 3 * self.tick)):
+        """One round on the lease holder: match, read (when due), match, deliver."""
+        if not self.leading:
             return
         loop = asyncio.get_running_loop()
         await self.match()  # what grew the index meanwhile (and the cursor, on the very first round)
