@@ -52,9 +52,11 @@ class Settings(BaseSettings):
         "index keeps the tagger it was built with), rules (the rules alone: no statistical tagger).",
     )
     feeds: str = Field(
-        "", description="News feeds (RSS or Atom URLs, comma-separated) `sanad follow` reads when none is named."
+        "",
+        description="News feeds (RSS or Atom URLs, comma-separated) read into SANAD_INDEX by `sanad follow` (when "
+        "none is named), the bot and the console.",
     )
-    feed_every: str = Field("10m", description="How often `sanad follow` reads the feeds: 90s, 10m, 1h.")
+    feed_every: str = Field("10m", description="How often the feeds are read: 90s, 10m, 1h.")
     feeds_allow_private: bool = Field(
         False, description="Fetch feeds and pages on private or loopback addresses (refused by default)."
     )
@@ -132,6 +134,17 @@ class Settings(BaseSettings):
             return [p.strip() for p in value.split(",") if p.strip()]
         if isinstance(value, int):
             return [value]
+        return value
+
+    @field_validator("feed_every")
+    @classmethod
+    def _feed_every(cls, value: str) -> str:
+        from .follow import parse_every
+
+        try:
+            parse_every(value)
+        except (ValueError, KeyError):
+            raise ValueError(f"{value!r}: write 90s, 10m or 1h") from None
         return value
 
     @field_validator("state_url")
