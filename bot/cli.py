@@ -471,12 +471,14 @@ def cmd_follow(args: argparse.Namespace) -> int:
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
-    from .render import article_meta_json, print_sources, wants_reshape
+    from retrieval.schema import article_meta
+
+    from .render import print_sources, wants_reshape
 
     settings, index = _open(args)
     if args.json:
         for a in index.articles.values():
-            _print_json(article_meta_json(a))
+            _print_json(article_meta(a))
     else:
         from rich.console import Console
 

@@ -20,7 +20,7 @@ from rich.text import Text
 from retrieval.actor_index import ActorEntry, ActorSentence
 from retrieval.answer import Answer, Quote, Result
 from retrieval.corpus import Article, ArticleMeta
-from retrieval.dates import parse_date
+from retrieval.schema import answer_in_quote, article_meta, day
 from retrieval.normalize import normalize_token, tokenize
 from retrieval.evaluation import Report
 from retrieval.followup import FollowUp
@@ -43,7 +43,6 @@ __all__ = [
     "print_actor_sentences",
     "print_actors",
     "answer_to_json",
-    "article_meta_json",
     "eval_to_text",
     "print_answer",
     "print_article",
@@ -76,59 +75,11 @@ _NAME_PREFIXES = frozenset(("", "و", "ف", "ب", "ل", "ك", "لل", "ول", "�
 
 
 def answer_to_json(ans: Answer) -> dict[str, Any]:
-    """The ``sanad ask --json`` object (documented in the README; keep it stable)."""
-    return {
-        "question": ans.question,
-        "answered": ans.answered,
-        "confidence": ans.confidence,
-        "results": [_result_json(r) for r in ans.results],
-        "notes": list(ans.notes),
-        **({"closest": _result_json(ans.closest)} if ans.closest is not None else {}),
-    }
-
-
-def _result_json(r: Result) -> dict[str, Any]:
-    return {
-        **article_meta_json(r.article),
-        "passage_id": r.passage_id,
-        "score": round(r.score, 4),
-        "probability": r.probability,
-        "coverage": r.coverage,
-        "repeats": list(r.repeats),
-        "also_reported_in": [
-            {"article_id": a.id, "source": a.source, "date": a.date, "day": _day(a), "title": a.title, "url": a.url}
-            for a in r.also_reported_in
-        ],
-        "sentences": [q.text for q in r.quotes],
-        "offsets": [[q.start, q.end] for q in r.quotes],
-        "actors": [
-            {"text": x.text, "type": x.type, **({"role": x.role} if x.role else {})} for x in r.actors
-        ],
-        "answer": _answer_json(r),
-    }
-
-
-def _answer_json(r: Result) -> dict[str, Any] | None:
-    """The answer span: its words, article offsets, the index of the sentence holding it, its
-    probability and the kind of mention it is exactly (or null); null when no span is shown."""
-    a = r.answer
-    if a is None or answer_in_quote(r, a.sentence) is None:
-        return None
-    return {"text": a.text, "start": a.start, "end": a.end, "sentence": a.sentence, "probability": a.probability, "kind": a.kind}
+    """The ``sanad ask --json`` object: :meth:`Answer.to_dict` (docs/cli.md; keep it stable)."""
+    return ans.to_dict()
 
 
 # ------------------------------------------------------------------------------- answer spans
-def answer_in_quote(r: Result, i: int) -> tuple[int, int] | None:
-    """The answer span's offsets in the text of quote ``i`` of ``r``, when the span lies in it."""
-    a = r.answer
-    if a is None or a.sentence != i or not 0 <= i < len(r.quotes):
-        return None
-    q = r.quotes[i]
-    if not (q.start <= a.start < a.end <= q.end) or q.text[a.start - q.start : a.end - q.start] != a.text:
-        return None
-    return a.start - q.start, a.end - q.start
-
-
 def answer_text(r: Result) -> str | None:
     """The answer span's words for the ``الجواب`` line (whitespace collapsed), or None when ``r``
     has no span to show."""
@@ -192,28 +143,10 @@ def eval_to_text(rep: Report, setup: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def article_meta_json(a: Article) -> dict[str, Any]:
-    """An article's id and metadata (no text), as in the JSON contract."""
-    return {
-        "article_id": a.id,
-        "title": a.title,
-        "title_derived": a.title_derived,
-        "source": a.source,
-        "date": a.date,
-        "day": _day(a),
-        "url": a.url,
-    }
-
-
-def _day(a: Article | ArticleMeta) -> str | None:
-    """The article's date as ISO ``YYYY-MM-DD`` when it parses (``date`` keeps the text as given)."""
-    d = parse_date(a.date)
-    return d.isoformat() if d is not None else None
-
 
 def display_date(a: Article | ArticleMeta) -> str | None:
     """The date shown with a result: ISO when it parses, else the text as given (never dropped)."""
-    return _day(a) or a.date
+    return day(a) or a.date
 
 
 def reported_in(articles: Sequence[ArticleMeta], limit: int = 6) -> str:
@@ -396,7 +329,7 @@ def actor_report_json(report: ActorReport, articles: Mapping[str, Article]) -> d
         "article_ids": list(report.entry.articles),
         "co_actors": [{"name": e.name, "type": e.type, "articles": n} for e, n in report.co_actors],
         "sentences": [
-            {**article_meta_json(articles[s.article_id]), "sentence": s.text, "offsets": [s.start, s.end]}
+            {**article_meta(articles[s.article_id]), "sentence": s.text, "offsets": [s.start, s.end]}
             for s in report.sentences
         ],
         "other_matches": [actor_entry_json(e) for e in report.others],

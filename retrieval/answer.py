@@ -151,6 +151,20 @@ class Answer:
     notes: tuple[str, ...] = field(default=())
     closest: Result | None = None
 
+    def to_dict(self, *, complete: bool = False) -> dict:
+        """The JSON contract (``sanad ask --json``); ``complete`` adds what :meth:`from_dict` needs
+        (:mod:`retrieval.schema`)."""
+        from .schema import answer_to_dict
+
+        return answer_to_dict(self, complete=complete)
+
+    @classmethod
+    def from_dict(cls, data: Mapping, articles: Mapping) -> Answer:
+        """The answer ``to_dict(complete=True)`` gave, its articles looked up by id in ``articles``."""
+        from .schema import answer_from_dict
+
+        return answer_from_dict(data, articles)
+
 
 @dataclass(frozen=True, slots=True)
 class Asked:

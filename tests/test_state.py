@@ -188,8 +188,7 @@ def test_views_round_trip_and_refuse_an_article_that_left_the_index(default_inde
 
 def test_a_stored_answer_keeps_its_story(default_index: Index) -> None:
     """«نُشر أيضاً في …» survives a button press: the other reports of a result's story are stored
-    with the view (they were dropped, so a page after any button lost them); a row stored before
-    they were kept reads as a story of one article."""
+    with the view (they were dropped, so a page after any button lost them)."""
     ans = answer(Q_KOBLER, default_index)
     other = ArticleMeta("snn-77", "كوبلر يلتقي حفتر في القاهرة", "الوسط", "https://example.org/77", "2015-11-03")
     first = dataclasses.replace(ans.results[0], also_reported_in=(other, ArticleMeta("snn-78", "تقرير", None, None, None)))
@@ -198,9 +197,6 @@ def test_a_stored_answer_keeps_its_story(default_index: Index) -> None:
     data = view_to_json(view)
     back = view_from_json(json.loads(json.dumps(data)), default_index.articles)
     assert back == view and back.answer.results[0].also_reported_in[0] == other
-    for r in data["answer"]["results"]:
-        r.pop("also")
-    assert view_from_json(data, default_index.articles).answer.results[0].also_reported_in == ()
 
 
 # ------------------------------------------------------------------------------ the bot

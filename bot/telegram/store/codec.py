@@ -1,8 +1,9 @@
 """Views and follow-up contexts as JSON, so a state store can keep them across restarts and replicas.
 
 No pickle: every stored value is plain JSON that :func:`view_from_json` and
-:func:`context_from_json` rebuild, checking what they read. An answer's articles are stored by id
-and looked up again in the index being served; a view whose article is no longer there (the index
+:func:`context_from_json` rebuild, checking what they read. An answer is stored as
+:meth:`Answer.to_dict` (``complete=True``: the one answer schema, :mod:`retrieval.schema`), its
+articles by id, looked up again in the index being served; a view whose article is no longer there (the index
 was rebuilt without it) reads back as ``None``, which the bot answers as a stale button.
 
     >>> from retrieval.actors import Actor
@@ -17,24 +18,22 @@ from collections.abc import Mapping
 from typing import Any
 
 from retrieval.actors import Actor
-from retrieval.answer import Answer, Quote, Result
-from retrieval.corpus import Article, ArticleMeta
+from retrieval.answer import Answer
+from retrieval.corpus import Article
 from retrieval.followup import Context
-from retrieval.spans import FoundSpan
 
 from ..views import ActorView, AnswerView, ArticleView, SourcesView, View
 
-__all__ = ["CodecError", "context_from_json", "context_to_json", "view_from_json", "view_to_json"]
+__all__ = ["context_from_json", "context_to_json", "view_from_json", "view_to_json"]
 
-#: Bumped when the stored shape changes; older entries read back as stale.
-VERSION = 2  # 2: article views keep the article id and page offsets, not the pages
+#: Bumped when the stored shape of views changes; older entries read back as stale (a button then
+#: says "send your question again").
+VERSION = 3  # 2: article views keep the article id and page offsets; 3: answers are Answer.to_dict(complete=True)
+#: The same for follow-up contexts.
+CONTEXT_VERSION = 2
 
 
-class CodecError(ValueError):
-    """A stored value that is not what this version of Sanad wrote (treated as stale)."""
-
-
-# ------------------------------------------------------------------------------------ answers
+# ------------------------------------------------------------------------------------ actors
 def _actor(a: Actor) -> list[Any]:
     return [a.text, a.type, a.start, a.end, a.role]
 
@@ -42,84 +41,6 @@ def _actor(a: Actor) -> list[Any]:
 def _actor_from(x: list[Any]) -> Actor:
     text, typ, start, end, role = x
     return Actor(str(text), typ, int(start), int(end), None if role is None else str(role))
-
-
-def _result(r: Result) -> dict[str, Any]:
-    return {
-        "article": r.article.id,
-        "passage": r.passage_id,
-        "score": r.score,
-        "coverage": r.coverage,
-        "quotes": [[q.text, q.start, q.end, [list(h) for h in q.highlights]] for q in r.quotes],
-        "actors": [_actor(a) for a in r.actors],
-        "probability": r.probability,
-        "repeats": list(r.repeats),
-        "also": [[m.id, m.title, m.source, m.url, m.date] for m in r.also_reported_in],
-        "answer": _span(r.answer),
-    }
-
-
-def _span(a: FoundSpan | None) -> list[Any] | None:
-    return None if a is None else [a.text, a.start, a.end, a.sentence, a.probability, a.kind]
-
-
-def _span_from(x: list[Any] | None, article: Article, quotes: tuple[Quote, ...]) -> FoundSpan | None:
-    """The stored answer span, checked against the article and the quotes (``None``: none stored)."""
-    if x is None:
-        return None
-    text, start, end, sentence, probability, kind = x
-    span = FoundSpan(str(text), int(start), int(end), int(sentence), float(probability), None if kind is None else str(kind))
-    if not 0 <= span.sentence < len(quotes) or not quotes[span.sentence].start <= span.start < span.end <= quotes[span.sentence].end:
-        raise CodecError(f"the answer span of {article.id!r} is not inside its quote")
-    if article.text[span.start : span.end] != span.text:
-        raise CodecError(f"article {article.id!r} changed since the view was stored")
-    return span
-
-
-def _result_from(x: dict[str, Any], articles: Mapping[str, Article]) -> Result:
-    article = articles.get(x["article"])
-    if article is None:
-        raise CodecError(f"article {x['article']!r} is not in the index")
-    quotes = tuple(Quote(str(t), int(s), int(e), tuple((int(a), int(b)) for a, b in h)) for t, s, e, h in x["quotes"])
-    if any(article.text[q.start : q.end] != q.text for q in quotes):
-        raise CodecError(f"article {article.id!r} changed since the view was stored")
-    return Result(
-        article=article,
-        passage_id=str(x["passage"]),
-        score=float(x["score"]),
-        coverage=float(x["coverage"]),
-        quotes=quotes,
-        actors=tuple(_actor_from(a) for a in x["actors"]),
-        probability=float(x["probability"]),
-        repeats=tuple(map(str, x["repeats"])),
-        # rows stored before "also" was kept read as a story of one article
-        also_reported_in=tuple(ArticleMeta(*(None if v is None else str(v) for v in m)) for m in x.get("also", ())),
-        answer=_span_from(x.get("answer"), article, quotes),  # rows stored before answer spans (#24) have none
-    )
-
-
-def answer_to_json(ans: Answer) -> dict[str, Any]:
-    return {
-        "question": ans.question,
-        "answered": ans.answered,
-        "results": [_result(r) for r in ans.results],
-        "terms": list(ans.terms),
-        "confidence": ans.confidence,
-        "notes": list(ans.notes),
-        "closest": _result(ans.closest) if ans.closest is not None else None,
-    }
-
-
-def answer_from_json(x: dict[str, Any], articles: Mapping[str, Article]) -> Answer:
-    return Answer(
-        question=str(x["question"]),
-        answered=bool(x["answered"]),
-        results=tuple(_result_from(r, articles) for r in x["results"]),
-        terms=tuple(map(str, x["terms"])),
-        confidence=float(x["confidence"]),
-        notes=tuple(map(str, x["notes"])),
-        closest=_result_from(x["closest"], articles) if x["closest"] is not None else None,
-    )
 
 
 # ------------------------------------------------------------------------------------ views
@@ -139,7 +60,7 @@ def view_to_json(view: View) -> dict[str, Any]:
         "children": {f"{a.value}:{p}:{i}": c for (a, p, i), c in view.children.items()},
     }
     if isinstance(view, AnswerView):
-        out.update(answer=answer_to_json(view.answer), header=list(view.header), question=view.question)
+        out.update(answer=view.answer.to_dict(complete=True), header=list(view.header), question=view.question)
     elif isinstance(view, ArticleView):
         out.update(article_id=view.article_id, spans=[list(s) for s in view.spans], bold=[list(s) for s in view.bold])
     elif isinstance(view, ActorView):
@@ -175,7 +96,7 @@ def view_from_json(x: object, articles: Mapping[str, Article]) -> View | None:
             q = x["question"]
             return AnswerView(
                 **common,
-                answer=answer_from_json(x["answer"], articles),
+                answer=Answer.from_dict(x["answer"], articles),
                 header=tuple(map(str, x["header"])),
                 question=None if q is None else str(q),
             )
@@ -191,7 +112,7 @@ def view_from_json(x: object, articles: Mapping[str, Article]) -> View | None:
             if any(a not in articles for a in ids):
                 return None
             return SourcesView(**common, article_ids=ids, per_page=int(x["per_page"]))
-    except (CodecError, KeyError, TypeError, ValueError, AttributeError):
+    except (KeyError, TypeError, ValueError, AttributeError):  # SchemaError is a ValueError
         return None
     return None
 
@@ -199,7 +120,7 @@ def view_from_json(x: object, articles: Mapping[str, Article]) -> View | None:
 # ------------------------------------------------------------------------------------ contexts
 def context_to_json(ctx: Context) -> dict[str, Any]:
     return {
-        "v": VERSION,
+        "v": CONTEXT_VERSION,
         "actor": _actor(ctx.actor),
         "names": sorted(ctx.names),
         "shown": sorted([a, s] for a, s in ctx.shown),
@@ -211,7 +132,7 @@ def context_to_json(ctx: Context) -> dict[str, Any]:
 def context_from_json(x: object) -> Context | None:
     """The context :func:`context_to_json` stored, or ``None`` for anything else."""
     try:
-        if not isinstance(x, dict) or x.get("v") != VERSION:
+        if not isinstance(x, dict) or x.get("v") != CONTEXT_VERSION:
             return None
         return Context(
             actor=_actor_from(x["actor"]),
