@@ -3,7 +3,9 @@ and printing what was skipped while reading a corpus.
 
 With no ``SANAD_INDEX`` and no ``SANAD_CORPUS``, the five embedded articles are indexed at start;
 that index is kept in ``$XDG_CACHE_HOME/sanad/`` (``~/.cache`` without it) under a key of the
-articles' bytes, the index format and the actor tagger (its model checksums), so the next start
+index format, the actor tagger, and every source and data file of the ``retrieval`` package (an
+edited gazetteer, rule or segmenter makes a new index; model weights count through their side
+files' checksums), so the next start
 loads it (about 0.1 s) instead of tagging and indexing again (about 1 s with the ``ensemble``
 tagger). A cache that cannot be written (a read-only home, another process writing it now) or read
 (stale, damaged) is skipped.
@@ -95,6 +97,22 @@ def open_index(
     return report.index
 
 
+#: What an index is made from besides its articles: the library's sources (what analyses, segments,
+#: tags and folds) and its data (the embedded articles, the gazetteer, lists and the models' side
+#: files, which hold their weights' checksums: the weights themselves are not read at each start).
+_INPUT_SUFFIXES = (".py", ".txt", ".json", ".tsv")
+
+
+def _index_inputs(folder):  # type: ignore[no-untyped-def]
+    """The files under ``folder`` (a package resource) whose bytes key the default index, in a fixed order."""
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.is_dir():
+            if entry.name != "__pycache__":
+                yield from _index_inputs(entry)
+        elif entry.name.endswith(_INPUT_SUFFIXES):
+            yield entry
+
+
 def default_index_cache(backend: str) -> Path | None:
     """Where the embedded corpus's index is cached for actor backend ``backend`` (None: no cache dir)."""
     try:
@@ -102,9 +120,6 @@ def default_index_cache(backend: str) -> Path | None:
     except RuntimeError:  # no home directory
         return None
     h = hashlib.sha256(f"format {FORMAT_VERSION}; actors {backend}\n".encode())
-    package = resources.files("retrieval")
-    for folder in (package / "data" / "libya-news", package / "actors" / "data"):
-        for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-            if entry.name.endswith((".txt", ".json")):  # the taggers' side files hold their weights' checksums
-                h.update(entry.name.encode() + b"\0" + entry.read_bytes())
+    for entry in _index_inputs(resources.files("retrieval")):
+        h.update(entry.name.encode() + b"\0" + entry.read_bytes())
     return base / f"default-index-{h.hexdigest()[:16]}"

@@ -156,3 +156,14 @@ def test_ask_takes_min_confidence_as_the_readme_says() -> None:
     assert out.returncode == 0 and json.loads(out.stdout)["answered"]
     out = sanad("ask", "--min-confidence", "1.5", "ما هي عاصمة فرنسا؟")
     assert out.returncode == 2 and "--min-confidence must be between 0 and 1" in out.stderr
+
+
+def test_the_default_index_cache_key_covers_what_makes_an_index() -> None:
+    """Editing the gazetteer, a rule or the segmenter must not leave a stale cached index."""
+    from importlib import resources
+
+    from bot.indexing import _index_inputs
+
+    names = {e.name for e in _index_inputs(resources.files("retrieval"))}
+    assert {"gazetteer.tsv", "rules.py", "segment.py", "normalize.py", "stories.py", "ner-crf.json"} <= names
+    assert not any(n.endswith((".pyc", ".npz", ".crfsuite")) for n in names)

@@ -57,3 +57,4 @@ def test_a_stored_answer_view_keeps_its_story_after_a_button_press(default_artic
     assert back.answer == ans and len(back.answer.results[0].also_reported_in) == 1
     old = dict(view_to_json(view), v=2)  # a row written by the previous version: a stale button, no error
     assert view_from_json(old, index.articles) is None
+
