@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from retrieval.timeline import Timeline
+from retrieval import Timeline
 
 __all__ = ["ChartBusy", "ChartGate", "timeline_png"]
 

@@ -15,12 +15,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from retrieval.charsets import SURROGATE_RE
-from retrieval.errors import InputError, SanadError
+from retrieval import SURROGATE_RE, InputError, SanadError
+
+from .errors import EXIT_NO_ANSWER, exit_code
 
 __all__ = ["main"]
 
-EXIT_NO_ANSWER = 1
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -36,7 +36,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def _day(text: str):
     """An argparse type: a date as ``sanad ask --since`` takes it (ISO, or an Arabic form)."""
-    from retrieval.dates import parse_date
+    from retrieval import parse_date
 
     d = parse_date(text)
     if d is None:
@@ -240,7 +240,7 @@ def _batch_line(sanad, raw: bytes, latest: bool) -> dict:
 def _service(settings, index, args: argparse.Namespace | None = None):
     from dataclasses import replace
 
-    from retrieval.service import Sanad
+    from retrieval import Sanad
 
     from .settings import options
 
@@ -276,8 +276,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from dataclasses import replace
     from functools import partial
 
-    from retrieval.answer import default_min_confidence
-    from retrieval.evaluation import holdout_sample, load_questions, outcome, report
+    from retrieval import default_min_confidence, holdout_sample
+    from retrieval import eval_outcome as outcome
+    from retrieval import eval_report as report
+    from retrieval import load_eval_questions as load_questions
 
     from .indexing import Progress, open_index
     from .render import eval_to_text
@@ -326,7 +328,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from retrieval.index.lock import index_writer
+    from retrieval import index_writer
 
     # one writer per index directory, from loading it (--add) to swapping the new one in
     with index_writer(args.out, waiting=lambda note: sys.stderr.write(f"sanad: {note}\n")):
@@ -336,15 +338,13 @@ def cmd_index(args: argparse.Namespace) -> int:
 def _write_index(args: argparse.Namespace) -> int:
     import time
 
-    from retrieval.build import build_index
-    from retrieval.index import Index
+    from retrieval import Index, build_index
 
     from .indexing import Progress, report_problems, skipped_summary
 
     if args.add:
-        from retrieval.index.manifest import tidy
 
-        tidy(args.out)  # an interrupted save's previous index is put back before it is added to
+        Index.recover(args.out)  # an interrupted save's previous index is put back before it is added to
     base = Index.load(args.out) if args.add else None
     progress = Progress("indexing")
     tagger = _settings(args).actors_backend  # the actors of every new article are tagged now, once
@@ -381,9 +381,7 @@ def _write_index(args: argparse.Namespace) -> int:
 
 
 def cmd_tag(args: argparse.Namespace) -> int:
-    from retrieval.actors import get_tagger
-    from retrieval.actors.conll import tag_conll
-    from retrieval.errors import InputError
+    from retrieval import InputError, get_tagger, tag_conll
 
     settings = _settings(args)
     if settings.actors_backend == "rules":
@@ -443,7 +441,7 @@ def cmd_actors(args: argparse.Namespace) -> int:
 def cmd_follow(args: argparse.Namespace) -> int:
     import time
 
-    from retrieval.errors import InputError
+    from retrieval import InputError
 
     from .follow import Fetcher, follow_once, parse_every
 
@@ -471,7 +469,7 @@ def cmd_follow(args: argparse.Namespace) -> int:
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
-    from retrieval.schema import article_meta
+    from retrieval import article_meta
 
     from .render import print_sources, wants_reshape
 
@@ -605,7 +603,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except SanadError as e:
         sys.stderr.write(f"sanad: error: {e}\n")
-        return e.exit_code
+        return exit_code(e)
     except KeyboardInterrupt:
         sys.stderr.write("\n")
         return 130

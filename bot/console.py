@@ -13,22 +13,17 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from retrieval.actor_index import ActorSentence
-from retrieval.alerts import Follow, match
-from retrieval.answer import Answer
-from retrieval.errors import SanadError
-from retrieval.followup import Context
-from retrieval.index import Index
-from retrieval.service import Sanad
+from retrieval import ActorSentence, Answer, Context, Follow, Index, Sanad, SanadError
+from retrieval import match_alerts as match
 
 from .render import (
-    print_timeline,
     print_actor_header,
     print_actor_sentences,
     print_answer,
     print_article,
     print_follow_up,
     print_sources,
+    print_timeline,
     wants_reshape,
 )
 from .settings import Settings, options

@@ -25,8 +25,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from retrieval.corpus import Article
-from retrieval.errors import FeedError
+from retrieval import Article, FeedError
 
 __all__ = [
     "FAILING_AFTER", "FeedReport", "FeedState", "Fetcher", "FollowRead", "feed_lines", "follow_once", "parse_every",
@@ -228,7 +227,7 @@ def _read_feed(
 ) -> list[Article]:
     """The new articles of one feed (``report`` filled in): an item is new when neither its URL
     (``known`` ids) nor its text (``texts`` fingerprints) was seen; raises :class:`FetchError`/:class:`FeedError`."""
-    from retrieval.feeds import article_id, extract_text, item_article, parse_feed, text_key
+    from retrieval import article_id, extract_text, item_article, parse_feed, text_key
 
     headers = {}
     if state.etag:
@@ -297,8 +296,7 @@ class FollowRead:
 
 def follow_once(feeds: Sequence[str], index_dir: str | Path, fetcher: Fetcher, tagger: str = "auto") -> FollowRead:
     """Read every feed once and add what is new to the index at ``index_dir`` (created when absent)."""
-    from retrieval.index import Index
-    from retrieval.index.lock import index_writer
+    from retrieval import Index, index_writer
 
     index_dir = Path(index_dir)
     states, seen_texts = _load(index_dir)

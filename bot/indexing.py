@@ -21,12 +21,17 @@ from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
-from retrieval import build
-from retrieval.corpus import Problem, problem_counts, rest_lost
-from retrieval.errors import SanadError
-from retrieval.index import Index, ProgressFn
-from retrieval.index.lock import index_writer
-from retrieval.index.manifest import FORMAT_VERSION
+from retrieval import (
+    Index,
+    Problem,
+    ProgressFn,
+    SanadError,
+    Select,
+    index_writer,
+    problem_counts,
+    rest_lost,
+)
+from retrieval import open_index as build_open_index
 
 from .progress import Progress
 from .settings import Settings
@@ -71,7 +76,7 @@ def open_index(
     settings: Settings,
     progress: ProgressFn | None = None,
     strict: bool = False,
-    select: build.Select | None = None,
+    select: Select | None = None,
 ) -> Index:
     """The index to answer from: ``settings.index`` if set, else ``settings.corpus``, else the
     default corpus (cached: see the module docstring); what a corpus had to skip is printed on stderr."""
@@ -81,7 +86,7 @@ def open_index(
             return Index.load(cache)
         except (SanadError, OSError, ValueError) as e:
             log.info("cached default index at %s not used (%s): indexing again", cache, e)
-    report = build.open_index(
+    report = build_open_index(
         settings.index, settings.corpus or (), progress=progress, strict=strict, select=select,
         tagger=settings.actors_backend,
     )
@@ -119,7 +124,7 @@ def default_index_cache(backend: str) -> Path | None:
         base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "sanad"
     except RuntimeError:  # no home directory
         return None
-    h = hashlib.sha256(f"format {FORMAT_VERSION}; actors {backend}\n".encode())
+    h = hashlib.sha256(f"format {Index.FORMAT_VERSION}; actors {backend}\n".encode())
     for entry in _index_inputs(resources.files("retrieval")):
         h.update(entry.name.encode() + b"\0" + entry.read_bytes())
     return base / f"default-index-{h.hexdigest()[:16]}"

@@ -17,15 +17,25 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from retrieval.actor_index import ActorEntry, ActorSentence
-from retrieval.answer import Answer, Quote, Result
-from retrieval.corpus import Article, ArticleMeta
-from retrieval.schema import answer_in_quote, article_meta, day
-from retrieval.normalize import normalize_token, tokenize
-from retrieval.evaluation import Report
-from retrieval.followup import FollowUp
-from retrieval.service import ActorReport
-from retrieval.timeline import Timeline, sparkline
+from retrieval import (
+    ActorEntry,
+    ActorReport,
+    ActorSentence,
+    Answer,
+    Article,
+    ArticleMeta,
+    FollowUp,
+    Quote,
+    Report,
+    Result,
+    Timeline,
+    answer_in_quote,
+    article_meta,
+    day,
+    normalize_token,
+    sparkline,
+    tokenize,
+)
 
 __all__ = [
     "ANSWER_LABEL",

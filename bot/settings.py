@@ -12,8 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from retrieval.errors import ConfigError
-from retrieval.options import ActorsBackend, Options
+from retrieval import ActorsBackend, ConfigError, Options
 
 __all__ = ["Settings", "load_settings", "options"]
 

@@ -1,15 +1,15 @@
-"""One error hierarchy for Sanad. Every message says what happened and what to do next.
+"""One error hierarchy for Sanad. Every message says what happened and what to do next::
 
-The CLI prints the message on one line and exits with the class's ``exit_code``::
+    SanadError
+    ├── InputError        a question or command-line input Sanad cannot use
+    ├── ConfigError       a setting (SANAD_*, an option, the bot's token) that is wrong
+    ├── CorpusError       corpus files missing, unreadable or malformed (--strict)
+    │   └── FeedError     a news feed that cannot be fetched or read as RSS/Atom: carries ``url``
+    ├── IndexLoadError    a saved index missing, corrupted or stale: carries ``path`` and ``reason``
+    └── ModelLoadError    a tagger or model file that cannot be loaded
 
-    SanadError (1)
-    ├── InputError (2)        a question or command-line input Sanad cannot use
-    ├── ConfigError (2)       a SANAD_* setting (or the bot's token) that is wrong
-    ├── CorpusError (3)       corpus files missing, unreadable or malformed (--strict)
-    │   └── FeedError (3)     a news feed that cannot be fetched or read as RSS/Atom: carries ``url``
-    ├── IndexLoadError (4)    a saved index missing, corrupted or stale: carries ``path`` and ``reason``
-    ├── ModelLoadError (5)    a tagger or model file that cannot be loaded
-    └── StateUnavailable (6)  the bot's state store (SANAD_STATE_URL) cannot be reached now: carries ``url``
+Front ends print the message on one line; the CLI's exit codes and the bot's own error
+(``StateUnavailable``) live in :mod:`bot.errors`.
 """
 
 from __future__ import annotations
@@ -21,19 +21,13 @@ from pathlib import Path
 class SanadError(Exception):
     """Base of every error Sanad raises on purpose; front ends print it without a traceback."""
 
-    exit_code = 1
-
 
 class InputError(SanadError):
     """A question (or other user input) that cannot be answered as given."""
 
-    exit_code = 2
-
 
 class CorpusError(SanadError):
     """A corpus path or corpus file that cannot be read."""
-
-    exit_code = 3
 
 
 class FeedError(CorpusError):
@@ -55,8 +49,6 @@ class IndexLoadError(SanadError):
     rebuild is not the way out (an ``--out`` directory that holds something else).
     """
 
-    exit_code = 4
-
     def __init__(
         self,
         path: str | Path,
@@ -71,7 +63,11 @@ class IndexLoadError(SanadError):
         self.sources = tuple(sources)
         if hint is None:
             command = _rebuild_command(self.path, self.sources)
-            hint = f"Build one with `{command}`." if missing else f"Rebuild it with `{command}`."
+            hint = (
+                f"Build one with `{command}`."
+                if missing
+                else f"Rebuild it with `{command}`."
+            )
         self.hint = hint
         super().__init__(f"{reason}. {hint}")
 
@@ -79,26 +75,9 @@ class IndexLoadError(SanadError):
 class ConfigError(SanadError):
     """A setting (environment variable, .env, command-line option) with an invalid value."""
 
-    exit_code = 2
-
 
 class ModelLoadError(SanadError):
     """A model file (actor tagger, answerability model) that is missing, corrupted or of another version."""
-
-    exit_code = 5
-
-
-class StateUnavailable(SanadError):
-    """The bot's state store cannot be reached or written now (Redis down, SQLite file locked or
-    unwritable). ``url`` is the store's address without its password. The bot keeps answering
-    new questions without it and says "try again" for buttons it cannot look up."""
-
-    exit_code = 6
-
-    def __init__(self, url: str, reason: str) -> None:
-        self.url = url
-        self.reason = reason
-        super().__init__(f"bot state at {url} unavailable: {reason}. Check SANAD_STATE_URL and that the store is running.")
 
 
 def _rebuild_command(path: str | Path, sources: Iterable[str] = ()) -> str:

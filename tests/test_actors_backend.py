@@ -13,12 +13,17 @@ import numpy as np
 import pytest
 
 from retrieval.actors import extract_actors, get_tagger
-from retrieval.actors.backend import AUTO_BUDGET_TOKENS, auto_choice, auto_for, count_tokens
+from retrieval.actors.backend import (
+    AUTO_BUDGET_TOKENS,
+    auto_choice,
+    auto_for,
+    count_tokens,
+)
+from retrieval.actors.backend import get_tagger as cached_get_tagger
+from retrieval.actors.neural import NeuralTagger
 from retrieval.actors.tagger import tokenize
 from retrieval.corpus import make_article
 from retrieval.index import Index
-from retrieval.actors.backend import get_tagger as cached_get_tagger
-from retrieval.actors.neural import NeuralTagger
 
 
 def _auto_without_camel() -> str:

@@ -15,6 +15,7 @@ from dataclasses import replace
 import pytest
 from fakebot import plain_text
 from rich.console import Console
+from test_cli import sanad
 
 from bot.render import SPAN_CLOSE, SPAN_OPEN, answer_actor, answer_to_json, print_answer
 from bot.telegram import pages
@@ -25,8 +26,6 @@ from retrieval.actors import Actor
 from retrieval.answer import Answer, Quote, answer
 from retrieval.index import Index
 from retrieval.spans import FoundSpan
-
-from test_cli import sanad
 
 Q_MET = "من التقى حفتر في القاهرة؟"
 KOBLER = "مارتن كوبلر"

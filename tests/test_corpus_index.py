@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.errors import exit_code
 from retrieval.corpus import load_corpus
 from retrieval.errors import CorpusError, IndexLoadError
 from retrieval.index import FORMAT_VERSION, Index
@@ -100,7 +101,7 @@ def test_index_load_error_carries_path_and_reason_and_the_rebuild_command(defaul
     with pytest.raises(IndexLoadError) as err:
         Index.load(d)
     e = err.value
-    assert e.path == d and e.exit_code == 4
+    assert e.path == d and exit_code(e) == 4
     assert e.reason == f"index file corrupted (checksum mismatch): {d / 'post_docs.npy'}"
     assert str(e) == f"{e.reason}. Rebuild it with `sanad index corpus/libya-news extra.jsonl --out {d}`."
     # No index there yet: the command builds one; nothing names the corpus, so a placeholder does.

@@ -31,7 +31,13 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main as sanad_main
-from bot.health import bot_probe, check_heartbeat, clear_heartbeat, heartbeat_loop, write_heartbeat
+from bot.health import (
+    bot_probe,
+    check_heartbeat,
+    clear_heartbeat,
+    heartbeat_loop,
+    write_heartbeat,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"

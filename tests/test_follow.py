@@ -19,7 +19,15 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from bot.follow import Fetcher, FetchError, feed_lines, follow_once, load_state, parse_every, state_path
+from bot.follow import (
+    Fetcher,
+    FetchError,
+    feed_lines,
+    follow_once,
+    load_state,
+    parse_every,
+    state_path,
+)
 from retrieval.errors import FeedError
 from retrieval.feeds import article_id, extract_text, normalize_url, parse_feed
 from retrieval.index import Index

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.errors import exit_code
 from retrieval import corpus
 from retrieval.corpus import MAX_LINE_BYTES, load_corpus, load_default_corpus
 from retrieval.errors import IndexLoadError
@@ -256,7 +257,7 @@ def test_a_writer_that_cannot_wait_is_refused_with_the_index_error(tmp_path: Pat
             with index_writer(ix, wait=0.5):
                 pass
         assert 0.4 < time.monotonic() - t0 < 5
-        assert e.value.exit_code == 4
+        assert exit_code(e.value) == 4
         assert str(e.value) == (f"another Sanad process (pid {os.getpid()}) is writing the index at {ix} after waiting 0.5 s: "
                                 "nothing was written. Run this command again once it has finished.")  # fmt: skip
     finally:

@@ -24,9 +24,8 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
-from packaging.requirements import Requirement
-
 from fakebot import plain_text
+from packaging.requirements import Requirement
 from test_telegram import TOKEN, _ServerThread
 
 ROOT = Path(__file__).resolve().parents[1]

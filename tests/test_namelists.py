@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from retrieval.actors.features import Featurizer, Lists, normalize
-from retrieval.actors.namelists import build_lists, entity_words, merge_counts, person_names, place_names
+from retrieval.actors.namelists import (
+    build_lists,
+    entity_words,
+    merge_counts,
+    person_names,
+    place_names,
+)
 from retrieval.actors.train import Recipe, domain_copies
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.actors import extract_actors
-from retrieval.actors import neural
+from retrieval.actors import extract_actors, neural
 from retrieval.actors.backend import CRF_DEV_MICRO_F1, auto_choice
-from retrieval.actors.ensemble import fill_tags
 from retrieval.actors.backend import get_tagger as cached_get_tagger
+from retrieval.actors.ensemble import fill_tags
 from retrieval.actors.neural import DEFAULT_WEIGHTS, NeuralTagger
 from retrieval.actors.tagger import tokenize
 from retrieval.errors import ModelLoadError

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from retrieval.normalize import normalize_token, tokenize
-from retrieval.questions import answer_type, dialect_forms, is_question_only, question_time
+from retrieval.questions import (
+    answer_type,
+    dialect_forms,
+    is_question_only,
+    question_time,
+)
 
 
 def _words(question: str) -> list[str]:

@@ -8,8 +8,8 @@ import asyncio
 import dataclasses
 import json
 import os
-import signal
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -21,6 +21,7 @@ import pytest
 from fakebot import FakeBotAPI
 from test_telegram import Q_KOBLER, TOKEN, button, edited, make_settings, shown
 
+from bot.errors import StateUnavailable, exit_code
 from bot.settings import load_settings
 from bot.telegram import build_application, running
 from bot.telegram.store import MemoryStore, StateStore, check_url, open_store
@@ -28,7 +29,7 @@ from bot.telegram.store.codec import view_from_json, view_to_json
 from bot.telegram.views import AnswerView
 from retrieval.answer import answer
 from retrieval.corpus import ArticleMeta
-from retrieval.errors import ConfigError, StateUnavailable
+from retrieval.errors import ConfigError
 from retrieval.index import Index
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -307,7 +308,7 @@ def test_store_errors_carry_the_url_without_password() -> None:
 
     assert redact("redis://:s3cret@host:6379/0") == "redis://:***@host:6379/0"
     e = StateUnavailable("redis://host:6379/0", "ConnectionError: refused")
-    assert e.url == "redis://host:6379/0" and "SANAD_STATE_URL" in str(e) and e.exit_code == 6
+    assert e.url == "redis://host:6379/0" and "SANAD_STATE_URL" in str(e) and exit_code(e) == 6
     assert isinstance(open_store("memory://"), StateStore)
 
 

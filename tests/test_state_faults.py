@@ -17,9 +17,9 @@ from fakebot import FakeBotAPI
 from test_state import redis_server  # noqa: F401 - the real redis-server fixture
 from test_telegram import Q_KOBLER, Q_MISRATA, button, edited, run_bot, shown
 
+from bot.errors import StateUnavailable
 from bot.telegram.store import MemoryStore, open_store
 from bot.telegram.store.sqlite import SQLiteStore
-from retrieval.errors import StateUnavailable
 from retrieval.index import Index
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")

@@ -11,12 +11,12 @@ import pytest
 
 from retrieval.actors.conll import (
     MAX_SENTENCE,
+    bio_spans,
     read_conll,
     read_tagged_conll,
     tag_conll,
 )
 from retrieval.actors.tagger import DEFAULT_MODEL, REBUILD, Tagger, tokenize
-from retrieval.actors.conll import bio_spans
 from retrieval.actors.train import evaluate
 from retrieval.errors import ModelLoadError
 

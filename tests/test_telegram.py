@@ -23,9 +23,9 @@ from pathlib import Path
 import pytest
 from fakebot import FakeBotAPI, plain_text
 
-from bot.telegram import render as tg
 from bot.settings import Settings
 from bot.telegram import EXAMPLES, build_application, running, serve
+from bot.telegram import render as tg
 from bot.telegram.callbacks import Action, Callback, parse, pattern
 from bot.telegram.store import LRU, MemoryStore
 from retrieval.answer import Answer, Quote, Result, answer

@@ -13,7 +13,7 @@ from telegram import Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.ext import ContextTypes
 
-from retrieval.errors import InputError
+from retrieval import InputError
 
 from ..chart import ChartBusy, timeline_png
 from . import render, texts

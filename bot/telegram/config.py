@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
-from retrieval.errors import ConfigError
+from retrieval import ConfigError
 
 from ..settings import Settings
 

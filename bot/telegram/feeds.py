@@ -26,9 +26,9 @@ import socket
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from retrieval.alerts import match
-from retrieval.errors import StateUnavailable
+from retrieval import match_alerts as match
 
+from ..errors import StateUnavailable
 from . import follows
 
 if TYPE_CHECKING:

@@ -37,11 +37,17 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
-from retrieval.alerts import Alert, Follow, alert_result
-from retrieval.answer import Answer, Quote
-from retrieval.charsets import DIGITS_TO_ASCII
-from retrieval.errors import InputError, StateUnavailable
+from retrieval import (
+    DIGITS_TO_ASCII,
+    Alert,
+    Answer,
+    Follow,
+    InputError,
+    Quote,
+    alert_result,
+)
 
+from ..errors import StateUnavailable
 from . import pages, render, texts
 from .incoming import command_argument
 from .transport import NO_PREVIEW

@@ -49,14 +49,19 @@ from telegram.ext import (
     filters,
 )
 
-from retrieval.charsets import DIGITS_TO_ASCII, FORMAT_MARKS_RE
-from retrieval.errors import InputError, StateUnavailable
-from retrieval.followup import Context
-from retrieval.index import Index
-from retrieval.service import Reply, Sanad
+from retrieval import (
+    DIGITS_TO_ASCII,
+    FORMAT_MARKS_RE,
+    Context,
+    Index,
+    InputError,
+    Reply,
+    Sanad,
+)
 
-from ..settings import Settings
 from ..chart import ChartGate
+from ..errors import StateUnavailable
+from ..settings import Settings
 from . import charts, follows, pages, render, texts
 from .actions import OPENERS
 from .callbacks import Action, Callback, parse, pattern

@@ -24,9 +24,7 @@ from urllib.parse import urlsplit
 from telegram.error import InvalidToken, NetworkError, RetryAfter, TimedOut
 from telegram.ext import AIORateLimiter, Application
 
-from retrieval.errors import ConfigError
-from retrieval.index import Index
-from retrieval.service import Sanad
+from retrieval import ConfigError, Index, Sanad
 
 from ..settings import Settings, options
 from .config import (

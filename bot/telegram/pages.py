@@ -6,9 +6,7 @@ from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from retrieval.answer import Result
-from retrieval.index import Index
-from retrieval.service import ActorReport
+from retrieval import ActorReport, Index, Result
 
 from ..render import answer_actor
 from . import render, texts

@@ -14,14 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from retrieval.errors import SanadError
-from retrieval.index import Index
-from retrieval.index.manifest import MANIFEST
+from retrieval import Index, SanadError
 
 if TYPE_CHECKING:
     from .handlers import SanadBot
@@ -35,11 +32,7 @@ Signature = tuple[int, int, int] | None
 
 def signature(directory: Path) -> Signature:
     """``(inode, size, mtime ns)`` of the index's manifest, or None when there is none (yet)."""
-    try:
-        st = os.stat(directory / MANIFEST)
-    except OSError:
-        return None
-    return st.st_ino, st.st_size, st.st_mtime_ns
+    return Index.signature(directory)
 
 
 class IndexWatcher:

@@ -13,14 +13,28 @@ import html as _html
 import re as _re
 from collections.abc import Iterable, Mapping, Sequence
 
-from retrieval.actor_index import ActorSentence
-from retrieval.answer import Answer, Quote, Result
-from retrieval.charsets import LATIN_CLASS, LRI, PDI
-from retrieval.corpus import Article
-from retrieval.followup import FollowUp
-from retrieval.service import ActorReport
+from retrieval import (
+    LATIN_CLASS,
+    LRI,
+    PDI,
+    ActorReport,
+    ActorSentence,
+    Answer,
+    Article,
+    FollowUp,
+    Quote,
+    Result,
+)
 
-from ..render import ANSWER_LABEL, EXTRACTED, TYPE_LABELS_AR, answer_in_quote, answer_text, display_date, reported_in
+from ..render import (
+    ANSWER_LABEL,
+    EXTRACTED,
+    TYPE_LABELS_AR,
+    answer_in_quote,
+    answer_text,
+    display_date,
+    reported_in,
+)
 
 __all__ = [
     "MAX_CHARS",

@@ -45,8 +45,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application
 
-from retrieval.errors import StateUnavailable
-
+from ..errors import StateUnavailable
 from .webhook import describe
 
 __all__ = ["ATTEMPTS", "DEAD", "LEASE_S", "MAX_DELIVERIES", "SHARDS", "ReplicaQueue", "shard_of"]

@@ -20,8 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeAlias
 
-from retrieval.answer import Answer
-from retrieval.corpus import Article
+from retrieval import Answer, Article
 
 if TYPE_CHECKING:
     from .store.guard import Guarded

@@ -46,7 +46,7 @@ from typing import Any, Protocol
 from telegram import Bot, Update
 from telegram.ext import Application
 
-from retrieval.errors import ConfigError
+from retrieval import ConfigError
 
 __all__ = ["FloodFilter", "Limits", "LocalSink", "Receiver", "Sink", "quiet_floods", "start_receiver"]
 

@@ -217,3 +217,18 @@ class Index:
     def load(cls, directory: str | Path, verify: bool = True) -> Index:
         """Load a saved index, checking its format, analyzer version and (``verify``) checksums."""
         return manifest.load_index(cls, directory, verify)
+
+    #: The on-disk format this version reads and writes (older directories are rebuilt).
+    FORMAT_VERSION = manifest.FORMAT_VERSION
+
+    @staticmethod
+    def signature(directory: str | Path) -> tuple[int, int, int] | None:
+        """``(inode, size, mtime ns)`` of a saved index's manifest, None when there is none (yet): a
+        save renames a complete new directory into place, so a changed signature means a new index."""
+        return manifest.signature(directory)
+
+    @staticmethod
+    def recover(directory: str | Path) -> None:
+        """Before adding to the index at ``directory``: put back what an interrupted save left
+        aside (hold the directory's writer lock, :func:`~retrieval.index.lock.index_writer`)."""
+        manifest.tidy(directory)

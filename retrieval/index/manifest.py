@@ -114,6 +114,15 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def signature(directory: str | Path) -> tuple[int, int, int] | None:
+    """``(inode, size, mtime ns)`` of the index's manifest, or None when there is none (yet)."""
+    try:
+        st = os.stat(Path(directory) / MANIFEST)
+    except OSError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
 def tidy(out: str | Path) -> None:
     """Before a save (or an addition to ``out``): put back the previous index an interrupted save left aside (killed between
     its two renames), and remove the temporary copies of saves whose process is gone. Call it holding ``out``'s writer

@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from retrieval.errors import ConfigError
+from retrieval import ConfigError
 
 from .base import CHAT_VIEWS, StateStore, Take
 from .memory import LRU, MemoryStore

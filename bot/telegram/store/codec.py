@@ -6,7 +6,7 @@ No pickle: every stored value is plain JSON that :func:`view_from_json` and
 articles by id, looked up again in the index being served; a view whose article is no longer there (the index
 was rebuilt without it) reads back as ``None``, which the bot answers as a stale button.
 
-    >>> from retrieval.actors import Actor
+    >>> from retrieval import Actor
     >>> ctx = Context(Actor("مارتن كوبلر", "person", 10, 21), frozenset({"كوبلر"}), frozenset({("002", 5)}), 1.5)
     >>> context_from_json(context_to_json(ctx)) == ctx
     True
@@ -17,10 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from retrieval.actors import Actor
-from retrieval.answer import Answer
-from retrieval.corpus import Article
-from retrieval.followup import Context
+from retrieval import Actor, Answer, Article, Context
 
 from ..views import ActorView, AnswerView, ArticleView, SourcesView, View
 

@@ -24,8 +24,7 @@ import logging
 import secrets
 import time
 
-from retrieval.errors import StateUnavailable
-
+from ...errors import StateUnavailable
 from .base import StateStore, Take
 
 __all__ = ["Guarded"]

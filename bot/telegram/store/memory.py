@@ -10,7 +10,15 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
-from .base import CHAT_VIEWS, UPDATE_TTL_S, Bucket, StateStore, Take, fair_shares, refill
+from .base import (
+    CHAT_VIEWS,
+    UPDATE_TTL_S,
+    Bucket,
+    StateStore,
+    Take,
+    fair_shares,
+    refill,
+)
 
 __all__ = ["LRU", "ChatViews", "MemoryStore"]
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 import json
 from urllib.parse import urlsplit, urlunsplit
 
-from retrieval.errors import ConfigError, StateUnavailable
+from retrieval import ConfigError
 
+from ...errors import StateUnavailable
 from .base import CHAT_VIEWS, UPDATE_TTL_S, VIEW_TTL_S, StateStore, Take
 
 __all__ = ["RedisStore"]

@@ -39,9 +39,19 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from retrieval.errors import ConfigError, StateUnavailable
+from retrieval import ConfigError
 
-from .base import CHAT_VIEWS, UPDATE_TTL_S, VIEW_TTL_S, Bucket, StateStore, Take, fair_shares, refill
+from ...errors import StateUnavailable
+from .base import (
+    CHAT_VIEWS,
+    UPDATE_TTL_S,
+    VIEW_TTL_S,
+    Bucket,
+    StateStore,
+    Take,
+    fair_shares,
+    refill,
+)
 
 __all__ = ["SQLiteStore"]
 
