@@ -188,11 +188,11 @@ def _settings(args: argparse.Namespace):
 
 
 def _open(args: argparse.Namespace):
-    from .indexing import Progress, open_index
+    from .indexing import Progress, served_index
 
     settings = _settings(args)
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
-    return settings, open_index(settings, progress=Progress("indexing"))
+    return settings, served_index(settings, progress=Progress("indexing"))
 
 
 _LINE_SEPARATORS = str.maketrans({"\u2028": "\\u2028", "\u2029": "\\u2029"})
@@ -224,13 +224,12 @@ def _error_json(question: str, message: str, notes: list[str]) -> dict:
 
 def _batch_line(sanad, raw: bytes, latest: bool) -> dict:
     """The JSON object answering one line of ``sanad ask --json -`` (every line gets one)."""
-    from .render import answer_to_json
 
     question, notes = _as_text(raw.removesuffix(b"\n").removesuffix(b"\r"))
     if not question.strip():
         return _error_json(question, "the line is empty: write one question per line", notes)
     try:
-        obj = answer_to_json(sanad.answer(question, latest=latest))
+        obj = sanad.answer(question, latest=latest).to_dict()
     except InputError as e:
         return _error_json(question, str(e), notes)
     obj["notes"] = notes + obj["notes"]
@@ -251,7 +250,7 @@ def _service(settings, index, args: argparse.Namespace | None = None):
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from .render import answer_to_json, print_answer, wants_reshape
+    from .terminal import print_answer, wants_reshape
 
     settings, index = _open(args)
     sanad = _service(settings, index, args)
@@ -264,7 +263,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if notes:
         ans = dataclasses.replace(ans, notes=(*notes, *ans.notes))
     if args.json:
-        _print_json(answer_to_json(ans))
+        _print_json(ans.to_dict())
     else:
         from rich.console import Console
 
@@ -281,8 +280,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from retrieval import eval_report as report
     from retrieval import load_eval_questions as load_questions
 
-    from .indexing import Progress, open_index
-    from .render import eval_to_text
+    from .indexing import Progress, served_index
+    from .terminal import eval_to_text
 
     questions = load_questions(args.questions)
     settings = _settings(args)
@@ -290,7 +289,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.holdout and settings.index is not None:
         raise InputError("--holdout leaves articles out of an index it builds: give --corpus PATH (not --index)")
     select = partial(holdout_sample, holdout=args.holdout, seed=args.seed) if args.holdout else None
-    index = open_index(settings, progress=Progress("indexing"), select=select)
+    index = served_index(settings, progress=Progress("indexing"), select=select)
     threshold = default_min_confidence() if settings.min_confidence is None else settings.min_confidence
     sanad = _service(settings.model_copy(update={"min_confidence": threshold}), index)
     missing = sum(1 for q in questions if q.article_id and q.article_id not in index.articles)
@@ -406,20 +405,20 @@ def cmd_tag(args: argparse.Namespace) -> int:
 def cmd_actors(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from . import render
+    from . import terminal
 
     settings, index = _open(args)
     sanad = _service(settings, index)
-    console, reshape = Console(), render.wants_reshape(settings.console_reshape)
+    console, reshape = Console(), terminal.wants_reshape(settings.console_reshape)
     if args.name is None:  # the most-named, by type
         types = (args.type,) if args.type else ("person", "organization", "place")
         by_type = {t: sanad.actors.top(t, max(1, args.limit)) for t in types}
         if args.json:
-            _print_json({t: [render.actor_entry_json(e) for e in es] for t, es in by_type.items()})
+            _print_json({t: [terminal.actor_entry_json(e) for e in es] for t, es in by_type.items()})
         else:
             for t, entries in by_type.items():
-                console.print(f"[bold]{render.TYPE_LABELS_AR[t]}[/bold]")
-                render.print_actors(entries, console, reshape)
+                console.print(f"[bold]{terminal.TYPE_LABELS_AR[t]}[/bold]")
+                terminal.print_actors(entries, console, reshape)
                 console.print()
         return 0
     report = sanad.actor(args.name, args.type, limit=max(1, args.limit))
@@ -430,11 +429,11 @@ def cmd_actors(args: argparse.Namespace) -> int:
             sys.stdout.write(f"no actor named {args.name!r} in the corpus: `sanad actors` lists the most-named ones\n")
         return EXIT_NO_ANSWER
     if args.json:
-        _print_json({"found": True, **render.actor_report_json(report, index.articles)})
+        _print_json({"found": True, **terminal.actor_report_json(report, index.articles)})
     else:
-        render.print_actor_header(report, console, reshape)
+        terminal.print_actor_header(report, console, reshape)
         console.print()
-        render.print_actor_sentences(report.sentences, index.articles, console, reshape)
+        terminal.print_actor_sentences(report.sentences, index.articles, console, reshape)
     return 0
 
 
@@ -471,7 +470,7 @@ def cmd_follow(args: argparse.Namespace) -> int:
 def cmd_sources(args: argparse.Namespace) -> int:
     from retrieval import article_meta
 
-    from .render import print_sources, wants_reshape
+    from .terminal import print_sources, wants_reshape
 
     settings, index = _open(args)
     if args.json:
@@ -491,7 +490,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 
 def cmd_timeline(args: argparse.Namespace) -> int:
-    from .render import print_timeline, timeline_json, wants_reshape
+    from .terminal import print_timeline, timeline_json, wants_reshape
 
     settings, index = _open(args)
     tl = _service(settings, index).timeline(args.query)
@@ -541,12 +540,12 @@ def cmd_telegram(args: argparse.Namespace) -> int:
     webhook_secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else ""
     configure_logging(settings, secrets_=[token, webhook_secret])
 
-    from .indexing import Progress, open_index
+    from .indexing import Progress, served_index
     from .telegram.lifecycle import run_bot
     from .telegram.store import open_store
 
     store = open_store(settings.state_url, context_minutes=settings.telegram_context_minutes)  # before indexing too
-    index = open_index(settings, progress=Progress("indexing"))
+    index = served_index(settings, progress=Progress("indexing"))
     return run_bot(settings, index, store)
 
 

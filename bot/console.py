@@ -16,7 +16,8 @@ from rich.text import Text
 from retrieval import ActorSentence, Answer, Context, Follow, Index, Sanad, SanadError
 from retrieval import match_alerts as match
 
-from .render import (
+from .settings import Settings, options
+from .terminal import (
     print_actor_header,
     print_actor_sentences,
     print_answer,
@@ -26,7 +27,6 @@ from .render import (
     print_timeline,
     wants_reshape,
 )
-from .settings import Settings, options
 
 __all__ = ["News", "run_console"]
 

@@ -1,4 +1,4 @@
-"""The front ends' side of indexing: opening the index the settings name (:func:`retrieval.build.open_index`)
+"""The front ends' side of indexing: the index the front ends serve (:func:`served_index`, through :func:`retrieval.open_index`)
 and printing what was skipped while reading a corpus.
 
 With no ``SANAD_INDEX`` and no ``SANAD_CORPUS``, the five embedded articles are indexed at start;
@@ -28,15 +28,15 @@ from retrieval import (
     SanadError,
     Select,
     index_writer,
+    open_index,
     problem_counts,
     rest_lost,
 )
-from retrieval import open_index as build_open_index
 
 from .progress import Progress
 from .settings import Settings
 
-__all__ = ["PROBLEMS_LISTED", "Progress", "default_index_cache", "open_index", "report_problems", "skipped_summary"]
+__all__ = ["PROBLEMS_LISTED", "Progress", "default_index_cache", "served_index", "report_problems", "skipped_summary"]
 
 log = logging.getLogger("bot.indexing")
 
@@ -72,7 +72,7 @@ def skipped_summary(problems: Sequence[Problem]) -> str:
     return f" ({'; '.join(parts)}, see above)"
 
 
-def open_index(
+def served_index(
     settings: Settings,
     progress: ProgressFn | None = None,
     strict: bool = False,
@@ -86,7 +86,7 @@ def open_index(
             return Index.load(cache)
         except (SanadError, OSError, ValueError) as e:
             log.info("cached default index at %s not used (%s): indexing again", cache, e)
-    report = build_open_index(
+    report = open_index(
         settings.index, settings.corpus or (), progress=progress, strict=strict, select=select,
         tagger=settings.actors_backend,
     )

@@ -28,7 +28,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     # indexes and corpora
     **{n: ("index", n) for n in ("Index", "ProgressFn")},
     "index_writer": ("index.lock", "index_writer"),
-    **{n: ("build", n) for n in ("Select", "build_index", "open_index")},
+    **{n: ("corpus_index", n) for n in ("Select", "build_index", "open_index")},
     **{n: ("corpus", n) for n in ("Article", "ArticleMeta", "Problem", "load_default_corpus", "make_article",
                                   "problem_counts", "rest_lost")},  # fmt: skip
     # actors

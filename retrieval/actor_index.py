@@ -22,7 +22,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .actors.model import ActorType
+from .actors.actor import ActorType
 from .errors import InputError
 from .index.actor_keys import KEY_CACHE_SIZE, key_words
 from .index.mentions import TYPES

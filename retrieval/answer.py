@@ -34,7 +34,7 @@ from datetime import date
 
 import numpy as np
 
-from .actors.model import Actor
+from .actors.actor import Actor
 from .answerability import Model, load_model
 from .charsets import ARABIC_SCRIPT_RE, CONTROL_RE
 from .corpus import Article, ArticleMeta
@@ -56,9 +56,18 @@ from .evidence import (
 from .index import Hit, Index
 from .index.mentions import TYPES
 from .normalize import STOPWORDS, normalize_token, tokenize
-from .questions import ANSWER_TYPES, QuestionTime, dialect_forms, is_question_only, question_time, question_word, span_type
+from .questions import (
+    ANSWER_TYPES,
+    QuestionTime,
+    dialect_forms,
+    is_question_only,
+    question_time,
+    question_word,
+    span_type,
+)
 from .roots import root
-from .spans import FoundSpan, SpanModel, SpanSentence, bare_word as _bare, load_span_model, sentence_of
+from .spans import FoundSpan, SpanModel, SpanSentence, load_span_model, sentence_of
+from .spans import bare_word as _bare
 from .spelling import correct
 from .stories import NO_DAY
 
@@ -263,7 +272,7 @@ def _query_terms(index: Index, question: str, notes: list[str]) -> tuple[list[st
         terms.append(t)
     terms = list(dict.fromkeys(terms))
     if len(terms) > MAX_QUERY_TERMS:
-        ranked = sorted(range(len(terms)), key=lambda i: (-index.idf(terms[i]), i))[:MAX_QUERY_TERMS]
+        ranked = sorted(range(len(terms)), key=lambda i: (-index.lucene_idf(terms[i]), i))[:MAX_QUERY_TERMS]
         terms = [terms[i] for i in sorted(ranked)]
         notes.append(f"only the {MAX_QUERY_TERMS} most specific words of the question were searched")
     return terms, corrected, tokens
@@ -296,7 +305,7 @@ def _question(
 ) -> QuestionTerms:
     max_idf = Index.idf_of(index.n_passages, 0)
     best = math.fsum(index.okapi_idf(t) for t in terms)  # tf 1 at the average length scores the IDF
-    idf = {t: index.idf(t) for t in terms}
+    idf = {t: index.lucene_idf(t) for t in terms}
     return question_terms(terms, idf, index.df, max_idf, text, tokens, best, corrected, dating)
 
 

@@ -5,7 +5,7 @@ A corpus is a list of :class:`Article`. Problems with single files or lines are 
 ``strict=True`` the first problem stops loading with a :class:`CorpusError` instead.
 
 Every corpus path is read the same way, whatever reads it (:func:`load_corpus`,
-``retrieval.build``, the article count behind a progress ETA): :func:`corpus_files` is the one
+``retrieval.corpus_index``, the article count behind a progress ETA): :func:`corpus_files` is the one
 file walker, :func:`read_articles` the one strictness rule and :func:`no_articles_error` the one
 "nothing to index" error.
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from . import followup
 from .actor_index import ActorEntry, ActorIndex, ActorSentence
-from .actors.model import Actor, ActorType
+from .actors.actor import Actor, ActorType
 from .answer import Answer, Quote, answer, clean_question
 from .answer import actors_of as stored_actors
 from .dates import DateRange

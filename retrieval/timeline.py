@@ -76,7 +76,7 @@ def _weeks(index: Index, positions: np.ndarray) -> tuple[tuple[Week, ...], int]:
 
 def _question_articles(index: Index, question: str) -> tuple[np.ndarray, tuple[str, ...]]:
     asked = analyse_question(question, index)
-    terms = sorted(asked.terms, key=lambda t: (-index.idf(t), t))[:QUESTION_TERMS]
+    terms = sorted(asked.terms, key=lambda t: (-index.lucene_idf(t), t))[:QUESTION_TERMS]
     if not terms:
         return np.zeros(0, np.int64), ()
     passages: set[int] | None = None

@@ -17,11 +17,12 @@ from fakebot import plain_text
 from rich.console import Console
 from test_cli import sanad
 
-from bot.render import SPAN_CLOSE, SPAN_OPEN, answer_actor, answer_to_json, print_answer
 from bot.telegram import pages
 from bot.telegram import render as tg
 from bot.telegram.store.codec import view_from_json, view_to_json
 from bot.telegram.views import AnswerView
+from bot.terminal import SPAN_CLOSE, SPAN_OPEN, print_answer
+from bot.wording import answer_actor
 from retrieval.actors import Actor
 from retrieval.answer import Answer, Quote, answer
 from retrieval.index import Index
@@ -114,7 +115,7 @@ def test_ask_text_has_the_answer_line_exactly_when_the_json_has_a_span() -> None
 # ------------------------------------------------------------------------------ JSON
 def test_json_answer_field(met: Answer) -> None:
     ans = _span(met, KOBLER)
-    obj = json.loads(json.dumps(answer_to_json(ans), ensure_ascii=False))
+    obj = json.loads(json.dumps(ans.to_dict(), ensure_ascii=False))
     r = obj["results"][0]
     a = r["answer"]
     assert set(a) == {"text", "start", "end", "sentence", "probability", "kind"}
@@ -123,7 +124,7 @@ def test_json_answer_field(met: Answer) -> None:
     assert s0 <= a["start"] < a["end"] <= e0
     assert r["sentences"][a["sentence"]][a["start"] - s0 : a["end"] - s0] == KOBLER
     assert all(x["answer"] is None for x in obj["results"][1:])  # every result has the key
-    assert all(x["answer"] is None for x in answer_to_json(met)["results"])
+    assert all(x["answer"] is None for x in met.to_dict()["results"])
 
 
 def test_json_answer_from_the_span_model_is_consistent(default_index: Index) -> None:
@@ -131,7 +132,7 @@ def test_json_answer_from_the_span_model_is_consistent(default_index: Index) -> 
 
     every = replace(load_span_model(), threshold=0.0)
     ans = answer("من هو المبعوث الدولي الخاص إلى ليبيا؟", default_index, span_model=every)
-    obj = answer_to_json(ans)
+    obj = ans.to_dict()
     assert obj["results"] and all(r["answer"] is not None for r in obj["results"])
     for r, res in zip(obj["results"], ans.results):
         a = r["answer"]

@@ -1,4 +1,4 @@
-"""The one corpus-to-index path (retrieval/build.py): one file walker and one --strict rule shared
+"""The one corpus-to-index path (retrieval/corpus_index.py): one file walker and one --strict rule shared
 with retrieval/corpus.py, opening a saved index or a corpus or the default corpus, a held-out
 sample, and the same bytes from the same corpus."""
 
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.build import build_index, count_articles, open_index
 from retrieval.corpus import load_corpus, load_default_corpus
+from retrieval.corpus_index import build_index, count_articles, open_index
 from retrieval.errors import CorpusError, IndexLoadError
 from retrieval.evaluation import holdout_sample
 from retrieval.index.manifest import INDEX_FILES

@@ -169,14 +169,14 @@ def test_a_damaged_gzip_says_the_rest_is_lost(tmp_path: Path, damage: str) -> No
 def test_a_bot_starting_on_a_damaged_gzip_logs_it_as_an_error(tmp_path: Path, caplog) -> None:
     import logging
 
-    from bot.indexing import open_index
+    from bot.indexing import served_index
     from bot.settings import Settings
 
     good = _jsonl(tmp_path / "g.jsonl.gz", _many(200), gz=True).read_bytes()
     bad = tmp_path / "bad.jsonl.gz"
     bad.write_bytes(good[: len(good) // 2])
     with caplog.at_level(logging.ERROR, logger="bot.indexing"):
-        open_index(Settings(_env_file=None, corpus=[bad], actors_backend="rules"))
+        served_index(Settings(_env_file=None, corpus=[bad], actors_backend="rules"))
     assert any(r.levelno == logging.ERROR and "could not be read past line" in r.getMessage() for r in caplog.records)
 
 

@@ -16,8 +16,8 @@ import pytest
 
 from bot.indexing import report_problems
 from bot.progress import Progress
-from retrieval.build import build_index, count_articles
 from retrieval.corpus import Problem
+from retrieval.corpus_index import build_index, count_articles
 from retrieval.errors import CorpusError, IndexLoadError
 from retrieval.index import FORMAT_VERSION, Index
 

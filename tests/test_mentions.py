@@ -13,8 +13,8 @@ import retrieval.actors.extract
 from retrieval.actors import Actor, extract_actors, get_tagger
 from retrieval.actors.extract import article_actors
 from retrieval.answer import answer
-from retrieval.build import build_index
 from retrieval.corpus import Article, make_article
+from retrieval.corpus_index import build_index
 from retrieval.index import Index, StoredMention
 
 # The CRF finds عمر الحاسي (named once, no title); the rules alone do not.

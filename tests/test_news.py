@@ -79,7 +79,7 @@ def news_corpus(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def news_index(news_corpus: Path) -> Index:
-    from retrieval.build import build_index
+    from retrieval.corpus_index import build_index
 
     return build_index([news_corpus], tagger="rules").index
 
@@ -139,7 +139,7 @@ def test_one_story_in_three_outlets_is_folded_and_templates_are_not(news_index: 
 
 
 def test_articles_without_a_source_fold_and_are_named_by_id() -> None:
-    from bot.render import reported_in
+    from bot.wording import reported_in
     from retrieval.corpus import make_article
 
     a = make_article("no-src-1", WIRE, "الزياني", None, None, "2015-07-21")

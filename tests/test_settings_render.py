@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from bot.render import answer_to_json, print_answer, wants_reshape
 from bot.settings import load_settings
+from bot.terminal import print_answer, wants_reshape
 from retrieval.answer import answer
 from retrieval.errors import ConfigError
 
@@ -69,7 +69,7 @@ def test_terminal_rendering_logical_and_reshaped(default_index) -> None:
 def test_no_answer_rendering_is_honest(default_index) -> None:
     ans = answer("ما هي عاصمة اليابان؟", default_index)
     assert "لا توجد إجابة" in _render(ans, reshape=False)
-    assert answer_to_json(ans)["results"] == []
+    assert ans.to_dict()["results"] == []
 
 
 def test_telegram_refusal_names_the_closest_article_in_arabic(default_index) -> None:

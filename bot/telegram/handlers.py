@@ -62,7 +62,7 @@ from retrieval import (
 from ..chart import ChartGate
 from ..errors import StateUnavailable
 from ..settings import Settings
-from . import charts, follows, pages, render, texts
+from . import follows, pages, render, texts, timelines
 from .actions import OPENERS
 from .callbacks import Action, Callback, parse, pattern
 from .config import api_host
@@ -123,7 +123,7 @@ class SanadBot:
         self.examples: tuple[str, ...] = texts.EXAMPLES
         self.pool: ThreadPoolExecutor | None = None
         self.bot_id: int | None = None
-        self.charts = ChartGate(1)  # charts drawn at once (bot.telegram.charts)
+        self.charts = ChartGate(1)  # charts drawn at once (bot.telegram.timelines)
         self.username: str = ""
         self.alerts = settings.index is not None  # the news loop runs (bot/telegram/feeds.py): /follow works
         self.app_bot: Any = None  # the Application's Bot: alerts are sent without an incoming message
@@ -141,7 +141,7 @@ class SanadBot:
             ("actor", self.cmd_actor),
             ("ask", self.cmd_ask),
             ("latest", self.cmd_latest),
-            ("timeline", functools.partial(charts.cmd_timeline, self)),
+            ("timeline", functools.partial(timelines.cmd_timeline, self)),
             ("follow", functools.partial(follows.cmd_follow, self)),
             ("following", functools.partial(follows.cmd_following, self)),
             ("unfollow", functools.partial(follows.cmd_unfollow, self)),
@@ -152,7 +152,7 @@ class SanadBot:
         app.add_handler(MessageHandler(new & filters.COMMAND, self.on_unknown_command))
         app.add_handler(MessageHandler(new & filters.TEXT, self.on_text))
         app.add_handler(CallbackQueryHandler(self.on_noop, pattern=pattern(Action.NOOP)))
-        app.add_handler(CallbackQueryHandler(functools.partial(charts.on_timeline_button, self), pattern=pattern(Action.TIMELINE)))
+        app.add_handler(CallbackQueryHandler(functools.partial(timelines.on_timeline_button, self), pattern=pattern(Action.TIMELINE)))
         app.add_handler(CallbackQueryHandler(functools.partial(follows.on_unfollow_button, self), pattern=follows.UNFOLLOW_PATTERN))
         app.add_handler(CallbackQueryHandler(functools.partial(follows.on_tz_button, self), pattern=follows.TZ_PATTERN))
         for action in (Action.PAGE, *OPENERS):

@@ -8,7 +8,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from retrieval import ActorReport, Index, Result
 
-from ..render import answer_actor
+from ..wording import answer_actor
 from . import render, texts
 from .callbacks import Action, Callback
 from .views import ActorView, AnswerView, ArticleView, SourcesView, View
@@ -109,7 +109,7 @@ def _answer_rows(view: AnswerView, page: int) -> list[list[InlineKeyboardButton]
 
 def actor_buttons(result: Result) -> list[int]:
     """Which of ``result``'s actors get a button, in order (at most :data:`MAX_ACTOR_BUTTONS`):
-    the person or organisation the answer span names first (:func:`bot.render.answer_actor`),
+    the person or organisation the answer span names first (:func:`bot.wording.answer_actor`),
     then the others in the result's order. A button's callback names the actor by its index in
     ``result.actors``, so a reordered keyboard and an older message's buttons mean the same actors."""
     order = list(range(len(result.actors)))

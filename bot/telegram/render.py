@@ -24,13 +24,13 @@ from retrieval import (
     FollowUp,
     Quote,
     Result,
+    answer_in_quote,
 )
 
-from ..render import (
+from ..wording import (
     ANSWER_LABEL,
     EXTRACTED,
     TYPE_LABELS_AR,
-    answer_in_quote,
     answer_text,
     display_date,
     reported_in,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .model import Actor, ActorType
+from .actor import Actor, ActorType
 
 if TYPE_CHECKING:
     from .backend import Backend, LockedTagger, get_tagger
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["Actor", "ActorType", "Backend", "LockedTagger", "extract_actors", "get_tagger"]
 
 # The rules and taggers are imported when first used: an answer reads the actors the index stored
-# (retrieval.actors.model) and a fresh `sanad ask` need not load the tagging code.
+# (retrieval.actors.actor) and a fresh `sanad ask` need not load the tagging code.
 _LAZY = {"Backend": "backend", "LockedTagger": "backend", "get_tagger": "backend", "extract_actors": "extract"}
 
 

@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..charsets import COMMAS, QUOTATION_MARKS
+from .actor import Actor
 from .backend import LockedTagger, model_sentences, tagged_mentions
 from .doc import PRIO_LOCAL, Doc, Mention
 from .lexicon import lexicon
-from .model import Actor
 from .persons import role_end, title_after
 from .rules import candidates, gazetteer_at
 from .spans import Analysis, token_spans, tokens

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from .conll import TAGS
+from .ensemble import fill_tags
 from .features import normalize, stem, stem_statistics
 from .neural import (
     DATA,
@@ -49,7 +50,6 @@ from .neural import (
     NeuralTagger,
     pack,
 )
-from .ensemble import fill_tags
 from .train import (
     C1,
     C2,
@@ -58,13 +58,13 @@ from .train import (
     MAX_ITERATIONS,
     RECIPE,
     assemble,
-    labelled_sets,
-    train_job,
     curated_places,
     evaluate,
+    labelled_sets,
     load,
     split,
     table,
+    train_job,
     word_stats,
 )
 

@@ -6,7 +6,7 @@ One module per job:
 * :mod:`~retrieval.index.columns`: the generic saved columns (strings, blobs, arrays) and
   :mod:`~retrieval.index.stores`: the article and passage tables made of them;
 * :mod:`~retrieval.index.builder`: adding articles, in three passes (read, analyse, tag actors);
-* :mod:`~retrieval.index.stories`: the stories the articles fold into (:class:`StoryStore`);
+* :mod:`~retrieval.index.story_store`: the stories the articles fold into (:class:`StoryStore`);
 * :mod:`~retrieval.index.mentions`: the actors' mentions found at index time (:class:`MentionStore`)
   and :mod:`~retrieval.index.tagging`: tagging them, on several cores for a large corpus;
 * :mod:`~retrieval.index.query`: searching and query expansion;
@@ -44,7 +44,7 @@ A saved index is a directory of plain files, never a pickle (format version 5):
   aliases: see :mod:`~retrieval.index.mentions`), and the actor index's keys and words
   (``actor_keys.*``, ``actor_words.*``, ``actor_key_ids.npy``...: :mod:`~retrieval.index.actor_keys`);
 * stories: ``minhash.npy`` (each article's MinHash signature) and ``stories.npy`` (each article's
-  story: the first article of its group; see :mod:`~retrieval.index.stories`).
+  story: the first article of its group; see :mod:`~retrieval.index.story_store`).
 
 Arrays are ``.npy`` files memory-mapped at load (``allow_pickle=False``): loading costs a
 checksum pass and no parsing, and a serving process keeps in memory what its queries touch.

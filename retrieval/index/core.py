@@ -20,7 +20,7 @@ from .postings import DEFAULT_PARAMS, BM25Params, DocFreq, Postings
 from .query import Hit
 from .sentences import SentenceTerms
 from .stores import ArticleStore, PassageStore
-from .stories import StoryStore
+from .story_store import StoryStore
 
 if TYPE_CHECKING:  # building is imported when an index is built or added to, not to answer from one
     from ..corpus import Article, Problem
@@ -157,7 +157,7 @@ class Index:
     def n_passages(self) -> int:
         return len(self.passages)
 
-    def idf(self, term: str) -> float:
+    def lucene_idf(self, term: str) -> float:
         """Specificity of ``term``: Lucene's BM25 IDF (:func:`~retrieval.bm25.lucene_idf`) over the passages.
 
         It weighs question terms for the answer's confidence (never the ranking, which is

@@ -23,20 +23,20 @@ import numpy as np
 from .. import __version__
 from ..errors import IndexLoadError
 from ..normalize import ANALYZER_VERSION
-from .lock import index_writer
 from .columns import StringTable
+from .lock import index_writer
 from .mentions import MentionStore
 from .postings import BM25Params, Postings
 from .sentences import SentenceTerms
 from .stores import ArticleStore, PassageStore
-from .stories import StoryStore
+from .story_store import StoryStore
 
 if TYPE_CHECKING:
     from .core import Index
 
 __all__ = ["FORMAT_VERSION", "INDEX_FILES", "MANIFEST", "load_index", "read_manifest", "save_index", "tidy"]
 
-#: 3: the actors' mentions (retrieval.index.mentions); 4: stories (retrieval.index.stories); 5: the terms of every
+#: 3: the actors' mentions (retrieval.index.mentions); 4: stories (retrieval.index.story_store); 5: the terms of every
 #: sentence and title (retrieval.index.sentences), the actor keys (retrieval.index.actor_keys), each article's day.
 FORMAT_VERSION = 5
 MANIFEST = "manifest.json"

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..actors.model import Actor, ActorType
+from ..actors.actor import Actor, ActorType
 from .actor_keys import ActorKeys
 from .columns import Rows, StringColumn, StringTable, load_array, save_array
 
@@ -52,7 +52,9 @@ ArticleGroups = list[tuple[int, str, str, tuple[tuple[int, int], ...]]]
 
 def groups_of(text: str, tagger: LockedTagger | None) -> ArticleGroups:
     """The groups of aliases of an article's ``text`` and their mentions' spans."""
-    from ..actors.extract import article_actors  # the tagging code: imported to index, not to answer
+    from ..actors.extract import (
+        article_actors,  # the tagging code: imported to index, not to answer
+    )
 
     return [(_CODE[g.actor.type], g.actor.text, g.actor.role or "", g.spans) for g in article_actors(text, tagger)]
 

@@ -24,7 +24,7 @@ from .columns import (
     load_array,
     save_array,
 )
-from .stories import day_ordinal
+from .story_store import day_ordinal
 
 __all__ = ["OPTIONAL_FIELDS", "SENTENCE_FIELDS", "SPAN_FIELDS", "ArticleStore", "PassageStore", "parsed_days"]
 
@@ -106,7 +106,7 @@ class ArticleStore(Mapping[str, Article]):
 
     def days_until(self, today: date) -> np.ndarray:
         """Each article's day ordinal, ``NO_DAY`` for a day after ``today`` (a typo or a placeholder:
-        never the "latest" report), as :func:`~retrieval.index.stories.day_ordinal` reads it."""
+        never the "latest" report), as :func:`~retrieval.index.story_store.day_ordinal` reads it."""
         days = np.asarray(self.days)
         return np.where(days > today.toordinal(), np.int32(NO_DAY), days).astype(np.int32)
 

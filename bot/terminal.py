@@ -1,4 +1,5 @@
-"""Rendering an :class:`~retrieval.answer.Answer`: JSON (the CLI contract) and the terminal.
+"""The terminal: answers, articles, actors and timelines printed for ``sanad console``/``ask``, and the
+CLI's JSON of actors and timelines (an answer's JSON is :meth:`retrieval.Answer.to_dict`).
 
 Quotes are always the verbatim source sentences; rendering only adds emphasis around the
 matched words and the answer span (issue #24: the words that answer, bold and underlined; where
@@ -23,114 +24,57 @@ from retrieval import (
     ActorSentence,
     Answer,
     Article,
-    ArticleMeta,
     FollowUp,
     Quote,
     Report,
-    Result,
     Timeline,
     answer_in_quote,
     article_meta,
-    day,
-    normalize_token,
     sparkline,
-    tokenize,
+)
+
+from .wording import (
+    ANSWER_LABEL,
+    EXTRACTED,
+    TYPE_LABELS_AR,
+    answer_text,
+    display_date,
+    reported_in,
 )
 
 __all__ = [
-    "ANSWER_LABEL",
-    "EXTRACTED",
     "SPAN_CLOSE",
     "SPAN_OPEN",
     "SPAN_STYLE",
-    "TYPE_LABELS_AR",
-    "answer_actor",
-    "answer_in_quote",
-    "answer_text",
     "actor_entry_json",
     "actor_report_json",
+    "eval_to_text",
     "print_actor_header",
     "print_actor_sentences",
     "print_actors",
-    "answer_to_json",
-    "eval_to_text",
     "print_answer",
     "print_article",
     "print_follow_up",
     "print_sources",
-    "display_date",
     "print_timeline",
-    "reported_in",
     "timeline_json",
     "wants_reshape",
 ]
 
-#: Actor types as shown to users (console and Telegram).
-TYPE_LABELS_AR = {"person": "شخص", "organization": "منظمة", "place": "مكان"}
 #: Reshaped lines are wrapped this much narrower than the terminal, and never narrower than the minimum.
 _RESHAPE_MARGIN = 4
 _RESHAPE_MIN_WIDTH = 20
 #: Terminals known to lay out right-to-left text themselves.
 _BIDI_TERMINAL_VARS = ("KONSOLE_VERSION", "MLTERM")
-#: The line giving a result's answer span (console and Telegram): ``الجواب: مارتن كوبلر (مقتطف من النص)``.
-ANSWER_LABEL = "الجواب"
-EXTRACTED = "(مقتطف من النص)"
 #: The answer span inside its quote: this style in a terminal (matched words are bold yellow), and
 #: these brackets around it where there are no styles (a pipe, NO_COLOR, reshaped Arabic).
 SPAN_STYLE = "bold underline green"
 SPAN_OPEN, SPAN_CLOSE = "⟦", "⟧"
 MATCH_STYLE = "bold yellow"
-#: Prefixes a name may carry in a sentence (``لمارتن``, ``وللأمم``) when matched against an actor.
-_NAME_PREFIXES = frozenset(("", "و", "ف", "ب", "ل", "ك", "لل", "ول", "وب", "فل", "فب", "ولل", "ال", "وال", "بال", "فال", "كال"))
 
-
-def answer_to_json(ans: Answer) -> dict[str, Any]:
-    """The ``sanad ask --json`` object: :meth:`Answer.to_dict` (docs/cli.md; keep it stable)."""
-    return ans.to_dict()
 
 
 # ------------------------------------------------------------------------------- answer spans
-def answer_text(r: Result) -> str | None:
-    """The answer span's words for the ``الجواب`` line (whitespace collapsed), or None when ``r``
-    has no span to show."""
-    if r.answer is None or answer_in_quote(r, r.answer.sentence) is None:
-        return None
-    return " ".join(r.answer.text.split()) or None
-
-
-def _words(text: str) -> list[str]:
-    return [normalize_token(t.surface) for t in tokenize(text)]
-
-
-def _same_name_word(word: str, name_word: str) -> bool:
-    """``word`` of a sentence is ``name_word`` of an actor, maybe with a proclitic (``لمارتن``)."""
-    core = name_word[2:] if name_word.startswith("ال") and len(name_word) > 4 else name_word
-    return word.endswith(core) and word[: len(word) - len(core)] in _NAME_PREFIXES
-
-
-def _aligned(words: Sequence[str], name: Sequence[str]) -> bool:
-    """Sentence ``words`` are the actor's ``name`` words, one for one."""
-    return len(words) == len(name) > 0 and all(_same_name_word(w, x) for w, x in zip(words, name))
-
-
-def answer_actor(r: Result) -> int | None:
-    """The index in ``r.actors`` of the person or organisation the answer span names: an actor
-    whose whole name the span holds, or, when the span is exactly a person's or an organisation's
-    mention, an actor whose name holds the span (``كوبلر`` of ``مارتن كوبلر``); else None."""
-    if answer_text(r) is None:
-        return None
-    span = _words(r.answer.text)
-    people = [(i, _words(x.text)) for i, x in enumerate(r.actors) if x.type in ("person", "organization")]
-    for i, name in people:
-        if any(_aligned(span[k : k + len(name)], name) for k in range(len(span) - len(name) + 1)):
-            return i
-    if r.answer.kind in ("person", "organization"):
-        for i, name in people:
-            if any(_aligned(span, name[k : k + len(span)]) for k in range(len(name) - len(span) + 1)):
-                return i
-    return None
-
-
 def eval_to_text(rep: Report, setup: dict[str, Any]) -> str:
     """``sanad eval``'s table: ranking figures, refusals and the calibration bins."""
     refused = "-" if rep.refused_unanswerable is None else f"{rep.refused_unanswerable:.3f}"
@@ -152,18 +96,6 @@ def eval_to_text(rep: Report, setup: dict[str, Any]) -> str:
     lines += [f"| {b.low:.1f}-{b.high:.1f} | {b.n} | {b.predicted:.3f} | {b.observed:.3f} |" for b in rep.calibration]
     return "\n".join(lines) + "\n"
 
-
-
-def display_date(a: Article | ArticleMeta) -> str | None:
-    """The date shown with a result: ISO when it parses, else the text as given (never dropped)."""
-    return day(a) or a.date
-
-
-def reported_in(articles: Sequence[ArticleMeta], limit: int = 6) -> str:
-    """``also reported in`` line: ``okaz (2015-07-21)، alriyadh (2015-07-22)`` and how many more."""
-    shown = [f"{a.source or a.id}" + (f" ({d})" if (d := display_date(a)) else "") for a in articles[:limit]]
-    more = f" و{len(articles) - limit} غيرها" if len(articles) > limit else ""
-    return "، ".join(shown) + more
 
 
 def wants_reshape(setting: str, stream: Any = None) -> bool:

@@ -1,0 +1,80 @@
+"""What the console and Telegram both say about an answer: the actor types' Arabic names, the
+answer span's line, which actor the span names, the date shown and the «also reported in» line.
+(The terminal's rendering is :mod:`bot.terminal`, Telegram's :mod:`bot.telegram.render`.)"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from retrieval import (
+    Article,
+    ArticleMeta,
+    Result,
+    answer_in_quote,
+    day,
+    normalize_token,
+    tokenize,
+)
+
+__all__ = ["ANSWER_LABEL", "EXTRACTED", "TYPE_LABELS_AR", "answer_actor", "answer_text", "display_date", "reported_in"]
+
+#: Actor types as shown to users (console and Telegram).
+TYPE_LABELS_AR = {"person": "شخص", "organization": "منظمة", "place": "مكان"}
+#: The line giving a result's answer span (console and Telegram): ``الجواب: مارتن كوبلر (مقتطف من النص)``.
+ANSWER_LABEL = "الجواب"
+EXTRACTED = "(مقتطف من النص)"
+#: Prefixes a name may carry in a sentence (``لمارتن``, ``وللأمم``) when matched against an actor.
+_NAME_PREFIXES = frozenset(("", "و", "ف", "ب", "ل", "ك", "لل", "ول", "وب", "فل", "فب", "ولل", "ال", "وال", "بال", "فال", "كال"))
+
+
+def answer_text(r: Result) -> str | None:
+    """The answer span's words for the ``الجواب`` line (whitespace collapsed), or None when ``r``
+    has no span to show."""
+    if r.answer is None or answer_in_quote(r, r.answer.sentence) is None:
+        return None
+    return " ".join(r.answer.text.split()) or None
+
+
+def _words(text: str) -> list[str]:
+    return [normalize_token(t.surface) for t in tokenize(text)]
+
+
+def _same_name_word(word: str, name_word: str) -> bool:
+    """``word`` of a sentence is ``name_word`` of an actor, maybe with a proclitic (``لمارتن``)."""
+    core = name_word[2:] if name_word.startswith("ال") and len(name_word) > 4 else name_word
+    return word.endswith(core) and word[: len(word) - len(core)] in _NAME_PREFIXES
+
+
+def _aligned(words: Sequence[str], name: Sequence[str]) -> bool:
+    """Sentence ``words`` are the actor's ``name`` words, one for one."""
+    return len(words) == len(name) > 0 and all(_same_name_word(w, x) for w, x in zip(words, name))
+
+
+def answer_actor(r: Result) -> int | None:
+    """The index in ``r.actors`` of the person or organisation the answer span names: an actor
+    whose whole name the span holds, or, when the span is exactly a person's or an organisation's
+    mention, an actor whose name holds the span (``كوبلر`` of ``مارتن كوبلر``); else None."""
+    if answer_text(r) is None:
+        return None
+    span = _words(r.answer.text)
+    people = [(i, _words(x.text)) for i, x in enumerate(r.actors) if x.type in ("person", "organization")]
+    for i, name in people:
+        if any(_aligned(span[k : k + len(name)], name) for k in range(len(span) - len(name) + 1)):
+            return i
+    if r.answer.kind in ("person", "organization"):
+        for i, name in people:
+            if any(_aligned(span, name[k : k + len(span)]) for k in range(len(name) - len(span) + 1)):
+                return i
+    return None
+
+
+def display_date(a: Article | ArticleMeta) -> str | None:
+    """The date shown with a result: ISO when it parses, else the text as given (never dropped)."""
+    return day(a) or a.date
+
+
+def reported_in(articles: Sequence[ArticleMeta], limit: int = 6) -> str:
+    """``also reported in`` line: ``okaz (2015-07-21)، alriyadh (2015-07-22)`` and how many more."""
+    shown = [f"{a.source or a.id}" + (f" ({d})" if (d := display_date(a)) else "") for a in articles[:limit]]
+    more = f" و{len(articles) - limit} غيرها" if len(articles) > limit else ""
+    return "، ".join(shown) + more
