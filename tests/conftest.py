@@ -40,3 +40,19 @@ def _private_state_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     (the processes tests start inherit both): nothing is written to the user's home."""
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state-home")))
     monkeypatch.setenv("XDG_CACHE_HOME", _cache_home)
+
+
+# ------------------------------------------------------------------------------ test tiers
+_TIERS = ("integration", "slow", "container")
+_REDIS_FIXTURES = frozenset(("redis_server", "replicas"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``unit`` for every test not marked ``integration``, ``slow`` or ``container`` (the markers
+    are in pyproject.toml); ``redis`` (and ``integration``) for every test using a Redis server."""
+    for item in items:
+        if _REDIS_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.redis)
+            item.add_marker(pytest.mark.integration)
+        if not any(item.get_closest_marker(t) for t in _TIERS):
+            item.add_marker(pytest.mark.unit)

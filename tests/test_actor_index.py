@@ -63,6 +63,7 @@ def test_added_articles_merge_into_the_actor_index(default_articles) -> None:
     assert report is not None and {"003", "004"} <= _articles(report)
 
 
+@pytest.mark.integration
 def test_sanad_actors_cli() -> None:
     out = sanad("actors", "حفتر")
     assert out.returncode == 0, out.stderr
@@ -80,6 +81,7 @@ def test_sanad_actors_cli() -> None:
     assert short.returncode == 2 and "at least 2 letters" in short.stderr and "Traceback" not in short.stderr
 
 
+@pytest.mark.integration
 def test_console_actor_command_pages_the_sentences(tmp_path) -> None:
     stdin = ":actor حفتر\n:more\n:actor\n:quit\n"
     out = sanad("console", stdin=stdin, env={"XDG_STATE_HOME": str(tmp_path), "COLUMNS": "300"})

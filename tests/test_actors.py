@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -230,11 +229,8 @@ def test_long_input_is_linear_and_deduplicated() -> None:
     text = _article("002")
     once = extract_actors(text)
     big = "\n".join([text] * 40)  # about 20,000 tokens
-    t0 = time.perf_counter()
-    many = extract_actors(big)
-    elapsed = time.perf_counter() - t0
+    many = extract_actors(big)  # how fast: bench/time_limits.py
     assert [(a.text, a.type, a.role) for a in many] == [(a.text, a.type, a.role) for a in once]
-    assert elapsed < 2.0
 
 
 def test_one_scan_gives_the_rules_and_the_tagger_their_own_tokens() -> None:

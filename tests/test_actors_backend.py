@@ -25,6 +25,8 @@ from retrieval.actors.tagger import tokenize
 from retrieval.corpus import make_article
 from retrieval.index import Index
 
+pytestmark = [pytest.mark.integration]
+
 
 def _auto_without_camel() -> str:
     """What ``auto`` gives without camel-tools: the best recorded dev figure of CRF, neural, ensemble."""

@@ -96,6 +96,7 @@ def test_console_reshaped_brackets_the_span(met: Answer) -> None:
     assert "الجواب" not in out  # shaped: presentation forms, not the logical letters
 
 
+@pytest.mark.integration
 def test_ask_text_has_the_answer_line_exactly_when_the_json_has_a_span() -> None:
     q = "الكتيبة 166 بتحارب الإرهاب فين؟"
     js = sanad("ask", "--json", q)

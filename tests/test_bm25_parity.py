@@ -126,10 +126,11 @@ def test_default_corpus_index_matches_rank_bm25(default_index: Index, default_ar
 @pytest.fixture(scope="module")
 def saudi_articles():
     if not SAUDI.is_file():
-        pytest.skip(f"{SAUDI} is not here")
+        pytest.skip(f"SKIPPED, NOT TESTED: the SaudiNewsNet parity leg needs {SAUDI} (../shared)")
     return list(itertools.islice(iter_articles([SAUDI], []), 200))
 
 
+@pytest.mark.slow
 def test_archive_sample_matches_rank_bm25_built_at_once_and_in_two_steps(saudi_articles, tmp_path: Path) -> None:
     whole = Index.build(saudi_articles)
     docs = [whole.analyzer.tokens(_passage_text(whole.articles[p.article_id], p)) for p in whole.passages]

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = [pytest.mark.slow]
+
 LABELS = ["B-LOC", "B-ORG", "B-PERS", "B-MISC", "I-LOC", "I-ORG", "I-PERS", "I-MISC", "O"]
 WORDS = "قال المبعوث الدولي مارتن كوبلر إنه التقى خليفة حفتر في القاهرة ليبيا".split()
 

@@ -64,6 +64,7 @@ def test_weights_are_the_model_files_own(tagger: Tagger) -> None:
     assert not model.state[model.pad].any()
 
 
+@pytest.mark.slow
 def test_tags_are_crfsuites_on_every_anercorp_sentence(tagger: Tagger) -> None:
     if not ANERCORP.exists():
         pytest.skip("ANERcorp is not in ../shared")
@@ -72,6 +73,7 @@ def test_tags_are_crfsuites_on_every_anercorp_sentence(tagger: Tagger) -> None:
     assert list(tagger.tag_sentences(sents)) == _reference(tagger, sents)
 
 
+@pytest.mark.slow
 def test_tags_are_crfsuites_on_archive_sentences(tagger: Tagger) -> None:
     if not ARCHIVE.exists():
         pytest.skip("SaudiNewsNet is not in ../shared")

@@ -39,6 +39,8 @@ from bot.health import (
     write_heartbeat,
 )
 
+pytestmark = [pytest.mark.integration]
+
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
 DOCKERFILE = DEPLOY / "Dockerfile"

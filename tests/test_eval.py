@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from test_cli import sanad
 
 QUESTIONS = [
@@ -22,6 +23,7 @@ def _write(tmp_path: Path, rows: list[dict]) -> Path:
     return path
 
 
+@pytest.mark.integration
 def test_eval_prints_ranking_refusals_and_calibration(tmp_path: Path) -> None:
     out = sanad("eval", str(_write(tmp_path, QUESTIONS)))
     assert out.returncode == 0, out.stderr
@@ -29,6 +31,7 @@ def test_eval_prints_ranking_refusals_and_calibration(tmp_path: Path) -> None:
     assert "5 questions (3 answerable, 2 must be refused)" in out.stdout
 
 
+@pytest.mark.integration
 def test_eval_json_figures(tmp_path: Path) -> None:
     out = sanad("eval", str(_write(tmp_path, QUESTIONS)), "--json", "--top-k", "5")
     assert out.returncode == 0, out.stderr
@@ -39,6 +42,7 @@ def test_eval_json_figures(tmp_path: Path) -> None:
     assert 0.0 < obj["min_confidence"] < 1.0
 
 
+@pytest.mark.integration
 def test_eval_holdout_leaves_articles_out_and_their_questions_must_be_refused(tmp_path: Path) -> None:
     out = sanad("eval", str(_write(tmp_path, QUESTIONS[:3])), "--json", "--holdout", "0.6", "--seed", "1")
     assert out.returncode == 0, out.stderr
@@ -47,6 +51,7 @@ def test_eval_holdout_leaves_articles_out_and_their_questions_must_be_refused(tm
     assert obj["answerable"] + obj["unanswerable"] == 3 and obj["unanswerable"] >= 1
 
 
+@pytest.mark.integration
 def test_eval_bad_inputs_are_one_line_errors(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"question": "بماذا تعهد ساركوزي؟"}\n{"article_id": "x"}\n', encoding="utf-8")
@@ -60,6 +65,7 @@ def test_eval_bad_inputs_are_one_line_errors(tmp_path: Path) -> None:
     assert out.returncode == 2 and "between 0 and 1" in out.stderr
 
 
+@pytest.mark.integration
 def test_answers_are_identical_under_different_hash_seeds(tmp_path: Path) -> None:
     questions = "\n".join(q["question"] for q in QUESTIONS) + "\nماذا طلب المجلس البلدي لمصراتة؟\nكم عدد النازحين في ليبيا؟\n"
     runs = [sanad("ask", "--json", "-", stdin=questions, env={"PYTHONHASHSEED": seed}) for seed in ("1", "2", "31337")]
@@ -68,6 +74,7 @@ def test_answers_are_identical_under_different_hash_seeds(tmp_path: Path) -> Non
     assert len(runs[0].stdout.splitlines()) == 7
 
 
+@pytest.mark.integration
 def test_retired_min_coverage_setting_says_what_to_use() -> None:
     out = sanad("ask", "بماذا تعهد ساركوزي؟", env={"SANAD_MIN_COVERAGE": "0.5"})
     assert out.returncode == 2 and "SANAD_MIN_CONFIDENCE" in out.stderr

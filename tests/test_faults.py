@@ -27,6 +27,8 @@ from retrieval.corpus import MAX_ARTICLE_CHARS, load_default_corpus, make_articl
 from retrieval.index import Index
 from retrieval.segment import segment_article, unique_sentences
 
+pytestmark = [pytest.mark.integration]
+
 ROOT = Path(__file__).resolve().parents[1]
 Q_KOBLER = "ماذا قال كوبلر عن الجيش الليبي؟"
 

@@ -32,6 +32,8 @@ from retrieval.errors import FeedError
 from retrieval.feeds import article_id, extract_text, normalize_url, parse_feed
 from retrieval.index import Index
 
+pytestmark = [pytest.mark.integration]
+
 ROOT = Path(__file__).resolve().parents[1]
 LIBYA = sorted((ROOT / "retrieval" / "data" / "libya-news").glob("*.txt"))
 

@@ -51,6 +51,7 @@ def _texts() -> list[str]:
 
 
 # ----------------------------------------------------------------------------- links, FIFOs, devices
+@pytest.mark.integration
 def test_a_link_to_the_environment_is_skipped_and_the_token_never_indexed(tmp_path: Path) -> None:
     c = tmp_path / "c"
     c.mkdir()
@@ -102,6 +103,7 @@ def test_a_link_the_user_names_is_read(tmp_path: Path) -> None:
     assert {Path(p.path).name for p in load.problems} == {"latest.jsonl", "dir-link"}
 
 
+@pytest.mark.integration
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
 def test_a_fifo_is_never_opened_so_indexing_never_hangs(tmp_path: Path) -> None:
     c = tmp_path / "c"
@@ -150,6 +152,7 @@ def test_a_file_swapped_for_a_link_after_the_walk_is_refused(tmp_path: Path) -> 
 
 
 # ----------------------------------------------------------------------------- lines that cannot be decoded
+@pytest.mark.integration
 def test_every_undecodable_jsonl_line_is_a_skipped_file_line(tmp_path: Path) -> None:
     texts = _texts()
     good = [json.dumps({"id": f"g{i}", "text": t}, ensure_ascii=False).encode() for i, t in enumerate(texts[:2])]
@@ -181,6 +184,7 @@ def test_every_undecodable_jsonl_line_is_a_skipped_file_line(tmp_path: Path) -> 
         assert sorted(Index.load(tmp_path / f"ix-{name}").articles) == ["g0", "g1"]
 
 
+@pytest.mark.integration
 def test_a_deep_line_with_strict_is_the_one_line_corpus_error(tmp_path: Path) -> None:
     path = tmp_path / "deep.jsonl"
     path.write_bytes(b'{"id": "d", "text": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n")
@@ -267,6 +271,7 @@ def test_a_writer_that_cannot_wait_is_refused_with_the_index_error(tmp_path: Pat
         assert Index.load(ix).save(ix) == ix  # re-entrant: the save inside takes the same lock
 
 
+@pytest.mark.integration
 def test_a_lock_file_left_by_a_killed_writer_does_not_block(tmp_path: Path, default_index: Index) -> None:
     ix = default_index.save(tmp_path / "ix")
     lock_path(ix).write_text("999999\n")  # what a SIGKILL leaves: a file nobody holds
@@ -276,6 +281,7 @@ def test_a_lock_file_left_by_a_killed_writer_does_not_block(tmp_path: Path, defa
     assert not lock_path(ix).exists()
 
 
+@pytest.mark.integration
 def test_a_link_planted_as_the_lock_file_is_refused(tmp_path: Path, default_index: Index) -> None:
     ix = default_index.save(tmp_path / "ix")
     victim = tmp_path / "victim"

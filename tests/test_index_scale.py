@@ -38,6 +38,7 @@ def _jsonl_gz(path: Path, rows: list[object]) -> Path:
     return path
 
 
+@pytest.mark.integration
 def test_index_add_then_ask_the_new_article(tmp_path: Path) -> None:
     # Three articles at least: with two passages, BM25Okapi's IDF of a term in one of them is 0.
     rows = [{"id": "k1", "title": "كوبلر", "text": TEXT}, "{oops", {"id": "x"}, {"id": "k2", "text": OTHER}]
@@ -65,6 +66,7 @@ def test_index_add_then_ask_the_new_article(tmp_path: Path) -> None:
     assert out.returncode == 4 and f"sanad index {base} {new} --out" in out.stderr
 
 
+@pytest.mark.integration
 def test_add_to_a_missing_index_and_out_over_a_foreign_directory_are_refused(tmp_path: Path) -> None:
     corpus = _jsonl_gz(tmp_path / "c.jsonl.gz", [{"id": "k1", "text": TEXT}])
     out = sanad("index", str(corpus), "--add", "--out", str(tmp_path / "nope"))

@@ -158,6 +158,7 @@ def test_an_index_built_with_the_default_tagger_without_torch(block: str, tmp_pa
     assert out.returncode == 0 and json.loads(out.stdout)["answered"], out.stderr[-3000:]
 
 
+@pytest.mark.integration
 def test_the_bot_answers_without_torch(block: str, tmp_path: Path) -> None:
     with _ServerThread() as st:
         server = st.server

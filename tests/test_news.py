@@ -203,6 +203,7 @@ def test_an_answer_quotes_one_report_per_story_with_the_others_named(news_index:
     assert [a.id for a in first.also_reported_in] == ["w-okaz", "w-madina"]
 
 
+@pytest.mark.integration
 def test_eval_counts_a_gold_article_folded_into_a_result(news_corpus: Path, tmp_path: Path) -> None:
     qs = tmp_path / "q.jsonl"
     q = "ماذا قال الزياني عن تصريحات القيادات الإيرانية؟"
@@ -214,6 +215,7 @@ def test_eval_counts_a_gold_article_folded_into_a_result(news_corpus: Path, tmp_
     assert figures["recall_at_1"] == 1.0  # w-okaz is shown as "also reported in" under w-riyadh
 
 
+@pytest.mark.integration
 def test_json_and_console_show_dates_and_also_reported_in(news_corpus: Path) -> None:
     q = "ماذا قال الزياني عن تصريحات القيادات الإيرانية؟"
     out = _sanad("ask", "--json", "--corpus", str(news_corpus), q)
@@ -228,6 +230,7 @@ def test_json_and_console_show_dates_and_also_reported_in(news_corpus: Path) -> 
 
 
 # ------------------------------------------------------------------------------------ dates used
+@pytest.mark.integration
 def test_since_until_filter_and_a_period_in_the_question_ranks(news_corpus: Path, news_index: Index) -> None:
     q = "ماذا قال الزياني عن تصريحات القيادات الإيرانية؟"
     none = json.loads(_sanad("ask", "--json", "--corpus", str(news_corpus), "--since", "2015-08-01", q).stdout)
@@ -306,6 +309,7 @@ def test_timeline_png_has_the_size_the_bars_and_the_arabic_title(news_index: Ind
         timeline_png(timeline(news_index, "مركبة فضائية على سطح المريخ"))
 
 
+@pytest.mark.integration
 def test_sanad_timeline_writes_the_png_or_says_there_is_nothing(news_corpus: Path, tmp_path: Path) -> None:
     out = tmp_path / "tl.png"
     ok = _sanad("timeline", "--corpus", str(news_corpus), "الطائرة الإغاثية السعودية مطار عدن", "--out", str(out))
@@ -329,6 +333,7 @@ def test_chart_gate_refuses_a_second_chart_while_one_is_drawn() -> None:
 
 
 # ------------------------------------------------------------------------------------ the bot
+@pytest.mark.integration
 def test_bot_timeline_is_a_photo_latest_and_also_reported(news_index: Index) -> None:
     from test_telegram import button, run_bot, shown
 

@@ -22,6 +22,8 @@ from bot.telegram.follows import Quiet, is_quiet, parse_quiet
 from bot.telegram.lifecycle import build_application, running, serve
 from retrieval.index import Index
 
+pytestmark = [pytest.mark.integration]
+
 ROOT = Path(__file__).resolve().parents[1]
 CHAT = 77
 
@@ -61,6 +63,11 @@ def test_a_chat_follows_haftar_and_gets_one_alert_once_even_after_a_restart(
     def alerts(server: FakeBotAPI) -> list:
         return [c for c in server.sent(CHAT) if "🔔" in c.params["text"]]
 
+    async def reads(server: FakeBotAPI, n: int) -> None:
+        """Wait for ``n`` more reads of the feed (each read is followed by a match and a delivery)."""
+        before = sum(path == "/rss" for path, _ in site.requests)
+        await server.wait_for(lambda: sum(path == "/rss" for path, _ in site.requests) >= before + n, 30)
+
     async def first_run(server: FakeBotAPI) -> None:
         stop = asyncio.Event()
         task = asyncio.create_task(serve(make_settings(server, **options), Index.load(idx), stop))
@@ -79,7 +86,7 @@ def test_a_chat_follows_haftar_and_gets_one_alert_once_even_after_a_restart(
         text = shown(alert.params["text"])
         assert "حفتر" in text and "الزويتينة" in text and f"{site.base}/news/haftar.html" in alert.params["text"]
         assert any("المقال كاملاً" in b["text"] for b in sum(alert.params["reply_markup"]["inline_keyboard"], []))
-        await asyncio.sleep(3)  # more reads: nothing new, no second alert
+        await reads(server, 3)  # more reads, each matched and delivered: no second alert
         assert len(alerts(server)) == 1
         # the answer to a question about it comes from the new report
         answer = await server.reply_to("من سيطر على ميناء الزويتينة؟", chat_id=5)
@@ -101,7 +108,7 @@ def test_a_chat_follows_haftar_and_gets_one_alert_once_even_after_a_restart(
         task = asyncio.create_task(serve(make_settings(server, **options), Index.load(idx), stop))
         listing = await server.reply_to("/following", chat_id=CHAT, timeout=30)
         assert "1 من 20" in shown(listing.params["text"]) and "حفتر" in shown(listing.params["text"])
-        await asyncio.sleep(4)
+        await reads(server, 3)
         assert len(alerts(server)) == before  # sent before the restart: never again
         stop.set()
         await asyncio.wait_for(task, 30)
@@ -197,7 +204,11 @@ def test_the_console_follows_an_actor_and_shows_his_new_report_as_it_arrives(
         ]))  # fmt: skip
         wait_for("A new report naming حفتر")
         wait_for("الزويتينة")
-        time.sleep(2.5)
+        feed_reads = sum(path == "/rss" for path, _ in site.requests)
+        deadline = time.monotonic() + 30  # two more reads, each followed by a match: no second report
+        while sum(path == "/rss" for path, _ in site.requests) < feed_reads + 3:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
         proc.stdin.write(":quit\n")
         proc.stdin.flush()
         assert proc.wait(30) == 0

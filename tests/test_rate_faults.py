@@ -19,7 +19,7 @@ from retrieval.index import Index
 
 RATE, BURST = 20, 5  # a question every 3 s after a burst of 5
 FLOOD = 60
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+pytestmark = [pytest.mark.integration, pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")]
 
 
 async def flood(server: FakeBotAPI, bot, push, n: int = FLOOD) -> float:

@@ -47,10 +47,7 @@ def _redis_server_binary() -> str | None:
     found = shutil.which("redis-server") or next(
         (p for p in ("/usr/bin/redis-server", "/usr/local/bin/redis-server") if os.access(p, os.X_OK)), None
     )
-    if found is None and shutil.which("apt-get") and os.geteuid() == 0:  # CI: install it from Debian
-        subprocess.run(["apt-get", "install", "-y", "-q", "redis-server"], capture_output=True, timeout=300)
-        found = shutil.which("redis-server")
-    return found
+    return found  # .ci/run installs it (Debian's redis-server); tests never install packages
 
 
 class RedisServer:
@@ -89,7 +86,7 @@ class RedisServer:
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     binary = _redis_server_binary()
     if binary is None:
-        pytest.skip("redis-server is not installed and cannot be installed here (apt-get as root)")
+        pytest.skip("SKIPPED, NOT TESTED: redis-server is not installed (Debian: apt-get install redis-server; .ci/run does)")
     server = RedisServer(binary, tmp_path_factory.mktemp("redis"))
     server.start()
     yield server
@@ -164,6 +161,7 @@ def test_state_urls_are_checked_in_one_line() -> None:
         load_settings(state_url="mysql://db/sanad")
 
 
+@pytest.mark.integration
 def test_wrong_state_url_stops_sanad_telegram_with_exit_2(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SANAD_")}
     for url in ("redis//localhost", f"sqlite:///{tmp_path / 'file-not-dir' / 'x.db'}"):
@@ -218,6 +216,7 @@ def _restart_run(index: Index, scenario, **settings) -> None:
     asyncio.run(main())
 
 
+@pytest.mark.integration
 def test_buttons_and_follow_ups_survive_a_restart_on_sqlite(default_index: Index, tmp_path: Path) -> None:
     async def scenario(server: FakeBotAPI, start_bot) -> None:
         ctx, bot = start_bot()
@@ -246,6 +245,7 @@ def test_buttons_and_follow_ups_survive_a_restart_on_sqlite(default_index: Index
     _restart_run(default_index, scenario, state_url=f"sqlite:///{tmp_path / 'state.sqlite3'}")
 
 
+@pytest.mark.integration
 def test_a_button_acts_only_on_its_own_message(default_index: Index) -> None:
     async def scenario(server: FakeBotAPI, start_bot) -> None:
         ctx, bot = start_bot()
@@ -260,6 +260,7 @@ def test_a_button_acts_only_on_its_own_message(default_index: Index) -> None:
     _restart_run(default_index, scenario)
 
 
+@pytest.mark.integration
 def test_an_update_delivered_twice_is_answered_once(default_index: Index, tmp_path: Path) -> None:
     async def scenario(server: FakeBotAPI, start_bot) -> None:
         ctx, bot = start_bot()
@@ -278,6 +279,7 @@ def test_an_update_delivered_twice_is_answered_once(default_index: Index, tmp_pa
     _restart_run(default_index, scenario, state_url=f"sqlite:///{tmp_path / 'state.sqlite3'}")
 
 
+@pytest.mark.integration
 def test_redis_down_the_bot_answers_and_buttons_say_try_again(default_index: Index, redis_server, caplog) -> None:
     async def scenario(server: FakeBotAPI, start_bot) -> None:
         ctx, bot = start_bot()
@@ -313,6 +315,7 @@ def test_store_errors_carry_the_url_without_password() -> None:
 
 
 # ------------------------------------------------------------------------------ index swaps
+@pytest.mark.integration
 def test_a_rebuilt_index_is_swapped_in_while_questions_flow(tmp_path: Path) -> None:
     """`sanad index … --out DIR` over the served index: the bot serves the new one within the
     watch interval, and no question asked meanwhile fails."""
@@ -353,6 +356,7 @@ def test_a_rebuilt_index_is_swapped_in_while_questions_flow(tmp_path: Path) -> N
     _restart_run(Index.load(out), scenario)
 
 
+@pytest.mark.integration
 def test_flood_limits_are_shared_by_replicas(redis_server) -> None:
     """Two replicas' limiters on one Redis send at the global rate together, not each."""
     import redis
@@ -362,7 +366,7 @@ def test_flood_limits_are_shared_by_replicas(redis_server) -> None:
     redis.Redis(port=redis_server.port, db=3).flushdb()
     url = f"redis://127.0.0.1:{redis_server.port}/3"
 
-    async def main() -> tuple[float, float]:
+    async def main() -> float:
         a, b = SharedRateLimiter(url, per_second=50), SharedRateLimiter(url, per_second=50)
         t0 = time.monotonic()
         await asyncio.gather(*(x.wait_for_slot(1) for x in (a, b) for _ in range(40)))
@@ -372,21 +376,19 @@ def test_flood_limits_are_shared_by_replicas(redis_server) -> None:
         await asyncio.gather(*(c.wait_for_slot(-100) for _ in range(3)))
         fourth = asyncio.create_task(c.wait_for_slot(-100))
         done, _ = await asyncio.wait({fourth}, timeout=1.0)
-        group = time.monotonic() - t0
         assert not done  # waits its turn
         fourth.cancel()
         assert await asyncio.wait_for(c.wait_for_slot(1), 1.0) == 0.0  # a private chat is not held up
         await c.shutdown()
         await a.shutdown()
         await b.shutdown()
-        return together, group
+        return together
 
-    together, group = asyncio.run(main())
-    assert together >= (80 - 50) / 50 * 0.9  # 80 requests, burst 50, 50/s over both replicas
-    assert together < 3.0
-    assert group < 2.0
+    together = asyncio.run(main())
+    assert together >= (80 - 50) / 50 * 0.9  # 80 requests, burst 50, 50/s over both replicas (bench/time_limits.py: how fast)
 
 
+@pytest.mark.integration
 def test_sighup_makes_sanad_telegram_serve_the_rebuilt_index(tmp_path: Path) -> None:
     from test_telegram import _ServerThread
 

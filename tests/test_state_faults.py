@@ -22,7 +22,7 @@ from bot.telegram.store import MemoryStore, open_store
 from bot.telegram.store.sqlite import SQLiteStore
 from retrieval.index import Index
 
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+pytestmark = [pytest.mark.integration, pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")]
 
 #: Another process holding the state file's write lock (an operator's sqlite3 shell): it says
 #: "locked" once it holds it, and lets go after argv[2] seconds (or when its stdin closes).

@@ -38,7 +38,7 @@ SECRET_PART = TOKEN.split(":", 1)[1]
 Q_KOBLER = "ماذا قال كوبلر عن الجيش الليبي؟"
 Q_MISRATA = "ماذا طلب المجلس البلدي لمصراتة من بعثة الأمم المتحدة؟"
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # PTB's own RetryAfter
+pytestmark = [pytest.mark.integration, pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")]  # PTB's own RetryAfter
 _ISOLATES = str.maketrans("", "", "\u2066\u2067\u2068\u2069")
 _ARABIC = re.compile(r"[\u0600-\u06FF]")
 

@@ -38,6 +38,8 @@ from bot.telegram import build_application
 from bot.telegram.webhook import FloodFilter, Limits, LocalSink, start_receiver
 from retrieval.index import Index
 
+pytestmark = [pytest.mark.integration]
+
 pytest.importorskip("tornado", reason="webhook mode needs python-telegram-bot[webhooks]")
 
 ROOT = Path(__file__).resolve().parents[1]
