@@ -11,7 +11,7 @@
 #   test, bench        + the test extra: pytest, the reference libraries, camel-tools with PyTorch
 #                      (the CPU build) and transformers (about 1.5 GB; CI runs ./dev.sh test)
 #   --train            + the train extra: PyTorch and scikit-learn, to retrain the taggers
-#                      (python -m retrieval.actors.train_neural) or the answerability model
+#                      (sanad train neural) or the answerability model
 #   --camel            + camel-tools' AraBERT NER backend (then `camel_data -i ner-arabert`)
 # SANAD_DEV_EXTRAS=train,camel (comma-separated) adds extras to any command's own.
 set -euo pipefail

@@ -8,7 +8,7 @@ Rows (README "Answering"):
 * ARCD held-out half: `--holdout 0.5 --seed 0` (the paragraphs `random.Random(0).sample` keeps;
   the questions on the other half must be refused).
 * ARCD official test split (`split.json`; the shipped model never saw it): defaults against
-  `--min-confidence 0`. Belebele's test part (bench/splits.py; all its passages indexed): the
+  `--min-confidence 0`. Belebele's test part (retrieval/training/splits.py; all its passages indexed): the
   same, and its held-out half. Our dialect and paraphrase questions (`bench/questions/dialect.jsonl`) and
   dialect off-topic ones, tune and held-out halves apart, on the default corpus and the archive.
 * Off-topic: every ARCD question asked of the default corpus; the out-of-corpus questions of
@@ -39,7 +39,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from splits import arcd_part, belebele_part, jsonl  # noqa: E402
+from retrieval.training.splits import arcd_part, belebele_part, jsonl  # noqa: E402
 
 SHARED = REPO.parent / "shared"
 QUESTIONS = REPO / "bench" / "questions"
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     bb_dir = SHARED / "qa" / "belebele-eqa-ar"
     bb_articles = _write(tmp / "belebele-articles.jsonl", [{"id": c["context_id"], "text": c["text"]}
                                                            for c in jsonl(bb_dir / "contexts.jsonl")])
-    # Belebele's test part (bench/splits.py): questions on passages the model never saw; every
+    # Belebele's test part (retrieval/training/splits.py): questions on passages the model never saw; every
     # passage indexed (the train part's are distractors).
     q_bb = _write(tmp / "belebele-test.jsonl", [{"question": q["question"], "article_id": q["context_id"]}
                                                 for q in jsonl(bb_dir / "questions.jsonl")

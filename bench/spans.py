@@ -13,8 +13,8 @@ or refused, scores 0):
 * our dialect/paraphrase questions (held out) that ask for a thing (not why/how) on the default corpus, defaults: the first result's
   span holds the expected answer's words, or they hold it (with every span, and as shown).
 
-ARCD's official test split and Belebele's test part (bench/splits.py) only: the span model is
-trained on the train parts (bench/train_spans.py).
+ARCD's official test split and Belebele's test part (retrieval/training/splits.py) only: the span model is
+trained on the train parts (retrieval/training/spans.py).
 
 Usage (from the repository root; about 3 minutes on 2 cores)::
 
@@ -39,7 +39,7 @@ from retrieval.corpus import load_default_corpus, make_article  # noqa: E402
 from retrieval.evaluation import answer_words, span_scores  # noqa: E402
 from retrieval.index import Index  # noqa: E402
 from retrieval.spans import load_span_model  # noqa: E402
-from splits import arcd_part, belebele_part, jsonl  # noqa: E402
+from retrieval.training.splits import arcd_part, belebele_part, jsonl  # noqa: E402
 
 SHARED = REPO.parent / "shared"
 ARCD = SHARED / "benchmarks" / "arcd"

@@ -47,6 +47,8 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "load_eval_questions": ("evaluation", "load_questions"),
     "eval_outcome": ("evaluation", "outcome"),
     "eval_report": ("evaluation", "report"),
+    # training (never imported by the runtime: `sanad train NAME` only)
+    "train": ("training", "run"),
     # text
     **{n: ("normalize", n) for n in ("normalize_token", "tokenize")},
     **{n: ("charsets", n) for n in ("DIGITS_TO_ASCII", "FORMAT_MARKS_RE", "LATIN_CLASS", "LRI", "PDI", "SURROGATE_RE")},

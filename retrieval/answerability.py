@@ -6,7 +6,7 @@ each tree as flat lists of split feature, threshold, children and leaf values; t
 ``intercept`` plus one leaf value per tree), stored as plain JSON in
 ``retrieval/data/answerability.json``: the feature names, means, scales, coefficients, intercept,
 trees, the default threshold, the data it was trained on, its threshold table, and the command
-that retrains it deterministically (``python bench/train_answerability.py``). No pickle: a model
+that retrains it deterministically (``sanad train answerability``). No pickle: a model
 file is data, read with ``json``.
 
 Candidates are ordered by this probability (BM25's order breaks ties; where BM25 ranked a
@@ -118,7 +118,7 @@ class Model:
         if obj.get("version") != MODEL_VERSION or obj.get("features") != list(FEATURES):
             raise ModelLoadError(
                 f"{where} is an answerability model of another version (features {obj.get('features')}); "
-                "retrain it with `python bench/train_answerability.py`"
+                "retrain it with `sanad train answerability`"
             )
         n = len(FEATURES)
         try:

@@ -16,7 +16,7 @@ word, those of the last word and those of the whole run, so a sentence's candida
 from one pass over its words (:meth:`SpanModel.best`).
 
 The weights are a conditional logit (a softmax over one result's candidates, trained to put
-the mass on the gold answer's words) fitted by ``python bench/train_spans.py`` on the QA
+the mass on the gold answer's words) fitted by ``sanad train spans`` on the QA
 training parts; they ship as plain JSON in ``retrieval/data/spans.json`` with the calibration
 that turns the best candidate's softmax share, lead and score into the probability that it is
 right (token F1 >= 0.5), and the threshold under which no span is shown. Choices and figures:
@@ -547,7 +547,7 @@ def model_from_json(data: dict) -> SpanModel:
     if data.get("version") != SPAN_MODEL_VERSION:
         raise ModelLoadError(
             f"span model version {data.get('version')} is not {SPAN_MODEL_VERSION}: "
-            "retrain it with python bench/train_spans.py"
+            "retrain it with sanad train spans"
         )
     return SpanModel(
         {str(k): float(v) for k, v in data["weights"].items()},
@@ -575,5 +575,5 @@ def _load(path: str) -> SpanModel:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
-        raise ModelLoadError(f"cannot read the span model {path}: {e}; retrain it with python bench/train_spans.py") from e
+        raise ModelLoadError(f"cannot read the span model {path}: {e}; retrain it with sanad train spans") from e
     return model_from_json(data)

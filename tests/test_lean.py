@@ -201,6 +201,6 @@ def test_the_camel_backend_without_torch_says_what_to_install(block: str, tmp_pa
 
 
 def test_training_without_torch_says_what_to_install(block: str) -> None:
-    out = _python(block, "from retrieval.actors import train_neural\nsys.exit(train_neural.main(['--eval-only']))")
+    out = _python(block, "from retrieval.training import neural as train_neural\nsys.exit(train_neural.main(['--eval-only']))")
     assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr[-3000:]
     assert "training needs PyTorch" in out.stderr and "sanad[train]" in out.stderr, out.stderr

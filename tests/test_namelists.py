@@ -1,4 +1,4 @@
-"""The tagger's outside lists (retrieval/actors/namelists.py), the features that read them, and how
+"""The tagger's outside lists (retrieval/training/namelists.py), the features that read them, and how
 the trainer mixes registers (domain copies, AQMAR's held-out articles)."""
 
 from __future__ import annotations
@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 
 from retrieval.actors.features import Featurizer, Lists, normalize
-from retrieval.actors.namelists import (
+from retrieval.training.namelists import (
     build_lists,
     entity_words,
     merge_counts,
     person_names,
     place_names,
 )
-from retrieval.actors.train import Recipe, domain_copies
+from retrieval.training.ner import Recipe, domain_copies
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 AQMAR = SHARED / "ner" / "aqmar"
@@ -78,7 +78,7 @@ def test_other_registers_train_extra_copies_of_their_features() -> None:
 
 @pytest.mark.skipif(not AQMAR.exists(), reason="AQMAR is not in ../shared")
 def test_aqmar_held_out_articles_are_a_tenth_and_never_in_training() -> None:
-    from retrieval.actors.corpora import read_aqmar
+    from retrieval.training.ner_corpora import read_aqmar
 
     held = read_aqmar(AQMAR, held_out=True)
     rest = read_aqmar(AQMAR, held_out=False)
@@ -90,7 +90,7 @@ def test_aqmar_held_out_articles_are_a_tenth_and_never_in_training() -> None:
 
 def test_a_model_carries_its_lists_and_document_block_into_tagging(tmp_path: Path) -> None:
     from retrieval.actors.tagger import Tagger
-    from retrieval.actors.train import train_model
+    from retrieval.training.ner import train_model
 
     sents = [
         (["قال", "الرئيس", "دولانويه", "في", "باريس", "."], ["O", "O", "B-PERS", "O", "B-LOC", "O"]),

@@ -1,4 +1,4 @@
-"""The labelled NER sets read onto one tag set (retrieval/actors/corpora.py, issue #25 groundwork)."""
+"""The labelled NER sets read onto one tag set (retrieval/training/ner_corpora.py, issue #25 groundwork)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from retrieval.actors.conll import bio_spans
-from retrieval.actors.corpora import (
+from retrieval.training.ner_corpora import (
     aqmar_tag,
     bilou_to_bio,
     parse_columns,

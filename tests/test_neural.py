@@ -55,7 +55,7 @@ def test_side_file_fields() -> None:
     for key in ("format", "version", "weights_sha256", "tags", "vocab", "command", "dev", "dims", "settings"):
         assert key in meta, key
     assert set(meta["tags"]) == {"O"} | {f"{p}-{t}" for p in "BI" for t in ("PERS", "ORG", "LOC", "MISC")}
-    assert meta["command"].startswith("python -m retrieval.actors.train_neural")
+    assert meta["command"].startswith("sanad train neural")
     assert 0 < meta["dev"]["micro"]["f1"] <= 1 and {"PERS", "ORG", "LOC"} <= set(meta["dev"])
     assert DEFAULT_WEIGHTS.stat().st_size <= 25_000_000
 

@@ -124,7 +124,7 @@ def test_every_span_is_verbatim_inside_its_quote_and_cuts_no_word(default_index)
 def test_a_model_file_of_another_version_is_refused(tmp_path) -> None:
     bad = tmp_path / "spans.json"
     bad.write_text(json.dumps({"version": 0, "a": [0, 0, 0], "b": {}, "threshold": 0.5, "weights": {}}))
-    with pytest.raises(ModelLoadError, match="bench/train_spans.py"):
+    with pytest.raises(ModelLoadError, match="retrieval/training/spans.py"):
         load_span_model(bad)
     (tmp_path / "broken.json").write_text("{")
     with pytest.raises(ModelLoadError, match="retrain"):
@@ -163,7 +163,7 @@ def test_dropping_shown_quotes_renumbers_or_drops_the_span(default_index) -> Non
 
 def test_one_pass_scores_equal_the_features_training_reads(default_index) -> None:
     """SpanModel.scored sums weights by groups kept between questions; the sums must be those of
-    span_features, which bench/train_spans.py fits (else the shipped weights mean something else)."""
+    span_features, which retrieval/training/spans.py fits (else the shipped weights mean something else)."""
     from retrieval.answer import analyse_question, span_sentences
     from retrieval.spans import span_features
 

@@ -17,7 +17,7 @@ from retrieval.actors.conll import (
     tag_conll,
 )
 from retrieval.actors.tagger import DEFAULT_MODEL, REBUILD, Tagger, tokenize
-from retrieval.actors.train import evaluate
+from retrieval.training.ner import evaluate
 from retrieval.errors import ModelLoadError
 
 ARTICLES = Path(__file__).resolve().parents[1] / "retrieval" / "data" / "libya-news"
@@ -146,7 +146,7 @@ def test_wrong_columns_name_the_line():
 
 
 def test_train_reports_a_bad_file_with_its_line(tmp_path):
-    from retrieval.actors.train import main
+    from retrieval.training.ner import main
 
     bad = tmp_path / "bad.conll"
     bad.write_text("أعلن\tO\nاتحاد\tB-ORG\textra\n", encoding="utf-8")

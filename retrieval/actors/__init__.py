@@ -5,7 +5,7 @@
     [('خليفة حفتر', 'person'), ('القاهرة', 'place')]
 
 Rules first: an ANERcorp-derived gazetteer (``data/gazetteer.tsv``, rebuilt by
-``bench/build_gazetteer.py``) plus trigger rules (titles, organisation and place heads); see
+``retrieval/training/gazetteer.py``) plus trigger rules (titles, organisation and place heads); see
 :mod:`.rules`. Pure Python, deterministic, linear in the text length; only offline-safe
 camel-tools parts are used (through :mod:`retrieval.normalize`). A statistical tagger
 (:func:`get_tagger`: the shipped CRF, or camel-tools' AraBERT NER when installed) fills the gaps.

@@ -70,7 +70,7 @@ log = logging.getLogger(__name__)
 #: The statistical taggers :func:`get_tagger` loads (one home: :data:`retrieval.options.TaggerBackend`).
 Backend = TaggerBackend
 BACKENDS: tuple[str, ...] = get_args(TaggerBackend)
-#: Dev micro-F1 (PERS+ORG+LOC) of the shipped CRF, from ``python -m retrieval.actors.train --eval-only``.
+#: Dev micro-F1 (PERS+ORG+LOC) of the shipped CRF, from ``sanad train ner --eval-only``.
 CRF_DEV_MICRO_F1 = 0.7501
 #: ``auto`` indexes at most this many tokens with the best tagger on record, a larger corpus with
 #: the CRF (see the module docstring for the figures behind it).

@@ -3,7 +3,7 @@
 The CRF (:mod:`.tagger`) and the neural tagger (:mod:`.neural`) make different mistakes: on the
 dev tenth of ANERcorp each alone scores about 72.5–72.9 micro-F1, and the CRF's spans completed by
 the neural tagger's spans that overlap none of them score higher than either (the figure
-``python -m retrieval.actors.train_neural`` records as ``ensemble_dev`` in ``neural.json``). The
+``sanad train neural`` records as ``ensemble_dev`` in ``neural.json``). The
 other order and "spans both agree on" were measured too and are lower (README, Actors).
 
     >>> fill_tags(["B-PERS", "I-PERS", "O", "O"], ["B-PERS", "O", "O", "B-LOC"])

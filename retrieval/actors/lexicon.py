@@ -1,6 +1,6 @@
 """The gazetteer and word statistics derived from ANERcorp (``data/gazetteer.tsv``).
 
-The file is written by ``bench/build_gazetteer.py``; it has two kinds of lines::
+The file is written by ``retrieval/training/gazetteer.py``; it has two kinds of lines::
 
     E <TAB> type <TAB> key <TAB> typed <TAB> total <TAB> source    # an entity string
     W <TAB> word <TAB> O <TAB> PERS <TAB> LOC <TAB> ORG <TAB> MISC  # a word's tag counts
@@ -92,7 +92,7 @@ def parse(lines: list[str]) -> Lexicon:
 def load(path: str | None = None) -> Lexicon:
     """Parse a gazetteer file (the packaged one by default)."""
     where = path or f"retrieval/actors/data/{DATA_FILE}"
-    fix = "Rebuild it with `python bench/build_gazetteer.py`."
+    fix = "Rebuild it with `sanad train gazetteer`."
     try:
         if path is None:
             text = resources.files(__package__).joinpath("data", DATA_FILE).read_text(encoding="utf-8")

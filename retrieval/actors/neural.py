@@ -10,7 +10,7 @@ a character CNN over the normalized form (max-pooled), and a few binary features
 uses (shape, trigger-word lists of :mod:`.words`, modifier, the curated place list, a stripped
 proclitic). A one-layer BiLSTM reads them and a linear-chain CRF layer decodes (Viterbi).
 
-Trained with PyTorch by ``python -m retrieval.actors.train_neural``; *inference is NumPy only*
+Trained with PyTorch by ``sanad train neural``; *inference is NumPy only*
 (torch is no runtime dependency): the weights are ``data/neural.npz`` (plain arrays, read with
 ``allow_pickle=False``: nothing in it can run code) and ``data/neural.json`` (vocabularies, tag
 set, dimensions, dev figures, the weights' SHA-256 checked before loading). Sentences are tagged
@@ -37,7 +37,7 @@ __all__ = ["DEFAULT_WEIGHTS", "FORMAT", "Encoder", "NeuralTagger", "read_side", 
 
 DATA = Path(__file__).resolve().parent / "data"
 DEFAULT_WEIGHTS = DATA / "neural.npz"
-REBUILD = "python -m retrieval.actors.train_neural"
+REBUILD = "sanad train neural"
 FORMAT = 1
 MAX_CHARS = 24  # characters of a token the CNN reads (a longer token is cut)
 MAX_LEN = 256  # a longer sentence is tagged in pieces

@@ -9,7 +9,7 @@ the display form but kept in the offsets::
     "للقذافي"    -> key "القذافي",  display "القذافي"   (ال restored)
 
 Keys are :func:`retrieval.normalize.normalize_token` forms, so ``الإمارات``/``الامارات``
-and ``مصراتة``/``مصراته`` meet. The same analysis is used by ``bench/build_gazetteer.py`` when
+and ``مصراتة``/``مصراته`` meet. The same analysis is used by ``retrieval/training/gazetteer.py`` when
 it canonicalizes ANERcorp entities, so gazetteer keys and text keys agree.
 """
 

@@ -7,7 +7,7 @@
     ['O', 'O', 'O', 'O', 'B-PERS', 'I-PERS', 'O']
 
 Tags are BIO over ``PERS``, ``ORG``, ``LOC`` and ``MISC``. The model is two files written by
-``python -m retrieval.actors.train``: ``ner-crf.crfsuite`` (CRFsuite weights) and
+``sanad train ner``: ``ner-crf.crfsuite`` (CRFsuite weights) and
 ``ner-crf.json`` (feature settings, the training word statistics the gazetteer features use,
 and the model's SHA-256, checked before the model is opened). Neither file can run code.
 Loading takes a few tens of milliseconds; one :class:`Tagger` may be reused for any number of
@@ -33,7 +33,7 @@ from .spans import TOKEN_RE, token_spans
 __all__ = ["DEFAULT_MODEL", "REBUILD", "TOKEN_RE", "Tagger", "token_spans", "tokenize"]
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "data" / "ner-crf.crfsuite"
-REBUILD = "python -m retrieval.actors.train"
+REBUILD = "sanad train ner"
 SIDE_FORMAT = 1
 #: Fewer tokens than this (a question, a short sentence) are tagged by CRFsuite itself: the NumPy
 #: decoder's fixed cost per call (~0.3 ms) is more than CRFsuite spends on them.

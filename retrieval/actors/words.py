@@ -1,6 +1,6 @@
 """Trigger word lists for the actor rules (normalized with ``normalize_token``).
 
-Kept apart from the rules so ``bench/build_gazetteer.py`` can keep these words out of the
+Kept apart from the rules so ``retrieval/training/gazetteer.py`` can keep these words out of the
 gazetteer: a title or a head noun is never an actor by itself.
 """
 

@@ -1,7 +1,7 @@
-"""Train the answer-span model (retrieval/data/spans.json) deterministically: ``python bench/train_spans.py``.
+"""Train the answer-span model (retrieval/data/spans.json) deterministically: ``sanad train spans``.
 
 Data: the train parts of ARCD (official split) and of Belebele's Arabic extractive set
-(bench/splits.py); their paragraphs are split again by a hash of the paragraph id into a fitting
+(retrieval/training/splits.py); their paragraphs are split again by a hash of the paragraph id into a fitting
 part (3/4) and a dev part (1/4), which chooses the regularisation, the calibration and the
 threshold. The test parts are never read here (bench/spans.py reports them).
 
@@ -36,9 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "bench"))
+REPO = Path(__file__).resolve().parents[2]  # a checkout: training reads ../shared and bench/questions
 
 from retrieval.answer import analyse_question, answer, span_sentences  # noqa: E402
 from retrieval.corpus import make_article  # noqa: E402
@@ -51,7 +49,7 @@ from retrieval.spans import (  # noqa: E402
     calibration_inputs,
     span_features,
 )
-from splits import arcd_part, belebele_part, jsonl  # noqa: E402
+from .splits import arcd_part, belebele_part, jsonl  # noqa: E402
 
 SHARED = REPO.parent / "shared"
 ARCD = SHARED / "benchmarks" / "arcd"
@@ -302,13 +300,15 @@ def scores(preds: list[tuple[float, float, str]], rows: list[dict], model: SpanM
             "precision": round(right / shown, 3) if shown else None}
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cache", type=Path, default=Path("/tmp/sanad-spans"))
     ap.add_argument("--out", type=Path, default=OUT)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     import scipy
     import sklearn
+
+    started = time.perf_counter()
 
     rows = load_rows("train", args.cache)
     fit_rows = [r for r in rows if not dev_part(r["context_id"])] + dialect_rows() * DIALECT_COPIES
@@ -354,9 +354,9 @@ def main() -> int:
         "b": model.b,
         "threshold": threshold,
         "meta": {
-            "command": "python bench/train_spans.py",
-            "data": "train parts of ARCD (official split) and Belebele-EQA-ar (bench/splits.py); "
-                    "dev: a quarter of their paragraphs (bench/train_spans.py dev_part)",
+            "command": "sanad train spans",
+            "data": "train parts of ARCD (official split) and Belebele-EQA-ar (retrieval/training/splits.py); "
+                    "dev: a quarter of their paragraphs (retrieval/training/spans.py dev_part)",
             "fit_questions": len(fit_rows), "dev_questions": len(dev_rows), "l2": l2,
             "target_precision": TARGET_PRECISION, "dev_every_span": dev_all, "dev_shown": dev_shown,
             "scipy": scipy.__version__, "scikit-learn": sklearn.__version__,  # the fit is deterministic for these
@@ -365,7 +365,39 @@ def main() -> int:
     }
     args.out.write_text(json.dumps(doc, ensure_ascii=False, indent=0, sort_keys=False) + "\n", encoding="utf-8")
     print(f"wrote {args.out} ({len(weights)} weights)", file=sys.stderr)
+    if args.out == OUT:
+        CARD.write_text(card(doc, time.perf_counter() - started), encoding="utf-8")
     return 0
+
+
+CARD = OUT.with_suffix(".md")
+
+
+def card(doc: dict, seconds: float | None = None) -> str:
+    """The model card of a spans model (``doc``: the JSON written), in Markdown."""
+    m = doc["meta"]
+    row = lambda name, d: f"| {name} | {d['questions']} | {d['EM']} | {d['F1']} | {d['shown']} | {d['precision']} |"  # noqa: E731
+    took = f" in {seconds / 60:.1f} minutes on this machine" if seconds else ""
+    return "\n".join([
+        "# Answer spans model", "",
+        "`spans.json` scores the candidate answer spans of a result's best sentence (a conditional logit over each "
+        "question's candidates, then calibrated: the probability that a span's token F1 is at least 0.5). Plain JSON, "
+        "read by `retrieval/spans.py`.", "",
+        "## Data and licence", "",
+        f"{m['data']}. ARCD is MIT-licensed; Belebele-EQA-ar is CC BY-SA 4.0 (see `../shared/README.md`). Our dialect "
+        "questions (`bench/questions/dialect.jsonl`, tune split) are repeated among the fitting questions. The test "
+        "parts are never read here (`bench/spans.py` reports them).", "",
+        "## Settings", "",
+        f"- {m['fit_questions']} fitting questions, {m['dev_questions']} dev questions (calibration and threshold);",
+        f"- L2 penalty {m['l2']}, chosen by 4-fold cross-validation by paragraph;",
+        f"- threshold {doc['threshold']}: the lowest whose dev precision is at least {m['target_precision']};",
+        f"- scikit-learn {m['scikit-learn']}, SciPy {m['scipy']}; {len(doc['weights'])} weights.", "",
+        "## Dev figures", "",
+        "| spans | questions | EM | F1 | shown | precision |", "|---|---:|---:|---:|---:|---:|",
+        row("every span", m["dev_every_span"]), row("over the threshold", m["dev_shown"]), "",
+        "## Rebuild", "", f"    {m['command']}", "",
+        f"Deterministic: the same data give the same bytes{took}.", "",
+    ])
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ the right article first as often and refused more unanswerable questions at the 
 answers (ARCD 0.638 against 0.571, Belebele 0.753 against 0.673). scikit-learn is the ``train``
 extra. The default threshold is then chosen on the training data (see ``choose_threshold``). Usage::
 
-    python bench/train_answerability.py [--out retrieval/data/answerability.json] [--dump FILE] [--kind trees|logistic]
+    sanad train answerability [--out retrieval/data/answerability.json] [--dump FILE] [--kind trees|logistic]
 """
 
 from __future__ import annotations
@@ -38,9 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "bench"))
+REPO = Path(__file__).resolve().parents[2]  # a checkout: training reads ../shared and bench/questions
 
 from retrieval.answer import candidates  # noqa: E402
 from retrieval.answerability import Model  # noqa: E402
@@ -48,7 +46,7 @@ from retrieval.corpus import load_default_corpus, make_article  # noqa: E402
 from retrieval.errors import InputError  # noqa: E402
 from retrieval.evidence import FEATURES  # noqa: E402
 from retrieval.index import Index  # noqa: E402
-from splits import arcd_part, belebele_part, jsonl  # noqa: E402
+from .splits import arcd_part, belebele_part, jsonl  # noqa: E402
 
 SHARED = REPO.parent / "shared"
 ARCD = SHARED / "benchmarks" / "arcd"
@@ -62,7 +60,7 @@ TRAIN_SEEDS = (1, 2, 3, 4)
 #: same command must write the same file on every machine.
 TAGGER = "ensemble"
 PER_QUESTION = 10
-COMMAND = "python bench/train_answerability.py"
+COMMAND = "sanad train answerability"
 
 
 
@@ -99,7 +97,7 @@ def examples(index: Index, questions: list[tuple[str, str]], group: str) -> list
 
 
 def collect() -> list[dict]:
-    # The train parts only (bench/splits.py): ARCD's official train split, half of Belebele's
+    # The train parts only (retrieval/training/splits.py): ARCD's official train split, half of Belebele's
     # passages; their test parts stay unseen (docs/answering.md reports them).
     part = arcd_part(ARCD)
     contexts = [c for c in jsonl(ARCD / "contexts.jsonl") if part.get(c["context_id"]) == "train"]
@@ -269,12 +267,13 @@ def choose_threshold(model: Model, rows: list[dict], folds: list[dict]) -> tuple
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--out", type=Path, default=REPO / "retrieval" / "data" / "answerability.json")
+    ap.add_argument("--out", type=Path, default=REPO / "retrieval" / "data" / "answerability.json")  # OUT
     ap.add_argument("--dump", type=Path, help="also write the training rows (JSON lines) here")
     ap.add_argument("--rows", type=Path, help="fit on rows written by --dump instead of collecting them again")
     ap.add_argument("--threshold", type=float, default=None, help="default threshold (else chosen by choose_threshold)")
     ap.add_argument("--kind", choices=("trees", "logistic"), default="trees", help="boosted trees (shipped) or logistic regression")
     args = ap.parse_args(argv)
+    started = time.perf_counter()
     rows = jsonl(args.rows) if args.rows else collect()
     if args.dump:
         with args.dump.open("w", encoding="utf-8") as fh:
@@ -319,7 +318,42 @@ def main(argv: list[str] | None = None) -> int:
         for name, coef in zip(FEATURES, model.coef):
             print(f"{name:16s} {coef:+.3f}", file=sys.stderr)
     print(f"threshold {threshold}; wrote {args.out}", file=sys.stderr)
+    if args.out == OUT:
+        CARD.write_text(card(out.to_json(), time.perf_counter() - started), encoding="utf-8")
     return 0
+
+
+OUT = REPO / "retrieval" / "data" / "answerability.json"
+CARD = OUT.with_suffix(".md")
+
+
+def card(doc: dict, seconds: float | None = None) -> str:
+    """The model card of an answerability model (``doc``: the JSON written), in Markdown."""
+    on = doc["trained_on"]
+    took = f" in {seconds / 60:.1f} minutes on this machine" if seconds else ""
+    rows = [f"| {r['threshold']} | {r['gold_at_1_of_answerable']} | {r['refused_of_unanswerable']} | {r['refused_off_topic']} |"
+            for r in doc["threshold_table"]]  # fmt: skip
+    return "\n".join([
+        "# Answerability model", "",
+        "`answerability.json` gives the probability that an article answers a question from the evidence features "
+        "of `retrieval/evidence.py`; an answer is refused under the threshold. Plain JSON (trees as arrays), read by "
+        "`retrieval/answerability.py`.", "",
+        "## Data and licence", "",
+        "Train parts only (by paragraph: `retrieval/training/splits.py`): ARCD's official train split (MIT) and the "
+        "train half of Belebele-EQA-ar (CC BY-SA 4.0), each indexed with distractors in halves of seeds "
+        f"{on['arcd_half_seeds']}; {on['out_of_corpus']}; {on['dialect']}. Test parts and the held-out questions are "
+        "never read here (`bench/answering.py` reports them).", "",
+        "## Settings", "",
+        f"- {doc['model']}; scikit-learn {doc['trained_with']['scikit-learn']}; actors tagger "
+        f"{doc['trained_with']['actors_tagger']};",
+        f"- {on['rows']} rows ({on['positives']} positive), {on['candidates_per_question']} candidates a question;",
+        f"- threshold {doc['threshold']}: {doc['threshold_rule']}.", "",
+        "## Thresholds (out of fold)", "",
+        "| threshold | right article first, answerable | refused, unanswerable | refused, off topic |",
+        "|---:|---:|---:|---:|", *rows, "",
+        "## Rebuild", "", f"    {doc['command']}", "",
+        f"Deterministic: the same data give the same bytes{took}.", "",
+    ])
 
 
 if __name__ == "__main__":

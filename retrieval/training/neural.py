@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m retrieval.actors.train_neural [--conll PATH] [--epochs N] [--eval-only]
+    sanad train neural [--conll PATH] [--epochs N] [--eval-only]
 
 1. Read ANERcorp and split it as :mod:`.train` does: the last 10 % of the sentences is dev.
 2. In two processes side by side (one thread each): train on the first 90 % (printing the dev
@@ -36,10 +36,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .conll import TAGS
-from .ensemble import fill_tags
-from .features import normalize, stem, stem_statistics
-from .neural import (
+from ..actors.conll import TAGS
+from ..actors.ensemble import fill_tags
+from ..actors.features import normalize, stem, stem_statistics
+from ..actors.neural import (
     DATA,
     FORMAT,
     MAX_CHARS,
@@ -50,7 +50,7 @@ from .neural import (
     NeuralTagger,
     pack,
 )
-from .train import (
+from .ner import (
     C1,
     C2,
     DEFAULT_CONLL,
@@ -68,7 +68,7 @@ from .train import (
     word_stats,
 )
 
-REBUILD = "python -m retrieval.actors.train_neural"
+REBUILD = "sanad train neural"
 TAG_LIST = ["O"] + sorted(TAGS - {"O"})
 DIMS = {"word": 100, "stem": 48, "char": 24, "filters": 48, "kernel": 3, "hidden": 150}
 SETTINGS = {"epochs": 25, "lr": 2e-3, "batch": 16, "dropout": 0.5, "unk_singletons": 0.5, "chunk": 100, "seed": 12}
@@ -289,7 +289,7 @@ def speed(path: Path, sents: Sequence[list[str]]) -> tuple[float, float, list[li
 
 def ensemble_dev(crf_path: Path, dev: Sequence[Sentence], neural_pred: Sequence[list[str]]) -> dict:
     """:func:`.train.evaluate` of the ensemble on ``dev``: the CRF at ``crf_path``, filled by ``neural_pred``."""
-    from .tagger import Tagger
+    from ..actors.tagger import Tagger
 
     crf = Tagger.load(crf_path)
     pred = [fill_tags(list(crf.tag(t)), p) for (t, _), p in zip(dev, neural_pred)]

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .conll import read_tagged_conll
+from ..actors.conll import read_tagged_conll
 
 __all__ = [
     "AQMAR_HELD_OUT",

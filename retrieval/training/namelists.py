@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from .features import Lists, normalize
+from ..actors.features import Lists, normalize
 
 __all__ = ["build_lists", "entity_words", "merge_counts", "person_names", "place_names"]
 
@@ -73,7 +73,7 @@ def entity_words(sets: Iterable[tuple[Sequence[tuple[Sequence[str], Sequence[str
     """``normalized word -> (O, PERS, LOC, ORG, MISC)`` counts (:func:`.train.word_stats`) over
     ``(sentences, entities_only)`` pairs; ``entities_only`` for a set whose ``O`` says nothing of some
     types (IDRISI): only its entity words are counted."""
-    from .train import word_stats
+    from .ner import word_stats
 
     tables = []
     for sents, entities_only in sets:

@@ -1,0 +1,88 @@
+"""What Sanad learns, one module per learned part, each retrained by one deterministic command:
+``sanad train NAME`` (from a checkout, with ``./dev.sh setup --train``: training reads
+``../shared`` and our own questions in ``bench/questions``).
+
+=============  =========================================  =====================================
+NAME           artifacts (package data)                    card
+=============  =========================================  =====================================
+answerability  retrieval/data/answerability.json           retrieval/data/answerability.md
+spans          retrieval/data/spans.json                   retrieval/data/spans.md
+ner            retrieval/actors/data/ner-crf.{crfsuite,json} retrieval/actors/data/NER-MODEL.md
+neural         retrieval/actors/data/neural.{npz,json}     retrieval/actors/data/neural.md
+gazetteer      retrieval/actors/data/gazetteer.tsv         retrieval/actors/data/README.md
+=============  =========================================  =====================================
+
+Each card ends with its artifacts' sizes and SHA-256, written by :func:`stamp` after training; a
+test checks every shipped artifact against its card. The runtime never imports this package
+(a test enforces it); PyTorch, scikit-learn and SciPy are the ``train`` extra.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["TRAINERS", "Trainer", "card_checksums", "run", "stamp"]
+
+PACKAGE = Path(__file__).resolve().parents[1]  # retrieval/
+BEGIN, END = "<!-- artifacts: written by sanad train, do not edit -->", "<!-- /artifacts -->"
+
+
+@dataclass(frozen=True)
+class Trainer:
+    """A learned part: its training module (``main(argv) -> int``), its artifacts and its card."""
+
+    module: str
+    artifacts: tuple[str, ...]  # paths under retrieval/
+    card: str
+
+    def paths(self) -> list[Path]:
+        return [PACKAGE / a for a in self.artifacts]
+
+
+TRAINERS: dict[str, Trainer] = {
+    "answerability": Trainer("answerability", ("data/answerability.json",), "data/answerability.md"),
+    "spans": Trainer("spans", ("data/spans.json",), "data/spans.md"),
+    "ner": Trainer("ner", ("actors/data/ner-crf.crfsuite", "actors/data/ner-crf.json"), "actors/data/NER-MODEL.md"),
+    "neural": Trainer("neural", ("actors/data/neural.npz", "actors/data/neural.json"), "actors/data/neural.md"),
+    "gazetteer": Trainer("gazetteer", ("actors/data/gazetteer.tsv",), "actors/data/README.md"),
+}
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def stamp(name: str) -> None:
+    """Write (or replace) the artifacts table at the end of ``name``'s card: file, bytes, SHA-256."""
+    t = TRAINERS[name]
+    rows = [f"| `{a}` | {p.stat().st_size:,} | `{_sha256(p)}` |" for a, p in zip(t.artifacts, t.paths(), strict=True)]
+    block = "\n".join([BEGIN, "## Artifacts", "", f"Written by `sanad train {name}`.", "",
+                       "| file (under `retrieval/`) | bytes | SHA-256 |", "|---|---:|---|", *rows, END])  # fmt: skip
+    card = PACKAGE / t.card
+    text = card.read_text(encoding="utf-8") if card.exists() else f"# {name}\n"
+    if BEGIN in text:
+        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END) :]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    card.write_text(text, encoding="utf-8")
+
+
+def card_checksums(name: str) -> dict[str, str]:
+    """``{artifact: SHA-256}`` as ``name``'s card states them."""
+    text = (PACKAGE / TRAINERS[name].card).read_text(encoding="utf-8")
+    return dict(re.findall(r"^\| `([^`]+)` \| [\d,]+ \| `([0-9a-f]{64})` \|$", text, flags=re.M))
+
+
+def run(name: str, argv: list[str]) -> int:
+    """``sanad train NAME ARGS``: train, then stamp the card (when the shipped artifacts were written)."""
+    if name not in TRAINERS:
+        raise SystemExit(f"sanad train: unknown part {name!r}: {', '.join(TRAINERS)}")
+    main = importlib.import_module(f"{__name__}.{TRAINERS[name].module}").main
+    code = main(argv)
+    if not code and "--out" not in argv and all(p.exists() for p in TRAINERS[name].paths()):
+        stamp(name)
+    return int(code or 0)
