@@ -40,9 +40,8 @@ def child(code: str, tagger: str) -> None:
 
     def normalize(text: str) -> str:
         return " ".join(normalize_token(w) for w in text.split())
-    from retrieval.service import Sanad
-
     from retrieval.corpus import read_articles
+    from retrieval.service import Sanad
 
     corpus = Path(code) / "retrieval" / "data" / "libya-news"
     index = Index.build(read_articles([corpus], []), tagger=tagger)

@@ -22,7 +22,8 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     # answering
     **{n: ("service", n) for n in ("Sanad", "Reply", "ActorReport")},
     **{n: ("options", n) for n in ("Options", "ActorsBackend")},
-    **{n: ("answer", n) for n in ("Answer", "Quote", "Result", "default_min_confidence")},
+    **{n: ("results", n) for n in ("Answer", "Quote", "Result")},
+    "default_min_confidence": ("asking", "default_min_confidence"),
     **{n: ("followup", n) for n in ("Context", "FollowUp")},
     **{n: ("schema", n) for n in ("answer_in_quote", "article_meta", "day")},
     # indexes and corpora

@@ -16,8 +16,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from .answer import Quote, Result
 from .errors import InputError
+from .results import Quote, Result
 
 if TYPE_CHECKING:
     from .service import Sanad

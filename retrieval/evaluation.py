@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from .answer import Answer, Result
 from .charsets import ALEF, ALEF_VARIANTS_RE, DIGITS_TO_ASCII, TATWEEL_RE
 from .errors import InputError
 from .normalize import dediac_ar, normalize_unicode, tokenize
+from .results import Answer, Result
 
 __all__ = [
     "EvalQuestion",

@@ -17,9 +17,9 @@ from dataclasses import dataclass, replace
 
 from .actors import Actor
 from .actors.words import NAME_PARTICLES_WRITTEN
-from .answer import Answer, Quote, Result
 from .normalize import Analyzer, normalize_token, tokenize
 from .questions import span_type
+from .results import Answer, Quote, Result
 
 __all__ = [
     "MAX_TERMS",

@@ -9,7 +9,7 @@ articles looked up by id and every quote checked against the article's text.
 :data:`CARRIED` names, per dataclass, the fields the schema carries; a test fails when a dataclass
 gains a field the schema does not.
 
-    >>> from retrieval.answer import Answer
+    >>> from retrieval.results import Answer
     >>> answer_to_dict(Answer("من؟", False))
     {'question': 'من؟', 'answered': False, 'confidence': 0.0, 'results': [], 'notes': []}
 """
@@ -20,9 +20,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from .actors import Actor
-from .answer import Answer, Quote, Result
 from .corpus import Article, ArticleMeta
 from .dates import parse_date
+from .results import Answer, Quote, Result
 from .spans import FoundSpan
 
 __all__ = ["CARRIED", "SchemaError", "answer_from_dict", "answer_in_quote", "answer_to_dict", "article_meta", "day"]

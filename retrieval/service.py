@@ -27,13 +27,15 @@ from typing import TYPE_CHECKING
 from . import followup
 from .actor_index import ActorEntry, ActorIndex, ActorSentence
 from .actors.actor import Actor, ActorType
-from .answer import Answer, Quote, answer, clean_question
-from .answer import actors_of as stored_actors
+from .answer import answer
+from .asking import clean_question
 from .dates import DateRange
 from .errors import InputError
 from .followup import Context, FollowUp
 from .index import Index
+from .matching import actors_of as stored_actors
 from .options import Options
+from .results import Answer, Quote
 
 if TYPE_CHECKING:  # the taggers and timelines are imported when first used: answering needs neither
     from .actors.backend import LockedTagger

@@ -20,7 +20,7 @@ from typing import Literal
 import numpy as np
 
 from .actor_index import ActorIndex
-from .answer import analyse_question
+from .asking import analyse_question
 from .dates import week_start
 from .errors import InputError
 from .index import Index

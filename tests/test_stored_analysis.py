@@ -21,12 +21,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retrieval.answer import _sentence_matches, _title_matches, answer, candidates
+from retrieval.answer import answer
 from retrieval.corpus import Article, make_article
 from retrieval.evidence import SentenceMatch, sentence_types
 from retrieval.index import Index
 from retrieval.index.actor_keys import key_words
 from retrieval.index.mentions import TYPES
+from retrieval.matching import _sentence_matches, _title_matches, candidates
 from retrieval.service import Sanad
 from retrieval.stories import NO_DAY
 

@@ -17,8 +17,8 @@ from retrieval.actors.conll import (
     tag_conll,
 )
 from retrieval.actors.tagger import DEFAULT_MODEL, REBUILD, Tagger, tokenize
-from retrieval.training.ner import evaluate
 from retrieval.errors import ModelLoadError
+from retrieval.training.ner import evaluate
 
 ARTICLES = Path(__file__).resolve().parents[1] / "retrieval" / "data" / "libya-news"
 

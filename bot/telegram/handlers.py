@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import functools
 import logging
 import re
@@ -40,7 +39,6 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application,
-    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -62,11 +60,13 @@ from retrieval import (
 from ..chart import ChartGate
 from ..errors import StateUnavailable
 from ..settings import Settings
-from . import follows, pages, render, texts, timelines
+from . import pages, render, texts
 from .actions import OPENERS
-from .callbacks import Action, Callback, parse, pattern
+from .callbacks import Action, Callback, parse
+from .commands import BUTTONS, COMMANDS, menu, resolve
 from .config import api_host
 from .incoming import addressed, command_argument
+from .pipeline import Pipeline, charged
 from .store import StateStore, open_store
 from .store.codec import context_from_json, context_to_json
 from .store.guard import Guarded
@@ -80,20 +80,6 @@ T = TypeVar("T")
 
 #: Articles a /sources page lists.
 SOURCES_PER_PAGE = 10
-#: The update being handled (``BOT_ID:UPDATE_ID``): its task records it as answered as soon as
-#: its reply has gone out, before any bookkeeping (see :meth:`SanadBot.answered`).
-_UPDATE: contextvars.ContextVar[str | None] = contextvars.ContextVar("sanad_update", default=None)
-#: Whether the update being handled was charged in its user's rate limit (only those get an error reply).
-_CHARGED: contextvars.ContextVar[bool] = contextvars.ContextVar("sanad_charged", default=False)
-#: A button press costs this share of a question in the user's rate limit.
-BUTTON_COST = 0.25
-#: A chat outside the allow-list is told so at most this often (a bucket of one, refilled hourly).
-NOT_ALLOWED_PER_MINUTE = 1 / 60
-#: Rate-limit buckets of chats outside the allow-list are keyed below every Telegram id (ids fit
-#: in 53 bits), so they never share a bucket with a user.
-NOT_ALLOWED_KEY_BASE = -(2**62)
-
-
 class SanadBot:
     """Handlers and state of the bot. ``install(app)`` registers them on an ``Application``."""
 
@@ -118,7 +104,6 @@ class SanadBot:
         store = store or open_store(settings.state_url, view_capacity=view_capacity, context_minutes=minutes)
         self.state = Guarded(store)
         self.views = ViewStore(self.state, lambda: self.sanad.index.articles)
-        self._in_flight: set[str] = set()  # update ids being answered by this process
         self.allowed_chats = frozenset(settings.telegram_allowed_chats)
         self.examples: tuple[str, ...] = texts.EXAMPLES
         self.pool: ThreadPoolExecutor | None = None
@@ -127,40 +112,24 @@ class SanadBot:
         self.username: str = ""
         self.alerts = settings.index is not None  # the news loop runs (bot/telegram/feeds.py): /follow works
         self.app_bot: Any = None  # the Application's Bot: alerts are sent without an incoming message
-        self._commands: list[CommandHandler] = []  # to tell, in groups, a command for this bot (see cost())
+        self.commands: list[CommandHandler] = []  # to tell, in groups, a command for this bot (Pipeline.cost)
+        self.pipeline = Pipeline(self)
 
     # ------------------------------------------------------------------ wiring
     def install(self, app: Application) -> None:
         new = filters.UpdateType.MESSAGE  # new messages only: edits and channel posts are ignored
-        app.add_handler(TypeHandler(Update, self.gate), group=-1)
-        for name, callback in (
-            ("start", self.cmd_start),
-            ("help", self.cmd_help),
-            ("sources", self.cmd_sources),
-            ("article", self.cmd_article),
-            ("actor", self.cmd_actor),
-            ("ask", self.cmd_ask),
-            ("latest", self.cmd_latest),
-            ("timeline", functools.partial(timelines.cmd_timeline, self)),
-            ("follow", functools.partial(follows.cmd_follow, self)),
-            ("following", functools.partial(follows.cmd_following, self)),
-            ("unfollow", functools.partial(follows.cmd_unfollow, self)),
-            ("quiet", functools.partial(follows.cmd_quiet, self)),
-        ):
-            self._commands.append(CommandHandler(name, callback, filters=new))
-            app.add_handler(self._commands[-1])
+        app.add_handler(TypeHandler(Update, self.pipeline.gate), group=-1)
+        for command in COMMANDS:  # the one table (commands.py)
+            self.commands.append(CommandHandler(command.name, resolve(self, command.handler), filters=new))
+            app.add_handler(self.commands[-1])
         app.add_handler(MessageHandler(new & filters.COMMAND, self.on_unknown_command))
         app.add_handler(MessageHandler(new & filters.TEXT, self.on_text))
-        app.add_handler(CallbackQueryHandler(self.on_noop, pattern=pattern(Action.NOOP)))
-        app.add_handler(CallbackQueryHandler(functools.partial(timelines.on_timeline_button, self), pattern=pattern(Action.TIMELINE)))
-        app.add_handler(CallbackQueryHandler(functools.partial(follows.on_unfollow_button, self), pattern=follows.UNFOLLOW_PATTERN))
-        app.add_handler(CallbackQueryHandler(functools.partial(follows.on_tz_button, self), pattern=follows.TZ_PATTERN))
-        for action in (Action.PAGE, *OPENERS):
-            app.add_handler(CallbackQueryHandler(self.on_button, pattern=pattern(action)))
+        for button in BUTTONS:
+            app.add_handler(CallbackQueryHandler(resolve(self, button.handler), pattern=button.pattern))
         app.add_handler(CallbackQueryHandler(self.on_forged_button))
         app.add_handler(MessageHandler(new, self.on_other_message))
         app.add_handler(TypeHandler(Update, self.on_ignored))
-        app.add_handler(TypeHandler(Update, self.finish), group=1)
+        app.add_handler(TypeHandler(Update, self.pipeline.finish), group=1)
         app.add_error_handler(self.on_error)
 
     async def startup(self, app: Application) -> None:
@@ -174,14 +143,8 @@ class SanadBot:
         warm_ms = 1000 * (time.perf_counter() - t0)
         try:
             dated = self.sanad.index.dated  # /latest and /timeline need dated articles
-            for commands, scope in (
-                (texts.COMMANDS, BotCommandScopeDefault()),
-                (texts.GROUP_COMMANDS, BotCommandScopeAllGroupChats()),
-            ):
-                shown = [
-                    BotCommand(c, d) for c, d in commands
-                    if (dated or c not in texts.DATED_COMMANDS) and (self.alerts or c not in texts.ALERT_COMMANDS)
-                ]  # fmt: skip
+            for group, scope in ((False, BotCommandScopeDefault()), (True, BotCommandScopeAllGroupChats())):
+                shown = [BotCommand(c, d) for c, d in menu(group, dated, self.alerts)]
                 await self.transport.call(app.bot.set_my_commands, shown, scope=scope)
         except TelegramError as e:  # the menu is a convenience: serve without it
             log.warning("could not set the bot's command menu: %s", e)
@@ -214,6 +177,10 @@ class SanadBot:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.pool, functools.partial(fn, *args))
 
+    async def answered(self) -> None:
+        """Record the update being handled as answered, right after its reply went out (:class:`.pipeline.Pipeline`)."""
+        await self.pipeline.answered()
+
     async def send_view(self, message: Message, view: View) -> Message:
         """Send ``view``'s first page as a new message, then keep the view, tied to that message."""
         index = self.sanad.index
@@ -229,113 +196,10 @@ class SanadBot:
         minutes = self.settings.telegram_context_minutes
         return ctx if ctx is not None and ctx.fresh(time.time(), minutes) else None
 
-    def _update_key(self, update: Update) -> str:
-        """``BOT_ID:UPDATE_ID``: update ids count per bot, and a state file may outlive a token."""
-        return f"{self.bot_id}:{update.update_id}"
-
-    def _user_id(self, update: Update) -> int:
-        if update.effective_user is not None:
-            return update.effective_user.id
-        if update.effective_message is not None and update.effective_message.sender_chat is not None:
-            return update.effective_message.sender_chat.id
-        return update.effective_chat.id if update.effective_chat else 0
-
-    def cost(self, update: Update) -> float:
-        """What answering ``update`` costs in its user's rate limit: 0 for updates that get no reply.
-
-        Every new message in a private chat gets one (an answer, a usage line, a pointer); in a
-        group only a command for this bot and a message mentioning or replying to it do. A button
-        press costs :data:`BUTTON_COST` (it edits a message), the timeline button a question (it
-        draws a chart and sends a photo)."""
-        query = update.callback_query
-        if query is not None:
-            cb = parse(query.data)
-            return 1.0 if cb is not None and cb.action is Action.TIMELINE else BUTTON_COST
-        message = update.message  # None for edits, channel posts and other updates: never answered
-        if message is None:
-            return 0.0
-        if message.chat.type == ChatType.PRIVATE:
-            return 1.0
-        if filters.COMMAND.check_update(update):  # an unknown command, or one for another bot: silence
-            return 1.0 if any(h.check_update(update) for h in self._commands) else 0.0
-        if message.text and addressed(message, self.bot_id, self.username)[0]:
-            return 1.0
-        return 0.0
-
-    async def _admit(self, update: Update, cost: float) -> bool:
-        """Take ``cost`` from the user's bucket; refused: one polite reply per run of refusals, then silence."""
-        s = self.settings
-        take = await self.state.take(self._user_id(update), s.telegram_user_rate, s.telegram_user_burst, cost)
-        if take.allowed:
-            return True
-        self.stats["rate_limited"] += 1
-        if take.notify:
-            if update.callback_query is not None:
-                await self.transport.call(update.callback_query.answer, texts.MSG_SLOW_DOWN_BUTTON)
-            elif update.message is not None:
-                wait = max(1, round(take.wait_s))
-                await self.transport.send(update.message, texts.MSG_SLOW_DOWN.format(seconds=render.escape(str(wait))))
-        return False
-
-    async def _not_allowed(self, update: Update, chat_id: int) -> None:
-        """Tell a chat outside the allow-list so, at most once an hour (its bucket is in the state store)."""
-        self.stats["not_allowed"] += 1
-        log.info("update from chat %s ignored: not in SANAD_TELEGRAM_ALLOWED_CHATS", chat_id)
-        private = update.message is not None and update.message.chat.type == ChatType.PRIVATE
-        if update.callback_query is None and not private:
-            return  # groups are not told
-        take = await self.state.take(NOT_ALLOWED_KEY_BASE + chat_id, NOT_ALLOWED_PER_MINUTE, 1)
-        if not take.allowed:
-            self.stats["not_allowed_quiet"] += 1
-            return
-        if update.callback_query is not None:
-            await self.transport.call(update.callback_query.answer, texts.MSG_NOT_ALLOWED)
-        else:
-            await self.transport.send(update.message, texts.MSG_NOT_ALLOWED)
-
     def _example(self) -> str:
         return (self.examples or texts.EXAMPLES)[0]
 
     # ------------------------------------------------------------------ commands
-    async def gate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Runs first for every update: an update answered already (Telegram delivered it twice) is
-        dropped; then the chat allowlist; then the update pays for its reply in its user's rate
-        limit (:meth:`cost`), so no handler sends anything the limit has not allowed."""
-        self.stats["updates"] += 1
-        key = self._update_key(update)
-        if key in self._in_flight or await self.state.is_done(key):
-            self.stats["duplicates"] += 1
-            log.info("update %s dropped: answered already", update.update_id)
-            raise ApplicationHandlerStop
-        self._in_flight.add(key)
-        _UPDATE.set(key)
-        _CHARGED.set(False)
-        chat = update.effective_chat
-        if self.allowed_chats and chat is not None and chat.id not in self.allowed_chats:
-            self._in_flight.discard(key)
-            await self._not_allowed(update, chat.id)
-            raise ApplicationHandlerStop
-        cost = self.cost(update)
-        if cost <= 0:
-            return
-        if not await self._admit(update, cost):
-            await self.finish(update, context)
-            raise ApplicationHandlerStop
-        _CHARGED.set(True)
-
-    async def answered(self) -> None:
-        """Record the update being handled as answered, right after its reply went out: a replica
-        killed after this point is not answered again (the window left is the call itself)."""
-        key = _UPDATE.get()
-        if key is not None:
-            _UPDATE.set(None)
-            await self.state.done(key)
-
-    async def finish(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Runs last for every update the gate let through: record it as answered (if its reply did not already)."""
-        await self.answered()
-        self._in_flight.discard(self._update_key(update))
-
     async def cmd_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._help(update, greeting=True)
 
@@ -434,7 +298,7 @@ class SanadBot:
         self.stats["errors"] += 1
         err = context.error
         log.error("error while handling %s: %s: %s", _describe(update), type(err).__name__, err, exc_info=err)
-        if not isinstance(update, Update) or not _CHARGED.get():
+        if not isinstance(update, Update) or not charged():
             return
         with contextlib.suppress(Exception):
             if update.callback_query is not None:

@@ -65,7 +65,7 @@ def flood_limiter(settings: Settings):  # type: ignore[no-untyped-def]
     return AIORateLimiter(
         overall_max_rate=settings.telegram_max_rate,
         overall_time_period=1 if settings.telegram_max_rate else 0,
-        max_retries=3,
+        max_retries=0,  # one retry layer: Transport.call retries RetryAfter (and network errors)
     )
 
 

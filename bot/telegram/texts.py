@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from .render import escape
 
-__all__ = ["COMMANDS", "EXAMPLES", "GROUP_COMMANDS", "ICONS", "help_text"]
+__all__ = ["EXAMPLES", "ICONS", "help_text"]
 
 #: Example questions for /start and /help; those that do not answer on the served index are dropped.
 EXAMPLES = (
@@ -15,23 +15,6 @@ EXAMPLES = (
     "ماذا قال كوبلر عن الجيش الليبي؟",
     "كم عدد النازحين في ليبيا؟",
 )
-COMMANDS = (
-    ("start", "ما هو سند وكيف تسأله"),
-    ("help", "مساعدة وأمثلة"),
-    ("sources", "المقالات التي أجيب منها"),
-    ("article", "مقال كامل: /article ومعرّف المقال"),
-    ("actor", "فاعل في كل المقالات: /actor ثم الاسم"),
-    ("latest", "أحدث التقارير أولاً: /latest ثم سؤالك"),
-    ("timeline", "رسم بياني أسبوعي لفاعل أو سؤال: /timeline ثم الاسم"),
-    ("follow", "نبّهني بكل تقرير جديد عن فاعل أو موضوع: /follow ثم الاسم"),
-    ("following", "ما أتابعه، وإيقاف متابعة"),
-    ("quiet", "ساعات الهدوء للتنبيهات: /quiet 23-7"),
-)
-GROUP_COMMANDS = (*COMMANDS, ("ask", "اسأل في المجموعة: /ask ثم سؤالك"))
-#: Commands offered in the menu only when the served articles have dates.
-DATED_COMMANDS = frozenset(("latest", "timeline"))
-#: Commands offered only when the bot serves an index it can grow (SANAD_INDEX): alerts come from its new articles.
-ALERT_COMMANDS = frozenset(("follow", "following", "unfollow", "quiet"))
 #: The icon before an actor's name on its button.
 ICONS = {"person": "👤", "organization": "🏛", "place": "📍"}
 

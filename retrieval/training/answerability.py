@@ -40,12 +40,13 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]  # a checkout: training reads ../shared and bench/questions
 
-from retrieval.answer import candidates  # noqa: E402
 from retrieval.answerability import Model  # noqa: E402
 from retrieval.corpus import load_default_corpus, make_article  # noqa: E402
 from retrieval.errors import InputError  # noqa: E402
 from retrieval.evidence import FEATURES  # noqa: E402
 from retrieval.index import Index  # noqa: E402
+from retrieval.matching import candidates  # noqa: E402
+
 from .splits import arcd_part, belebele_part, jsonl  # noqa: E402
 
 SHARED = REPO.parent / "shared"

@@ -47,8 +47,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..actors.conll import DOC_SENTENCES, bio_spans, read_tagged_conll
+from ..actors.features import (
+    FEATURE_GROUPS,
+    NO_LISTS,
+    Featurizer,
+    Lists,
+    normalize,
+    runs,
+)
 from .ner_corpora import Labelled
-from ..actors.features import FEATURE_GROUPS, NO_LISTS, Featurizer, Lists, normalize, runs
 
 __all__ = ["evaluate", "main", "split", "train_job", "train_model", "word_stats"]
 

@@ -38,10 +38,12 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]  # a checkout: training reads ../shared and bench/questions
 
-from retrieval.answer import analyse_question, answer, span_sentences  # noqa: E402
+from retrieval.answer import answer  # noqa: E402
+from retrieval.asking import analyse_question  # noqa: E402
 from retrieval.corpus import make_article  # noqa: E402
 from retrieval.evaluation import span_scores  # noqa: E402
 from retrieval.index import Index  # noqa: E402
+from retrieval.matching import span_sentences  # noqa: E402
 from retrieval.spans import (  # noqa: E402
     SPAN_MODEL_VERSION,
     SpanModel,
@@ -49,6 +51,7 @@ from retrieval.spans import (  # noqa: E402
     calibration_inputs,
     span_features,
 )
+
 from .splits import arcd_part, belebele_part, jsonl  # noqa: E402
 
 SHARED = REPO.parent / "shared"
