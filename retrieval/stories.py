@@ -22,7 +22,7 @@ headlines. Two articles are *one story* when their texts are near-duplicates:
 
 Articles with fewer than :data:`MIN_SHINGLES` shingles (a caption, a cartoon's title) are never
 folded: their few words say nothing about the story. The thresholds were chosen on a hand-labelled
-sample of SaudiNewsNet pairs and measured on another (README, "Stories"; ``bench/stories.py``).
+sample of SaudiNewsNet pairs and measured on another (docs/news.md; ``bench/stories.py``).
 """
 
 from __future__ import annotations

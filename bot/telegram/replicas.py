@@ -2,8 +2,9 @@
 
 Replica mode is on when ``SANAD_TELEGRAM_WEBHOOK_URL`` is set and ``SANAD_STATE_URL`` is
 ``redis://``. Telegram (through a reverse proxy) posts each update to *any* replica; that replica
-only appends it to a Redis stream and answers 200 (503 when Redis is down, so Telegram retries:
-an update is never acknowledged before it is stored). The updates of a chat always go to the same
+only appends it to a Redis stream and answers 200. While Redis is down, the replica that receives
+an update answers it itself (and says so in the log once) rather than refusing it; 503, so that
+Telegram retries, only when an update cannot be taken at all. The updates of a chat always go to the same
 stream, one of :data:`SHARDS` (``chat id mod SHARDS``), and each stream is consumed by exactly one
 replica at a time, the holder of the stream's lease:
 

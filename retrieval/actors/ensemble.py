@@ -4,7 +4,7 @@ The CRF (:mod:`.tagger`) and the neural tagger (:mod:`.neural`) make different m
 dev tenth of ANERcorp each alone scores about 72.5–72.9 micro-F1, and the CRF's spans completed by
 the neural tagger's spans that overlap none of them score higher than either (the figure
 ``sanad train neural`` records as ``ensemble_dev`` in ``neural.json``). The
-other order and "spans both agree on" were measured too and are lower (README, Actors).
+other order and "spans both agree on" were measured too and are lower (docs/actors.md).
 
     >>> fill_tags(["B-PERS", "I-PERS", "O", "O"], ["B-PERS", "O", "O", "B-LOC"])
     ['B-PERS', 'I-PERS', 'O', 'B-LOC']

@@ -54,7 +54,7 @@ after the existing passages, and the BM25 statistics (document frequencies, IDF,
 length) are recomputed for the whole index, so scores are exactly those of a BM25Okapi over all
 stored passages; the new articles are tagged and their mentions appended. The lexicon grows with the new articles' words; passages already indexed keep
 the analysis they got, so an extended index can differ slightly from a full rebuild where a
-new article makes a clitic form attested for the first time (see the README's "Scale" section).
+new article makes a clitic form attested for the first time (see docs/scale.md, "Incremental additions").
 Their sentences keep it too (their stored terms are appended to, never recomputed: answers weigh
 a sentence with the terms its passage is searched by), while the actor keys are computed again
 over every group from the stored words (a new full name can make a one-word name ambiguous).

@@ -39,7 +39,7 @@ except ImportError:  # not POSIX: no lock (Sanad runs on Linux and macOS)
 __all__ = ["WRITER_WAIT_S", "index_writer", "lock_path"]
 
 #: How long a second writer waits for the first before giving up: longer than the longest
-#: indexing the README reports (an archive of 100,000 articles with the ensemble tagger, 29 min).
+#: indexing docs/scale.md reports (an archive of 100,000 articles with the ensemble tagger, 29 min).
 WRITER_WAIT_S = 1800.0
 _POLL_S = 0.2  # seconds between two tries while waiting
 _STALE_TRIES = 100  # lock files removed under a writer in a row before it waits like any other

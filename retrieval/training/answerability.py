@@ -3,7 +3,7 @@
 Training data, all from ``../shared`` and ``bench/questions`` (never the default corpus's own
 questions, which test it):
 
-* ARCD held-out halves, seeds 1-4 (seed 0 is the evaluation split of the README and is never
+* ARCD held-out halves, seeds 1-4 (seed 0 is the evaluation split of docs/answering.md and is never
   trained on): ``random.Random(seed).sample(contexts, len(contexts) // 2)`` indexed, every
   question asked; each of the first 10 candidate articles is an example, labelled 1 when it is
   the question's gold paragraph. Questions whose paragraph is left out have no positive.
@@ -70,7 +70,7 @@ def arcd_index(contexts: list[dict]) -> Index:
 
 
 def holdout(contexts: list[dict], seed: int) -> list[dict]:
-    """The README's held-out split: a seeded random half of the paragraphs, in file order."""
+    """The evaluation's held-out split: a seeded random half of the paragraphs, in file order."""
     return random.Random(seed).sample(contexts, len(contexts) // 2)
 
 
