@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from retrieval import SURROGATE_RE, InputError, SanadError
+from retrieval import InputError, SanadError
 
 from .arguments import build_parser
 from .errors import EXIT_NO_ANSWER, exit_code
+from .json_lines import as_text, batch_line, print_json
 
 __all__ = ["main"]
 
@@ -45,47 +45,6 @@ def _open(args: argparse.Namespace):
     return settings, served_index(settings, progress=Progress("indexing"))
 
 
-_LINE_SEPARATORS = str.maketrans({"\u2028": "\\u2028", "\u2029": "\\u2029"})
-NOT_UTF8_NOTE = "the question held bytes that are not UTF-8: each was replaced by U+FFFD (�)"
-
-
-def _print_json(obj: object) -> None:
-    """One JSON object on one line of valid UTF-8, whatever its strings hold: a lone surrogate (from
-    a corpus's ``\\ud800`` escape) becomes U+FFFD, and U+2028/U+2029 are escaped (readers that split
-    lines on them would cut the object)."""
-    text = SURROGATE_RE.sub("\ufffd", json.dumps(obj, ensure_ascii=False)).translate(_LINE_SEPARATORS)
-    sys.stdout.buffer.write(text.encode("utf-8") + b"\n")
-    sys.stdout.buffer.flush()
-
-
-def _as_text(raw: bytes) -> tuple[str, list[str]]:
-    """A question's bytes as text: invalid UTF-8 replaced by U+FFFD, with a note saying so."""
-    try:
-        return raw.decode("utf-8"), []
-    except UnicodeDecodeError:
-        return raw.decode("utf-8", errors="replace"), [NOT_UTF8_NOTE]
-
-
-def _error_json(question: str, message: str, notes: list[str]) -> dict:
-    """A batch line that cannot be answered: the fields of an answer, and ``error``."""
-    return {"question": question, "answered": False, "confidence": 0.0, "results": [], "notes": [*notes, message],
-            "error": message}  # fmt: skip
-
-
-def _batch_line(sanad, raw: bytes, latest: bool) -> dict:
-    """The JSON object answering one line of ``sanad ask --json -`` (every line gets one)."""
-
-    question, notes = _as_text(raw.removesuffix(b"\n").removesuffix(b"\r"))
-    if not question.strip():
-        return _error_json(question, "the line is empty: write one question per line", notes)
-    try:
-        obj = sanad.answer(question, latest=latest).to_dict()
-    except InputError as e:
-        return _error_json(question, str(e), notes)
-    obj["notes"] = notes + obj["notes"]
-    return obj
-
-
 def _service(settings, index, args: argparse.Namespace | None = None):
     from dataclasses import replace
 
@@ -106,14 +65,14 @@ def cmd_ask(args: argparse.Namespace) -> int:
     sanad = _service(settings, index, args)
     if args.question == "-":  # bytes in: one output line per input line, whatever the bytes or the locale
         for raw in sys.stdin.buffer:
-            _print_json(_batch_line(sanad, raw, args.latest))
+            print_json(batch_line(sanad, raw, args.latest))
         return 0
-    question, notes = _as_text(os.fsencode(args.question))  # argv's undecodable bytes, as the batch's
+    question, notes = as_text(os.fsencode(args.question))  # argv's undecodable bytes, as the batch's
     ans = sanad.answer(question, latest=args.latest)
     if notes:
         ans = dataclasses.replace(ans, notes=(*notes, *ans.notes))
     if args.json:
-        _print_json(ans.to_dict())
+        print_json(ans.to_dict())
     else:
         from rich.console import Console
 
@@ -170,7 +129,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         "min_confidence": threshold,
     }
     if args.json:
-        _print_json({**setup, **rep.to_json()})
+        print_json({**setup, **rep.to_json()})
     else:
         sys.stdout.write(eval_to_text(rep, setup))
     return 0
@@ -264,7 +223,7 @@ def cmd_actors(args: argparse.Namespace) -> int:
         types = (args.type,) if args.type else ("person", "organization", "place")
         by_type = {t: sanad.actors.top(t, max(1, args.limit)) for t in types}
         if args.json:
-            _print_json({t: [terminal.actor_entry_json(e) for e in es] for t, es in by_type.items()})
+            print_json({t: [terminal.actor_entry_json(e) for e in es] for t, es in by_type.items()})
         else:
             for t, entries in by_type.items():
                 console.print(f"[bold]{terminal.TYPE_LABELS_AR[t]}[/bold]")
@@ -274,12 +233,12 @@ def cmd_actors(args: argparse.Namespace) -> int:
     report = sanad.actor(args.name, args.type, limit=max(1, args.limit))
     if report is None:
         if args.json:
-            _print_json({"name": args.name, "found": False})
+            print_json({"name": args.name, "found": False})
         else:
             sys.stdout.write(f"no actor named {args.name!r} in the corpus: `sanad actors` lists the most-named ones\n")
         return EXIT_NO_ANSWER
     if args.json:
-        _print_json({"found": True, **terminal.actor_report_json(report, index.articles)})
+        print_json({"found": True, **terminal.actor_report_json(report, index.articles)})
     else:
         terminal.print_actor_header(report, console, reshape)
         console.print()
@@ -325,7 +284,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
     settings, index = _open(args)
     if args.json:
         for a in index.articles.values():
-            _print_json(article_meta(a))
+            print_json(article_meta(a))
     else:
         from rich.console import Console
 
@@ -345,7 +304,7 @@ def cmd_timeline(args: argparse.Namespace) -> int:
     settings, index = _open(args)
     tl = _service(settings, index).timeline(args.query)
     if args.json:
-        _print_json(timeline_json(tl))
+        print_json(timeline_json(tl))
     else:
         from rich.console import Console
 

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from .handlers import SanadBot
     from .reload import IndexWatcher
 
-__all__ = ["LEASE_S", "TICK_S", "NewsLoop"]
+__all__ = ["LEASE_S", "TICK_S", "NewsLoop", "feeds_text"]
 
 log = logging.getLogger("bot.telegram")
 
@@ -145,3 +145,24 @@ class NewsLoop:
         if new_ids:
             log.info("news loop: %d new articles, %d follows, %d alerts queued", len(new_ids), len(everyone), queued)
         return queued
+
+
+def feeds_text(index_dir: str | Path, every: str) -> str:
+    """The followed feeds (``/sources``): each one's last good read, newest article, and failures."""
+    from retrieval import LRI, PDI
+
+    from ..follow import FAILING_AFTER, load_state
+    from .render import MAX_URL_CHARS, _cut, escape
+    from .texts import MSG_FEEDS_HEADER
+
+    lines = [MSG_FEEDS_HEADER.format(every=escape(every))]
+    states = load_state(index_dir)
+    if not states:
+        lines.append("(لم تُقرأ بعد)")
+    for url, st in sorted(states.items()):
+        line = f"• {LRI}{escape(_cut(url, MAX_URL_CHARS))}{PDI}: آخر قراءة {escape(st.last_ok or 'لم تنجح بعد')}"
+        line += f"، أحدث مقال {escape(st.newest or '—')}"
+        if st.failures >= FAILING_AFTER:
+            line += f" ⚠️ تفشل منذ {st.failures} قراءات ({escape(st.last_error or '')})"
+        lines.append(line)
+    return "\n".join(lines)

@@ -65,6 +65,7 @@ from .actions import OPENERS
 from .callbacks import Action, Callback, parse
 from .commands import BUTTONS, COMMANDS, menu, resolve
 from .config import api_host
+from .feeds import feeds_text
 from .incoming import addressed, command_argument
 from .pipeline import Pipeline, charged
 from .store import StateStore, open_store
@@ -214,7 +215,7 @@ class SanadBot:
     async def cmd_sources(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.message
         if self.settings.feeds and self.settings.index is not None:  # the followed feeds first
-            await self.transport.send(message, render.feeds_text(self.settings.index, self.settings.feed_every))
+            await self.transport.send(message, feeds_text(self.settings.index, self.settings.feed_every))
         view = SourcesView(
             id=await self.views.new_id(),
             chat_id=message.chat.id,

@@ -441,20 +441,3 @@ def _actor_sentence(s: ActorSentence, a: Article) -> str:
     meta = [_title(a, SHORT_TITLE_CHARS), *_source_and_date(a), _article_id(a)]
     return quote + "\n— " + " · ".join(meta)
 
-
-def feeds_text(index_dir, every: str) -> str:  # type: ignore[no-untyped-def]
-    """The followed feeds (``/sources``): each one's last good read, newest article, and failures."""
-    from ..follow import FAILING_AFTER, load_state
-    from .texts import MSG_FEEDS_HEADER
-
-    lines = [MSG_FEEDS_HEADER.format(every=escape(every))]
-    states = load_state(index_dir)
-    if not states:
-        lines.append("(لم تُقرأ بعد)")
-    for url, st in sorted(states.items()):
-        line = f"• {LRI}{escape(_cut(url, MAX_URL_CHARS))}{PDI}: آخر قراءة {escape(st.last_ok or 'لم تنجح بعد')}"
-        line += f"، أحدث مقال {escape(st.newest or '—')}"
-        if st.failures >= FAILING_AFTER:
-            line += f" ⚠️ تفشل منذ {st.failures} قراءات ({escape(st.last_error or '')})"
-        lines.append(line)
-    return "\n".join(lines)
