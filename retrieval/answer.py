@@ -25,6 +25,7 @@ decompressed only to quote it (or to read a sentence that may refer back to the 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 
@@ -161,6 +162,15 @@ def answer(
         results[0] = replace(results[0], answer=reader.best(span_sentences(index, asked, results[0]), asked.span_kind, asked.wh))
     if results:
         return Answer(text, True, tuple(results), tuple(terms), confidence=results[0].probability, notes=tuple(notes))
+    return _refusal(index, text, terms, notes, closest, period, outside, threshold)
+
+
+def _refusal(
+    index: Index, text: str, terms: Sequence[str], notes: list[str], closest: Result | None, period: DateRange,
+    outside: str | None, threshold: float,
+) -> Answer:
+    """The honest "no answer", with why: no passage holds the words, or the closest one (named,
+    never a result) is below the threshold, or does not speak of the time asked about."""
     if closest is None and period and index.dated:
         notes.append(f"no report dated {period.label()} holds the words of this question")
         return Answer(text, False, terms=tuple(terms), notes=tuple(notes))

@@ -267,6 +267,22 @@ def best_sentence(q: QuestionTerms, sentences: Sequence[SentenceMatch]) -> tuple
     return best, max(best_w, 0.0)
 
 
+def _spans_of(
+    near: Sequence[SentenceMatch], sentences: Sequence[SentenceMatch], title: frozenset[int]
+) -> tuple[set[int], set[int], set[int], set[int]]:
+    """The question terms matched by the best sentence and its neighbours (``body``), those their
+    roots match (``rooted``), ``body`` and the title (``window``), and the whole passage's."""
+    body: set[int] = set()
+    rooted: set[int] = set()
+    for s in near:
+        body |= s.matched
+        rooted |= s.rooted
+    passage: set[int] = set(title)
+    for s in sentences:
+        passage |= s.matched
+    return body, rooted, body | set(title), passage
+
+
 def evidence(
     q: QuestionTerms,
     sentences: Sequence[SentenceMatch],
@@ -295,20 +311,11 @@ def evidence(
         best = best_sentence(q, sentences) if sentences else (0, 0.0)
     best, best_w = best
     near = sentences[max(0, best - 1) : best + 2]  # the best sentence and its neighbours
-    body: set[int] = set()
-    rooted: set[int] = set()
-    for s in near:
-        body |= s.matched
-        rooted |= s.rooted
+    body, rooted, window, passage = _spans_of(near, sentences, title)
     title_only = set(title)
-    window = body | title_only
-    passage: set[int] = set(title)
-    for s in sentences:
-        passage |= s.matched
 
     def share(matched: set[int] | frozenset[int]) -> float:
         return weight(q, matched) / total if total > 0 else 0.0
-
     seen = [i for i in range(n) if not q.unseen[i] and q.weights[i] > 0]
     rarest = max(seen, key=lambda i: (q.weights[i], -i)) if seen else None
     missing = [q.weights[i] for i in range(n) if i not in window]

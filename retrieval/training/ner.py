@@ -498,7 +498,8 @@ def _use(name: str, recipe: Recipe) -> str:
     return "not used"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _arguments() -> argparse.ArgumentParser:
+    """``sanad train ner``'s options."""
     ap = argparse.ArgumentParser(prog="sanad train ner", description=__doc__.split("\n")[0])
     ap.add_argument("--conll", type=Path, default=DEFAULT_CONLL, help="ANERcorp-style token<TAB>tag file")
     ap.add_argument("--ner-dir", type=Path, default=DEFAULT_CONLL.parent, help="the other NER sets and lists")
@@ -514,13 +515,67 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--doc-block", type=int, default=RECIPE.doc_block, help="document features over runs of N sentences (0: none)")
     ap.add_argument("--tune", action="store_true", help="grid over c1/c2 on dev (two processes), then stop")
     ap.add_argument("--ablate", action="store_true", help="each source's share on dev (two processes), then stop")
-    args = ap.parse_args(argv)
+    return ap
+
+
+def _tune_or_ablate(args: argparse.Namespace, recipe: Recipe, train: list, dev: list, measuring: dict, aq_held: list, tmp: str) -> int:
+    """``--tune`` (a c1/c2 grid) or ``--ablate`` (each source's share): dev and AQMAR figures, two processes."""
+    from multiprocessing import get_context
+
+    if args.tune:
+        grid = [(c1, c2, recipe) for c1 in (0.02, 0.05, 0.1, 0.2) for c2 in (0.01, 0.05, 0.1)]
+    else:
+        grid = [(args.c1, args.c2, r) for _, r in ablations(recipe)]
+    jobs = []
+    for k, (c1, c2, r) in enumerate(grid):
+        data = assemble(r, train, measuring, args.ner_dir)
+        jobs.append((r, *data, str(Path(tmp) / f"m{k}.crfsuite"), c1, c2, args.max_iterations, args.folds, dev, aq_held))
+    names = [n for n, _ in ablations(recipe)] if args.ablate else [""] * len(jobs)
+    rows = ["| model | ANERcorp dev micro-F1 | PERS | ORG | LOC | AQMAR held-out micro-F1 |", "|---|---:|---:|---:|---:|---:|"]
+    print("\n".join(rows), flush=True)
+    with get_context("fork").Pool(2) as pool:
+        for name, (label, res, aq) in zip(names, pool.imap(_tune_one, jobs)):
+            rows.append(f"| {name or label} | {100 * res['micro']['f1']:.1f} | {100 * res['PERS']['f1']:.1f} | "
+                        f"{100 * res['ORG']['f1']:.1f} | {100 * res['LOC']['f1']:.1f} | {100 * aq['micro']['f1']:.1f} |")  # fmt: skip
+            print(rows[-1], flush=True)
+    if args.ablate and not args.eval_only:
+        sources = args.out.parent / "NER-SOURCES.md"
+        sources.write_text(SOURCES.format(rebuild=REBUILD, recipe=recipe.label(), table="\n".join(rows)), encoding="utf-8")
+        print(f"\nwritten: {sources}", file=sys.stderr)
+    return 0
+
+
+def _write_card(args: argparse.Namespace, recipe: Recipe, sents: list, figures: str, times: list) -> None:
+    """NER-MODEL.md beside the shipped files, and a line on the shipped model."""
+    n_tok = lambda ss: sum(len(t) for t, _ in ss)  # noqa: E731
+    note = NOTE.format(
+        rebuild=REBUILD, train_pct=round(100 * (1 - args.dev_fraction)), dev_pct=round(100 * args.dev_fraction),
+        n_sents=len(sents), n_tokens=n_tok(sents), c1=args.c1, c2=args.c2, iters=args.max_iterations,
+        groups=", ".join(recipe.groups), folds=args.folds, model=args.out.name, side=side_path(args.out).name,
+        recipe=f"`{recipe.label()}`", figures=figures.replace("(1 core, cold cache)", "(1 core, cold cache, when trained)"),
+        aqmar_use=_use("aqmar", recipe), wojood_use=_use("wojood", recipe), idrisi_use=_use("idrisi", recipe),
+    )
+    (args.out.parent / "NER-MODEL.md").write_text(note, encoding="utf-8")
+    from ..actors.tagger import Tagger
+
+    t0 = time.perf_counter()
+    Tagger.load(args.out)
+    ship_load = time.perf_counter() - t0
+    ship_size = args.out.stat().st_size + side_path(args.out).stat().st_size
+    print(
+        f"\nshipped: {args.out} + {side_path(args.out).name}: trained on all {len(sents)} ANERcorp sentences "
+        f"(train + dev) with the settings above ({times[1][0]:.0f} s wall, {times[1][1]:.0f} s CPU); "
+        f"{ship_size / 1e6:.2f} MB; loads in {1000 * ship_load:.0f} ms"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _arguments().parse_args(argv)
     recipe = Recipe(
         tuple(x for x in args.extra.split(",") if x), tuple(x for x in args.lists.split(",") if x), args.doc_block
     )
     if set(recipe.extra) - set(SETS) or set(recipe.lists) - {"names", "places", "sets"}:
         raise SystemExit(f"unknown --extra or --lists in {recipe.label()}")
-
     sents = load(args.conll)
     if not sents:
         raise SystemExit(f"{args.conll}: no sentences")
@@ -547,27 +602,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="sanad-ner-") as tmp:
         if args.tune or args.ablate:
-            if args.tune:
-                grid = [(c1, c2, recipe) for c1 in (0.02, 0.05, 0.1, 0.2) for c2 in (0.01, 0.05, 0.1)]
-            else:
-                grid = [(args.c1, args.c2, r) for _, r in ablations(recipe)]
-            jobs = []
-            for k, (c1, c2, r) in enumerate(grid):
-                data = assemble(r, train, measuring, args.ner_dir)
-                jobs.append((r, *data, str(Path(tmp) / f"m{k}.crfsuite"), c1, c2, args.max_iterations, args.folds, dev, aq_held))
-            names = [n for n, _ in ablations(recipe)] if args.ablate else [""] * len(jobs)
-            rows = ["| model | ANERcorp dev micro-F1 | PERS | ORG | LOC | AQMAR held-out micro-F1 |", "|---|---:|---:|---:|---:|---:|"]
-            print("\n".join(rows), flush=True)
-            with get_context("fork").Pool(2) as pool:
-                for name, (label, res, aq) in zip(names, pool.imap(_tune_one, jobs)):
-                    rows.append(f"| {name or label} | {100 * res['micro']['f1']:.1f} | {100 * res['PERS']['f1']:.1f} | "
-                                f"{100 * res['ORG']['f1']:.1f} | {100 * res['LOC']['f1']:.1f} | {100 * aq['micro']['f1']:.1f} |")  # fmt: skip
-                    print(rows[-1], flush=True)
-            if args.ablate and not args.eval_only:
-                sources = args.out.parent / "NER-SOURCES.md"
-                sources.write_text(SOURCES.format(rebuild=REBUILD, recipe=recipe.label(), table="\n".join(rows)), encoding="utf-8")
-                print(f"\nwritten: {sources}", file=sys.stderr)
-            return 0
+            return _tune_or_ablate(args, recipe, train, dev, measuring, aq_held, tmp)
 
         # The dev model and the shipped model train side by side (one process each).
         dev_model = Path(tmp) / "dev" / args.out.name
@@ -602,25 +637,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(ship_model, args.out)
         shutil.copyfile(side_path(ship_model), side_path(args.out))
-    note = NOTE.format(
-        rebuild=REBUILD, train_pct=round(100 * (1 - args.dev_fraction)), dev_pct=round(100 * args.dev_fraction),
-        n_sents=len(sents), n_tokens=n_tok(sents), c1=args.c1, c2=args.c2, iters=args.max_iterations,
-        groups=", ".join(recipe.groups), folds=args.folds, model=args.out.name, side=side_path(args.out).name,
-        recipe=f"`{recipe.label()}`", figures=figures.replace("(1 core, cold cache)", "(1 core, cold cache, when trained)"),
-        aqmar_use=_use("aqmar", recipe), wojood_use=_use("wojood", recipe), idrisi_use=_use("idrisi", recipe),
-    )
-    (args.out.parent / "NER-MODEL.md").write_text(note, encoding="utf-8")
-    from ..actors.tagger import Tagger
-
-    t0 = time.perf_counter()
-    Tagger.load(args.out)
-    ship_load = time.perf_counter() - t0
-    ship_size = args.out.stat().st_size + side_path(args.out).stat().st_size
-    print(
-        f"\nshipped: {args.out} + {side_path(args.out).name}: trained on all {len(sents)} ANERcorp sentences "
-        f"(train + dev) with the settings above ({times[1][0]:.0f} s wall, {times[1][1]:.0f} s CPU); "
-        f"{ship_size / 1e6:.2f} MB; loads in {1000 * ship_load:.0f} ms"
-    )
+    _write_card(args, recipe, sents, figures, times)
     return 0
 
 
