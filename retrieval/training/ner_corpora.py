@@ -29,6 +29,9 @@ from pathlib import Path
 
 from ..actors.conll import read_tagged_conll
 
+#: A sentence as two lists: its tokens and their BIO tags (what the trainer reads).
+TokensTags = tuple[list[str], list[str]]
+
 __all__ = [
     "AQMAR_HELD_OUT",
     "Labelled",
