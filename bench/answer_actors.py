@@ -40,7 +40,7 @@ def child(code: str, tagger: str) -> None:
 
     def normalize(text: str) -> str:
         return " ".join(normalize_token(w) for w in text.split())
-    from retrieval.corpus import read_articles
+    from retrieval.corpus_files import read_articles
     from retrieval.service import Sanad
 
     corpus = Path(code) / "retrieval" / "data" / "libya-news"

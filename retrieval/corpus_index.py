@@ -18,14 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .corpus import (
+from .corpus import Article, Problem, load_default_corpus
+from .corpus_files import (
     JSONL_SUFFIXES,
     TEXT_SUFFIXES,
-    Article,
-    Problem,
     corpus_files,
     load_corpus,
-    load_default_corpus,
     no_articles_error,
     read_articles,
 )
@@ -70,7 +68,7 @@ def _count_lines(path: Path) -> int:
 def count_articles(paths: Iterable[str | Path]) -> int | None:
     """A quick upper bound of the articles under ``paths`` (lines of JSONL, ``.txt`` files), for ETAs.
 
-    Counts the files :func:`~retrieval.corpus.corpus_files` gives, so dotfiles and other files
+    Counts the files :func:`~retrieval.corpus_files.corpus_files` gives, so dotfiles and other files
     are left out as the indexing leaves them out. Reads compressed files once at full speed (a
     fraction of the indexing time); ``None`` when a path cannot be read (indexing says why).
     """

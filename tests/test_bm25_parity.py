@@ -24,7 +24,7 @@ import pytest
 from rank_bm25 import BM25Okapi
 
 from retrieval.bm25 import lucene_idf, top_k
-from retrieval.corpus import iter_articles
+from retrieval.corpus_files import iter_articles
 from retrieval.index import BM25Params, Index, Postings, _passage_text
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.corpus import load_corpus, load_default_corpus
+from retrieval.corpus import load_default_corpus
+from retrieval.corpus_files import load_corpus
 from retrieval.corpus_index import build_index, count_articles, open_index
 from retrieval.errors import CorpusError, IndexLoadError
 from retrieval.evaluation import holdout_sample

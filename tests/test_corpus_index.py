@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import exit_code
-from retrieval.corpus import load_corpus
+from retrieval.corpus_files import load_corpus
 from retrieval.errors import CorpusError, IndexLoadError
 from retrieval.index import FORMAT_VERSION, Index
 

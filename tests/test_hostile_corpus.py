@@ -21,8 +21,9 @@ from pathlib import Path
 import pytest
 
 from bot.errors import exit_code
-from retrieval import corpus
-from retrieval.corpus import MAX_LINE_BYTES, load_corpus, load_default_corpus
+from retrieval import corpus, corpus_files
+from retrieval.corpus import load_default_corpus
+from retrieval.corpus_files import MAX_LINE_BYTES, load_corpus
 from retrieval.errors import IndexLoadError
 from retrieval.index import Index
 from retrieval.index.lock import index_writer, lock_path
@@ -122,7 +123,7 @@ def test_a_fifo_is_never_opened_so_indexing_never_hangs(tmp_path: Path) -> None:
 
 def test_a_named_device_is_not_read() -> None:
     problems: list[corpus.Problem] = []
-    assert corpus.corpus_files(Path("/dev/zero"), problems) == []  # /dev/zero would be read forever
+    assert corpus_files.corpus_files(Path("/dev/zero"), problems) == []  # /dev/zero would be read forever
     assert [p.reason for p in problems] == ["device not read"]
 
 
@@ -137,13 +138,13 @@ def test_a_file_swapped_for_a_link_after_the_walk_is_refused(tmp_path: Path) -> 
     (c / "a.txt").write_text(_texts()[0], encoding="utf-8")
     (c / "sub" / "b.txt").write_text(_texts()[1], encoding="utf-8")
     problems: list[corpus.Problem] = []
-    files = corpus._corpus_files(c, problems)
+    files = corpus_files._corpus_files(c, problems)
     assert [f.path.name for f in files] == ["a.txt", "b.txt"] and not problems
     (c / "a.txt").unlink()
     (c / "a.txt").symlink_to(secret / "b.txt")
     (c / "sub").rename(tmp_path / "old-sub")
     (c / "sub").symlink_to(secret)
-    articles = [a for f in files for a in corpus._read_txt(f, problems)]
+    articles = [a for f in files for a in corpus_files._read_txt(f, problems)]
     assert articles == []
     assert [(Path(p.path).name, p.reason) for p in problems] == [
         ("a.txt", "symbolic link not followed"),

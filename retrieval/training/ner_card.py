@@ -16,7 +16,10 @@ __all__ = ["NOTE", "SOURCES", "table", "use"]
 
 def table(res: dict[str, dict[str, float]], extra: Sequence[tuple[str, str]]) -> str:
     """The markdown table ``main`` prints."""
-    lines = ["| type | precision | recall | F1 | gold spans | predicted |", "|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| type | precision | recall | F1 | gold spans | predicted |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for t in ("PERS", "ORG", "LOC", "MISC", "micro"):
         r = res[t]
         name = "**micro (PERS+ORG+LOC)**" if t == "micro" else t
@@ -93,5 +96,7 @@ def use(name: str, recipe: Recipe) -> str:
     if name in recipe.extra:
         return f"training sentences (register `{DOMAINS[name]}`, domain copies of their features)"
     if "sets" in recipe.lists:
-        return "`lists`: its entity words, typed and counted" + (" (locations only)" if name == "idrisi" else "")
+        return "`lists`: its entity words, typed and counted" + (
+            " (locations only)" if name == "idrisi" else ""
+        )
     return "not used"

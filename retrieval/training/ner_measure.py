@@ -16,7 +16,9 @@ from .ner_corpora import TokensTags as Sentence
 __all__ = ["evaluate", "measure", "pin_one_core"]
 
 
-def evaluate(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> dict[str, dict[str, float]]:
+def evaluate(
+    gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]
+) -> dict[str, dict[str, float]]:
     """Exact-span precision, recall and F1 per type, plus ``micro`` over PERS+ORG+LOC."""
     tp: Counter[str] = Counter()
     n_gold: Counter[str] = Counter()
@@ -38,11 +40,17 @@ def evaluate(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> di
 
     out = {t: prf(tp[t], n_pred[t], n_gold[t]) for t in ("PERS", "ORG", "LOC", "MISC")}
     main3 = ("PERS", "ORG", "LOC")
-    out["micro"] = prf(sum(tp[t] for t in main3), sum(n_pred[t] for t in main3), sum(n_gold[t] for t in main3))
+    out["micro"] = prf(
+        sum(tp[t] for t in main3),
+        sum(n_pred[t] for t in main3),
+        sum(n_gold[t] for t in main3),
+    )
     return out
 
 
-def _speed(model_path: Path, sents: Sequence[list[str]]) -> tuple[float, float, float, list[list[str]]]:
+def _speed(
+    model_path: Path, sents: Sequence[list[str]]
+) -> tuple[float, float, float, list[list[str]]]:
     """``(load s, tokens per CPU-second, tokens per wall-second, predictions)`` of a fresh tagger.
 
     Tagging is single-threaded; CPU time is what one core spends, wall time also counts
@@ -55,7 +63,9 @@ def _speed(model_path: Path, sents: Sequence[list[str]]) -> tuple[float, float, 
     load_s = time.perf_counter() - t0
     n = sum(len(s) for s in sents)
     t0, c0 = time.perf_counter(), time.process_time()
-    pred = list(tagger.tag_sentences(sents))  # in batches, as articles are tagged (the NumPy decoder)
+    pred = list(
+        tagger.tag_sentences(sents)
+    )  # in batches, as articles are tagged (the NumPy decoder)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     return load_s, n / max(cpu, 1e-9), n / max(wall, 1e-9), pred
 
@@ -67,7 +77,9 @@ def pin_one_core() -> None:
         pass
 
 
-def measure(model: Path, dev: Sequence[Sentence], aqmar: Sequence[Sentence]) -> tuple[dict, dict, float, float, float]:
+def measure(
+    model: Path, dev: Sequence[Sentence], aqmar: Sequence[Sentence]
+) -> tuple[dict, dict, float, float, float]:
     """``(ANERcorp dev figures, AQMAR held-out figures, load s, tokens per CPU-second, wall)``."""
     load_s, tok_cpu, tok_wall, pred = _speed(model, [t for t, _ in dev])
     res = evaluate([g for _, g in dev], pred)

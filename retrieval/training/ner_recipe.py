@@ -14,7 +14,16 @@ from ..actors.features import FEATURE_GROUPS, Lists
 from .ner_corpora import Labelled
 from .ner_corpora import TokensTags as Sentence
 
-__all__ = ["DOMAINS", "NEWS", "RECIPE", "SETS", "Recipe", "ablations", "assemble", "labelled_sets"]
+__all__ = [
+    "DOMAINS",
+    "NEWS",
+    "RECIPE",
+    "SETS",
+    "Recipe",
+    "ablations",
+    "assemble",
+    "labelled_sets",
+]
 
 
 #: The register Sanad tags; sentences of other registers train extra, domain-marked copies of
@@ -40,9 +49,12 @@ class Recipe:
     @property
     def groups(self) -> list[str]:
         base = [g for g in FEATURE_GROUPS if g not in ("names", "lists", "document")]
-        return base + (["names"] if "names" in self.lists else []) + (
-            ["lists"] if {"places", "sets"} & set(self.lists) else []
-        ) + (["document"] if self.doc_block else [])
+        return (
+            base
+            + (["names"] if "names" in self.lists else [])
+            + (["lists"] if {"places", "sets"} & set(self.lists) else [])
+            + (["document"] if self.doc_block else [])
+        )
 
     def label(self) -> str:
         return f"extra={'+'.join(self.extra) or '-'} lists={'+'.join(self.lists) or '-'} doc={self.doc_block}"
@@ -86,7 +98,10 @@ def labelled_sets(ner_dir: Path, measuring: bool) -> dict[str, Labelled]:
 
 
 def assemble(
-    recipe: Recipe, anercorp: Sequence[Sentence], others: dict[str, Labelled], ner_dir: Path
+    recipe: Recipe,
+    anercorp: Sequence[Sentence],
+    others: dict[str, Labelled],
+    ner_dir: Path,
 ) -> tuple[list[Sentence], list[str], Lists]:
     """``(sentences, domains, lists)`` a model of ``recipe`` trains on. A set that does not label
     people and organisations (IDRISI) lends only its entity words to the lists: its ``O`` is no
@@ -99,16 +114,26 @@ def assemble(
         sents += pairs
         domains += [DOMAINS[name]] * len(pairs)
     unused = (
-        [(others[k].pairs(), not {"PERS", "ORG"} <= others[k].labels) for k in sorted(others) if k not in recipe.extra]
+        [
+            (others[k].pairs(), not {"PERS", "ORG"} <= others[k].labels)
+            for k in sorted(others)
+            if k not in recipe.extra
+        ]
         if "sets" in recipe.lists
         else []
     )
-    names = ner_dir / "person-names" / "wd_arabic.normalized.aligned.tokens" if "names" in recipe.lists else None
+    names = (
+        ner_dir / "person-names" / "wd_arabic.normalized.aligned.tokens"
+        if "names" in recipe.lists
+        else None
+    )
     try:
         return sents, domains, build_lists(names, "places" in recipe.lists, unused)
     except OSError as e:
-        raise SystemExit(f"cannot read the person-name list {names}: {e}. Point --ner-dir at it, or leave "
-                         "names out of --lists") from e
+        raise SystemExit(
+            f"cannot read the person-name list {names}: {e}. Point --ner-dir at it, or leave "
+            "names out of --lists"
+        ) from e
 
 
 #: The recipes ``--ablate`` compares with the shipped one: each list and the document features
@@ -116,13 +141,28 @@ def assemble(
 def ablations(recipe: Recipe) -> list[tuple[str, Recipe]]:
     out = [("shipped", recipe)]
     for lst in recipe.lists:
-        out.append((f"without {lst}", replace(recipe, lists=tuple(x for x in recipe.lists if x != lst))))
+        out.append(
+            (
+                f"without {lst}",
+                replace(recipe, lists=tuple(x for x in recipe.lists if x != lst)),
+            )
+        )
     if recipe.doc_block:
         out.append(("without document features", replace(recipe, doc_block=0)))
     for name in SETS:
         if name in recipe.extra:
-            out.append((f"without training on {name}", replace(recipe, extra=tuple(x for x in recipe.extra if x != name))))
+            out.append(
+                (
+                    f"without training on {name}",
+                    replace(recipe, extra=tuple(x for x in recipe.extra if x != name)),
+                )
+            )
         else:
-            out.append((f"also training on {name}", replace(recipe, extra=(*recipe.extra, name))))
+            out.append(
+                (
+                    f"also training on {name}",
+                    replace(recipe, extra=(*recipe.extra, name)),
+                )
+            )
     out.append(("ANERcorp alone, no lists, no document features", Recipe((), (), 0)))
     return out
