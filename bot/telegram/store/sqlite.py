@@ -53,29 +53,15 @@ from .base import (
     refill,
 )
 
+from .sqlite_file import (
+    BUSY, CHAT_INDEX, ERROR, LOCKED, MIGRATE_1, SCHEMA, SCHEMA_VERSION, TRANSIENT, code, damaged, reason,
+)  # fmt: skip
+
 __all__ = ["SQLiteStore"]
 
 log = logging.getLogger("bot.telegram.state")
 T = TypeVar("T")
 
-SCHEMA_VERSION = 2  # 2: views carry their chat (per-chat caps)
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS views (id TEXT PRIMARY KEY, data TEXT NOT NULL, at REAL NOT NULL, chat INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX IF NOT EXISTS views_at ON views (at);
-CREATE TABLE IF NOT EXISTS contexts (chat INTEGER PRIMARY KEY, data TEXT NOT NULL, expires REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS buckets (user INTEGER PRIMARY KEY, tokens REAL NOT NULL, at REAL NOT NULL, notified INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS updates (id TEXT PRIMARY KEY, at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS records (key TEXT PRIMARY KEY, data TEXT NOT NULL, expires REAL);
-INSERT OR IGNORE INTO meta VALUES ('schema', 2), ('next_id', 0);
-"""
-#: Schema 1 to 2: views get their chat column (from the stored JSON; 0 where it has none).
-_MIGRATE_1 = """
-ALTER TABLE views ADD COLUMN chat INTEGER NOT NULL DEFAULT 0;
-UPDATE views SET chat = coalesce(json_extract(data, '$.chat'), 0) WHERE json_valid(data);
-UPDATE meta SET value = 2 WHERE key = 'schema';
-"""
-_CHAT_INDEX = "CREATE INDEX IF NOT EXISTS views_chat ON views (chat, at)"
 #: Expired rows are swept (and the views cut to ``view_capacity``) every this many writes.
 SWEEP_EVERY = 200
 #: How long a write waits for another process's lock (SQLite's busy timeout) ...
@@ -86,37 +72,6 @@ BUSY_TIMEOUT_DOWN_S = 0.05
 CALL_TIMEOUT_S = 5.0
 #: A view's last use is refreshed on reading it only when older than this (a write per press saved).
 TOUCH_AFTER_S = 60.0
-#: SQLite's primary result codes this store tells apart.
-_ERROR, _BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _NOTADB = 1, 5, 6, 8, 10, 11, 13, 26
-#: Errors that may pass (the bot starts without its state and opens the file when it can).
-_TRANSIENT = (_BUSY, _LOCKED, _FULL, _IOERR)
-_HINTS = {
-    _BUSY: "another process holds the state file's write lock (an sqlite3 shell? a second bot on the same file?)",
-    _LOCKED: "another connection holds the state file's lock",
-    _FULL: "free space on the state file's disk",
-    _READONLY: "make the state file and its directory writable",
-    _IOERR: "check the disk the state file is on",
-}
-
-
-def _code(e: sqlite3.Error) -> int:
-    """The primary SQLite result code of ``e`` (0 if it has none)."""
-    return (getattr(e, "sqlite_errorcode", 0) or 0) & 0xFF
-
-
-def _reason(e: sqlite3.Error) -> str:
-    """``e`` as SQLite says it, its code's name and what to do, e.g. ``database or disk is full
-    (SQLITE_FULL): free space on the state file's disk``."""
-    name = getattr(e, "sqlite_errorname", None)
-    hint = _HINTS.get(_code(e))
-    return f"{e}" + (f" ({name})" if name else "") + (f": {hint}" if hint else "")
-
-
-def _damaged(e: sqlite3.Error) -> bool:
-    """Whether ``e`` says the file is no (sound) SQLite database."""
-    return _code(e) in (_CORRUPT, _NOTADB) or "malformed" in str(e) or "not a database" in str(e)
-
-
 class SQLiteStore(StateStore):
     """The state in one SQLite file, used from one thread of its own (see the module docstring)."""
 
@@ -161,10 +116,10 @@ class SQLiteStore(StateStore):
             self._connect(check=True)
         except sqlite3.Error as e:
             self._close_db()
-            if _code(e) in _TRANSIENT:
-                log.warning("bot state file %s cannot be opened now: %s; trying again on each use", self.path, _reason(e))
+            if code(e) in TRANSIENT:
+                log.warning("bot state file %s cannot be opened now: %s; trying again on each use", self.path, reason(e))
                 return
-            if not _damaged(e):
+            if not damaged(e):
                 raise self._config_error(e) from None
             self._move_aside(e)
             try:
@@ -186,9 +141,9 @@ class SQLiteStore(StateStore):
         if "views" in tables and "chat" not in {r[1] for r in db.execute("PRAGMA table_info(views)")}:
             row = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone() if "meta" in tables else None
             if row is not None and row[0] == 1:
-                db.executescript("BEGIN IMMEDIATE;" + _MIGRATE_1 + "COMMIT;")
-        db.executescript(_SCHEMA)
-        db.execute(_CHAT_INDEX)
+                db.executescript("BEGIN IMMEDIATE;" + MIGRATE_1 + "COMMIT;")
+        db.executescript(SCHEMA)
+        db.execute(CHAT_INDEX)
         row = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
         if row is None or row[0] != SCHEMA_VERSION:
             self._close_db()
@@ -200,11 +155,11 @@ class SQLiteStore(StateStore):
 
     def _config_error(self, e: BaseException) -> ConfigError:
         """The one-line error for a file that cannot be used at all: its cause and the right fix."""
-        if isinstance(e, sqlite3.Error) and _code(e) == _ERROR and not self.path.is_dir():
+        if isinstance(e, sqlite3.Error) and code(e) == ERROR and not self.path.is_dir():
             what = f"is not Sanad's bot state ({e})"
             fix = "point SANAD_STATE_URL at a file of its own, or move this one away: the bot starts with empty state"
         else:
-            what = f"cannot be opened: {_reason(e) if isinstance(e, sqlite3.Error) else e}"
+            what = f"cannot be opened: {reason(e) if isinstance(e, sqlite3.Error) else e}"
             fix = ("make its directory writable, e.g. mount the state volume at /data/state in a container, or set "
                    "SANAD_STATE_URL=memory:// to keep no state")  # fmt: skip
         return ConfigError(f"SANAD_STATE_URL: the SQLite state file {self.path} {what} ({fix})")
@@ -252,16 +207,16 @@ class SQLiteStore(StateStore):
             self._db.execute(f"PRAGMA busy_timeout={int(busy * 1000)}")  # type: ignore[union-attr]
             return fn(*args)
         except sqlite3.Error as e:
-            if _code(e) in (_BUSY, _LOCKED):
+            if code(e) in (BUSY, LOCKED):
                 self._locked = True
-            elif _damaged(e):
+            elif damaged(e):
                 self._close_db()
                 try:
                     self._move_aside(e)
                     self._open_again()
                 except (ConfigError, StateUnavailable, sqlite3.Error, OSError) as again:
                     log.error("bot state file %s: %s", self.path, again)
-            raise StateUnavailable(self.describe(), _reason(e)) from None
+            raise StateUnavailable(self.describe(), reason(e)) from None
         except ConfigError as e:
             raise StateUnavailable(self.describe(), str(e)) from None
         finally:
