@@ -30,8 +30,9 @@ import numpy as np
 
 from ..charsets import ARABIC_ONLY_RE
 from ..errors import ModelLoadError
-from .features import _TRIGGERS, is_modifier, normalize, shape, stem, trigger_flags
 from .spans import clitic_analyses
+from .word_features import TRIGGERS as _TRIGGERS
+from .word_features import is_modifier, normalize, shape, stem, trigger_flags
 
 __all__ = ["DEFAULT_WEIGHTS", "FORMAT", "Encoder", "NeuralTagger", "read_side", "share_cores", "viterbi"]
 
