@@ -38,7 +38,7 @@ from retrieval.answer import answer  # noqa: E402
 from retrieval.corpus import load_default_corpus, make_article  # noqa: E402
 from retrieval.evaluation import answer_words, span_scores  # noqa: E402
 from retrieval.index import Index  # noqa: E402
-from retrieval.spans import load_span_model  # noqa: E402
+from retrieval.span_model import load_span_model  # noqa: E402
 from retrieval.training.splits import arcd_part, belebele_part, jsonl  # noqa: E402
 
 SHARED = REPO.parent / "shared"

@@ -56,7 +56,7 @@ from .questions import (
     QuestionTime,
 )
 from .results import Answer, Quote, Result
-from .spans import SpanModel, load_span_model
+from .span_model import SpanModel, load_span_model
 from .stories import NO_DAY
 
 __all__ = [

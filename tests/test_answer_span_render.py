@@ -129,7 +129,7 @@ def test_json_answer_field(met: Answer) -> None:
 
 
 def test_json_answer_from_the_span_model_is_consistent(default_index: Index) -> None:
-    from retrieval.spans import load_span_model
+    from retrieval.span_model import load_span_model
 
     every = replace(load_span_model(), threshold=0.0)
     ans = answer("من هو المبعوث الدولي الخاص إلى ليبيا؟", default_index, span_model=every)

@@ -16,7 +16,8 @@ from retrieval.followup import asks_about_event, drop_shown, follow_up_query
 from retrieval.normalize import normalize_token, tokenize
 from retrieval.questions import question_word, span_type
 from retrieval.service import Sanad
-from retrieval.spans import FoundSpan, candidates, load_span_model, sentence_of
+from retrieval.span_model import load_span_model
+from retrieval.spans import FoundSpan, candidates, sentence_of
 
 KOBLER = "قال المبعوث الدولي الخاص إلى ليبيا مارتن كوبلر إنه التقى اللواء المتقاعد خليفة حفتر خلال زيارته للقاهرة."
 EVERY = replace(load_span_model(), threshold=0.0)
@@ -165,7 +166,7 @@ def test_one_pass_scores_equal_the_features_training_reads(default_index) -> Non
     """SpanModel.scored sums weights by groups kept between questions; the sums must be those of
     span_features, which retrieval/training/spans.py fits (else the shipped weights mean something else)."""
     from retrieval.answer import analyse_question, span_sentences
-    from retrieval.spans import span_features
+    from retrieval.span_model import span_features
 
     model = load_span_model()
     checked = 0

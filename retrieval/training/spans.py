@@ -44,13 +44,13 @@ from retrieval.corpus import make_article  # noqa: E402
 from retrieval.evaluation import span_scores  # noqa: E402
 from retrieval.index import Index  # noqa: E402
 from retrieval.matching import span_sentences  # noqa: E402
-from retrieval.spans import (  # noqa: E402
+from retrieval.span_model import (  # noqa: E402
     SPAN_MODEL_VERSION,
     SpanModel,
-    SpanSentence,
     calibration_inputs,
     span_features,
 )
+from retrieval.spans import SpanSentence  # noqa: E402
 
 from .splits import arcd_part, belebele_part, jsonl  # noqa: E402
 
