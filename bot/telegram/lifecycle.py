@@ -105,44 +105,49 @@ def build_application(settings: Settings, index: Index, **bot_options: Any) -> t
 async def running(app: Application, settings: Settings) -> AsyncIterator[Application]:
     """Start ``app`` (polling, or webhook when ``SANAD_TELEGRAM_WEBHOOK_URL`` is set); stop it on exit.
 
-    Start-up errors become one-line :class:`ConfigError`: a rejected token, an unreachable API,
-    webhook mode without its dependency. The token is never part of a message.
+    PTB's own lifecycle: ``async with app`` initializes it and shuts it down; its ``post_init``,
+    ``post_stop`` and ``post_shutdown`` hooks run where ``Application.run_polling`` runs them (PTB
+    calls them only from its ``run_*`` methods, which own the event loop; the bot shares its loop
+    with the heartbeat, the index watcher and the news loop). Start-up errors become one-line
+    :class:`ConfigError`: a rejected token, an unreachable API, webhook mode without its
+    dependency. The token is never part of a message.
     """
     host = api_host(settings)
+    stack = contextlib.AsyncExitStack()
     try:
-        await app.initialize()
+        await stack.enter_async_context(app)
     except InvalidToken:
         raise ConfigError(
             f"SANAD_TELEGRAM_TOKEN was rejected by the Bot API at {host}: check the token @BotFather gave you"
         ) from None
-    except (TimedOut, NetworkError) as e:
+    except (TimedOut, NetworkError):
         raise ConfigError(
-            f"cannot reach the Bot API at {host} ({type(e).__name__}): check SANAD_TELEGRAM_BASE_URL and the network"
+            f"cannot reach the Bot API at {host} ({type(sys.exc_info()[1]).__name__}): check SANAD_TELEGRAM_BASE_URL and the network"
         ) from None
-    receiver = None
     try:
-        if app.post_init:
-            await app.post_init(app)
-        if settings.telegram_webhook_url:
-            receiver = await _start_webhook(app, settings)
-            _RECEIVERS[id(app)] = receiver
-        else:
-            await app.updater.start_polling(
-                timeout=timedelta(seconds=settings.telegram_poll_timeout),
-                allowed_updates=list(ALLOWED_UPDATES),
-                bootstrap_retries=3,
-            )
-            log.info("polling mode: long polls of %g s", settings.telegram_poll_timeout)
-        await app.start()
-    except BaseException:
-        await _stop_receiver(app, receiver)
-        await _stop(app)
-        raise
-    try:
-        yield app
+        async with stack:  # PTB's shutdown on the way out
+            receiver = None
+            try:
+                if app.post_init:
+                    await app.post_init(app)
+                if settings.telegram_webhook_url:
+                    receiver = await _start_webhook(app, settings)
+                    _RECEIVERS[id(app)] = receiver
+                else:
+                    await app.updater.start_polling(
+                        timeout=timedelta(seconds=settings.telegram_poll_timeout),
+                        allowed_updates=list(ALLOWED_UPDATES),
+                        bootstrap_retries=3,
+                    )
+                    log.info("polling mode: long polls of %g s", settings.telegram_poll_timeout)
+                await app.start()
+                yield app
+            finally:
+                await _stop_receiver(app, receiver)
+                await _stop(app)
     finally:
-        await _stop_receiver(app, receiver)
-        await _stop(app)
+        if app.post_shutdown:
+            await app.post_shutdown(app)
 
 
 def receiver_of(app: Application) -> Any:
@@ -227,6 +232,8 @@ async def _stop_receiver(app: Application, receiver: Any) -> None:
 
 
 async def _stop(app: Application) -> None:
+    """Stop receiving and handling (the updater, then the application, then its ``post_stop``);
+    shutting down is ``async with app``'s."""
     with contextlib.suppress(Exception):
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
@@ -235,10 +242,6 @@ async def _stop(app: Application) -> None:
             await app.stop()
             if app.post_stop:
                 await app.post_stop(app)
-    with contextlib.suppress(Exception):
-        await app.shutdown()
-    if app.post_shutdown:
-        await app.post_shutdown(app)
 
 
 async def serve(settings: Settings, index: Index, stop: asyncio.Event, store: StateStore | None = None) -> None:
