@@ -251,10 +251,11 @@ def cmd_follow(args: argparse.Namespace) -> int:
 
     from retrieval import InputError
 
-    from .follow import Fetcher, follow_once, parse_every
+    from .follow import Fetcher, follow_once
+    from .settings import parse_every
 
     settings = _settings(args)
-    feeds = list(args.feeds) or [f.strip() for f in settings.feeds.split(",") if f.strip()]
+    feeds = list(args.feeds) or settings.feed_urls
     if not feeds:
         raise InputError("no feed to follow: name feed URLs, or set SANAD_FEEDS (comma-separated)")
     bad = [f for f in feeds if not f.startswith(("http://", "https://"))]

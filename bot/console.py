@@ -13,7 +13,17 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from retrieval import ActorSentence, Answer, Context, Follow, Index, Sanad, SanadError
+from retrieval import (
+    ActorSentence,
+    Answer,
+    Context,
+    Follow,
+    Index,
+    Sanad,
+    SanadError,
+    added_since,
+    follow_kind,
+)
 from retrieval import match_alerts as match
 
 from .settings import Settings, options
@@ -160,7 +170,7 @@ class _Session:
             self.follows = [f for f in self.follows if f.text != text]
             console.print(Text("Stopped following " + text if len(self.follows) < before else f"Not following {text!r}.", style="dim"))
             return
-        kind = "actor" if len(text.split()) <= 4 and self.sanad.actor(text) is not None else "subject"
+        kind = follow_kind(self.sanad, text)
         if any(f.text == text for f in self.follows):
             console.print(Text(f"Already following {text}.", style="dim"))
             return
@@ -202,14 +212,14 @@ class News:
     reports for the session's follows (:func:`retrieval.alerts.match`)."""
 
     def __init__(self, session: _Session, settings: Settings, tick: float = 30.0) -> None:
-        from .follow import Fetcher, parse_every
+        from .follow import Fetcher
         from .telegram.reload import signature
 
         self.session = session
         self.settings = settings
         self.directory = Path(settings.index or "")
-        self.feeds = [f.strip() for f in settings.feeds.split(",") if f.strip()]
-        self.every = parse_every(settings.feed_every)
+        self.feeds = settings.feed_urls
+        self.every = settings.feed_seconds
         self.tick = min(tick, self.every)
         self.fetcher = Fetcher(allow_private=settings.feeds_allow_private) if self.feeds else None
         self.seen = signature(self.directory)
@@ -232,10 +242,8 @@ class News:
         old = session.sanad
         index = Index.load(self.directory)
         session.sanad = Sanad(index, old.options)
-        ids, before = index.articles.ids, old.index.articles.ids
-        known = len(before)
-        grown = len(ids) > known and (known == 0 or ids[known - 1] == before[known - 1])  # added to, not rebuilt
-        new = list(ids[known:]) if grown else []
+        before = old.index.articles.ids
+        new = added_since(index.articles.ids, len(before), before[-1] if len(before) else None) or []  # None: rebuilt
         alerts = match(session.sanad, new, list(session.follows))
         for alert in alerts:
             what = "naming" if alert.follow.kind == "actor" else "about"

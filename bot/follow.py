@@ -28,7 +28,7 @@ from pathlib import Path
 from retrieval import Article, FeedError
 
 __all__ = [
-    "FAILING_AFTER", "FeedReport", "FeedState", "Fetcher", "FollowRead", "feed_lines", "follow_once", "parse_every",
+    "FAILING_AFTER", "FeedReport", "FeedState", "Fetcher", "FollowRead", "feed_lines", "follow_once",
     "state_path",
 ]
 
@@ -327,14 +327,3 @@ def follow_once(feeds: Sequence[str], index_dir: str | Path, fetcher: Fetcher, t
         seconds = time.perf_counter() - t0
     save_state(index_dir, states, list(texts))
     return FollowRead(reports, len(articles), seconds, total, tuple(a.id for a in articles))
-
-
-def parse_every(text: str) -> float:
-    """Seconds of ``90s``, ``10m``, ``1h`` (a bare number is minutes); ``ValueError`` otherwise."""
-    text = text.strip().lower()
-    units = {"s": 1, "m": 60, "h": 3600}
-    value, unit = (text[:-1], text[-1]) if text and text[-1] in units else (text, "m")
-    seconds = float(value) * units[unit]
-    if seconds <= 0:
-        raise ValueError(text)
-    return seconds

@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from retrieval import ActorsBackend, ConfigError, Options
 
-__all__ = ["Settings", "load_settings", "options"]
+__all__ = ["Settings", "load_settings", "options", "parse_every"]
 
 
 class Settings(BaseSettings):
@@ -135,11 +135,19 @@ class Settings(BaseSettings):
             return [value]
         return value
 
+    @property
+    def feed_urls(self) -> list[str]:
+        """``SANAD_FEEDS`` as a list of URLs."""
+        return [f.strip() for f in self.feeds.split(",") if f.strip()]
+
+    @property
+    def feed_seconds(self) -> float:
+        """``SANAD_FEED_EVERY`` in seconds (checked when the settings load)."""
+        return parse_every(self.feed_every)
+
     @field_validator("feed_every")
     @classmethod
     def _feed_every(cls, value: str) -> str:
-        from .follow import parse_every
-
         try:
             parse_every(value)
         except (ValueError, KeyError):
@@ -172,6 +180,17 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+
+def parse_every(text: str) -> float:
+    """Seconds of ``90s``, ``10m``, ``1h`` (a bare number is minutes); ``ValueError`` otherwise."""
+    text = text.strip().lower()
+    units = {"s": 1, "m": 60, "h": 3600}
+    value, unit = (text[:-1], text[-1]) if text and text[-1] in units else (text, "m")
+    seconds = float(value) * units[unit]
+    if seconds <= 0:
+        raise ValueError(text)
+    return seconds
 
 
 def load_settings(**overrides: object) -> Settings:

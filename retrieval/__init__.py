@@ -40,7 +40,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "parse_date": ("dates", "parse_date"),
     **{n: ("timeline", n) for n in ("Timeline", "sparkline")},
     **{n: ("feeds", n) for n in ("article_id", "extract_text", "item_article", "parse_feed", "text_key")},
-    **{n: ("alerts", n) for n in ("Alert", "Follow", "alert_result")},
+    **{n: ("alerts", n) for n in ("Alert", "Follow", "added_since", "alert_result", "follow_kind")},
     "match_alerts": ("alerts", "match"),
     # evaluation
     "Report": ("evaluation", "Report"),

@@ -22,9 +22,11 @@ from .results import Quote, Result
 if TYPE_CHECKING:
     from .service import Sanad
 
-__all__ = ["Alert", "Follow", "alert_result", "match"]
+__all__ = ["ACTOR_WORDS", "Alert", "Follow", "added_since", "alert_result", "follow_kind", "match"]
 
 FollowKind = Literal["actor", "subject"]
+#: A follow is an actor's when its words (at most this many) name an actor the actor index knows.
+ACTOR_WORDS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,25 @@ class Alert:
     @property
     def also(self) -> tuple[str, ...]:
         return tuple(m.id for m in self.result.also_reported_in)
+
+
+def follow_kind(service: Sanad, text: str) -> FollowKind:
+    """``actor`` when ``text`` (at most :data:`ACTOR_WORDS` words) names an actor of the index, as
+    ``sanad actors NAME`` finds it; ``subject`` otherwise (matched as a question)."""
+    if len(text.split()) > ACTOR_WORDS:
+        return "subject"
+    try:
+        return "actor" if service.actor(text) is not None else "subject"
+    except InputError:  # too short or too long to be a name
+        return "subject"
+
+
+def added_since(ids: Sequence[str], count: int, last: str | None) -> list[str] | None:
+    """The ids appended to an index since it held ``count`` articles, the last ``last``; None when
+    it was rebuilt instead (fewer articles, or another one at that place)."""
+    if count > len(ids) or (count and ids[count - 1] != last):
+        return None
+    return list(ids[count:])
 
 
 Hit = tuple[str, Quote, float]  # article id, the sentence quoted, the probability it answers

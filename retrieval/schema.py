@@ -117,7 +117,7 @@ def answer_to_dict(ans: Answer, *, complete: bool = False) -> dict[str, Any]:
 
 
 def _result_from(x: Mapping[str, Any], articles: Mapping[str, Article]) -> Result:
-    article = articles.get(x["article_id"]) if x["article_id"] in articles else None
+    article = articles.get(x["article_id"])
     if article is None:
         raise SchemaError(f"article {x['article_id']!r} is not in the index")
     quotes = tuple(

@@ -55,3 +55,14 @@ def test_an_actors_sentences_can_be_read_for_some_articles_only(default_articles
     assert some and {s.article_id for s in some} == {every[-1].article_id}
     assert [s for s in every if s.article_id == every[-1].article_id] == some
     assert service.actors.sentences(entry, articles=["no-such-article"]) == []
+
+
+def test_what_was_added_since_and_what_a_follow_is(default_index) -> None:
+    from retrieval.alerts import added_since, follow_kind
+
+    ids = ["a", "b", "c", "d"]
+    assert added_since(ids, 2, "b") == ["c", "d"] and added_since(ids, 4, "d") == [] and added_since(ids, 0, None) == ids
+    assert added_since(ids, 2, "x") is None and added_since(ids, 5, "e") is None  # rebuilt: nothing is "new"
+    service = Sanad(default_index)
+    assert follow_kind(service, "حفتر") == "actor" and follow_kind(service, "ح") == "subject"
+    assert follow_kind(service, "من سيطر على ميناء الزويتينة") == "subject"

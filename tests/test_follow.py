@@ -25,9 +25,9 @@ from bot.follow import (
     feed_lines,
     follow_once,
     load_state,
-    parse_every,
     state_path,
 )
+from bot.settings import parse_every
 from retrieval.errors import FeedError
 from retrieval.feeds import article_id, extract_text, normalize_url, parse_feed
 from retrieval.index import Index

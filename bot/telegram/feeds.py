@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from .handlers import SanadBot
     from .reload import IndexWatcher
 
+from retrieval import added_since
+
 __all__ = ["LEASE_S", "TICK_S", "NewsLoop", "feeds_text"]
 
 log = logging.getLogger("bot.telegram")
@@ -52,13 +54,13 @@ class NewsLoop:
     """Feeds in, alerts out, on the replica holding the lease (see the module docstring)."""
 
     def __init__(self, bot: SanadBot, settings: Settings, watcher: IndexWatcher | None) -> None:
-        from ..follow import Fetcher, parse_every
+        from ..follow import Fetcher
 
         self.bot = bot
         self.settings = settings
         self.watcher = watcher
-        self.feeds = [f.strip() for f in settings.feeds.split(",") if f.strip()]
-        self.every = parse_every(settings.feed_every)
+        self.feeds = settings.feed_urls
+        self.every = settings.feed_seconds
         self.tick = min(TICK_S, self.every)
         self.owner = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self.fetcher = Fetcher(allow_private=settings.feeds_allow_private) if self.feeds else None
@@ -129,15 +131,14 @@ class NewsLoop:
         ids = sanad.index.articles.ids
         n = len(ids)
         cursor = await self.bot.state.get_record(CURSOR)
-        at = int(cursor["n"]) if cursor else -1
-        if at < 0 or at > n or (at and ids[at - 1] != cursor.get("last")):
-            if at >= 0:
+        new_ids = added_since(ids, int(cursor["n"]), cursor.get("last")) if cursor else None
+        if new_ids is None:  # the first round, or the index was rebuilt: alerts follow what is added from now on
+            if cursor:
                 log.info("news loop: the index was rebuilt; alerts follow what is added from now on")
             await self.bot.state.put_record(CURSOR, {"n": n, "last": ids[n - 1] if n else None})
             return 0
-        if at == n:
+        if not new_ids:
             return 0
-        new_ids = list(ids[at:n])
         everyone = await follows.follows_of_all(self.bot)
         alerts = await self.bot.run(match, sanad, new_ids, everyone) if everyone else []
         queued = await follows.queue(self.bot, alerts)

@@ -42,7 +42,6 @@ from retrieval import (
     Alert,
     Answer,
     Follow,
-    InputError,
     Quote,
     alert_result,
 )
@@ -56,6 +55,8 @@ from .views import AnswerView
 if TYPE_CHECKING:
     from .handlers import SanadBot
 
+from retrieval import follow_kind
+
 __all__ = [
     "ALERTED_TTL_S", "MAX_FOLLOWS", "UNFOLLOW_PATTERN", "TZ_PATTERN", "Quiet", "cmd_follow", "cmd_following",
     "cmd_quiet", "cmd_unfollow", "deliver", "follows_of_all", "is_quiet", "on_tz_button", "on_unfollow_button",
@@ -68,8 +69,6 @@ log = logging.getLogger("bot.telegram")
 MAX_FOLLOWS = 20
 #: A follow's alert for a story is remembered this long (a story is news for less).
 ALERTED_TTL_S = 90 * 24 * 3600
-#: An actor follow is a name of at most this many words the actor index knows.
-ACTOR_WORDS = 4
 #: The longest subject followed.
 MAX_FOLLOW_CHARS = 120
 UNFOLLOW_PATTERN = re.compile(r"^unfollow:[0-9a-f]{1,12}$")
@@ -251,13 +250,7 @@ async def cmd_follow(bot: SanadBot, update: Update, context: ContextTypes.DEFAUL
     if len(text) > MAX_FOLLOW_CHARS or len(text) < 2:
         await bot.transport.send(message, texts.MSG_FOLLOW_BAD.format(max=MAX_FOLLOW_CHARS))
         return
-    kind = "subject"
-    if len(text.split()) <= ACTOR_WORDS:
-        try:
-            if await bot.run(bot.sanad.actor, text) is not None:
-                kind = "actor"
-        except InputError:
-            pass
+    kind = await bot.run(follow_kind, bot.sanad, text)
     chat = message.chat.id
     try:
         items = await _follows(bot, chat)

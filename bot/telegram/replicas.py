@@ -47,6 +47,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from ..errors import StateUnavailable
+from .store.redis import CLAIM_SCRIPT
 from .webhook import describe
 
 __all__ = ["ATTEMPTS", "DEAD", "LEASE_S", "MAX_DELIVERIES", "SHARDS", "ReplicaQueue", "shard_of"]
@@ -73,13 +74,6 @@ RETRY_S = 0.5
 #: Deliveries of an entry (the first and each re-take after its replica stopped) before it is parked.
 MAX_DELIVERIES = 5
 
-# KEYS[1] lease; ARGV: replica id, lease ms. 1: renewed, 2: newly taken, 0: held by another.
-_LEASE = """
-local v = redis.call('GET', KEYS[1])
-if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
-if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 2 end
-return 0
-"""
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -122,7 +116,7 @@ class ReplicaQueue:
         self._r = aioredis.Redis.from_url(url, socket_timeout=5.0, socket_connect_timeout=2.0)
         self._errors = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
         self._response_error = redis.exceptions.ResponseError
-        self._lease = self._r.register_script(_LEASE)
+        self._lease = self._r.register_script(CLAIM_SCRIPT)  # a stream's lease is a claim
         self._release = self._r.register_script(_RELEASE)
         self.owned: dict[int, asyncio.Task] = {}
         self.leaving: set[int] = set()  # streams to let go after their current batch

@@ -2,9 +2,11 @@
 
 :class:`Guarded` wraps any :class:`~.base.StateStore`. While the store is down (Redis stopped, a
 SQLite file that cannot be written) new questions are still answered: no follow-up context, no
-rate limit, no de-duplication, buttons that cannot be stored. Only :meth:`Guarded.get_view` lets
-:class:`~retrieval.errors.StateUnavailable` through: a button pressed during an outage is answered
-"try again", not "expired" (reads need no writes: old buttons keep working on a full disk).
+rate limit, no de-duplication, buttons that cannot be stored. :meth:`Guarded.get_view` lets
+:class:`~bot.errors.StateUnavailable` through: a button pressed during an outage is answered
+"try again", not "expired" (reads need no writes: old buttons keep working on a full disk); so do
+the records and claims (what a chat follows, alerts sent once), so that a follow that could not be
+stored is said so, never pretended.
 
 The log says each outage once, with the store's own error (``database or disk is full``), and
 once when the store is back; never a line per call:
@@ -89,13 +91,7 @@ class Guarded:
         return base36(n)
 
     async def get_view(self, view_id: str) -> dict | None:
-        try:
-            data = await self.store.get_view(view_id)
-        except StateUnavailable as e:
-            self._failed(e, "get_view")
-            raise
-        self._ok("get_view")
-        return data
+        return await self._loud(self.store.get_view(view_id), "get_view")
 
     async def put_view(self, view_id: str, data: dict, *, chat_id: int | None = None) -> bool:
         return await self._quiet(self.store.put_view(view_id, data, chat_id=chat_id), False, True, call="put_view")

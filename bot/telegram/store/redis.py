@@ -21,7 +21,7 @@ from retrieval import ConfigError
 from ...errors import StateUnavailable
 from .base import CHAT_VIEWS, UPDATE_TTL_S, VIEW_TTL_S, StateStore, Take
 
-__all__ = ["RedisStore"]
+__all__ = ["CLAIM_SCRIPT", "RedisStore"]
 
 PREFIX = "sanad:"
 # KEYS[1] bucket hash; ARGV: per-second rate, burst, cost. The arithmetic of base.refill.
@@ -92,12 +92,13 @@ end
 return total
 """
 
-# KEYS[1] the claim; ARGV: owner, TTL ms. 1: taken or renewed, 0: held by another owner.
-_CLAIM = """
+# KEYS[1] a claim (the feed reader's lease, a replica's lease on a stream); ARGV: owner, TTL ms.
+# 1: renewed (the owner's already), 2: newly taken (free or expired), 0: held by another owner.
+CLAIM_SCRIPT = """
 local v = redis.call('GET', KEYS[1])
-if v and v ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return 1
+if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
+if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 2 end
+return 0
 """
 
 
@@ -133,7 +134,7 @@ class RedisStore(StateStore):
         self._errors = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
         self._take = self._r.register_script(_TAKE)
         self._put_view = self._r.register_script(_PUT_VIEW)
-        self._claim = self._r.register_script(_CLAIM)
+        self._claim = self._r.register_script(CLAIM_SCRIPT)
 
     def describe(self) -> str:
         return redact(self.url)

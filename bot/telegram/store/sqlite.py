@@ -52,9 +52,18 @@ from .base import (
     fair_shares,
     refill,
 )
-
 from .sqlite_file import (
-    BUSY, CHAT_INDEX, ERROR, LOCKED, MIGRATE_1, SCHEMA, SCHEMA_VERSION, TRANSIENT, code, damaged, reason,
+    BUSY,
+    CHAT_INDEX,
+    ERROR,
+    LOCKED,
+    MIGRATE_1,
+    SCHEMA,
+    SCHEMA_VERSION,
+    TRANSIENT,
+    code,
+    damaged,
+    reason,
 )  # fmt: skip
 
 __all__ = ["SQLiteStore"]
