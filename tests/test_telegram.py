@@ -755,7 +755,7 @@ def test_cli_serves_a_question_then_stops_on_sigint() -> None:
     assert TOKEN not in stderr and SECRET_PART not in stderr
 
 
-def test_webhook_mode_checks_the_secret(default_index: Index) -> None:
+def test_webhook_mode_retries_set_webhook_and_checks_the_secret(default_index: Index) -> None:
     pytest.importorskip("tornado", reason="webhook mode needs python-telegram-bot[webhooks]")
 
     import socket
@@ -776,7 +776,10 @@ def test_webhook_mode_checks_the_secret(default_index: Index) -> None:
                 telegram_webhook_secret="s3cret-value",
             )
             app, bot = build_application(s, default_index, retry_base_delay=0.05)
+            server.inject("setWebhook", status=429, retry_after=1)  # a flood limit at start: waited out, retried
+            server.inject("setWebhook", status=502)  # then a network error: retried
             async with running(app, s):
+                assert len(server.of("setWebhook", ok=False)) == 2
                 hook = server.of("setWebhook")[0].params
                 assert hook["url"] == f"http://127.0.0.1:{port}/sanad/hook" and hook["secret_token"] == "s3cret-value"
                 message = server.make_message(Q_KOBLER, chat_id=1)

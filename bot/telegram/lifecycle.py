@@ -15,13 +15,14 @@ import importlib.util
 import logging
 import signal
 import sys
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from telegram.error import InvalidToken, NetworkError, RetryAfter, TimedOut
+from telegram.error import InvalidToken, NetworkError, TimedOut
 from telegram.ext import AIORateLimiter, Application
 
 from retrieval import ConfigError, Index, Sanad
@@ -203,21 +204,13 @@ async def _start_webhook(app: Application, settings: Settings) -> Any:
     return receiver
 
 
-async def _set_webhook(app: Application, url: str, secret: str, attempts: int = 4) -> None:
-    """``setWebhook`` with the secret and :data:`ALLOWED_UPDATES`, retried on network errors and flood limits."""
-    for attempt in range(1, attempts + 1):
-        try:
-            await app.bot.set_webhook(url, secret_token=secret, allowed_updates=list(ALLOWED_UPDATES))
-            return
-        except RetryAfter as e:
-            if attempt == attempts:
-                raise
-            delay = e.retry_after.total_seconds() if isinstance(e.retry_after, timedelta) else float(e.retry_after)
-            await asyncio.sleep(min(delay, 30.0))
-        except (TimedOut, NetworkError):
-            if attempt == attempts:
-                raise
-            await asyncio.sleep(attempt)
+async def _set_webhook(app: Application, url: str, secret: str) -> None:
+    """``setWebhook`` with the secret and :data:`ALLOWED_UPDATES`, retried by the one retry layer
+    (:meth:`.transport.Transport.call`: flood limits up to 30 s, network errors; four attempts)."""
+    from .transport import Transport
+
+    retried = Transport(Counter(), max_attempts=4, max_retry_after=30.0)
+    await retried.call(app.bot.set_webhook, url, secret_token=secret, allowed_updates=list(ALLOWED_UPDATES))
 
 
 async def _stop_receiver(app: Application, receiver: Any) -> None:
