@@ -11,10 +11,14 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-__all__ = ["CALLBACK_MAX_BYTES", "Action", "Callback", "parse", "pattern"]
+__all__ = ["CALLBACK_MAX_BYTES", "TZ_PATTERN", "UNFOLLOW_PATTERN", "Action", "Callback", "parse", "pattern"]
 
 #: Telegram's limit on an inline button's callback_data.
 CALLBACK_MAX_BYTES = 64
+#: The buttons of alerts (:mod:`.follows`), which point at a chat's records, not at a view:
+#: ``unfollow:ID`` stops following ``ID``; ``tz:MINUTES`` sets the chat's UTC offset.
+UNFOLLOW_PATTERN = re.compile(r"^unfollow:[0-9a-f]{1,12}$")
+TZ_PATTERN = re.compile(r"^tz:-?[0-9]{1,4}$")
 
 
 class Action(str, Enum):

@@ -48,6 +48,7 @@ from retrieval import (
 
 from ..errors import StateUnavailable
 from . import pages, render, texts
+from .commands import usage
 from .incoming import command_argument
 from .transport import NO_PREVIEW
 from .views import AnswerView
@@ -58,7 +59,7 @@ if TYPE_CHECKING:
 from retrieval import follow_kind
 
 __all__ = [
-    "ALERTED_TTL_S", "MAX_FOLLOWS", "UNFOLLOW_PATTERN", "TZ_PATTERN", "Quiet", "cmd_follow", "cmd_following",
+    "ALERTED_TTL_S", "MAX_FOLLOWS", "Quiet", "cmd_follow", "cmd_following",
     "cmd_quiet", "cmd_unfollow", "deliver", "follows_of_all", "is_quiet", "on_tz_button", "on_unfollow_button",
     "parse_quiet", "queue",
 ]  # fmt: skip
@@ -71,8 +72,6 @@ MAX_FOLLOWS = 20
 ALERTED_TTL_S = 90 * 24 * 3600
 #: The longest subject followed.
 MAX_FOLLOW_CHARS = 120
-UNFOLLOW_PATTERN = re.compile(r"^unfollow:[0-9a-f]{1,12}$")
-TZ_PATTERN = re.compile(r"^tz:-?[0-9]{1,4}$")
 #: The UTC offsets (minutes) offered when a chat sets quiet hours: the Arab world's, west to east.
 OFFSETS = (0, 60, 120, 180, 240, 270, 300)
 
@@ -245,7 +244,7 @@ async def cmd_follow(bot: SanadBot, update: Update, context: ContextTypes.DEFAUL
         return
     text = " ".join(command_argument(message.text or "").split())
     if not text:
-        await bot.transport.send(message, texts.MSG_FOLLOW_USAGE)
+        await bot.transport.send(message, usage("follow"))
         return
     if len(text) > MAX_FOLLOW_CHARS or len(text) < 2:
         await bot.transport.send(message, texts.MSG_FOLLOW_BAD.format(max=MAX_FOLLOW_CHARS))
@@ -354,7 +353,7 @@ async def cmd_quiet(bot: SanadBot, update: Update, context: ContextTypes.DEFAULT
             return
         hours = parse_quiet(arg)
         if hours is None:
-            await bot.transport.send(message, texts.MSG_QUIET_USAGE)
+            await bot.transport.send(message, usage("quiet"))
             return
         offset = current.offset if current is not None else None
         await bot.state.put_record(f"quiet:{chat}", {"start": hours[0], "end": hours[1], "offset": offset})

@@ -63,7 +63,7 @@ from ..settings import Settings
 from . import pages, render, texts
 from .actions import OPENERS
 from .callbacks import Action, Callback, parse
-from .commands import BUTTONS, COMMANDS, menu, resolve
+from .commands import BUTTONS, COMMANDS, menu, resolve, usage
 from .config import api_host
 from .feeds import feeds_text
 from .incoming import addressed, command_argument
@@ -230,7 +230,7 @@ class SanadBot:
         if not key:
             sources = self.sanad.sources()
             example = render.escape(sources[0].id[:3] if len(sources) else "ID")
-            await self.transport.send(message, texts.MSG_ARTICLE_USAGE.format(example=example))
+            await self.transport.send(message, usage("article", example=example))
             return
         article = self.sanad.article(key)
         if article is None:
@@ -244,7 +244,7 @@ class SanadBot:
         message = update.message
         name = command_argument(message.text or "").strip()
         if not name:
-            await self.transport.send(message, texts.MSG_ACTOR_USAGE)
+            await self.transport.send(message, usage("actor"))
             return
         try:
             report = await self.run(self.sanad.actor, name)
@@ -262,7 +262,7 @@ class SanadBot:
         message = update.message
         question = command_argument(message.text or "")
         if not question.strip():
-            await self.transport.send(message, texts.MSG_LATEST_USAGE.format(example=render.escape(self._example())))
+            await self.transport.send(message, usage("latest", example=render.escape(self._example())))
             return
         await self.ask(update, message, question, latest=True)
 
@@ -327,7 +327,7 @@ class SanadBot:
         """Answer ``question`` in ``message``'s chat: one message, paged by buttons (the newest
         reports first with ``latest``)."""
         if not question.strip():
-            await self.transport.send(message, texts.MSG_EMPTY.format(example=render.escape(self._example())))
+            await self.transport.send(message, usage("ask", example=render.escape(self._example())))
             return
         chat_id = message.chat.id
         self.stats["questions"] += 1

@@ -20,13 +20,13 @@ from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, ContextTypes, filters
 
 from . import render, texts
-from .callbacks import Action, parse
+from .commands import COMMANDS, button_cost
 from .incoming import addressed
 
 if TYPE_CHECKING:
     from .handlers import SanadBot
 
-__all__ = ["BUTTON_COST", "Pipeline", "charged"]
+__all__ = ["Pipeline", "charged"]
 
 log = logging.getLogger("bot.telegram")
 
@@ -35,8 +35,6 @@ log = logging.getLogger("bot.telegram")
 _UPDATE: contextvars.ContextVar[str | None] = contextvars.ContextVar("sanad_update", default=None)
 #: Whether the update being handled was charged in its user's rate limit (only those get an error reply).
 _CHARGED: contextvars.ContextVar[bool] = contextvars.ContextVar("sanad_charged", default=False)
-#: A button press costs this share of a question in the user's rate limit.
-BUTTON_COST = 0.25
 #: A chat outside the allow-list is told so at most this often (a bucket of one, refilled hourly).
 NOT_ALLOWED_PER_MINUTE = 1 / 60
 #: Rate-limit buckets of chats outside the allow-list are keyed below every Telegram id (ids fit
@@ -110,21 +108,20 @@ class Pipeline:
         """What answering ``update`` costs in its user's rate limit: 0 for updates that get no reply.
 
         Every new message in a private chat gets one (an answer, a usage line, a pointer); in a
-        group only a command for this bot and a message mentioning or replying to it do. A button
-        press costs :data:`BUTTON_COST` (it edits a message), the timeline button a question (it
-        draws a chart and sends a photo)."""
+        group only a command for this bot and a message mentioning or replying to it do. Commands
+        and buttons cost what the table of :mod:`.commands` says (a button edits a message: a
+        share of a question; the timeline button draws a chart and sends a photo: a question)."""
         query = update.callback_query
         if query is not None:
-            cb = parse(query.data)
-            return 1.0 if cb is not None and cb.action is Action.TIMELINE else BUTTON_COST
+            return button_cost(query.data)
         message = update.message  # None for edits, channel posts and other updates: never answered
         if message is None:
             return 0.0
-        if message.chat.type == ChatType.PRIVATE:
-            return 1.0
-        if filters.COMMAND.check_update(update):  # an unknown command, or one for another bot: silence
-            return 1.0 if any(h.check_update(update) for h in self.bot.commands) else 0.0
-        if message.text and addressed(message, self.bot.bot_id, self.bot.username)[0]:
+        private = message.chat.type == ChatType.PRIVATE
+        if filters.COMMAND.check_update(update):  # in a group, an unknown command or one for another bot: silence
+            known = (c for c, h in zip(COMMANDS, self.bot.commands, strict=True) if h.check_update(update))
+            return next((c.cost for c in known), 1.0 if private else 0.0)
+        if private or (message.text and addressed(message, self.bot.bot_id, self.bot.username)[0]):
             return 1.0
         return 0.0
 

@@ -18,6 +18,7 @@ from retrieval import InputError
 from ..chart import ChartBusy, timeline_png
 from . import render, texts
 from .callbacks import parse
+from .commands import usage
 from .incoming import command_argument
 from .views import ActorView
 
@@ -37,7 +38,7 @@ async def send_timeline(bot: SanadBot, message: Message, query: str) -> None:
     try:
         tl = await bot.run(bot.sanad.timeline, query)
     except InputError:
-        await bot.transport.send(message, texts.MSG_TIMELINE_USAGE)
+        await bot.transport.send(message, usage("timeline"))
         return
     if tl.total == 0:
         await bot.transport.send(message, texts.MSG_TIMELINE_NONE.format(query=render.escape(query[:64])))
@@ -70,7 +71,7 @@ async def cmd_timeline(bot: SanadBot, update: Update, context: ContextTypes.DEFA
     message = update.message
     query = command_argument(message.text or "").strip()
     if not query:
-        await bot.transport.send(message, texts.MSG_TIMELINE_USAGE)
+        await bot.transport.send(message, usage("timeline"))
         return
     await send_timeline(bot, message, query)
 
