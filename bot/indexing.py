@@ -13,12 +13,10 @@ tagger). A cache that cannot be written (a read-only home, another process writi
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import sys
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 
 from retrieval import (
@@ -102,29 +100,10 @@ def served_index(
     return report.index
 
 
-#: What an index is made from besides its articles: the library's sources (what analyses, segments,
-#: tags and folds) and its data (the embedded articles, the gazetteer, lists and the models' side
-#: files, which hold their weights' checksums: the weights themselves are not read at each start).
-_INPUT_SUFFIXES = (".py", ".txt", ".json", ".tsv")
-
-
-def _index_inputs(folder):  # type: ignore[no-untyped-def]
-    """The files under ``folder`` (a package resource) whose bytes key the default index, in a fixed order."""
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if entry.is_dir():
-            if entry.name != "__pycache__":
-                yield from _index_inputs(entry)
-        elif entry.name.endswith(_INPUT_SUFFIXES):
-            yield entry
-
-
 def default_index_cache(backend: str) -> Path | None:
     """Where the embedded corpus's index is cached for actor backend ``backend`` (None: no cache dir)."""
     try:
         base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "sanad"
     except RuntimeError:  # no home directory
         return None
-    h = hashlib.sha256(f"format {Index.FORMAT_VERSION}; actors {backend}\n".encode())
-    for entry in _index_inputs(resources.files("retrieval")):
-        h.update(entry.name.encode() + b"\0" + entry.read_bytes())
-    return base / f"default-index-{h.hexdigest()[:16]}"
+    return base / f"default-index-{Index.inputs_digest(f'actors {backend}')[:16]}"

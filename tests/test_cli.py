@@ -161,11 +161,14 @@ def test_ask_takes_min_confidence_as_the_readme_says() -> None:
 
 
 def test_the_default_index_cache_key_covers_what_makes_an_index() -> None:
-    """Editing the gazetteer, a rule or the segmenter must not leave a stale cached index."""
-    from importlib import resources
+    """Editing the gazetteer, a rule or the segmenter must not leave a stale cached index (nor
+    stale rows in a trainer's cache, which skips its own artifact)."""
+    from retrieval import Index
+    from retrieval.index import manifest
 
-    from bot.indexing import _index_inputs
-
-    names = {e.name for e in _index_inputs(resources.files("retrieval"))}
+    names = {e.name for e in manifest._inputs(manifest.PACKAGE)}
     assert {"gazetteer.tsv", "rules.py", "segment.py", "normalize.py", "stories.py", "ner-crf.json"} <= names
     assert not any(n.endswith((".pyc", ".npz", ".crfsuite")) for n in names)
+    key = Index.inputs_digest("actors model")
+    assert key == Index.inputs_digest("actors model") != Index.inputs_digest("actors ensemble")
+    assert Index.inputs_digest("actors model", skip=frozenset({"data/spans.json"})) != key

@@ -25,3 +25,16 @@ def test_the_runtime_never_imports_training_code() -> None:
         if not f.startswith("retrieval/training/") and (m == "retrieval.training" or m.startswith("retrieval.training."))
     ]  # fmt: skip
     assert runtime == []
+
+
+def test_a_cards_generated_section_is_replaced_and_the_rest_kept(tmp_path) -> None:
+    from retrieval.training import write_section
+
+    card = tmp_path / "card.md"
+    card.write_text("# Model\n\nHand-written.\n", encoding="utf-8")
+    write_section(card, "figures", "| a |\n|---|\n| 1 |")
+    write_section(card, "artifacts", "table")
+    write_section(card, "figures", "| a |\n|---|\n| 2 |")
+    text = card.read_text(encoding="utf-8")
+    assert text.startswith("# Model\n\nHand-written.\n") and "| 2 |" in text and "| 1 |" not in text
+    assert text.index("| 2 |") < text.index("table") and text.count("<!-- /figures -->") == 1

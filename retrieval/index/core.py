@@ -228,6 +228,12 @@ class Index:
         return manifest.signature(directory)
 
     @staticmethod
+    def inputs_digest(salt: str, skip: frozenset[str] = frozenset()) -> str:
+        """A digest of everything in the library that makes an index (see
+        :func:`~retrieval.index.manifest.inputs_digest`): a cache key for indexes and what is read from them."""
+        return manifest.inputs_digest(salt, skip)
+
+    @staticmethod
     def recover(directory: str | Path) -> None:
         """Before adding to the index at ``directory``: put back what an interrupted save left
         aside (hold the directory's writer lock, :func:`~retrieval.index.lock.index_writer`)."""

@@ -34,7 +34,7 @@ from .story_store import StoryStore
 if TYPE_CHECKING:
     from .core import Index
 
-__all__ = ["FORMAT_VERSION", "INDEX_FILES", "MANIFEST", "load_index", "read_manifest", "save_index", "tidy"]
+__all__ = ["FORMAT_VERSION", "INDEX_FILES", "MANIFEST", "inputs_digest", "load_index", "read_manifest", "save_index", "tidy"]
 
 #: 3: the actors' mentions (retrieval.index.mentions); 4: stories (retrieval.index.story_store); 5: the terms of every
 #: sentence and title (retrieval.index.sentences), the actor keys (retrieval.index.actor_keys), each article's day.
@@ -306,3 +306,32 @@ def load_index(make: Callable[..., Index], directory: str | Path, verify: bool =
         raise _unreadable(d, Path(e.filename) if e.filename else d) from e
     except (OSError, ValueError, KeyError, TypeError, EOFError) as e:
         raise IndexLoadError(d, f"index at {d} cannot be read ({e})", sources=_sources(manifest)) from e
+
+
+#: What an index is made from besides its articles: the library's sources (what analyses, segments,
+#: tags and folds) and its data (the embedded articles, the gazetteer, lists and the models' side
+#: files, which hold their weights' checksums: the weights themselves are not read).
+INPUT_SUFFIXES = (".py", ".txt", ".json", ".tsv")
+PACKAGE = Path(__file__).resolve().parents[1]
+
+
+def _inputs(folder: Path):  # type: ignore[no-untyped-def]
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.is_dir():
+            if entry.name != "__pycache__":
+                yield from _inputs(entry)
+        elif entry.name.endswith(INPUT_SUFFIXES):
+            yield entry
+
+
+def inputs_digest(salt: str, skip: frozenset[str] = frozenset()) -> str:
+    """SHA-256 (hex) of ``salt``, the format version and every file of the library that makes an
+    index what it is (:data:`INPUT_SUFFIXES`, in a fixed order), less ``skip`` (paths under
+    ``retrieval/``): equal digests, equal indexes from equal articles."""
+    h = hashlib.sha256(f"format {FORMAT_VERSION}; {salt}\n".encode())
+    for entry in _inputs(PACKAGE):
+        rel = entry.relative_to(PACKAGE).as_posix()
+        if rel not in skip:
+            h.update(entry.name.encode() + b"\0" + entry.read_bytes())
+    return h.hexdigest()
+

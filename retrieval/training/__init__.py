@@ -25,10 +25,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["TRAINERS", "Trainer", "card_checksums", "run", "stamp"]
+__all__ = ["TRAINERS", "Trainer", "card_checksums", "run", "stamp", "write_section"]
 
 PACKAGE = Path(__file__).resolve().parents[1]  # retrieval/
-BEGIN, END = "<!-- artifacts: written by sanad train, do not edit -->", "<!-- /artifacts -->"
 
 
 @dataclass(frozen=True)
@@ -56,19 +55,26 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def write_section(card: Path, key: str, block: str) -> None:
+    """Write (or replace) the generated section ``key`` of a card: ``block`` between the markers
+    ``<!-- KEY: written by sanad train, do not edit -->`` and ``<!-- /KEY -->``."""
+    begin, end = f"<!-- {key}: written by sanad train, do not edit -->", f"<!-- /{key} -->"
+    block = f"{begin}\n{block}\n{end}"
+    text = card.read_text(encoding="utf-8") if card.exists() else f"# {card.stem}\n"
+    if begin in text:
+        text = text[: text.index(begin)] + block + text[text.index(end) + len(end) :]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    card.write_text(text, encoding="utf-8")
+
+
 def stamp(name: str) -> None:
     """Write (or replace) the artifacts table at the end of ``name``'s card: file, bytes, SHA-256."""
     t = TRAINERS[name]
     rows = [f"| `{a}` | {p.stat().st_size:,} | `{_sha256(p)}` |" for a, p in zip(t.artifacts, t.paths(), strict=True)]
-    block = "\n".join([BEGIN, "## Artifacts", "", f"Written by `sanad train {name}`.", "",
-                       "| file (under `retrieval/`) | bytes | SHA-256 |", "|---|---:|---|", *rows, END])  # fmt: skip
-    card = PACKAGE / t.card
-    text = card.read_text(encoding="utf-8") if card.exists() else f"# {name}\n"
-    if BEGIN in text:
-        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    card.write_text(text, encoding="utf-8")
+    block = "\n".join(["## Artifacts", "", f"Written by `sanad train {name}`.", "",
+                       "| file (under `retrieval/`) | bytes | SHA-256 |", "|---|---:|---|", *rows])  # fmt: skip
+    write_section(PACKAGE / t.card, "artifacts", block)
 
 
 def card_checksums(name: str) -> dict[str, str]:

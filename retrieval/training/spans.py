@@ -19,7 +19,7 @@ seen in fewer than :data:`MIN_QUESTIONS` fitting questions are dropped.
 The calibration is a logistic regression of "the best candidate's token F1 >= 0.5" on the logit
 of its softmax share, fitted on dev; the threshold is the lowest that keeps dev precision at or
 above :data:`TARGET_PRECISION`. Run from the repository root; rows are cached under
-``--cache`` (about 4 minutes to build on 2 cores, seconds after).
+``--cache``, keyed by the library's sources and data (about 4 minutes to build on 2 cores, seconds after).
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ from retrieval.span_model import (  # noqa: E402
 )
 from retrieval.spans import SpanSentence  # noqa: E402
 
+from . import TRAINERS  # noqa: E402
 from .splits import arcd_part, belebele_part, jsonl  # noqa: E402
 
 SHARED = REPO.parent / "shared"
@@ -134,7 +135,11 @@ def dialect_rows() -> list[dict]:
 
 
 def load_rows(part: str, cache: Path) -> list[dict]:
-    path = cache / f"spans-{part}.jsonl"
+    """The questions of ``part`` read as a user's question is (see :func:`reading`), cached under
+    ``cache`` by a digest of the library (its sources, lists and models, this trainer's artifact
+    aside): edited code or a retrained tagger reads them again instead of fitting stale rows."""
+    key = Index.inputs_digest(f"spans rows {part}", skip=frozenset(TRAINERS["spans"].artifacts))[:16]
+    path = cache / f"spans-{part}-{key}.jsonl"
     if path.exists():
         return jsonl(path)
     cache.mkdir(parents=True, exist_ok=True)
