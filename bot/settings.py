@@ -119,6 +119,12 @@ class Settings(BaseSettings):
         90.0, gt=0.0, description="`sanad health` fails when the heartbeat is older than this (seconds)."
     )
 
+    @field_validator("index", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        """``SANAD_INDEX=`` (set but empty, as compose files leave it) means no index, not "."."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("corpus", mode="before")
     @classmethod
     def _split_paths(cls, value: object) -> object:

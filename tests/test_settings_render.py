@@ -22,6 +22,8 @@ def test_settings_from_env_and_dotenv(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv("SANAD_TOP_K", "2")
     assert load_settings().top_k == 2  # the environment wins over .env
     assert load_settings(top_k=7).top_k == 7  # and the command line over both
+    monkeypatch.setenv("SANAD_INDEX", "")  # left empty (compose files do): no index, not the current directory
+    assert load_settings().index is None
 
 
 @pytest.mark.parametrize(
