@@ -165,6 +165,10 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         "Arguments after NAME go to that part's trainer (sanad train ner --help).",
     )
     train.add_argument("name", choices=("answerability", "spans", "ner", "neural", "gazetteer"), help="the learned part")
+    train.add_argument(
+        "--check", action="store_true",
+        help="train into a temporary directory and compare with the shipped artifacts byte for byte (exit 1 when one differs)",
+    )  # fmt: skip
     train.add_argument("args", nargs=argparse.REMAINDER, help="the trainer's own options")
 
 

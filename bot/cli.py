@@ -385,7 +385,8 @@ def cmd_health(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from retrieval import train
 
-    return train(args.name, list(args.args))
+    rest = [a for a in args.args if a != "--check"]  # before or after NAME
+    return train(args.name, rest, check=args.check or len(rest) < len(args.args))
 
 
 COMMANDS = {

@@ -83,12 +83,42 @@ def card_checksums(name: str) -> dict[str, str]:
     return dict(re.findall(r"^\| `([^`]+)` \| [\d,]+ \| `([0-9a-f]{64})` \|$", text, flags=re.M))
 
 
-def run(name: str, argv: list[str]) -> int:
-    """``sanad train NAME ARGS``: train, then stamp the card (when the shipped artifacts were written)."""
+def run(name: str, argv: list[str], check: bool = False) -> int:
+    """``sanad train NAME ARGS``: train, then stamp the card (when the shipped artifacts were written).
+
+    ``check``: train into a temporary directory instead and compare with the shipped artifacts,
+    byte for byte; 0 when every one is identical, 1 (naming what differs) otherwise."""
     if name not in TRAINERS:
         raise SystemExit(f"sanad train: unknown part {name!r}: {', '.join(TRAINERS)}")
     main = importlib.import_module(f"{__name__}.{TRAINERS[name].module}").main
+    if check:
+        return _check(name, main, argv)
     code = main(argv)
     if not code and "--out" not in argv and all(p.exists() for p in TRAINERS[name].paths()):
         stamp(name)
     return int(code or 0)
+
+
+def _check(name: str, main, argv: list[str]) -> int:  # type: ignore[no-untyped-def]
+    import sys
+    import tempfile
+
+    if "--out" in argv:
+        raise SystemExit("sanad train --check: it writes to a temporary directory; leave out --out")
+    t = TRAINERS[name]
+    with tempfile.TemporaryDirectory(prefix=f"sanad-check-{name}-") as tmp:
+        code = main([*argv, "--out", str(Path(tmp) / Path(t.artifacts[0]).name)])
+        if code:
+            return int(code)
+        differ = []
+        for artifact, shipped in zip(t.artifacts, t.paths(), strict=True):
+            built = Path(tmp) / Path(artifact).name
+            same = built.exists() and shipped.exists() and built.read_bytes() == shipped.read_bytes()
+            print(f"{'identical' if same else 'DIFFERS'}: {artifact}", file=sys.stderr)
+            if not same:
+                differ.append(artifact)
+    if differ:
+        print(f"sanad train {name}: {len(differ)} artifact(s) differ from the shipped ones: retrain with "
+              f"`sanad train {name}` and commit them with their card", file=sys.stderr)  # fmt: skip
+        return 1
+    return 0

@@ -26,10 +26,8 @@ def table(res: dict[str, dict[str, float]], extra: Sequence[tuple[str, str]]) ->
         lines.append(
             f"| {name} | {100 * r['p']:.2f} | {100 * r['r']:.2f} | {100 * r['f1']:.2f} | {r['gold']} | {r['pred']} |"
         )
-    lines.append("")
-    lines.append("| measure | value |")
-    lines.append("|---|---:|")
-    lines.extend(f"| {k} | {v} |" for k, v in extra)
+    if extra:
+        lines += ["", "| measure | value |", "|---|---:|", *(f"| {k} | {v} |" for k, v in extra)]
     return "\n".join(lines)
 
 
