@@ -46,7 +46,7 @@ class Settings(BaseSettings):
         description="Actor tagger beside the rules: model (shipped CRF), neural (shipped BiLSTM-CRF), ensemble "
         "(the CRF's spans, then the neural tagger's where the CRF found none), camel (camel-tools NER, if "
         "`camel_data -i ner-arabert` installed it), auto (camel when installed, else whichever of model, neural "
-        "and ensemble scores best on the dev tenth, today the CRF, for a new index of at most 100,000 tokens, "
+        "and ensemble scores best on the dev tenth, a slower one by at least a point, today the CRF, for a new index of at most 100,000 tokens, "
         "some 300 news articles; the CRF above, where the ensemble would take minutes to hours; adding to an "
         "index keeps the tagger it was built with), rules (the rules alone: no statistical tagger).",
     )

@@ -98,7 +98,7 @@ def test_title_words_count_in_the_window_but_not_in_the_body_share() -> None:
 
 def test_the_shipped_model_loads_and_prefers_evidence() -> None:
     model = load_model()
-    assert 0.0 < model.threshold < 1.0 and "train_answerability" in model.meta["command"]  # the command that made it (now: sanad train answerability)
+    assert 0.0 < model.threshold < 1.0 and model.meta["command"] == "sanad train answerability"  # the command that made it
     q = _q()
     full = evidence(q, [SentenceMatch(frozenset({0, 1, 2, 3}), (0, 1, 2, 3), (0, 1, 2, 3))], frozenset(), 1, 7.5, 7.5, 2.0)
     thin = evidence(q, [SentenceMatch(frozenset({1}), (0,), (1,))], frozenset(), 1, 1.0, 1.0, 0.9)

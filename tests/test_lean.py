@@ -153,7 +153,7 @@ def test_an_index_built_with_the_default_tagger_without_torch(block: str, tmp_pa
         built = manifest["history"][-1]
         assert built["actors"] == {"auto": auto_choice(read_side()), "ensemble": "ensemble"}[backend]
         assert built["articles"] == 5 and built["mentions"] > 100
-    assert auto_choice(read_side()) == "model"  # the best dev figure on record, and fast
+    assert auto_choice(read_side()) == "model"  # the ensemble's 75.71 is within a point of the CRF's 75.01
     out = _lean(block, "sanad", "ask", "--json", "--index", str(index), QUESTION)
     assert out.returncode == 0 and json.loads(out.stdout)["answered"], out.stderr[-3000:]
 
