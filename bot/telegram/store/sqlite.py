@@ -63,6 +63,7 @@ from .sqlite_file import (
     TRANSIENT,
     code,
     damaged,
+    move_aside,
     reason,
 )  # fmt: skip
 
@@ -130,7 +131,7 @@ class SQLiteStore(StateStore):
                 return
             if not damaged(e):
                 raise self._config_error(e) from None
-            self._move_aside(e)
+            move_aside(self.path, e)
             try:
                 self._connect(check=False)
             except sqlite3.Error as e2:
@@ -173,30 +174,6 @@ class SQLiteStore(StateStore):
                    "SANAD_STATE_URL=memory:// to keep no state")  # fmt: skip
         return ConfigError(f"SANAD_STATE_URL: the SQLite state file {self.path} {what} ({fix})")
 
-    def _move_aside(self, e: sqlite3.Error) -> None:
-        """Move the damaged file (and its -wal, -shm) to ``PATH.corrupt-TIMESTAMP``, saying so in an ERROR line."""
-        stamp = time.strftime("%Y%m%dT%H%M%S")
-        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
-        n = 1
-        while aside.exists():
-            n += 1
-            aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
-        try:
-            for suffix in ("", "-wal", "-shm"):
-                part = Path(f"{self.path}{suffix}")
-                if part.exists():
-                    part.rename(f"{aside}{suffix}")
-        except OSError as os_error:
-            raise ConfigError(
-                f"SANAD_STATE_URL: the SQLite state file {self.path} is damaged ({e}) and cannot be moved aside "
-                f"({os_error}): move it away (the bot starts with empty state)"
-            ) from None
-        log.error(
-            "bot state file %s is damaged (%s): moved aside to %s; starting with empty state "
-            "(buttons of earlier messages say expired, follow-ups start afresh)",
-            self.path, e, aside.name,
-        )  # fmt: skip
-
     def _close_db(self) -> None:
         if self._db is not None:
             try:
@@ -221,7 +198,7 @@ class SQLiteStore(StateStore):
             elif damaged(e):
                 self._close_db()
                 try:
-                    self._move_aside(e)
+                    move_aside(self.path, e)
                     self._open_again()
                 except (ConfigError, StateUnavailable, sqlite3.Error, OSError) as again:
                     log.error("bot state file %s: %s", self.path, again)

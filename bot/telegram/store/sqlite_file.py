@@ -1,13 +1,19 @@
-"""The bot's SQLite state file: its schema (and the one migration), and what SQLite's errors on it
+"""The bot's SQLite state file: its schema (and the one migration), what SQLite's errors on it
 mean (:func:`reason`: SQLite's words, its code's name and what to do; :func:`damaged`: not a
-sound database, to be moved aside). Used by :class:`~.sqlite.SQLiteStore`."""
+sound database), and moving a damaged one aside (:func:`move_aside`). Used by
+:class:`~.sqlite.SQLiteStore`."""
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+import time
+from pathlib import Path
+
+from retrieval import ConfigError
 
 __all__ = [
-    "BUSY", "ERROR", "LOCKED", "CHAT_INDEX", "MIGRATE_1", "SCHEMA", "SCHEMA_VERSION", "TRANSIENT", "code", "damaged", "reason",
+    "BUSY", "ERROR", "LOCKED", "CHAT_INDEX", "MIGRATE_1", "SCHEMA", "SCHEMA_VERSION", "TRANSIENT", "code", "damaged", "move_aside", "reason",
 ]  # fmt: skip
 
 SCHEMA_VERSION = 2  # 2: views carry their chat (per-chat caps)
@@ -58,3 +64,30 @@ def reason(e: sqlite3.Error) -> str:
 def damaged(e: sqlite3.Error) -> bool:
     """Whether ``e`` says the file is no (sound) SQLite database."""
     return code(e) in (CORRUPT, NOTADB) or "malformed" in str(e) or "not a database" in str(e)
+
+
+def move_aside(path: Path, e: sqlite3.Error) -> None:
+    """Move the damaged file ``path`` (and its -wal, -shm) to ``PATH.corrupt-TIMESTAMP``, saying so
+    in an ERROR line; a file that cannot be moved is a :class:`ConfigError` saying what to do."""
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    aside = path.with_name(f"{path.name}.corrupt-{stamp}")
+    n = 1
+    while aside.exists():
+        n += 1
+        aside = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+    try:
+        for suffix in ("", "-wal", "-shm"):
+            part = Path(f"{path}{suffix}")
+            if part.exists():
+                part.rename(f"{aside}{suffix}")
+    except OSError as os_error:
+        raise ConfigError(
+            f"SANAD_STATE_URL: the SQLite state file {path} is damaged ({e}) and cannot be moved aside "
+            f"({os_error}): move it away (the bot starts with empty state)"
+        ) from None
+    logging.getLogger("bot.telegram.state").error(
+        "bot state file %s is damaged (%s): moved aside to %s; starting with empty state "
+        "(buttons of earlier messages say expired, follow-ups start afresh)",
+        path, e, aside.name,
+    )  # fmt: skip
+
