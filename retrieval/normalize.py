@@ -154,16 +154,17 @@ _DUAL_FEMININE = frozenset(("تان", "تين"))
 _ENCLITICS = frozenset(("ها", "ه"))
 
 
-def strip_article(w: str, prefixes: tuple[str, ...] = ARTICLE_PREFIXES) -> str:
+def strip_article(w: str, prefixes: tuple[str, ...] = ARTICLE_PREFIXES, keep: int = 2) -> str:
     """Strip one definite-article prefix (with its proclitics) from a normalized word, keeping at
-    least two letters (``الى`` is not ``ال + ى``).
+    least ``keep`` letters (``الى`` is not ``ال + ى``).
 
     ``prefixes`` default to Lucene's (:data:`~retrieval.charsets.ARTICLE_PREFIXES`: ``وال بال كال
     فال لل ال``); the actor tagger's stems use
-    :data:`~retrieval.charsets.CLITIC_ARTICLE_PREFIXES`, which adds two proclitics (``وبال ولل``).
+    :data:`~retrieval.charsets.CLITIC_ARTICLE_PREFIXES`, which adds two proclitics (``وبال ولل``);
+    answer spans compare words by :func:`~retrieval.spans.bare_word` (``ال`` alone, three letters kept).
     """
     for p in prefixes:
-        if w.startswith(p) and len(w) >= len(p) + 2:
+        if w.startswith(p) and len(w) >= len(p) + keep:
             return w[len(p):]
     return w
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .evidence import DATE, NUMBER, term_kind
-from .normalize import STOPWORDS, Analyzer, normalize_token, tokenize
+from .normalize import STOPWORDS, Analyzer, normalize_token, strip_article, tokenize
 from .roots import root
 
 __all__ = [
@@ -171,7 +171,7 @@ def _numbers_and_dates(toks: Sequence, norms: Sequence[str]) -> list[tuple[int, 
 
 def bare_word(word: str) -> str:
     """A normalized word without the article ``ال`` (a word of more than four letters)."""
-    return word[2:] if word.startswith("ال") and len(word) > 4 else word
+    return strip_article(word, ("ال",), keep=3)
 
 
 _bare = lru_cache(maxsize=100_000)(bare_word)
