@@ -303,6 +303,19 @@ def rounded(res: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
     return {t: {k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()} for t, r in res.items()}
 
 
+def _settings_args(argv: Sequence[str]) -> list[str]:
+    """The arguments that make the model (``--out`` says only where it goes: the same model's
+    side file must not depend on it)."""
+    out, skip = [], False
+    for a in argv:
+        if skip or a == "--out":
+            skip = not skip
+            continue
+        if not a.startswith("--out="):
+            out.append(a)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog=REBUILD, description=__doc__.split("\n")[0])
     ap.add_argument("--conll", type=Path, default=DEFAULT_CONLL)
@@ -355,7 +368,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         dev_fig, ens_fig = rounded(res), rounded(ens)
         vocab = {k: full["vocab"][k] for k in VOCAB_KEYS}
         side = write_model(weights, vocab, args.out, {
-            "version": 1, "command": " ".join([REBUILD, *(sys.argv[1:] if argv is None else argv)]),
+            "version": 1, "command": " ".join([REBUILD, *_settings_args(sys.argv[1:] if argv is None else argv)]),
             "trained_on": f"{args.conll.name}: all {len(sents)} sentences",
             "dev": dev_fig, "ensemble_dev": ens_fig, "dev_split": "last 10 % of the sentences, model trained on the first 90 %",
         })  # fmt: skip
