@@ -279,6 +279,20 @@ class FakeBotAPI:
                 except TimeoutError:
                     pass
 
+    async def settled(self, bot: Any, updates: int, timeout: float = 10.0) -> None:
+        """Wait until ``bot`` (a running :class:`~bot.telegram.handlers.SanadBot`) has taken ``updates``
+        updates in all, answers none of them now, and every call it made has been answered: after
+        this, nothing more arrives for them (an event to wait on, not a pause)."""
+        deadline = time.monotonic() + timeout
+        while not (bot.stats["updates"] >= updates and bot.pipeline.in_flight == 0 and self._answered()):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"not settled in {timeout} s: {bot.stats['updates']} of {updates} updates taken")
+            await asyncio.sleep(0.01)
+
+    def _answered(self) -> bool:
+        """Every call but the long poll (always pending while the bot polls) has been answered."""
+        return all(c.status for c in self.calls if c.method != "getUpdates")
+
     async def reply_to(self, text: str | None, chat_id: int = 1, timeout: float = 10.0, **kwargs: Any) -> Call:
         """Push a message and wait for the next sendMessage to its chat."""
         before = len(self.sent(chat_id))

@@ -29,8 +29,7 @@ async def flood(server: FakeBotAPI, bot, push, n: int = FLOOD) -> float:
     before = bot.stats["updates"]
     for i in range(n):
         push(i)
-    await server.wait_for(lambda: bot.stats["updates"] - before >= n, timeout=30)
-    await asyncio.sleep(0.5)  # replies of the last updates still in flight
+    await server.settled(bot, before + n, timeout=30)  # every update taken, answered or refused
     return loop.time() - t0
 
 

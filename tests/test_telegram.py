@@ -423,7 +423,7 @@ def test_timeout_is_retried(default_index: Index) -> None:
     async def scenario(server: FakeBotAPI, bot) -> None:
         server.inject("sendMessage", delay=1.2, times=1)  # longer than the 0.5 s timeout
         await server.reply_to(Q_KOBLER, timeout=15)
-        await asyncio.sleep(1.0)
+        await server.settled(bot, bot.stats["updates"], timeout=15)  # the timed-out call answered too
         # A timed-out request may still have reached Telegram: at least one reply, at most two.
         assert 1 <= len(server.sent(1)) <= 2
         assert bot.stats["network_retries"] >= 1
@@ -586,10 +586,10 @@ def test_non_text_updates_are_handled_or_ignored(default_index: Index) -> None:
 
 def test_per_user_rate_limit_replies_politely_once(default_index: Index) -> None:
     async def scenario(server: FakeBotAPI, bot) -> None:
+        before = bot.stats["updates"]
         for _ in range(5):
             server.push_message(Q_KOBLER, chat_id=9)
-        await server.wait_for(lambda: len(server.sent(9)) >= 3)
-        await asyncio.sleep(0.3)
+        await server.settled(bot, before + 5)
         texts = [shown(c.params["text"]) for c in server.sent(9)]
         assert len(texts) == 3 and sum("تمهّل" in t for t in texts) == 1
         reply = await server.reply_to(Q_KOBLER, chat_id=10)  # other users are not affected

@@ -54,23 +54,31 @@ class Pipeline:
         self.bot = bot
         self._in_flight: set[str] = set()  # update ids being answered by this process
 
+    @property
+    def in_flight(self) -> int:
+        """How many updates this process is answering now (let through by the gate, not finished)."""
+        return len(self._in_flight)
+
     async def gate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Runs first for every update: an update answered already (Telegram delivered it twice) is
         dropped; then the chat allowlist; then the update pays for its reply in its user's rate
         limit (:meth:`cost`), so no handler sends anything the limit has not allowed."""
-        self.bot.stats["updates"] += 1
         key = self._update_key(update)
         if key in self._in_flight or await self.bot.state.is_done(key):
+            self.bot.stats["updates"] += 1
             self.bot.stats["duplicates"] += 1
             log.info("update %s dropped: answered already", update.update_id)
             raise ApplicationHandlerStop
         self._in_flight.add(key)
+        self.bot.stats["updates"] += 1  # counted once in flight: taken and not finished means in_flight > 0
         _UPDATE.set(key)
         _CHARGED.set(False)
         chat = update.effective_chat
         if self.bot.allowed_chats and chat is not None and chat.id not in self.bot.allowed_chats:
-            self._in_flight.discard(key)
-            await self._not_allowed(update, chat.id)
+            try:
+                await self._not_allowed(update, chat.id)
+            finally:
+                self._in_flight.discard(key)
             raise ApplicationHandlerStop
         cost = self.cost(update)
         if cost <= 0:
