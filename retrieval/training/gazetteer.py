@@ -137,17 +137,22 @@ def _word_counts(sents: list[Sentence]) -> tuple[dict[str, Counter[str]], Counte
 
 
 def _candidate_keys(
-    sents: list[Sentence], spans_by_sent: list[list[Span]], words: dict[str, Counter[str]], first_count: Counter[str]
+    sents: list[Sentence], spans_by_sent: list[list[Span]], words: dict[str, Counter[str]], first_count: Counter[str],
+    curated: frozenset[str] = frozenset(),
 ) -> set[str]:
-    """Every entity string, its first token clitic-free when that is the usual form."""
+    """Every entity string, its first token clitic-free when that is the usual form or one of our
+    curated places (ANERcorp's one «وليبيا» is «ليبيا»; «بكين», curated itself, stays whole)."""
 
     def seen(w: str) -> int:
         return sum(words[w].values()) if w in words else 0
 
     def canonical_first(n: str) -> str:
         """The clitic-free reading when it is the more common one (ولبنان -> لبنان, not وليد)."""
+        readings = clitic_analyses(n)[1:]
+        if n not in curated and (place := next((a.key for a in readings if a.key in curated), None)):
+            return place
         best = n
-        for a in clitic_analyses(n)[1:]:
+        for a in readings:
             if first_count[a.key] > first_count[best] or (
                 first_count[best] <= 1 and (seen(a.key) > seen(best) or a.key.startswith(DEFINITE_ARTICLE))
             ):
@@ -238,10 +243,10 @@ def build(conll: Path, min_ratio: float = 0.7) -> tuple[list[str], dict[str, int
     """The gazetteer's lines (entities, curated places, word counts) and counts of what was kept."""
     sents = read_conll(conll)
     words, first_count, spans_by_sent = _word_counts(sents)
-    candidates = _candidate_keys(sents, spans_by_sent, words, first_count)
+    curated = {" ".join(norm(w) for w in p.split()) for p in CURATED_PLACES}
+    candidates = _candidate_keys(sents, spans_by_sent, words, first_count, frozenset(curated))
     total, typed = _occurrences(sents, candidates)
     stats: Counter[str] = Counter()
-    curated = {" ".join(norm(w) for w in p.split()) for p in CURATED_PLACES}
     lines = _entity_lines(candidates, total, typed, curated, min_ratio, stats)
     for key in sorted(curated):
         lines.append(f"E\tLOC\t{key}\t0\t0\tcurated")
