@@ -38,6 +38,7 @@ from .wording import (
     EXTRACTED,
     TYPE_LABELS_AR,
     answer_text,
+    arabic_notes,
     display_date,
     reported_in,
 )
@@ -161,12 +162,12 @@ def print_answer(ans: Answer, console: Console, reshape: bool = False) -> None:
     title, source, quotes (matches in bold, the answer span bold and underlined) and actors."""
     if not ans.answered:
         _emit(console, "لا توجد إجابة عن هذا السؤال في المصادر المتاحة.", reshape, "bold red")
-        for note in ans.notes:
-            console.print(Text(f"({note})", style="dim"))
+        for line in arabic_notes(ans.notes):
+            _emit(console, line, reshape, "dim")
         if ans.closest is not None:
             _emit(console, f"أقرب مقال (لا يجيب): {ans.closest.article.title}", reshape, "dim")
             console.print(Text(_source_line(ans.closest.article), style="dim"))
-        console.print(Text("Try :sources to see what the corpus covers.", style="dim"))
+        _emit(console, "ما تغطيه المقالات: ‎:sources في الطرفية، أو ‎sanad sources", reshape, "dim")
         return
     plain = reshape or console.color_system is None  # no styles: the answer span is bracketed
     for n, r in enumerate(ans.results, start=1):
@@ -192,8 +193,8 @@ def print_answer(ans: Answer, console: Console, reshape: bool = False) -> None:
             )
             _emit(console, f"الفاعلون: {names}", reshape, "green")
         console.print()
-    for note in ans.notes:
-        console.print(Text(f"({note})", style="dim"))
+    for line in arabic_notes(ans.notes):
+        _emit(console, line, reshape, "dim")
 
 
 def print_follow_up(follow_up: FollowUp, console: Console, reshape: bool = False) -> None:

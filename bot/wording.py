@@ -1,10 +1,12 @@
 """What the console and Telegram both say about an answer: the actor types' Arabic names, the
-answer span's line, which actor the span names, the date shown and the «also reported in» line.
+answer span's line, which actor the span names, the date shown, the «also reported in» line and
+the answer's notes in Arabic.
 (The terminal's rendering is :mod:`bot.terminal`, Telegram's :mod:`bot.telegram.render`.)"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 
 from retrieval import (
     Article,
@@ -16,7 +18,9 @@ from retrieval import (
     tokenize,
 )
 
-__all__ = ["ANSWER_LABEL", "EXTRACTED", "TYPE_LABELS_AR", "answer_actor", "answer_text", "display_date", "reported_in"]
+__all__ = [
+    "ANSWER_LABEL", "EXTRACTED", "TYPE_LABELS_AR", "answer_actor", "answer_text", "arabic_notes", "display_date", "reported_in",
+]  # fmt: skip
 
 #: Actor types as shown to users (console and Telegram).
 TYPE_LABELS_AR = {"person": "شخص", "organization": "منظمة", "place": "مكان"}
@@ -78,3 +82,42 @@ def reported_in(articles: Sequence[ArticleMeta], limit: int = 6) -> str:
     shown = [f"{a.source or a.id}" + (f" ({d})" if (d := display_date(a)) else "") for a in articles[:limit]]
     more = f" و{len(articles) - limit} غيرها" if len(articles) > limit else ""
     return "، ".join(shown) + more
+
+
+#: An answer's notes (``Answer.notes``, English in the JSON contract) as users read them; ``None``:
+#: not shown (the reply says it already).
+_NOTES = (
+    (re.compile(r"^question cut to its first (\d+) characters"), "(قُطع سؤالك الطويل إلى أول {0} حرفاً.)"),
+    (re.compile(r"^only the (\d+) most specific words"), "(بحثتُ عن أكثر {0} كلمة تحديداً في سؤالك فقط.)"),
+    (
+        re.compile(r"^the question has only question words and common words"),
+        "سؤالك لا يحوي إلا أدوات استفهام وكلمات شائعة: اذكر ما تسأل عنه (شخصاً أو جهة أو مكاناً أو حدثاً).",
+    ),
+    (re.compile(r"^Sanad's corpus is Arabic"), "المقالات باللغة العربية: اطرح سؤالك بالعربية."),
+    (
+        re.compile(r"^no passage of the corpus answers this question: the closest one holds (\d+)% .*\(probability ([\d.]+), ([\d.]+) needed\)"),
+        "(أقرب مقطع يحوي {0}% من الكلمات المحددة في سؤالك، وثقتي أنه يجيب {1} والمطلوب {2}.)",
+    ),
+    (
+        re.compile(r"^no passage of the corpus speaks of the time this question asks about: the closest one holds (\d+)%"),
+        "(أقرب مقطع يحوي {0}% من الكلمات المحددة في سؤالك، لكنه لا يتحدث عن الزمن الذي تسأل عنه.)",
+    ),
+    (re.compile(r"^no passage of the corpus holds the words"), None),
+    (re.compile(r"^«(.+)» is not in the corpus: searched «(.+)» instead"), "(الكلمة «{0}» ليست في المقالات: بحثتُ عن «{1}».)"),
+)
+
+
+def arabic_notes(notes: Iterable[str]) -> list[str]:
+    """An answer's notes in Arabic, plain text (a note this table does not know is shown as it is, in brackets)."""
+    out = []
+    for note in notes:
+        for rx, ar in _NOTES:
+            m = rx.match(note)
+            if m:
+                if ar is not None:
+                    out.append(ar.format(*m.groups()))
+                break
+        else:
+            out.append(f"({note})")
+    return out
+

@@ -160,6 +160,12 @@ def test_ask_takes_min_confidence_as_the_readme_says() -> None:
     assert out.returncode == 2 and "--min-confidence must be between 0 and 1" in out.stderr
 
 
+def test_a_refusal_explains_itself_in_arabic() -> None:
+    out = sanad("ask", "ما هي عاصمة فرنسا؟")  # the JSON keeps the English notes: the contract
+    assert out.returncode == 1 and "أقرب مقطع يحوي" in out.stdout and "أقرب مقال (لا يجيب)" in out.stdout
+    assert "passage" not in out.stdout and "Try" not in out.stdout
+
+
 def test_the_default_index_cache_key_covers_what_makes_an_index() -> None:
     """Editing the gazetteer, a rule or the segmenter must not leave a stale cached index (nor
     stale rows in a trainer's cache, which skips its own artifact)."""

@@ -32,6 +32,7 @@ from ..wording import (
     EXTRACTED,
     TYPE_LABELS_AR,
     answer_text,
+    arabic_notes,
     display_date,
     reported_in,
 )
@@ -74,30 +75,6 @@ PAGE_HEADROOM = 600
 # A left-to-right run: Latin letters/digits, joined by URL-ish punctuation or single spaces,
 # starting and ending with a letter or digit (or a closing % or /). Never crosses a line.
 _LTR_RE = _re.compile(rf"[{LATIN_CLASS}](?:[{LATIN_CLASS}\-_.,:/?#=&+@~'’% ]*[{LATIN_CLASS}%/])?")
-_NOTES = (
-    (_re.compile(r"^question cut to its first (\d+) characters"), "(قُطع سؤالك الطويل إلى أول {0} حرفاً.)"),
-    (
-        _re.compile(r"^only the (\d+) most specific words"),
-        "(بحثتُ عن أكثر {0} كلمة تحديداً في سؤالك فقط.)",
-    ),
-    (
-        _re.compile(r"^the question has only question words and common words"),
-        "سؤالك لا يحوي إلا أدوات استفهام وكلمات شائعة: اذكر ما تسأل عنه (شخصاً أو جهة أو مكاناً أو حدثاً).",
-    ),
-    (_re.compile(r"^Sanad's corpus is Arabic"), "المقالات باللغة العربية: اطرح سؤالك بالعربية."),
-    (
-        _re.compile(r"^no passage of the corpus answers this question: the closest one holds (\d+)% .*\(probability ([\d.]+), ([\d.]+) needed\)"),
-        "(أقرب مقطع يحوي {0}% من الكلمات المحددة في سؤالك، وثقتي أنه يجيب {1} والمطلوب {2}.)",
-    ),
-    (
-        _re.compile(r"^no passage of the corpus speaks of the time this question asks about: the closest one holds (\d+)%"),
-        "(أقرب مقطع يحوي {0}% من الكلمات المحددة في سؤالك، لكنه لا يتحدث عن الزمن الذي تسأل عنه.)",
-    ),
-    (_re.compile(r"^no passage of the corpus holds the words"), None),  # said by the reply itself
-    (_re.compile(r"^«(.+)» is not in the corpus: searched «(.+)» instead"), "(الكلمة «{0}» ليست في المقالات: بحثتُ عن «{1}».)"),
-)
-
-
 def length(text: str) -> int:
     """Length as Telegram counts it (UTF-16 code units)."""
     return len(text.encode("utf-16-le")) // 2
@@ -190,18 +167,8 @@ def _quotes(r: Result, limit: int | None) -> list[str]:
 
 
 def notes(lines: Iterable[str]) -> list[str]:
-    """Answer notes in Arabic, as HTML lines (unknown notes are shown as they are, escaped)."""
-    out = []
-    for note in lines:
-        for rx, ar in _NOTES:
-            m = rx.match(note)
-            if m:
-                if ar is not None:
-                    out.append(escape(ar.format(*m.groups())))
-                break
-        else:
-            out.append(f"({escape(note)})")
-    return out
+    """Answer notes in Arabic (:func:`bot.wording.arabic_notes`), as HTML lines."""
+    return [escape(line) for line in arabic_notes(lines)]
 
 
 def actor_label(actor, with_role: bool = True) -> str:
