@@ -13,6 +13,7 @@ from retrieval import (
     ArticleMeta,
     Result,
     answer_in_quote,
+    bare_word,
     day,
     normalize_token,
     tokenize,
@@ -45,7 +46,7 @@ def _words(text: str) -> list[str]:
 
 def _same_name_word(word: str, name_word: str) -> bool:
     """``word`` of a sentence is ``name_word`` of an actor, maybe with a proclitic (``لمارتن``)."""
-    core = name_word[2:] if name_word.startswith("ال") and len(name_word) > 4 else name_word
+    core = bare_word(name_word)
     return word.endswith(core) and word[: len(word) - len(core)] in _NAME_PREFIXES
 
 

@@ -51,7 +51,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     # training (never imported by the runtime: `sanad train NAME` only)
     "train": ("training", "run"),
     # text
-    **{n: ("normalize", n) for n in ("normalize_token", "tokenize")},
+    **{n: ("normalize", n) for n in ("bare_word", "normalize_token", "tokenize")},
     **{n: ("charsets", n) for n in ("DIGITS_TO_ASCII", "FORMAT_MARKS_RE", "LATIN_CLASS", "LRI", "PDI", "SURROGATE_RE")},
     # errors
     **{n: ("errors", n) for n in ("SanadError", "InputError", "ConfigError", "CorpusError", "FeedError",

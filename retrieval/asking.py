@@ -29,7 +29,7 @@ from .questions import (
     span_type,
 )
 from .roots import root
-from .spans import bare_word as _bare
+from .normalize import bare_word as _bare
 from .spelling import correct
 from .stories import NO_DAY
 

@@ -53,6 +53,7 @@ __all__ = [
     "Analyzer",
     "Term",
     "Token",
+    "bare_word",
     "build_lexicon",
     "normalize_token",
     "strip_article",
@@ -161,12 +162,18 @@ def strip_article(w: str, prefixes: tuple[str, ...] = ARTICLE_PREFIXES, keep: in
     ``prefixes`` default to Lucene's (:data:`~retrieval.charsets.ARTICLE_PREFIXES`: ``وال بال كال
     فال لل ال``); the actor tagger's stems use
     :data:`~retrieval.charsets.CLITIC_ARTICLE_PREFIXES`, which adds two proclitics (``وبال ولل``);
-    answer spans compare words by :func:`~retrieval.spans.bare_word` (``ال`` alone, three letters kept).
+    answer spans and actor names compare words by :func:`bare_word` (``ال`` alone, three letters kept).
     """
     for p in prefixes:
         if w.startswith(p) and len(w) >= len(p) + keep:
             return w[len(p):]
     return w
+
+
+def bare_word(word: str) -> str:
+    """A normalized word without the article ``ال`` (a word of more than four letters): how answer
+    spans, and an answer span against an actor's name, compare words."""
+    return strip_article(word, ("ال",), keep=3)
 
 
 def _strip_suffixes(w: str) -> str:

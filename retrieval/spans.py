@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .evidence import DATE, NUMBER, term_kind
-from .normalize import STOPWORDS, Analyzer, normalize_token, strip_article, tokenize
+from .normalize import STOPWORDS, Analyzer, bare_word, normalize_token, tokenize
 from .roots import root
 
 __all__ = [
@@ -43,7 +43,6 @@ __all__ = [
     "SPAN_KINDS",
     "FoundSpan",
     "SpanSentence",
-    "bare_word",
     "COMMA",
     "Context",
     "STRONG",
@@ -167,11 +166,6 @@ def _numbers_and_dates(toks: Sequence, norms: Sequence[str]) -> list[tuple[int, 
             out.append([t.start, t.end, kind])
         last = i
     return [tuple(x) for x in out]
-
-
-def bare_word(word: str) -> str:
-    """A normalized word without the article ``ال`` (a word of more than four letters)."""
-    return strip_article(word, ("ال",), keep=3)
 
 
 _bare = lru_cache(maxsize=100_000)(bare_word)
