@@ -19,7 +19,7 @@ from .evidence import (
     question_terms,
 )
 from .index import Index
-from .normalize import STOPWORDS, normalize_token, tokenize
+from .normalize import STOPWORDS, bare_word, normalize_token, tokenize
 from .questions import (
     QuestionTime,
     dialect_forms,
@@ -29,7 +29,6 @@ from .questions import (
     span_type,
 )
 from .roots import root
-from .normalize import bare_word as _bare
 from .spelling import correct
 from .stories import NO_DAY
 
@@ -206,7 +205,7 @@ def analyse_question(question: str, index: Index, period: DateRange = DateRange(
     words = [normalize_token(t.surface) for t in tokenize(text)]
     return Asked(
         text, tuple(notes), tuple(terms), q, slot, when, slot_ids, question_time(words), _root_slots(terms, q.weights),
-        span_type(words), question_word(words), frozenset(_bare(w) for w in words if w not in STOPWORDS),
+        span_type(words), question_word(words), frozenset(bare_word(w) for w in words if w not in STOPWORDS),
     )
 
 

@@ -90,4 +90,3 @@ def move_aside(path: Path, e: sqlite3.Error) -> None:
         "(buttons of earlier messages say expired, follow-ups start afresh)",
         path, e, aside.name,
     )  # fmt: skip
-
